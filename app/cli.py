@@ -1,0 +1,254 @@
+"""The one command line: parses arguments and wires the parts (DESIGN §2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from app.engine.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(
+            getattr(args, "config", None),
+            db_url=getattr(args, "db", None),
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=getattr(args, "data_dir", None),
+        )
+    except SettingsError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+def _store(args: argparse.Namespace) -> Any:
+    """Open the database for an offline admin command (migrated, like the engine does on start)."""
+    from app.domain.clock import SystemClock
+    from app.engine.work import UnitOfWorkFactory
+    from app.store.database import make_engine, make_sessionmaker, migrate
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return UnitOfWorkFactory(make_sessionmaker(engine), SystemClock())
+
+
+def _cli_principal() -> Any:
+    from app.engine.auth import Principal
+
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or "cli"
+    return Principal(kind="system", id="cli", name=f"cli:{user}")
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_engine(args: argparse.Namespace) -> int:
+    from app.engine.server import EngineServer
+
+    settings = _settings(args)
+    server = EngineServer(settings)
+    logging.getLogger(__name__).info("engine on http://%s:%s", settings.host, settings.port)
+    server.run()
+    return 0
+
+
+def _import_layer(args: argparse.Namespace, parse: Callable[[bytes, str], Any], items: str, upsert: Callable[[Any, Any], Any]) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = parse(data, path.name)
+    except ValueError as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 2
+    rows = getattr(result, items)
+    for err in result.errors:
+        print(f"{path}:{err.line}: skipped: {err.reason}", file=sys.stderr)
+    uow = _store(args)
+    with uow(_cli_principal()) as work:
+        counts = upsert(work, rows)
+        work.audit(f"{items}.import", items.rstrip("s"), None, file=path.name, count=len(rows), errors=len(result.errors))
+    summary = {"imported": len(rows), "skipped": len(result.errors)}
+    if isinstance(counts, tuple):
+        summary.update(inserted=counts[0], updated=counts[1])
+    print(json.dumps(summary))
+    return 0 if rows or not result.errors else 1
+
+
+def cmd_cameras_import(args: argparse.Namespace) -> int:
+    from app.domain.camera_import import parse_cameras
+    from app.engine.services.directory import upsert_cameras
+
+    return _import_layer(args, parse_cameras, "cameras", upsert_cameras)
+
+
+def cmd_facilities_import(args: argparse.Namespace) -> int:
+    from app.domain.layers_import import parse_facilities
+    from app.engine.services.directory import upsert_facilities
+
+    return _import_layer(args, parse_facilities, "facilities", upsert_facilities)
+
+
+def cmd_sensors_import(args: argparse.Namespace) -> int:
+    from app.domain.layers_import import parse_sensors
+    from app.engine.services.directory import upsert_sensors
+
+    return _import_layer(args, parse_sensors, "sensors", upsert_sensors)
+
+
+def cmd_agencies_add(args: argparse.Namespace) -> int:
+    from app.domain.enums import AgencyKind, DeliveryFormat
+    from app.engine.errors import ServiceError
+    from app.engine.services.directory import create_agency
+    from app.formats.api import AgencyIn
+
+    settings = _settings(args)
+    uow = _store(args)
+    try:
+        body = AgencyIn(name=args.name, kind=AgencyKind(args.kind), format=DeliveryFormat(args.format), endpoint=args.endpoint)
+        with uow(_cli_principal()) as work:
+            created = create_agency(work.session, body, settings.outbox, work.now)
+            work.audit("agency.create", "agency", created.id, name=args.name, kind=args.kind, endpoint=args.endpoint)
+    except ServiceError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(created.model_dump_json())
+    return 0
+
+
+def cmd_agencies_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.store.models import AgencyRow
+
+    uow = _store(args)
+    with uow.read() as s:
+        for a in s.scalars(select(AgencyRow).order_by(AgencyRow.created_at)):
+            print(json.dumps({"id": a.id, "name": a.name, "kind": a.kind, "format": a.format, "endpoint": a.endpoint, "enabled": a.enabled}, ensure_ascii=False))
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from app.domain.enums import Role
+    from app.engine.errors import ServiceError
+    from app.engine.services.directory import add_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+    uow = _store(args)
+    try:
+        with uow(_cli_principal()) as work:
+            row = add_user(work.session, args.name, Role(args.role), password, work.now)
+            work.session.flush()
+            work.audit("user.create", "user", str(row.id), username=args.name, role=args.role)
+    except ServiceError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(json.dumps({"id": row.id, "username": args.name, "role": args.role}))
+    return 0
+
+
+def cmd_sim_cameras(args: argparse.Namespace, rest: list[str]) -> int:
+    from app.sim.cameras import main_sim_cameras
+
+    return int(main_sim_cameras(rest))
+
+
+def cmd_sim_agency(args: argparse.Namespace, rest: list[str]) -> int:
+    from app.sim.agency import main_sim_agency
+
+    return int(main_sim_agency(rest))
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def _db_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database URL (default: SQLite in the data dir); postgresql+psycopg://… works the same")
+    p.add_argument("--data-dir", type=Path, help="where the engine keeps its data (default: the user data dir)")
+    p.add_argument("--config", type=Path, help="settings file (TOML); also $GOLDENTIME_CONFIG")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="goldentime", description="GoldenTime control-room platform")
+    parser.add_argument("--version", action="version", version=f"goldentime {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("engine", help="run the sync engine (API, outbox, media relay)")
+    _db_options(p)
+    p.add_argument("--host", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="listen port (default 8740)")
+    p.set_defaults(func=cmd_engine)
+
+    for name, func, what in (
+        ("cameras", cmd_cameras_import, "cameras: GoldenTime CSV or GeoJSON, or the national CCTV standard data CSV (UTF-8 or CP949)"),
+        ("facilities", cmd_facilities_import, "facilities (hazardous sites, hospitals, shelters, hydrants): CSV or GeoJSON"),
+        ("sensors", cmd_sensors_import, "sensors (emergency bells, water level, gas): CSV or GeoJSON"),
+    ):
+        p = sub.add_parser(name, help=f"manage {name}")
+        s2 = p.add_subparsers(dest="action", required=True)
+        imp = s2.add_parser("import", help=f"import {what}; importing again updates in place")
+        imp.add_argument("file")
+        _db_options(imp)
+        imp.set_defaults(func=func)
+
+    p = sub.add_parser("agencies", help="manage agencies")
+    s2 = p.add_subparsers(dest="action", required=True)
+    add = s2.add_parser("add", help="register an agency; prints its API key and webhook secret once")
+    add.add_argument("--name", required=True)
+    add.add_argument("--kind", required=True, choices=["police", "fire", "disaster", "vulnerable"])
+    add.add_argument("--format", default="json", choices=["json", "cap", "eido"])
+    add.add_argument("--endpoint", required=True, help="the agency's webhook URL")
+    _db_options(add)
+    add.set_defaults(func=cmd_agencies_add)
+    ls = s2.add_parser("list", help="list agencies")
+    _db_options(ls)
+    ls.set_defaults(func=cmd_agencies_list)
+
+    p = sub.add_parser("users", help="manage console users")
+    s2 = p.add_subparsers(dest="action", required=True)
+    add = s2.add_parser("add", help="add a console user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["operator", "supervisor", "admin"])
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _db_options(add)
+    add.set_defaults(func=cmd_users_add)
+
+    p = sub.add_parser("sim", help="simulators for the demo and the tests")
+    s2 = p.add_subparsers(dest="what", required=True)
+    s2.add_parser("cameras", help="simulated RTSP cameras (see: sim cameras --help)", add_help=False).set_defaults(func_rest=cmd_sim_cameras)
+    s2.add_parser("agency", help="a simulated agency webhook receiver (see: sim agency --help)", add_help=False).set_defaults(func_rest=cmd_sim_agency)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if hasattr(args, "func_rest"):
+        return int(args.func_rest(args, rest))
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return int(args.func(args))

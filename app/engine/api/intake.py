@@ -1,0 +1,56 @@
+"""Inbound from agencies and devices: linked-service requests, updates, CAP alerts, sensor events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.engine.api.deps import Caller, Client, Ctx
+from app.engine.services.alerts import handle_cap
+from app.engine.services.intake import handle_request, handle_update
+from app.engine.services.sensors import handle_sensor_event
+from app.formats.api import ExternalId, RequestIn, RequestResultOut, RequestUpdateIn, SensorEventIn
+
+router = APIRouter(prefix="/api/v1", tags=["intake"])
+
+
+@router.post("/requests", response_model=RequestResultOut, status_code=201, summary="A linked-service request")
+def post_request(body: RequestIn, response: Response, ctx: Ctx, principal: Caller, client: Client) -> RequestResultOut:
+    """Create an incident for one of the five linked services. A repeat of the agency's ``external_id``
+    answers 200 with the same incident."""
+    result, created = handle_request(ctx, principal, client, body)
+    response.status_code = 201 if created else 200
+    return result
+
+
+@router.post("/requests/{external_id}/updates", response_model=RequestResultOut)
+def post_update(
+    external_id: Annotated[ExternalId, Path()], body: RequestUpdateIn, ctx: Ctx, principal: Caller, client: Client
+) -> RequestResultOut:
+    """A new location (the share follows), dispatched units, a note, or ``closed``."""
+    return handle_update(ctx, principal, client, external_id, body)
+
+
+@router.post(
+    "/alerts/cap",
+    response_model=RequestResultOut,
+    status_code=201,
+    openapi_extra={"requestBody": {"content": {"application/cap+xml": {"schema": {"type": "string"}}}, "required": True}},
+)
+async def post_cap(request: Request, response: Response, ctx: Ctx, principal: Caller, client: Client) -> RequestResultOut:
+    """A CAP 1.2 alert (``application/cap+xml``); parsed without DTDs, entities or external references."""
+    data = await request.body()
+    result, created = await run_in_threadpool(handle_cap, ctx, principal, client, data)
+    response.status_code = 201 if created else 200
+    return result
+
+
+@router.post("/sensors/events", response_model=RequestResultOut | None)
+def post_sensor_event(body: SensorEventIn, response: Response, ctx: Ctx, principal: Caller, client: Client) -> RequestResultOut | None:
+    """A reading or alarm from a registered sensor: 201 opened an incident, 200 updated the open one,
+    202 recorded without an incident (below threshold)."""
+    result, outcome = handle_sensor_event(ctx, principal, client, body)
+    response.status_code = {"opened": 201, "updated": 200, "recorded": 202}[outcome]
+    return result

@@ -1,0 +1,96 @@
+"""What every service needs, built once by the composition root (app/engine/server.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.camera import Camera
+from app.domain.camera_index import CameraIndex
+from app.domain.clock import Clock
+from app.domain.enums import Purpose, Service
+from app.engine.settings import Settings
+from app.engine.work import UnitOfWorkFactory
+from app.store.models import CameraRow, ReportRow
+
+
+class CameraCatalog:
+    """The in-memory spatial index of cameras, reloaded when the table changes (an import by the CLI or
+    another engine); the check is one cheap aggregate query at most every ``check_s`` seconds."""
+
+    def __init__(self, read: Callable[[], Session], check_s: float = 2.0) -> None:
+        self._read = read
+        self._check_s = check_s
+        self._lock = threading.Lock()
+        self._index = CameraIndex()
+        self._stamp: tuple[int, Any] | None = None
+        self._checked = 0.0
+        self.online: dict[str, bool] = {}
+
+    def index(self) -> CameraIndex:
+        now = time.monotonic()
+        if now - self._checked >= self._check_s:
+            self.refresh()
+        return self._index
+
+    def refresh(self, force: bool = False) -> None:
+        with self._lock:
+            self._checked = time.monotonic()
+            with self._read() as s:
+                stamp = tuple(s.execute(select(func.count(CameraRow.id), func.max(CameraRow.updated_at))).one())
+                if not force and stamp == self._stamp:
+                    return
+                rows = s.scalars(select(CameraRow)).all()
+            self._index = CameraIndex(
+                Camera(
+                    id=r.id,
+                    name=r.name,
+                    lat=r.lat,
+                    lon=r.lon,
+                    purpose=Purpose(r.purpose),
+                    direction_deg=r.direction_deg,
+                    fov_deg=r.fov_deg,
+                    stream_main=r.stream_main,
+                    stream_sub=r.stream_sub,
+                )
+                for r in rows
+            )
+            self.online = {r.id: r.online for r in rows}
+            self._stamp = (int(stamp[0]), stamp[1])
+
+
+@dataclass
+class EngineContext:
+    settings: Settings
+    clock: Clock
+    uow: UnitOfWorkFactory
+    cameras: CameraCatalog
+    base_url: Callable[[], str]
+    # Called after a commit that chose cameras, so the media relay can open them before the first viewer.
+    prewarm: Callable[[list[str]], None] = field(default=lambda ids: None)
+    # Captures a report's snapshot after its transaction committed (report id, camera id); set by the server.
+    capture_report_snapshot: Callable[[str, str], None] = field(default=lambda report_id, camera_id: None)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def golden_time(self, service: Service | str) -> int:
+        return self.settings.golden_time_s.get(Service(service), 300)
+
+    def media_url(self, token: str, camera_id: str) -> str:
+        return self.settings.media_url_template.format(base_url=self.base_url(), token=token, camera_id=camera_id)
+
+    def snapshot_url(self, token: str, camera_id: str) -> str:
+        return self.settings.snapshot_url_template.format(base_url=self.base_url(), token=token, camera_id=camera_id)
+
+    def report_snapshot_url(self, report: ReportRow) -> str | None:
+        if report.camera_id is None or report.share_id is None:
+            return None
+        return f"{self.base_url()}/media/reports/{report.id}.jpg"

@@ -1,0 +1,369 @@
+"""HTTP face of the media relay: live MPEG-TS, snapshots, and a media gateway's auth call.
+
+* ``GET /media/{token}/{camera_id}.ts`` — live MPEG-TS (``video/mp2t``). The token is authorised
+  before anything is sent; the first bytes (the cached GOP, or the first keyframe) are awaited before
+  the status line, so an unreachable camera answers 503 instead of an empty 200. While streaming, the
+  grant is re-checked at least every ``check_interval`` seconds (also while the client is not reading)
+  and the stream ends when it is no longer valid; every viewing is reported to
+  :meth:`MediaAccess.record_viewing` with its byte count.
+* ``GET /media/{token}/{camera_id}.jpg`` — the current picture (see :mod:`.snapshot`).
+* ``POST /api/v1/media/auth`` — MediaMTX-style external HTTP authentication (``authMethod: http``,
+  ``authHTTPAddress``): 200 allows, 401 denies. The token comes from the path
+  (``cam/{token}/{camera_id}`` or ``{token}/{camera_id}``) or, with a path of just ``{camera_id}``,
+  from ``token``, ``password`` or the ``token=`` query parameter; only ``read`` is ever allowed.
+
+Errors are ``application/problem+json`` (RFC 9457). Anything else under ``/media/`` is a problem 404.
+Mount this router on an app without ``BaseHTTPMiddleware`` in front of it (it buffers streams).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.types import Receive, Scope, Send
+
+from app.engine.media.relay import MediaRelay, RelayClosed, UpstreamUnavailable, Viewer
+from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_TOKEN_RE = re.compile(r"[A-Za-z0-9._~+=-]{1,4096}")
+_CAMERA_RE = re.compile(r"[A-Za-z0-9._~:-]{1,128}")
+_NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+# ------------------------------------------------------------------------------------------------
+# The contract with the engine
+# ------------------------------------------------------------------------------------------------
+
+
+class MediaDenied(Exception):
+    """Raised by :meth:`MediaAccess.authorize`: 401 malformed/expired/revoked token, 403 not allowed,
+    404 unknown camera, 503 camera offline. Rendered as ``application/problem+json``."""
+
+    def __init__(self, status: int, title: str, detail: str, type: str = "about:blank") -> None:
+        super().__init__(f"{status} {title}: {detail}")
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type
+
+
+@dataclass(frozen=True)
+class ViewGrant:
+    """What a valid token allows: one viewer, one camera stream, until ``expires_at``."""
+
+    viewer: str  # who: a user name, or the agency of a share
+    camera_id: str
+    stream_url: str  # the upstream (RTSP) URL the relay pulls
+    kind: str  # "share" | "console" | "wall" …
+    share_id: str | None = None
+    expires_at: datetime | None = None
+
+
+class MediaAccess(Protocol):
+    """Implemented by the engine (tokens, shares, audit)."""
+
+    async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
+        """The grant for ``token`` on ``camera_id`` from ``client`` (an IP), or raise :class:`MediaDenied`."""
+        ...
+
+    async def still_valid(self, grant: ViewGrant) -> bool:
+        """False once the grant expired or was revoked (checked at least once a second)."""
+        ...
+
+    async def record_viewing(
+        self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int
+    ) -> None:
+        """Audit one viewing (stream or snapshot)."""
+        ...
+
+
+def problem(
+    status: int, title: str, detail: str, type: str = "about:blank", headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """An RFC 9457 problem response."""
+    return JSONResponse(
+        {"type": type, "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers={**_NO_STORE, **(headers or {})},
+    )
+
+
+def _denied(exc: MediaDenied) -> JSONResponse:
+    return problem(exc.status, exc.title, exc.detail, exc.type)
+
+
+class MediaAuthRequest(BaseModel):
+    """MediaMTX's external HTTP authentication payload."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user: str = ""
+    password: str = ""
+    token: str = ""
+    ip: str = ""
+    action: str = ""
+    path: str = ""
+    protocol: str = ""
+    id: str | None = None
+    query: str = ""
+
+
+# ------------------------------------------------------------------------------------------------
+# Router
+# ------------------------------------------------------------------------------------------------
+
+
+def make_media_router(
+    relay: MediaRelay,
+    access: MediaAccess,
+    *,
+    check_interval: float = 1.0,
+    first_data_timeout: float = 10.0,
+    snapshot_timeout: float = 10.0,
+    snapshot_max_width: int | None = None,
+) -> APIRouter:
+    """The media routes, bound to ``relay`` and ``access``."""
+    router = APIRouter(tags=["media"])
+
+    async def authorize(token: str, camera_id: str, client: str) -> ViewGrant:
+        if not _TOKEN_RE.fullmatch(token):
+            raise MediaDenied(401, "Invalid token", "The media token is malformed.")
+        if not _CAMERA_RE.fullmatch(camera_id) or camera_id in (".", ".."):
+            raise MediaDenied(404, "Unknown camera", "No camera has this id.")
+        return await access.authorize(token, camera_id, client)
+
+    @router.get(
+        "/media/{token}/{camera_id}.ts",
+        response_class=Response,
+        responses={200: {"content": {"video/mp2t": {}}, "description": "Live MPEG-TS"}},
+        summary="Live video of a camera as MPEG-TS over HTTP",
+    )
+    async def media_ts(token: str, camera_id: str, request: Request) -> Response:
+        client = request.client.host if request.client else ""
+        try:
+            grant = await authorize(token, camera_id, client)
+        except MediaDenied as exc:
+            return _denied(exc)
+        started = datetime.now(UTC)
+        try:
+            viewer = relay.subscribe(grant.camera_id, grant.stream_url, client=client)
+        except RelayClosed:
+            return problem(503, "Media relay unavailable", "The media relay is shutting down.")
+        try:
+            first = await viewer.first_data(first_data_timeout)
+        except UpstreamUnavailable as exc:
+            viewer.close("camera unavailable")
+            return problem(503, "Camera unavailable", f"Camera {grant.camera_id} is not sending video: {exc}")
+        except BaseException:
+            viewer.close("request ended")
+            raise
+        return _LiveTsResponse(viewer, first, grant, access, check_interval, started)
+
+    @router.get(
+        "/media/{token}/{camera_id}.jpg",
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}}, "description": "Current picture"}},
+        summary="Current picture of a camera as JPEG",
+    )
+    async def media_jpg(token: str, camera_id: str, request: Request) -> Response:
+        client = request.client.host if request.client else ""
+        try:
+            grant = await authorize(token, camera_id, client)
+        except MediaDenied as exc:
+            return _denied(exc)
+        started = datetime.now(UTC)
+        try:
+            jpeg = await snapshot_jpeg(
+                grant.stream_url,
+                relay=None if relay.closed else relay,
+                camera_id=grant.camera_id,
+                max_wait=snapshot_timeout,
+                max_width=snapshot_max_width,
+            )
+        except SnapshotError as exc:
+            return problem(503, "Camera unavailable", f"No picture from camera {grant.camera_id}: {exc}")
+        await _record(access, grant, started, len(jpeg))
+        return Response(jpeg, media_type="image/jpeg", headers=_NO_STORE)
+
+    @router.api_route(
+        "/media/{rest:path}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def media_not_found(rest: str) -> Response:
+        return problem(404, "Not found", "Media URLs are /media/{token}/{camera_id}.ts or .jpg.")
+
+    @router.post(
+        "/api/v1/media/auth",
+        summary="Per-viewer authorisation for a media gateway (MediaMTX authHTTPAddress)",
+        responses={200: {"description": "Allowed"}, 401: {"description": "Denied"}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": MediaAuthRequest.model_json_schema()}},
+            }
+        },
+    )
+    async def media_gateway_auth(request: Request) -> Response:
+        try:
+            body = MediaAuthRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            return problem(
+                400, "Bad request", f"Not a media authentication request: {exc.error_count()} error(s)."
+            )
+        if body.action != "read":
+            return problem(401, "Not allowed", f"Action {body.action!r} is not allowed through GoldenTime.")
+        token, camera_id = _gateway_credentials(body)
+        if not token or not camera_id:
+            # RTSP clients send credentials only after a 401 challenge (MediaMTX docs).
+            return problem(
+                401, "Credentials required", "No media token in the path, token, password or query."
+            )
+        try:
+            grant = await authorize(token, camera_id, body.ip)
+        except MediaDenied as exc:
+            return problem(401, exc.title, exc.detail)
+        return JSONResponse({"allowed": True, "camera_id": grant.camera_id, "viewer": grant.viewer})
+
+    return router
+
+
+def _gateway_credentials(body: MediaAuthRequest) -> tuple[str, str]:
+    parts = [p for p in body.path.strip("/").split("/") if p]
+    if len(parts) >= 3 and parts[0] in ("cam", "media", "live"):
+        parts = parts[1:]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    camera_id = parts[-1] if parts else ""
+    query = parse_qs(body.query, keep_blank_values=False)
+    token = body.token or body.password or (query.get("token") or [""])[0]
+    return token, camera_id
+
+
+async def _send(send: Send, data: bytes) -> None:
+    await send({"type": "http.response.body", "body": data, "more_body": True})
+
+
+async def _record(access: MediaAccess, grant: ViewGrant, started: datetime, bytes_sent: int) -> None:
+    try:
+        await access.record_viewing(grant, started, datetime.now(UTC), bytes_sent)
+    except Exception:
+        log.exception("recording the viewing of camera %s by %s failed", grant.camera_id, grant.viewer)
+
+
+class _LiveTsResponse(Response):
+    """Streams a relay viewer as an HTTP body; re-checks the grant; notices a disconnect at once."""
+
+    media_type = "video/mp2t"
+
+    def __init__(
+        self,
+        viewer: Viewer,
+        first: bytes,
+        grant: ViewGrant,
+        access: MediaAccess,
+        check_interval: float,
+        started: datetime,
+    ) -> None:
+        super().__init__(content=None, status_code=200, headers=_NO_STORE, media_type=self.media_type)
+        self.viewer = viewer
+        self.first = first
+        self.grant = grant
+        self.access = access
+        self.check_interval = check_interval
+        self.started = started
+        self.bytes_sent = 0
+        self.end_reason = "ended"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        loop = asyncio.get_running_loop()
+        viewer = self.viewer
+        disconnected = asyncio.Event()
+
+        async def watch_disconnect() -> None:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    disconnected.set()
+                    viewer.close("client disconnected")
+                    return
+
+        watcher = asyncio.create_task(watch_disconnect(), name=f"media-disconnect-{viewer.camera_id}")
+        sender: asyncio.Task[Any] | None = None
+        complete = False
+        try:
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
+            next_check = loop.time() + self.check_interval
+            data: bytes | None = self.first
+            while not disconnected.is_set():
+                if data:
+                    # Send in a task so that a client that stops reading still has its grant checked.
+                    sender = asyncio.create_task(_send(send, data))
+                    while not sender.done():
+                        await asyncio.wait({sender}, timeout=max(0.0, next_check - loop.time()))
+                        if not sender.done() and loop.time() >= next_check:
+                            if not await self._still_valid():
+                                return
+                            next_check = loop.time() + self.check_interval
+                    sender.result()
+                    sender = None
+                    self.bytes_sent += len(data)
+                if loop.time() >= next_check:
+                    if not await self._still_valid():
+                        break
+                    next_check = loop.time() + self.check_interval
+                data = await viewer.read(max(0.0, next_check - loop.time()))
+                if data is None:
+                    self.end_reason = viewer.close_reason or "ended"
+                    break
+            if not disconnected.is_set():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                complete = True
+        except (OSError, UpstreamUnavailable) as exc:  # client gone (uvicorn raises OSError subclasses)
+            self.end_reason = f"{type(exc).__name__}"
+        finally:
+            if sender is not None and not sender.done():
+                sender.cancel()
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
+            viewer.close(self.end_reason)
+            log.debug(
+                "viewing of %s by %s ended (%s, %d bytes, complete=%s)",
+                self.grant.camera_id,
+                self.grant.viewer,
+                self.end_reason,
+                self.bytes_sent,
+                complete,
+            )
+            await _record(self.access, self.grant, self.started, self.bytes_sent)
+
+    async def _still_valid(self) -> bool:
+        try:
+            valid = await self.access.still_valid(self.grant)
+        except Exception:
+            log.exception(
+                "checking the grant of %s on %s failed; ending the stream",
+                self.grant.viewer,
+                self.grant.camera_id,
+            )
+            valid = False
+        if not valid:
+            self.end_reason = "grant no longer valid"
+        return valid

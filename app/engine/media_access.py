@@ -1,0 +1,127 @@
+"""Who may watch which camera through the relay: agencies by share token, consoles and walls by a media
+grant tied to their session. Checked on connect and every second while streaming; every viewing audited."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.domain.enums import ShareStatus
+from app.engine.auth import Principal, digest
+from app.engine.context import EngineContext
+from app.engine.errors import forbidden
+from app.engine.media.routes import MediaDenied, ViewGrant
+from app.engine.views import share_status
+from app.store.models import AgencyRow, AuditRow, CameraRow, MediaGrantRow, SessionRow, ShareRow
+
+GRANT_PREFIX = "gtm_"
+GRANT_HOURS = 12.0
+_TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def create_media_grant(ctx: EngineContext, principal: Principal, session_token: str) -> tuple[str, datetime]:
+    """A console or wall asks for a token to put in its media URLs (a session token never goes in a URL)."""
+    if principal.kind != "user":
+        raise forbidden("media grants are for console and wall sessions")
+    token = GRANT_PREFIX + secrets.token_urlsafe(32)
+    with ctx.uow(principal) as work:
+        session_row = work.session.get(SessionRow, digest(session_token))
+        if session_row is None:
+            raise forbidden("no session")
+        expires = min(session_row.expires_at, work.now + timedelta(hours=GRANT_HOURS))
+        work.session.add(
+            MediaGrantRow(token_hash=digest(token), session_hash=session_row.token_hash, viewer=principal.actor, created_at=work.now, expires_at=expires)
+        )
+        work.audit("media.grant", "media", None)
+    return token, expires
+
+
+class EngineMediaAccess:
+    """Implements the relay's ``MediaAccess`` protocol against the store."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+
+    async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
+        return await run_in_threadpool(self._authorize, token, camera_id, client)
+
+    async def still_valid(self, grant: ViewGrant) -> bool:
+        return await run_in_threadpool(self._still_valid, grant)
+
+    async def record_viewing(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
+        await run_in_threadpool(self._record, grant, started, ended, bytes_sent)
+
+    # ------------------------------------------------------------------ blocking parts
+
+    def _authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
+        if not token or len(token) > 128 or not set(token) <= _TOKEN_CHARS:
+            raise MediaDenied(401, "Unauthorized", "the media token is malformed")
+        now = self._ctx.now()
+        with self._ctx.uow.read() as s:
+            camera = s.get(CameraRow, camera_id)
+            if token.startswith(GRANT_PREFIX):
+                grant = self._console_grant(s, token, camera_id, now)
+            else:
+                grant = self._share_grant(s, token, camera_id, now)
+            if camera is None:
+                raise MediaDenied(404, "Not Found", f"no camera with id {camera_id!r}")
+            url = camera.stream_main or camera.stream_sub
+            if not url:
+                raise MediaDenied(503, "Camera Unavailable", f"camera {camera_id!r} has no stream configured")
+            return ViewGrant(
+                viewer=grant.viewer,
+                camera_id=camera_id,
+                stream_url=url,
+                kind=grant.kind,
+                share_id=grant.share_id,
+                expires_at=grant.expires_at,
+            )
+
+    def _share_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
+        share = s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+        if share is None:
+            raise MediaDenied(401, "Unauthorized", "the media token is not valid")
+        status = share_status(share, now)
+        if status is not ShareStatus.ACTIVE:
+            raise MediaDenied(403, "Forbidden", f"the share has {status.value}")
+        if camera_id not in {str(c) for c in share.camera_ids}:
+            raise MediaDenied(404, "Not Found", f"camera {camera_id!r} is not part of this share")
+        agency = s.get(AgencyRow, share.agency_id)
+        viewer = f"agency:{agency.name if agency else share.agency_id}"
+        return ViewGrant(viewer=viewer, camera_id=camera_id, stream_url="", kind="share", share_id=share.id, expires_at=share.expires_at)
+
+    def _console_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
+        row = s.get(MediaGrantRow, digest(token))
+        if row is None:
+            raise MediaDenied(401, "Unauthorized", "the media grant is not valid")
+        sess = s.get(SessionRow, row.session_hash)
+        if row.expires_at <= now or sess is None or sess.ended_at is not None or sess.expires_at <= now:
+            raise MediaDenied(403, "Forbidden", "the media grant has expired or its session ended")
+        return ViewGrant(viewer=row.viewer, camera_id=camera_id, stream_url="", kind="console", share_id=None, expires_at=row.expires_at)
+
+    def _still_valid(self, grant: ViewGrant) -> bool:
+        now = self._ctx.now()
+        if grant.expires_at is not None and grant.expires_at <= now:
+            return False
+        with self._ctx.uow.read() as s:
+            if grant.share_id is not None:
+                share = s.get(ShareRow, grant.share_id)
+                return share is not None and share_status(share, now) is ShareStatus.ACTIVE
+            return True
+
+    def _record(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
+        with self._ctx.uow.factory() as s, s.begin():
+            s.add(
+                AuditRow(
+                    at=ended,
+                    actor=grant.viewer,
+                    action="video.view",
+                    target_type="camera",
+                    target_id=grant.camera_id,
+                    client=None,
+                    detail={"from": started.isoformat(), "to": ended.isoformat(), "bytes": bytes_sent, "share_id": grant.share_id, "kind": grant.kind},
+                )
+            )

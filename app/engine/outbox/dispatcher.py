@@ -1,0 +1,339 @@
+"""The outbox dispatcher: delivers every accepted event to its agency at least once, in order.
+
+Pipeline (one asyncio loop, database work in threads):
+  claimer  — claims due deliveries that head their (agency, incident) stream, with a lease;
+  senders  — one task per claimed delivery: render, sign, POST, classify the answer;
+  recorder — writes every finished attempt (state, audit row, live event) in one transaction, then wakes
+             the claimer, so the next event of that stream goes out at once.
+A crash loses nothing: a claimed row whose lease ran out is claimed again (SQLite, one engine: all
+leases are dropped at start). Duplicates carry the same ``webhook-id`` (the delivery id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import aliased
+
+from app.domain.enums import AgencyKind, DeliveryState
+from app.engine.context import EngineContext
+from app.engine.outbox.schedule import next_delay, parse_retry_after
+from app.formats.api import OutboundEvent
+from app.formats.payloads import AgencyContext, adapter_for
+from app.formats.webhooks import sign_headers
+from app.store.models import AgencyRow, AuditRow, DeliveryRow, LiveEventRow, TimelineRow
+
+_log = logging.getLogger(__name__)
+OPEN = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
+USER_AGENT = "GoldenTime-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: str
+    agency_id: str
+    incident_id: str
+    sequence: int
+    attempts: int
+    created_at: datetime
+    payload: dict[str, object]
+    endpoint: str
+    fmt: str
+    agency_name: str
+    agency_kind: str
+    secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claimed: Claimed
+    ok: bool
+    status: int | None
+    error: str | None
+    retry_after_s: float | None
+    gone: bool
+    duration_ms: float
+
+
+class Dispatcher:
+    def __init__(self, ctx: EngineContext, *, transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None) -> None:
+        self._ctx = ctx
+        self._cfg = ctx.settings.outbox
+        self._owner = uuid.uuid4().hex[:16]
+        self._rng = rng or random.Random()
+        self._transport = transport
+        self._wake = asyncio.Event()
+        self._results: asyncio.Queue[Outcome] = asyncio.Queue()
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._sem = asyncio.Semaphore(self._cfg.concurrency)
+        self.attempts_total = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self, *, drop_leases: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,  # a redirect could send a signed payload somewhere unvetted
+            timeout=httpx.Timeout(self._cfg.request_timeout_s),
+            limits=httpx.Limits(max_connections=self._cfg.concurrency * 2, max_keepalive_connections=self._cfg.concurrency),
+            headers={"user-agent": USER_AGENT},
+            transport=self._transport,
+        )
+        if drop_leases:
+            await asyncio.to_thread(self._drop_leases)
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name="outbox-claimer"),
+            asyncio.create_task(self._record_loop(), name="outbox-recorder"),
+        ]
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight sends finish briefly, record them, close the client."""
+        if self._tasks:
+            self._tasks[0].cancel()
+            await asyncio.gather(self._tasks[0], return_exceptions=True)
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=2.0)
+            for t in self._inflight.values():
+                t.cancel()
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        if len(self._tasks) > 1:
+            await self._drain_results()
+            self._tasks[1].cancel()
+            await asyncio.gather(self._tasks[1], return_exceptions=True)
+        self._tasks = []
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def wake(self) -> None:
+        """Thread-safe: new or re-queued deliveries were committed."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    # ------------------------------------------------------------------ claiming
+
+    def _drop_leases(self) -> None:
+        with self._ctx.uow.factory() as s, s.begin():
+            s.execute(update(DeliveryRow).where(DeliveryRow.claimed_by.is_not(None)).values(claimed_by=None, claimed_until=None))
+
+    def _claim(self, limit: int) -> tuple[list[Claimed], datetime | None]:
+        now = self._ctx.now()
+        earlier = aliased(DeliveryRow)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.agency_id == DeliveryRow.agency_id,
+                earlier.incident_id == DeliveryRow.incident_id,
+                earlier.sequence < DeliveryRow.sequence,
+                earlier.state.in_(OPEN),
+            )
+            .exists()
+        )
+        with self._ctx.uow.factory() as s, s.begin():
+            q = (
+                select(DeliveryRow, AgencyRow)
+                .join(AgencyRow, AgencyRow.id == DeliveryRow.agency_id)
+                .where(
+                    DeliveryRow.state.in_(OPEN),
+                    DeliveryRow.next_attempt_at <= now,
+                    or_(DeliveryRow.claimed_until.is_(None), DeliveryRow.claimed_until < now),
+                    AgencyRow.enabled.is_(True),
+                    ~blocked,
+                )
+                .order_by(DeliveryRow.next_attempt_at, DeliveryRow.sequence)
+                .limit(limit)
+            )
+            if s.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True, of=DeliveryRow)
+            out: list[Claimed] = []
+            lease = now + timedelta(seconds=self._cfg.claim_s)
+            for d, a in s.execute(q).all():
+                if d.id in self._inflight:
+                    continue
+                d.claimed_by, d.claimed_until = self._owner, lease
+                secrets = [a.webhook_secret]
+                if a.webhook_secret_previous and a.previous_secret_until and a.previous_secret_until > now:
+                    secrets.append(a.webhook_secret_previous)
+                out.append(
+                    Claimed(d.id, d.agency_id, d.incident_id, d.sequence, d.attempts, d.created_at, dict(d.payload), a.endpoint, a.format, a.name, a.kind, tuple(secrets))
+                )
+            next_due = s.scalar(
+                select(DeliveryRow.next_attempt_at)
+                .join(AgencyRow, AgencyRow.id == DeliveryRow.agency_id)
+                .where(DeliveryRow.state.in_(OPEN), AgencyRow.enabled.is_(True), DeliveryRow.next_attempt_at > now)
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(1)
+            )
+        return out, next_due
+
+    async def _claim_loop(self) -> None:
+        failures = 0
+        while True:
+            self._wake.clear()
+            free = self._cfg.concurrency - len(self._inflight)
+            next_due: datetime | None = None
+            if free > 0:
+                try:
+                    claimed, next_due = await asyncio.to_thread(self._claim, free)
+                    if failures:
+                        _log.info("outbox claiming works again")
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    if failures == 1:
+                        _log.exception("outbox could not claim deliveries; retrying")
+                    claimed = []
+                    await asyncio.sleep(min(5.0, 0.2 * 2**failures))
+                for c in claimed:
+                    self._inflight[c.delivery_id] = asyncio.create_task(self._send(c), name=f"deliver-{c.delivery_id}")
+            # Sleep until woken (new row, finished send) or until the next retry is due (at most 1 s, so a
+            # moved test clock or another engine's rows are noticed).
+            timeout = 1.0
+            if next_due is not None:
+                timeout = min(timeout, max(0.0, (next_due - self._ctx.now()).total_seconds()))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except TimeoutError:
+                pass
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send(self, c: Claimed) -> None:
+        start = time.perf_counter()
+        try:
+            async with self._sem:
+                outcome = await self._post(c, start)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # rendering or signing failed: never lose the row, record and retry
+            _log.exception("delivery %s could not be prepared", c.delivery_id)
+            outcome = Outcome(c, False, None, f"internal: {exc!r}"[:500], None, False, (time.perf_counter() - start) * 1000)
+        self._results.put_nowait(outcome)
+
+    async def _post(self, c: Claimed, start: float) -> Outcome:
+        assert self._client is not None
+        event = OutboundEvent.model_validate(c.payload)
+        agency = AgencyContext(
+            agency_id=c.agency_id,
+            name=c.agency_name,
+            kind=AgencyKind(c.agency_kind),
+            sender_id=self._ctx.settings.sender_id,
+        )
+        rendered = adapter_for(c.fmt).render(event, agency)
+        headers = sign_headers(c.delivery_id, self._ctx.now(), rendered.body, c.secrets)
+        headers["content-type"] = rendered.content_type
+        headers["goldentime-sequence"] = str(c.sequence)
+        headers["goldentime-incident"] = c.incident_id
+        status: int | None = None
+        try:
+            async with self._client.stream("POST", c.endpoint, content=rendered.body, headers=headers) as resp:
+                status = resp.status_code
+                read = 0
+                async for chunk in resp.aiter_raw():
+                    read += len(chunk)
+                    if read >= self._cfg.max_response_bytes:
+                        break  # a receiver cannot make us buffer an unbounded answer
+                retry_after = parse_retry_after(resp.headers.get("retry-after"), self._ctx.now()) if status in (429, 503) else None
+        except httpx.TimeoutException:
+            return Outcome(c, False, status, "timeout", None, False, (time.perf_counter() - start) * 1000)
+        except httpx.HTTPError as exc:
+            return Outcome(c, False, status, f"{type(exc).__name__}: {exc}"[:500], None, False, (time.perf_counter() - start) * 1000)
+        ms = (time.perf_counter() - start) * 1000
+        if 200 <= status < 300:
+            return Outcome(c, True, status, None, None, False, ms)
+        return Outcome(c, False, status, f"HTTP {status}", retry_after, status == 410, ms)
+
+    # ------------------------------------------------------------------ recording
+
+    async def _record_loop(self) -> None:
+        while True:
+            first = await self._results.get()
+            batch = [first]
+            while not self._results.empty():
+                batch.append(self._results.get_nowait())
+            await self._record_with_retry(batch)
+
+    async def _drain_results(self) -> None:
+        batch = []
+        while not self._results.empty():
+            batch.append(self._results.get_nowait())
+        if batch:
+            await self._record_with_retry(batch)
+
+    async def _record_with_retry(self, batch: list[Outcome]) -> None:
+        for attempt in range(5):
+            try:
+                await asyncio.to_thread(self._record, batch)
+                break
+            except Exception:
+                _log.exception("could not record %d delivery outcomes (attempt %d)", len(batch), attempt + 1)
+                await asyncio.sleep(0.2 * 2**attempt)
+        # Unrecorded outcomes keep their lease: the rows are claimed and sent again later (at least once).
+        for o in batch:
+            self._inflight.pop(o.claimed.delivery_id, None)
+        self.attempts_total += len(batch)
+        self._wake.set()
+        self._ctx.uow.notify_live()
+
+    def _record(self, batch: list[Outcome]) -> None:
+        now = self._ctx.now()
+        with self._ctx.uow.factory() as s, s.begin():
+            for o in batch:
+                d = s.get(DeliveryRow, o.claimed.delivery_id)
+                if d is None or d.claimed_by != self._owner:
+                    continue  # our lease ran out and another engine took it over
+                d.attempts += 1
+                d.claimed_by = d.claimed_until = None
+                d.last_status = o.status
+                if o.ok:
+                    d.state, d.delivered_at, d.last_error, d.next_attempt_at = DeliveryState.DELIVERED.value, now, None, None
+                else:
+                    d.last_error = o.error
+                    age = (now - d.created_at).total_seconds()
+                    if o.gone:
+                        agency = s.get(AgencyRow, d.agency_id)
+                        if agency is not None and agency.enabled:
+                            agency.enabled = False
+                            agency.disabled_reason = "endpoint answered 410 Gone"
+                            s.add(LiveEventRow(at=now, type="agency.updated", data={"agency_id": agency.id, "enabled": False}))
+                        d.state, d.next_attempt_at = DeliveryState.DEAD.value, None
+                    elif d.attempts >= self._cfg.max_attempts or age >= self._cfg.max_age_s:
+                        d.state, d.next_attempt_at = DeliveryState.DEAD.value, None
+                    else:
+                        delay = next_delay(d.attempts, self._cfg.retry_schedule_s, self._cfg.retry_tail_s, self._cfg.jitter_ratio, self._rng)
+                        if o.retry_after_s is not None:
+                            delay = max(delay, o.retry_after_s)
+                        d.state, d.next_attempt_at = DeliveryState.RETRYING.value, now + timedelta(seconds=delay)
+                    if d.state == DeliveryState.DEAD.value:
+                        s.add(TimelineRow(incident_id=d.incident_id, at=now, kind="delivery.dead", actor="engine:outbox", data={"delivery_id": d.id, "agency_id": d.agency_id, "error": o.error}))
+                s.add(
+                    AuditRow(
+                        at=now,
+                        actor="engine:outbox",
+                        action="delivery.attempt",
+                        target_type="delivery",
+                        target_id=d.id,
+                        client=None,
+                        detail={"agency_id": d.agency_id, "status": o.status, "ok": o.ok, "error": o.error, "ms": round(o.duration_ms, 1), "attempt": d.attempts},
+                    )
+                )
+                s.add(
+                    LiveEventRow(
+                        at=now,
+                        type="delivery.updated",
+                        data={"delivery_id": d.id, "incident_id": d.incident_id, "agency_id": d.agency_id, "state": d.state, "attempts": d.attempts, "sequence": d.sequence},
+                    )
+                )

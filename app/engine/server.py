@@ -1,0 +1,180 @@
+"""The engine's composition root: builds every part, starts them in order and stops them in reverse.
+
+Start: database (migrate) → camera catalog → live hub → media relay → outbox dispatcher → HTTP intake.
+Stop:  HTTP intake → dispatcher (drain in-flight) → relay → live hub → database.
+The same server runs standalone (``main.py engine``) or embedded in a console on its own thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from app import __version__
+from app.domain.clock import Clock, SystemClock
+from app.engine.api import directory, incidents, intake, live
+from app.engine.api.problems import BodyGuard, install_problem_handlers
+from app.engine.context import CameraCatalog, EngineContext
+from app.engine.live import LiveHub
+from app.engine.outbox.dispatcher import Dispatcher
+from app.engine.settings import Settings
+from app.engine.work import UnitOfWorkFactory
+from app.store.database import is_sqlite, make_engine, make_sessionmaker, migrate
+
+_log = logging.getLogger(__name__)
+
+
+class EngineServer:
+    """One engine process (or thread). ``bound_port`` is known once started (port 0 picks a free one)."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.bound_port: int | None = None
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = make_engine(settings.database_url)
+        migrate(self.db)
+        factory = make_sessionmaker(self.db)
+        self.uow = UnitOfWorkFactory(factory, self.clock)
+        self.ctx = EngineContext(
+            settings=settings,
+            clock=self.clock,
+            uow=self.uow,
+            cameras=CameraCatalog(self.uow.read),
+            base_url=lambda: settings.base_url(self.bound_port),
+        )
+        self.hub = LiveHub(factory)
+        self.dispatcher = Dispatcher(self.ctx, transport=transport)
+        self.uow.on_live(self.hub.notify)
+        self.uow.on_outbox(self.dispatcher.wake)
+        self.media = _build_media(self.ctx)
+        self.app = self._build_app()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ app
+
+    def _build_app(self) -> FastAPI:
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            self.ctx.cameras.refresh(force=True)
+            await self.hub.start()
+            if self.media is not None:
+                await self.media.start(self.hub)
+            await self.dispatcher.start(drop_leases=is_sqlite(self.db))
+            _log.info("engine ready")
+            try:
+                yield
+            finally:
+                await self.dispatcher.stop()
+                if self.media is not None:
+                    await self.media.stop()
+                await self.hub.stop()
+
+        app = FastAPI(
+            title="GoldenTime engine",
+            version=__version__,
+            summary="Linked-service requests in, incidents and live video out, every access audited.",
+            lifespan=lifespan,
+        )
+        app.state.ctx = self.ctx
+        app.state.hub = self.hub
+        install_problem_handlers(app)
+        for module in (intake, incidents, directory, live):
+            app.include_router(module.router)
+        if self.media is not None:
+            self.media.install(app)
+
+        @app.get("/api/v1/health", tags=["health"])
+        def health() -> dict[str, Any]:
+            return {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
+
+        app.add_middleware(BodyGuard, max_bytes=self.settings.max_body_bytes)
+        return app
+
+    # ------------------------------------------------------------------ running
+
+    def _config(self) -> uvicorn.Config:
+        return uvicorn.Config(
+            self.app,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=5,
+        )
+
+    def run(self) -> None:
+        """Serve in this thread until interrupted (``main.py engine``)."""
+        self._server = uvicorn.Server(self._config())
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        assert self._server is not None
+        self._loop = asyncio.get_running_loop()
+        task = asyncio.create_task(self._server.serve())
+        while not self._server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if self._server.started:
+            self.bound_port = self._server.servers[0].sockets[0].getsockname()[1]
+        await task
+
+    def start_in_thread(self, timeout: float = 30.0) -> str:
+        """Start embedded on its own thread and loop; returns the base URL once it accepts requests."""
+        self._server = uvicorn.Server(self._config())
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                loop = asyncio.new_event_loop()
+                self._loop = loop
+                asyncio.set_event_loop(loop)
+                loop.run_until_complete(self._serve_signalling(ready))
+            except BaseException as exc:  # surfaced to the caller below
+                errors.append(exc)
+                ready.set()
+
+        self._thread = threading.Thread(target=target, name="goldentime-engine", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout) or errors or self.bound_port is None:
+            raise RuntimeError(f"the engine did not start: {errors[0] if errors else 'timeout'}")
+        return self.base_url
+
+    async def _serve_signalling(self, ready: threading.Event) -> None:
+        assert self._server is not None
+        task = asyncio.create_task(self._server.serve())
+        while not self._server.started and not task.done():
+            await asyncio.sleep(0.01)
+        if self._server.started:
+            self.bound_port = self._server.servers[0].sockets[0].getsockname()[1]
+        ready.set()
+        await task
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url(self.bound_port)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.db.dispose()
+
+
+def _build_media(ctx: EngineContext) -> Any:
+    return None

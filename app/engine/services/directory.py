@@ -1,0 +1,273 @@
+"""Agencies, users, cameras, facilities and sensors: the engine's directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.camera import Camera
+from app.domain.enums import AgencyKind, DeliveryFormat, DeliveryState, Role
+from app.domain.geo import GeoPoint
+from app.domain.ids import new_id
+from app.domain.layers import Facility, Sensor
+from app.engine.auth import Principal, digest, hash_password, new_api_key
+from app.engine.context import EngineContext
+from app.engine.errors import ServiceError, conflict, forbidden, invalid, not_found
+from app.engine.settings import OutboxSettings
+from app.engine.views import camera_out
+from app.engine.work import Work
+from app.formats.api import AgencyCreatedOut, AgencyHealthOut, AgencyIn, AgencyOut, AgencyPatchIn, CameraOut
+from app.formats.webhooks import new_secret
+from app.store.models import AgencyRow, CameraRow, DeliveryRow, FacilityRow, SensorRow, UserRow
+
+SECRET_OVERLAP = timedelta(hours=24)
+
+
+def check_endpoint(url: str, outbox: OutboxSettings) -> str:
+    """An agency endpoint must be an absolute http(s) URL without credentials, on an allowed host."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise invalid(f"endpoint is not a URL: {exc}") from exc
+    if parts.scheme not in outbox.allowed_schemes:
+        raise invalid(f"endpoint scheme {parts.scheme!r} is not allowed (allowed: {', '.join(outbox.allowed_schemes)})")
+    if not parts.hostname:
+        raise invalid("endpoint has no host")
+    if parts.username or parts.password:
+        raise invalid("endpoint must not carry credentials; the webhook signature authenticates us")
+    if outbox.allowed_hosts is not None and parts.hostname.lower() not in {h.lower() for h in outbox.allowed_hosts}:
+        raise invalid(f"endpoint host {parts.hostname!r} is not in the deployment's allow-list")
+    return url
+
+
+def create_agency(session: Session, body: AgencyIn, outbox: OutboxSettings, now_: datetime) -> AgencyCreatedOut:
+    check_endpoint(body.endpoint, outbox)
+    key = new_api_key()
+    secret = new_secret()
+    row = AgencyRow(
+        id=new_id("agn"),
+        name=body.name,
+        kind=body.kind.value,
+        format=body.format.value,
+        endpoint=body.endpoint,
+        enabled=True,
+        disabled_reason=None,
+        api_key_hash=digest(key),
+        webhook_secret=secret,
+        webhook_secret_previous=None,
+        previous_secret_until=None,
+        created_at=now_,
+    )
+    session.add(row)
+    return AgencyCreatedOut(id=row.id, api_key=key, webhook_secret=secret)
+
+
+def agency_health(session: Session, agencies: Iterable[AgencyRow], now_: datetime) -> dict[str, AgencyHealthOut]:
+    agencies = list(agencies)
+    ids = [a.id for a in agencies]
+    open_states = [DeliveryState.PENDING.value, DeliveryState.RETRYING.value]
+    depth = dict(
+        session.execute(
+            select(DeliveryRow.agency_id, func.count()).where(DeliveryRow.agency_id.in_(ids), DeliveryRow.state.in_(open_states)).group_by(DeliveryRow.agency_id)
+        ).all()
+    )
+    oldest = dict(
+        session.execute(
+            select(DeliveryRow.agency_id, func.min(DeliveryRow.created_at))
+            .where(DeliveryRow.agency_id.in_(ids), DeliveryRow.state.in_(open_states))
+            .group_by(DeliveryRow.agency_id)
+        ).all()
+    )
+    dead = dict(
+        session.execute(
+            select(DeliveryRow.agency_id, func.count()).where(DeliveryRow.agency_id.in_(ids), DeliveryRow.state == DeliveryState.DEAD.value).group_by(DeliveryRow.agency_id)
+        ).all()
+    )
+    last_ok = dict(
+        session.execute(
+            select(DeliveryRow.agency_id, func.max(DeliveryRow.delivered_at))
+            .where(DeliveryRow.agency_id.in_(ids), DeliveryRow.state == DeliveryState.DELIVERED.value)
+            .group_by(DeliveryRow.agency_id)
+        ).all()
+    )
+    out: dict[str, AgencyHealthOut] = {}
+    for a in agencies:
+        # Consecutive failures: open deliveries that have been tried and failed, newest streak.
+        failures = session.scalar(
+            select(func.coalesce(func.max(DeliveryRow.attempts), 0)).where(
+                DeliveryRow.agency_id == a.id, DeliveryRow.state == DeliveryState.RETRYING.value
+            )
+        )
+        old = oldest.get(a.id)
+        n_fail = int(failures or 0)
+        state: Literal["ok", "failing", "disabled", "idle"]
+        if not a.enabled:
+            state = "disabled"
+        elif n_fail > 0 or dead.get(a.id):
+            state = "failing"
+        else:
+            state = "ok" if last_ok.get(a.id) else "idle"
+        out[a.id] = AgencyHealthOut(
+            state=state,
+            last_success_at=last_ok.get(a.id),
+            consecutive_failures=n_fail,
+            queue_depth=int(depth.get(a.id, 0)),
+            dead_letters=int(dead.get(a.id, 0)),
+            oldest_undelivered_age_s=None if old is None else max(0.0, (now_ - old).total_seconds()),
+        )
+    return out
+
+
+def agency_out(row: AgencyRow, health: AgencyHealthOut | None) -> AgencyOut:
+    return AgencyOut(
+        id=row.id, name=row.name, kind=AgencyKind(row.kind), format=DeliveryFormat(row.format), endpoint=row.endpoint, enabled=row.enabled, health=health
+    )
+
+
+def list_agencies(ctx: EngineContext, principal: Principal, client: str | None) -> list[AgencyOut]:
+    with ctx.uow(principal, client) as work:
+        q = select(AgencyRow).order_by(AgencyRow.created_at)
+        if principal.kind == "agency":
+            q = q.where(AgencyRow.id == principal.id)
+        rows = work.session.scalars(q).all()
+        health = agency_health(work.session, rows, work.now)
+        return [agency_out(r, health[r.id]) for r in rows]
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.has_role(Role.ADMIN):
+        raise forbidden("this needs the admin role")
+
+
+def api_create_agency(ctx: EngineContext, principal: Principal, client: str | None, body: AgencyIn) -> AgencyCreatedOut:
+    _require_admin(principal)
+    with ctx.uow(principal, client) as work:
+        created = create_agency(work.session, body, ctx.settings.outbox, work.now)
+        work.audit("agency.create", "agency", created.id, name=body.name, kind=body.kind.value, endpoint=body.endpoint)
+        work.live("agency.created", {"agency_id": created.id})
+        return created
+
+
+def api_patch_agency(ctx: EngineContext, principal: Principal, client: str | None, agency_id: str, body: AgencyPatchIn) -> tuple[AgencyOut, str | None]:
+    """Returns the agency and, when rotated, the new webhook secret (shown once)."""
+    _require_admin(principal)
+    with ctx.uow(principal, client) as work:
+        row = work.session.get(AgencyRow, agency_id)
+        if row is None:
+            raise not_found("agency", agency_id)
+        changed = body.model_dump(exclude_none=True, exclude={"rotate_secret"})
+        if body.endpoint is not None:
+            row.endpoint = check_endpoint(body.endpoint, ctx.settings.outbox)
+        if body.name is not None:
+            row.name = body.name
+        if body.format is not None:
+            row.format = body.format.value
+        if body.enabled is not None:
+            row.enabled = body.enabled
+            row.disabled_reason = None if body.enabled else f"disabled by {principal.actor}"
+        new = None
+        if body.rotate_secret:
+            # Both secrets sign for a day, so the agency can switch without losing a delivery.
+            row.webhook_secret_previous = row.webhook_secret
+            row.previous_secret_until = work.now + SECRET_OVERLAP
+            row.webhook_secret = new = new_secret()
+            changed["rotate_secret"] = True
+        work.audit("agency.update", "agency", row.id, **{k: str(v) for k, v in changed.items()})
+        work.live("agency.updated", {"agency_id": row.id})
+        work.session.info["outbox"] = True  # re-enabled agencies get their backlog at once
+        health = agency_health(work.session, [row], work.now)[row.id]
+        return agency_out(row, health), new
+
+
+def add_user(session: Session, username: str, role: Role, password: str, now_: datetime) -> UserRow:
+    if session.scalars(select(UserRow).where(UserRow.username == username)).first() is not None:
+        raise conflict(f"user {username!r} exists")
+    if len(password) < 8:
+        raise invalid("a password needs at least 8 characters")
+    row = UserRow(username=username, role=role.value, password_hash=hash_password(password), created_at=now_)
+    session.add(row)
+    return row
+
+
+def upsert_cameras(work: Work, cameras: Iterable[Camera]) -> tuple[int, int]:
+    """Insert or update in place (never duplicate). Returns (inserted, updated)."""
+    ins = upd = 0
+    for c in cameras:
+        row = work.session.get(CameraRow, c.id)
+        if row is None:
+            row = CameraRow(id=c.id, online=True)
+            work.session.add(row)
+            ins += 1
+        else:
+            upd += 1
+        row.name, row.lat, row.lon, row.purpose = c.name, c.lat, c.lon, c.purpose.value
+        row.direction_deg, row.fov_deg = c.direction_deg, c.fov_deg
+        row.stream_main, row.stream_sub = c.stream_main, c.stream_sub
+        row.updated_at = work.now
+    return ins, upd
+
+
+def upsert_facilities(work: Work, facilities: Iterable[Facility]) -> int:
+    n = 0
+    for f in facilities:
+        row = work.session.get(FacilityRow, f.id) or FacilityRow(id=f.id)
+        row.name, row.kind, row.lat, row.lon, row.notes = f.name, f.kind.value, f.lat, f.lon, f.notes
+        work.session.add(row)
+        n += 1
+    return n
+
+
+def upsert_sensors(work: Work, sensors: Iterable[Sensor]) -> int:
+    n = 0
+    for s in sensors:
+        row = work.session.get(SensorRow, s.id) or SensorRow(id=s.id)
+        row.name, row.kind, row.lat, row.lon, row.threshold = s.name, s.kind.value, s.lat, s.lon, s.threshold
+        work.session.add(row)
+        n += 1
+    return n
+
+
+def cameras_near(
+    ctx: EngineContext, principal: Principal, client: str | None, lat: float, lon: float, radius_m: float, limit: int
+) -> list[CameraOut]:
+    point = GeoPoint.checked(lat, lon)
+    if point is None:
+        raise invalid(f"near={lat},{lon} is not a valid WGS84 coordinate")
+    found = ctx.cameras.index().nearest(point, limit, radius_m)
+    with ctx.uow(principal, client) as work:
+        rows = {r.id: r for r in work.session.scalars(select(CameraRow).where(CameraRow.id.in_([c.id for c, _ in found])))}
+        work.audit("camera.search", "camera", None, near=[lat, lon], radius_m=radius_m, count=len(found))
+        out = []
+        for cam, d in found:
+            r = rows.get(cam.id)
+            if r is not None:
+                o = camera_out(r)
+                o.distance_m = round(d, 1)
+                out.append(o)
+        return out
+
+
+def list_cameras(ctx: EngineContext, principal: Principal, client: str | None, limit: int, offset: int) -> list[CameraOut]:
+    with ctx.uow(principal, client) as work:
+        rows = work.session.scalars(select(CameraRow).order_by(CameraRow.id).limit(limit).offset(offset)).all()
+        work.audit("camera.list", "camera", None, count=len(rows))
+        return [camera_out(r) for r in rows]
+
+
+def get_camera(ctx: EngineContext, principal: Principal, client: str | None, camera_id: str) -> CameraOut:
+    with ctx.uow(principal, client) as work:
+        row = work.session.get(CameraRow, camera_id)
+        if row is None:
+            raise not_found("camera", camera_id)
+        work.audit("camera.read", "camera", camera_id)
+        return camera_out(row)
+
+
+def ensure(condition: bool, detail: str) -> None:
+    if not condition:
+        raise ServiceError(422, "Unprocessable Content", detail)

@@ -1,0 +1,288 @@
+"""From an agency's request to an incident: cameras chosen, shares made, deliveries queued, in one transaction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from app.domain.enums import AgencyKind, IncidentStatus, Service
+from app.domain.geo import Area, Circle, GeoPoint, Polygon, distance_m
+from app.domain.ids import new_id
+from app.engine.auth import Principal
+from app.engine.context import EngineContext
+from app.engine.errors import ServiceError, conflict, forbidden, not_found
+from app.engine.services import notify
+from app.engine.services.policy import Pick
+from app.engine.services.registry import POLICIES
+from app.engine.services.shares import open_share
+from app.engine.views import incident_cameras, incident_facilities, incident_out, share_out
+from app.engine.work import Work
+from app.formats.api import AreaIn, RequestIn, RequestResultOut, RequestUpdateIn
+from app.store.models import (
+    AgencyRow,
+    FacilityRow,
+    IncidentCameraRow,
+    IncidentFacilityRow,
+    IncidentRow,
+    ShareRow,
+    TrackPointRow,
+)
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    """What any intake (agency request, CAP alert, sensor) asks for."""
+
+    service: Service
+    title: str
+    point: GeoPoint
+    address: str | None
+    area: Area | None
+    area_json: dict[str, Any] | None
+    priority: int
+    exercise: bool
+    details: dict[str, Any]
+    external_id: str | None
+    agency: AgencyRow | None  # the requester, who gets a share
+    source: str
+    share_with_kinds: tuple[AgencyKind, ...] = ()
+
+
+def area_from_api(area: AreaIn | None) -> tuple[Area | None, dict[str, Any] | None]:
+    if area is None:
+        return None, None
+    if area.circle is not None:
+        c = area.circle
+        return Circle(GeoPoint(c.lat, c.lon), c.radius_m), {"circle": {"lat": c.lat, "lon": c.lon, "radius_m": c.radius_m}}
+    assert area.polygon is not None
+    pts = tuple(GeoPoint(lat, lon) for lat, lon in area.polygon)
+    try:
+        poly = Polygon(pts)
+    except ValueError as exc:
+        raise ServiceError(422, "Unprocessable Content", f"area.polygon: {exc}") from exc
+    return poly, {"polygon": [[p.lat, p.lon] for p in pts]}
+
+
+def choose_cameras(ctx: EngineContext, service: Service, point: GeoPoint, area: Area | None) -> list[Pick]:
+    return POLICIES[service].choose(ctx.cameras.index(), point, area, ctx.settings.selection)
+
+
+def _store_cameras(work: Work, incident_id: str, picks: list[Pick]) -> None:
+    work.session.execute(delete(IncidentCameraRow).where(IncidentCameraRow.incident_id == incident_id))
+    for rank, p in enumerate(picks):
+        work.session.add(
+            IncidentCameraRow(
+                incident_id=incident_id,
+                camera_id=p.chosen.camera.id,
+                role=p.role,
+                rank=rank,
+                distance_m=p.chosen.distance_m,
+                covers_point=p.chosen.covers_point,
+            )
+        )
+
+
+def _store_facilities(ctx: EngineContext, work: Work, incident_id: str, point: GeoPoint) -> int:
+    radius = ctx.settings.selection.facility_radius_m
+    # Facilities are few (hundreds): a bounding-box prefilter in SQL, exact distance here.
+    dlat = radius / 111_000.0
+    dlon = dlat / max(0.1, abs(math.cos(math.radians(point.lat))))
+    rows = work.session.scalars(
+        select(FacilityRow).where(
+            FacilityRow.lat.between(point.lat - dlat, point.lat + dlat),
+            FacilityRow.lon.between(point.lon - dlon, point.lon + dlon),
+        )
+    ).all()
+    work.session.execute(delete(IncidentFacilityRow).where(IncidentFacilityRow.incident_id == incident_id))
+    n = 0
+    for f in rows:
+        d = distance_m(point, GeoPoint(f.lat, f.lon))
+        if d <= radius:
+            work.session.add(IncidentFacilityRow(incident_id=incident_id, facility_id=f.id, distance_m=d))
+            n += 1
+    return n
+
+
+def share_agencies(work: Work, requester: AgencyRow | None, kinds: tuple[AgencyKind, ...]) -> list[AgencyRow]:
+    out: list[AgencyRow] = [] if requester is None else [requester]
+    if kinds:
+        for a in work.session.scalars(
+            select(AgencyRow).where(AgencyRow.kind.in_([k.value for k in kinds]), AgencyRow.enabled.is_(True)).order_by(AgencyRow.created_at)
+        ):
+            if all(a.id != b.id for b in out):
+                out.append(a)
+    return out
+
+
+def open_incident(ctx: EngineContext, work: Work, req: NewIncident) -> tuple[IncidentRow, list[ShareRow]]:
+    """Create the incident with everything that comes with it, in ``work``'s transaction."""
+    policy = POLICIES[req.service]
+    incident = IncidentRow(
+        id=new_id("INC"),
+        service=req.service.value,
+        status=IncidentStatus.NEW.value,
+        title=req.title,
+        priority=req.priority,
+        exercise=req.exercise,
+        lat=req.point.lat,
+        lon=req.point.lon,
+        address=req.address,
+        area=req.area_json,
+        external_id=req.external_id,
+        agency_id=None if req.agency is None else req.agency.id,
+        source=req.source,
+        assignee=None,
+        details=req.details,
+        units=[],
+        created_at=work.now,
+        updated_at=work.now,
+    )
+    work.session.add(incident)
+    work.session.flush()
+    picks = choose_cameras(ctx, req.service, req.point, req.area)
+    _store_cameras(work, incident.id, picks)
+    if policy.tracks_location:
+        work.session.add(TrackPointRow(incident_id=incident.id, lat=req.point.lat, lon=req.point.lon, at=work.now))
+    n_fac = _store_facilities(ctx, work, incident.id, req.point) if policy.wants_facilities else 0
+    camera_ids = [p.chosen.camera.id for p in picks]
+    work.timeline(incident.id, "created", source=req.source, service=req.service.value, exercise=req.exercise)
+    work.timeline(incident.id, "cameras.selected", cameras=camera_ids, facilities=n_fac)
+    work.audit("incident.create", "incident", incident.id, service=req.service.value, source=req.source, exercise=req.exercise)
+    notify.live_incident(ctx, work, incident, "incident.created", camera_ids=camera_ids)
+    shares: list[ShareRow] = []
+    if camera_ids:
+        for agency in share_agencies(work, req.agency, policy.also_share_with + req.share_with_kinds):
+            shares.append(open_share(ctx, work, incident, agency, camera_ids, ctx.settings.share_minutes, f"{req.service.value}: {req.title}"))
+    return incident, shares
+
+
+def _result(ctx: EngineContext, work: Work, incident: IncidentRow, agency_id: str | None) -> RequestResultOut:
+    q = select(ShareRow).where(ShareRow.incident_id == incident.id).order_by(ShareRow.created_at)
+    if agency_id is not None:
+        q = q.where(ShareRow.agency_id == agency_id)
+    return RequestResultOut(
+        incident=incident_out(incident, ctx.golden_time(incident.service)),
+        cameras=incident_cameras(work.session, incident.id),
+        shares=[share_out(s, work.now, ctx.media_url) for s in work.session.scalars(q)],
+        facilities=incident_facilities(work.session, incident.id),
+    )
+
+
+def handle_request(ctx: EngineContext, principal: Principal, client: str | None, body: RequestIn) -> tuple[RequestResultOut, bool]:
+    """``POST /api/v1/requests``. Returns (result, created); a repeat of (agency, external_id) is not new."""
+    if principal.kind != "agency":
+        raise forbidden("linked-service requests come from agencies with an API key")
+    area, area_json = area_from_api(body.area)
+    for attempt in range(2):
+        try:
+            with ctx.uow(principal, client) as work:
+                existing = work.session.scalars(
+                    select(IncidentRow).where(IncidentRow.agency_id == principal.id, IncidentRow.external_id == body.external_id)
+                ).first()
+                if existing is not None:
+                    if existing.service != body.service.value:
+                        raise conflict(
+                            f"external_id {body.external_id!r} is already used for a {existing.service} request"
+                        )
+                    work.audit("request.repeat", "incident", existing.id, external_id=body.external_id)
+                    return _result(ctx, work, existing, principal.id), False
+                agency = work.session.get(AgencyRow, principal.id)
+                assert agency is not None
+                incident, _ = open_incident(
+                    ctx,
+                    work,
+                    NewIncident(
+                        service=body.service,
+                        title=body.title,
+                        point=GeoPoint(body.location.lat, body.location.lon),
+                        address=body.location.address,
+                        area=area,
+                        area_json=area_json,
+                        priority=body.priority,
+                        exercise=body.exercise,
+                        details=body.details or {},
+                        external_id=body.external_id,
+                        agency=agency,
+                        source=f"agency:{agency.id}",
+                    ),
+                )
+                result = _result(ctx, work, incident, principal.id)
+            ctx.prewarm([c.id for c in result.cameras])
+            return result, True
+        except IntegrityError:
+            # Two engines (PostgreSQL) took the same (agency, external_id) at once: the loser re-reads.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def apply_location(ctx: EngineContext, work: Work, incident: IncidentRow, point: GeoPoint, address: str | None) -> None:
+    """A new position (moving person or suspect): re-select cameras; every active share follows."""
+    service = Service(incident.service)
+    incident.lat, incident.lon = point.lat, point.lon
+    if address is not None:
+        incident.address = address
+    if POLICIES[service].tracks_location:
+        work.session.add(TrackPointRow(incident_id=incident.id, lat=point.lat, lon=point.lon, at=work.now))
+    area = None
+    picks = choose_cameras(ctx, service, point, area)
+    _store_cameras(work, incident.id, picks)
+    if POLICIES[service].wants_facilities:
+        _store_facilities(ctx, work, incident.id, point)
+    camera_ids = [p.chosen.camera.id for p in picks]
+    work.timeline(incident.id, "location.updated", lat=point.lat, lon=point.lon, cameras=camera_ids)
+    for agency, share in notify.agencies_with_active_shares(work, incident.id):
+        if camera_ids and list(share.camera_ids) != camera_ids:
+            share.camera_ids = camera_ids
+            notify.send(ctx, work, agency, incident, "share.updated", share=share)
+        else:
+            notify.send(ctx, work, agency, incident, "incident.updated")
+    ctx.prewarm(camera_ids)
+
+
+def close_incident(ctx: EngineContext, work: Work, incident: IncidentRow, reason: str) -> None:
+    """Close, end every share (access ends with the emergency) and tell each agency once."""
+    incident.status = IncidentStatus.CLOSED.value
+    incident.closed_at = work.now
+    incident.updated_at = work.now
+    for agency, share in notify.agencies_with_active_shares(work, incident.id):
+        share.revoked_at = work.now
+        notify.send(ctx, work, agency, incident, "incident.closed", share=share, note=reason)
+    work.timeline(incident.id, "closed", reason=reason)
+    work.audit("incident.close", "incident", incident.id, reason=reason)
+    notify.live_incident(ctx, work, incident, "incident.closed")
+
+
+def handle_update(ctx: EngineContext, principal: Principal, client: str | None, external_id: str, body: RequestUpdateIn) -> RequestResultOut:
+    if principal.kind != "agency":
+        raise forbidden("request updates come from the agency that made the request")
+    with ctx.uow(principal, client) as work:
+        incident = work.session.scalars(
+            select(IncidentRow).where(IncidentRow.agency_id == principal.id, IncidentRow.external_id == external_id).with_for_update()
+        ).first()
+        if incident is None:
+            raise not_found("request", external_id)
+        if incident.status == IncidentStatus.CLOSED.value:
+            raise conflict(f"request {external_id!r} is closed")
+        incident.updated_at = work.now
+        work.audit("request.update", "incident", incident.id, fields=sorted(body.model_dump(exclude_none=True)))
+        if body.location is not None:
+            apply_location(ctx, work, incident, GeoPoint(body.location.lat, body.location.lon), body.location.address)
+        if body.units is not None:
+            incident.units = list(body.units)
+            work.timeline(incident.id, "units.dispatched", units=list(body.units))
+        if body.note is not None:
+            work.timeline(incident.id, "note", text=body.note)
+        if body.closed:
+            close_incident(ctx, work, incident, "closed by the requesting agency")
+        elif body.location is None:
+            for agency, _ in notify.agencies_with_active_shares(work, incident.id):
+                notify.send(ctx, work, agency, incident, "incident.updated", note=body.note)
+            notify.live_incident(ctx, work, incident, "incident.updated")
+        else:
+            notify.live_incident(ctx, work, incident, "incident.updated")
+        return _result(ctx, work, incident, principal.id)

@@ -1,0 +1,72 @@
+"""Telling agencies and consoles about a change, inside the change's own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.engine.context import EngineContext
+from app.engine.views import incident_cameras, incident_facilities, incident_out, report_out, share_out
+from app.engine.work import Work
+from app.formats.api import EventType, OutboundEvent
+from app.store.models import AgencyRow, IncidentRow, ReportRow, ShareRow
+
+
+def send(
+    ctx: EngineContext,
+    work: Work,
+    agency: AgencyRow,
+    incident: IncidentRow,
+    event_type: EventType,
+    *,
+    share: ShareRow | None = None,
+    report: ReportRow | None = None,
+    alert: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    """Queue one event for one agency; a disabled agency still gets the row (delivered when re-enabled)."""
+    work.session.flush()
+    cameras = incident_cameras(work.session, incident.id)
+    if share is not None:
+        allowed = {str(c) for c in share.camera_ids}
+        cameras = [c for c in cameras if c.id in allowed]
+    facilities = incident_facilities(work.session, incident.id)
+    inc = incident_out(incident, ctx.golden_time(incident.service))
+    share_view = None if share is None else share_out(share, work.now, ctx.media_url)
+    report_view = None
+    if report is not None:
+        report_view = report_out(report, ctx.report_snapshot_url(report))
+
+    def build(event_id: str, sequence: int) -> OutboundEvent:
+        return OutboundEvent(
+            type=event_type,
+            id=event_id,
+            occurred_at=work.now,
+            sequence=sequence,
+            incident=inc,
+            cameras=cameras,
+            facilities=facilities,
+            share=share_view,
+            report=report_view,
+            alert=alert,
+            note=note,
+        )
+
+    work.enqueue(agency, incident, event_type, build)
+
+
+def agencies_with_active_shares(work: Work, incident_id: str) -> list[tuple[AgencyRow, ShareRow]]:
+    rows = work.session.execute(
+        select(AgencyRow, ShareRow)
+        .join(ShareRow, ShareRow.agency_id == AgencyRow.id)
+        .where(ShareRow.incident_id == incident_id, ShareRow.revoked_at.is_(None), ShareRow.expires_at > work.now)
+        .order_by(ShareRow.created_at)
+    ).all()
+    return [(a, s) for a, s in rows]
+
+
+def live_incident(ctx: EngineContext, work: Work, incident: IncidentRow, type_: str, **extra: Any) -> None:
+    data = incident_out(incident, ctx.golden_time(incident.service)).model_dump(mode="json")
+    data.update(extra)
+    work.live(type_, data)

@@ -1,0 +1,75 @@
+"""Sensor events (emergency bells, water-level and gas sensors) → incidents, by the rules in the settings."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.domain.enums import IncidentStatus
+from app.domain.geo import GeoPoint
+from app.engine.auth import Principal
+from app.engine.context import EngineContext
+from app.engine.errors import ServiceError, forbidden, not_found
+from app.engine.services import notify
+from app.engine.services.intake import NewIncident, _result, open_incident, share_agencies
+from app.formats.api import RequestResultOut, SensorEventIn
+from app.store.models import IncidentRow, SensorRow
+
+
+def handle_sensor_event(
+    ctx: EngineContext, principal: Principal, client: str | None, body: SensorEventIn
+) -> tuple[RequestResultOut | None, str]:
+    """Returns (result, outcome) with outcome one of ``opened``, ``updated``, ``recorded``."""
+    if principal.kind != "agency":
+        raise forbidden("sensor events come from a sensor gateway with an API key")
+    with ctx.uow(principal, client) as work:
+        sensor = work.session.get(SensorRow, body.sensor_id)
+        if sensor is None:
+            raise not_found("sensor", body.sensor_id)
+        rule = next((r for r in ctx.settings.sensor_rules if r.kind.value == sensor.kind), None)
+        if rule is None:
+            raise ServiceError(422, "No rule for sensor", f"no sensor rule for kind {sensor.kind!r} in the settings")
+        threshold = sensor.threshold if sensor.threshold is not None else rule.threshold
+        triggered = body.alarm or (body.value is not None and threshold is not None and body.value >= threshold)
+        work.audit("sensor.event", "sensor", sensor.id, value=body.value, alarm=body.alarm, triggered=triggered)
+        source = f"sensor:{sensor.id}"
+        open_row = work.session.scalars(
+            select(IncidentRow)
+            .where(IncidentRow.source == source, IncidentRow.status != IncidentStatus.CLOSED.value)
+            .order_by(IncidentRow.created_at.desc())
+            .with_for_update()
+        ).first()
+        if open_row is not None:
+            # One open incident per sensor: later readings are added to it, not opened anew.
+            open_row.updated_at = work.now
+            work.timeline(open_row.id, "sensor.reading", value=body.value, alarm=body.alarm, note=body.note)
+            notify.live_incident(ctx, work, open_row, "incident.updated")
+            if triggered:
+                for agency, _ in notify.agencies_with_active_shares(work, open_row.id):
+                    notify.send(ctx, work, agency, open_row, "incident.updated", note=f"sensor reading {body.value}")
+            return _result(ctx, work, open_row, None), "updated"
+        if not triggered:
+            return None, "recorded"
+        incident, _ = open_incident(
+            ctx,
+            work,
+            NewIncident(
+                service=rule.service,
+                title=f"{rule.title}: {sensor.name}"[:300],
+                point=GeoPoint(sensor.lat, sensor.lon),
+                address=sensor.name,
+                area=None,
+                area_json=None,
+                priority=rule.priority,
+                exercise=body.exercise,
+                details={"sensor": {"id": sensor.id, "kind": sensor.kind, "value": body.value, "threshold": threshold}},
+                external_id=None,
+                agency=None,
+                source=source,
+                share_with_kinds=tuple(rule.agencies),
+            ),
+        )
+        if not share_agencies(work, None, tuple(rule.agencies)):
+            work.timeline(incident.id, "warning", text="no enabled agency of the rule's kinds to share with")
+        result = _result(ctx, work, incident, None)
+    ctx.prewarm([c.id for c in result.cameras])
+    return result, "opened"

@@ -1,0 +1,140 @@
+"""The engine's one settings object: defaults, then a TOML file, then ``GOLDENTIME_*`` environment variables.
+
+Every model forbids unknown keys, so a typo in a deployment's settings file fails at start with the key's
+name instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.domain.enums import AgencyKind, SensorKind, Service
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SensorRule(_Strict):
+    """What an event from a kind of sensor does: which service, which agencies, above what value."""
+
+    kind: SensorKind
+    service: Service
+    agencies: list[AgencyKind]
+    threshold: float | None = None  # used when the sensor itself has none; None = alarms only
+    priority: Annotated[int, Field(ge=1, le=5)] = 2
+    title: str
+
+
+class SelectionSettings(_Strict):
+    nearest_count: Annotated[int, Field(ge=1, le=32)] = 4
+    nearest_radius_m: Annotated[float, Field(gt=0, le=10_000)] = 500.0
+    escape_inner_m: Annotated[float, Field(ge=0)] = 300.0
+    escape_outer_m: Annotated[float, Field(gt=0)] = 1200.0
+    escape_count: Annotated[int, Field(ge=0, le=32)] = 6
+    facility_radius_m: Annotated[float, Field(gt=0)] = 1000.0
+    area_camera_limit: Annotated[int, Field(ge=1, le=2000)] = 200
+
+
+class OutboxSettings(_Strict):
+    # The emergency schedule (seconds after the previous attempt), then the capped tail: see docs/DELIVERY.md.
+    retry_schedule_s: list[float] = [1, 3, 10, 30, 120, 300]
+    retry_tail_s: float = 600
+    jitter_ratio: Annotated[float, Field(ge=0, le=0.5)] = 0.2
+    max_attempts: Annotated[int, Field(ge=1)] = 20
+    max_age_s: Annotated[float, Field(gt=0)] = 6 * 3600
+    request_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    max_response_bytes: Annotated[int, Field(gt=0)] = 64 * 1024
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 32
+    claim_s: Annotated[float, Field(gt=0)] = 60.0
+    allowed_hosts: list[str] | None = None  # None: any host; a list: endpoints must be on these hosts
+    allowed_schemes: list[str] = ["https", "http"]
+
+
+class Settings(_Strict):
+    data_dir: Path = Path(platformdirs.user_data_dir("goldentime", appauthor=False))
+    db_url: str | None = None  # default: SQLite in data_dir
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8740
+    public_base_url: str | None = None  # what agencies use to reach this engine; default http://host:port
+    media_url_template: str = "{base_url}/media/{token}/{camera_id}.ts"
+    snapshot_url_template: str = "{base_url}/media/{token}/{camera_id}.jpg"
+    max_body_bytes: Annotated[int, Field(gt=0)] = 1024 * 1024
+    session_hours: Annotated[float, Field(gt=0)] = 12.0
+    share_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    golden_time_s: dict[Service, int] = {
+        Service.EMERGENCY_VIDEO_112: 180,
+        Service.DISPATCH_112: 300,
+        Service.DISPATCH_119: 300,
+        Service.DISASTER_RESPONSE: 600,
+        Service.VULNERABLE_SOS: 180,
+    }
+    selection: SelectionSettings = SelectionSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    sensor_rules: list[SensorRule] = [
+        SensorRule(
+            kind=SensorKind.EMERGENCY_BELL,
+            service=Service.EMERGENCY_VIDEO_112,
+            agencies=[AgencyKind.POLICE],
+            priority=1,
+            title="Emergency bell pressed",
+        ),
+        SensorRule(
+            kind=SensorKind.WATER_LEVEL,
+            service=Service.DISASTER_RESPONSE,
+            agencies=[AgencyKind.DISASTER],
+            threshold=3.0,
+            priority=2,
+            title="Water level above threshold",
+        ),
+        SensorRule(
+            kind=SensorKind.GAS,
+            service=Service.DISPATCH_119,
+            agencies=[AgencyKind.FIRE],
+            threshold=50.0,
+            priority=1,
+            title="Gas concentration above threshold",
+        ),
+    ]
+    sender_id: str = "goldentime@city.example"
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite+pysqlite:///{self.data_dir / 'goldentime.db'}"
+
+    def base_url(self, bound_port: int | None = None) -> str:
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return f"http://{self.host}:{bound_port or self.port}"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Defaults ← TOML file (``path`` or ``$GOLDENTIME_CONFIG``) ← ``GOLDENTIME_<FIELD>`` ← overrides."""
+    raw: dict[str, Any] = {}
+    path = path or (Path(os.environ["GOLDENTIME_CONFIG"]) if os.environ.get("GOLDENTIME_CONFIG") else None)
+    if path is not None:
+        try:
+            raw.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read settings file {path}: {exc}") from exc
+    for name in ("data_dir", "db_url", "host", "port", "public_base_url"):
+        value = os.environ.get(f"GOLDENTIME_{name.upper()}")
+        if value:
+            raw[name] = value
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        where = f" in {path}" if path else ""
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"invalid settings{where}: {problems}") from exc

@@ -1,0 +1,118 @@
+"""A unit of work: one transaction that writes a change with its audit rows, timeline, live events and
+outbox deliveries together or not at all, then wakes the live push and the dispatcher after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.domain.clock import Clock
+from app.domain.enums import DeliveryState
+from app.domain.ids import new_id
+from app.engine.auth import Principal
+from app.formats.api import EventType, OutboundEvent
+from app.store.models import AgencyRow, AuditRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
+
+
+@dataclass
+class Work:
+    session: Session
+    principal: Principal
+    client: str | None
+    now: datetime
+    _flags: dict[str, bool] = field(default_factory=dict)
+
+    def audit(self, action: str, target_type: str, target_id: str | None, /, **detail: Any) -> None:
+        self.session.add(
+            AuditRow(
+                at=self.now,
+                actor=self.principal.actor,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                client=self.client,
+                detail=detail,
+            )
+        )
+
+    def timeline(self, incident_id: str, kind: str, /, **data: Any) -> None:
+        self.session.add(TimelineRow(incident_id=incident_id, at=self.now, kind=kind, actor=self.principal.actor, data=data))
+
+    def live(self, type_: str, data: dict[str, Any]) -> None:
+        self.session.add(LiveEventRow(at=self.now, type=type_, data=data))
+        self.session.info["live"] = True
+
+    def enqueue(self, agency: AgencyRow, incident: IncidentRow, event_type: EventType, build: Callable[[str, int], OutboundEvent]) -> DeliveryRow:
+        """Write one outbox row. ``build(event_id, sequence)`` makes the payload as of now.
+
+        The sequence counts per incident and agency; the caller holds the incident row lock (or SQLite's
+        write lock), so ``max + 1`` cannot race.
+        """
+        last = self.session.scalar(
+            select(func.coalesce(func.max(DeliveryRow.sequence), 0)).where(
+                DeliveryRow.incident_id == incident.id, DeliveryRow.agency_id == agency.id
+            )
+        )
+        seq = int(last or 0) + 1
+        event_id = new_id("msg")
+        payload = build(event_id, seq)
+        row = DeliveryRow(
+            id=event_id,
+            agency_id=agency.id,
+            incident_id=incident.id,
+            event_type=event_type,
+            sequence=seq,
+            payload=payload.model_dump(mode="json"),
+            state=DeliveryState.PENDING.value,
+            attempts=0,
+            created_at=self.now,
+            next_attempt_at=self.now,
+        )
+        self.session.add(row)
+        self.session.info["outbox"] = True
+        return row
+
+
+class UnitOfWorkFactory:
+    """Opens :class:`Work` transactions and fires the after-commit hooks."""
+
+    def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
+        self.factory = factory
+        self.clock = clock
+        self._on_live: list[Callable[[], None]] = []
+        self._on_outbox: list[Callable[[], None]] = []
+        event.listen(factory, "after_commit", self._after_commit)
+
+    def on_live(self, fn: Callable[[], None]) -> None:
+        self._on_live.append(fn)
+
+    def on_outbox(self, fn: Callable[[], None]) -> None:
+        self._on_outbox.append(fn)
+
+    def notify_live(self) -> None:
+        for fn in self._on_live:
+            fn()
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop("live", False):
+            for fn in self._on_live:
+                fn()
+        if session.info.pop("outbox", False):
+            for fn in self._on_outbox:
+                fn()
+
+    @contextmanager
+    def __call__(self, principal: Principal, client: str | None = None) -> Iterator[Work]:
+        with self.factory() as session, session.begin():
+            yield Work(session=session, principal=principal, client=client, now=self.clock.now())
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.factory() as session:
+            yield session
