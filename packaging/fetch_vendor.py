@@ -108,7 +108,7 @@ def _npm_pack(spec: str, workdir: Path) -> Path:
     if proc.returncode != 0:
         raise VendorError(f"npm pack {spec} failed ({proc.returncode}): {proc.stderr.strip()}")
     info = json.loads(proc.stdout)
-    return workdir / info[0]["filename"]
+    return workdir / str(info[0]["filename"])
 
 
 def _find_tarball(pin: Pin, tarballs: Path) -> Path:
@@ -130,7 +130,9 @@ def install(pin: Pin, tarball: Path, vendor_dir: Path = VENDOR_DIR, *, verify_fi
     data = tarball.read_bytes()
     got = sri_sha512(data)
     if got != pin.integrity:
-        raise VendorError(f"{pin.spec}: tarball integrity mismatch\n  expected {pin.integrity}\n  got      {got}")
+        raise VendorError(
+            f"{pin.spec}: tarball integrity mismatch\n  expected {pin.integrity}\n  got      {got}"
+        )
     vendor_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{pin.dest}-", dir=vendor_dir))
     try:
@@ -227,7 +229,9 @@ def relock(lock_path: Path = LOCK_PATH) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--check", action="store_true", help="verify only; exit 1 if anything is missing or wrong")
+    ap.add_argument(
+        "--check", action="store_true", help="verify only; exit 1 if anything is missing or wrong"
+    )
     ap.add_argument("--tarballs", type=Path, help="directory of pre-downloaded <name>-<version>.tgz")
     ap.add_argument("--dest", type=Path, default=VENDOR_DIR, help=f"vendor directory (default {VENDOR_DIR})")
     ap.add_argument("--lock", type=Path, default=LOCK_PATH, help=f"lock file (default {LOCK_PATH})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ class CameraCatalog:
     """The in-memory spatial index of cameras, reloaded when the table changes (an import by the CLI or
     another engine); the check is one cheap aggregate query at most every ``check_s`` seconds."""
 
-    def __init__(self, read: Callable[[], Session], check_s: float = 2.0) -> None:
+    def __init__(self, read: Callable[[], AbstractContextManager[Session]], check_s: float = 2.0) -> None:
         self._read = read
         self._check_s = check_s
         self._lock = threading.Lock()
@@ -44,7 +45,8 @@ class CameraCatalog:
         with self._lock:
             self._checked = time.monotonic()
             with self._read() as s:
-                stamp = tuple(s.execute(select(func.count(CameraRow.id), func.max(CameraRow.updated_at))).one())
+                count, newest = s.execute(select(func.count(CameraRow.id), func.max(CameraRow.updated_at))).one()
+                stamp = (int(count), newest)
                 if not force and stamp == self._stamp:
                     return
                 rows = s.scalars(select(CameraRow)).all()
@@ -63,7 +65,7 @@ class CameraCatalog:
                 for r in rows
             )
             self.online = {r.id: r.online for r in rows}
-            self._stamp = (int(stamp[0]), stamp[1])
+            self._stamp = stamp
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -59,7 +60,7 @@ class EngineServer:
         self.app = self._build_app()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
 
     # ------------------------------------------------------------------ app
 
@@ -71,7 +72,8 @@ class EngineServer:
             if self.media is not None:
                 await self.media.start(self.hub)
             await self.dispatcher.start(drop_leases=is_sqlite(self.db))
-            _log.info("engine ready")
+            _log.info("engine ready on %s", self.base_url)
+            self._ready.set()
             try:
                 yield
             finally:
@@ -115,53 +117,39 @@ class EngineServer:
             timeout_graceful_shutdown=5,
         )
 
+    def _bind(self) -> socket.socket:
+        """Bind before serving, so the port (0 = any free one) is known at once."""
+        family = socket.getaddrinfo(self.settings.host, self.settings.port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.create_server((self.settings.host, self.settings.port), family=family, backlog=2048)
+        self.bound_port = sock.getsockname()[1]
+        return sock
+
     def run(self) -> None:
         """Serve in this thread until interrupted (``main.py engine``)."""
+        sock = self._bind()
         self._server = uvicorn.Server(self._config())
-        asyncio.run(self._serve())
-
-    async def _serve(self) -> None:
-        assert self._server is not None
-        self._loop = asyncio.get_running_loop()
-        task = asyncio.create_task(self._server.serve())
-        while not self._server.started and not task.done():
-            await asyncio.sleep(0.01)
-        if self._server.started:
-            self.bound_port = self._server.servers[0].sockets[0].getsockname()[1]
-        await task
+        self._server.run(sockets=[sock])
 
     def start_in_thread(self, timeout: float = 30.0) -> str:
         """Start embedded on its own thread and loop; returns the base URL once it accepts requests."""
+        sock = self._bind()
         self._server = uvicorn.Server(self._config())
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        ready = threading.Event()
         errors: list[BaseException] = []
 
         def target() -> None:
+            assert self._server is not None
             try:
-                loop = asyncio.new_event_loop()
-                self._loop = loop
-                asyncio.set_event_loop(loop)
-                loop.run_until_complete(self._serve_signalling(ready))
+                asyncio.run(self._server.serve(sockets=[sock]))
             except BaseException as exc:  # surfaced to the caller below
                 errors.append(exc)
-                ready.set()
+            finally:
+                self._ready.set()
 
         self._thread = threading.Thread(target=target, name="goldentime-engine", daemon=True)
         self._thread.start()
-        if not ready.wait(timeout) or errors or self.bound_port is None:
-            raise RuntimeError(f"the engine did not start: {errors[0] if errors else 'timeout'}")
+        if not self._ready.wait(timeout) or errors or not self._thread.is_alive():
+            raise RuntimeError(f"the engine did not start: {errors[0] if errors else 'see the log'}")
         return self.base_url
-
-    async def _serve_signalling(self, ready: threading.Event) -> None:
-        assert self._server is not None
-        task = asyncio.create_task(self._server.serve())
-        while not self._server.started and not task.done():
-            await asyncio.sleep(0.01)
-        if self._server.started:
-            self.bound_port = self._server.servers[0].sockets[0].getsockname()[1]
-        ready.set()
-        await task
 
     @property
     def base_url(self) -> str:

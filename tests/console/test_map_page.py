@@ -103,7 +103,9 @@ def test_page_loads_only_local_scripts_and_styles(tmp_path: Path, basemap: Basem
             assert (page.parent / url).is_file(), f"{url} is not next to the page"
     assert QWEBCHANNEL_JS in parser.urls
     names = [Path(u).name for u in parser.urls]
-    assert {"leaflet.js", "jquery.min.js", "leaflet.markercluster.js", "gt_map.js", "gt_map.css"} <= set(names)
+    assert {"leaflet.js", "jquery.min.js", "leaflet.markercluster.js", "gt_map.js", "gt_map.css"} <= set(
+        names
+    )
     # No Bootstrap or Font Awesome, anywhere.
     assert "bootstrap" not in html.lower() and "fontawesome" not in html.lower()
     assert "maxZoom" in html and "gt.init(" in html
@@ -167,7 +169,9 @@ def test_vendor_files_match_the_lock() -> None:
         assert pin.integrity.startswith("sha512-") and all(d for _, d in pin.files.values())
 
 
-def test_vendor_fetch_is_idempotent_and_detects_tampering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vendor_fetch_is_idempotent_and_detects_tampering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fv = _fetch_vendor()
     vendor = tmp_path / "vendor"
     shutil.copytree(fv.VENDOR_DIR, vendor)
@@ -182,7 +186,7 @@ def test_vendor_fetch_is_idempotent_and_detects_tampering(tmp_path: Path, monkey
     js.write_text(js.read_text(encoding="utf-8") + "\n// tampered\n", encoding="utf-8")
     problems = fv.check(vendor)
     assert len(problems) == 1 and "leaflet.js" in problems[0]
-    with pytest.raises(AssertionError, match="leaflet@1.9.4"):
+    with pytest.raises(AssertionError, match=r"leaflet@1\.9\.4"):
         fv.fetch(vendor)  # would re-fetch exactly the broken package
 
 

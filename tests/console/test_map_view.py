@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+# tests/conftest.py sets QT_XCB_GL_INTEGRATION=none (cheap video tiles); without a GL integration the
+# QWebEngineView's Qt Quick delegate has no RHI and renders nothing unless Qt Quick uses its software
+# backend. Harmless for widgets that do not use Qt Quick.
+os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 # Both before pytest-qt creates the QApplication (at the first test, after collection).
-from PySide6 import QtWebEngineWidgets  # noqa: F401,E402
+from PySide6 import QtWebEngineWidgets  # noqa: F401
 
-from app.console.map.mbtiles import register_map_url_schemes  # noqa: E402
+from app.console.map.mbtiles import register_map_url_schemes
 
 register_map_url_schemes()
 
@@ -27,6 +31,11 @@ from pytestqt.qtbot import QtBot  # noqa: E402
 
 from app.console.map.page import BasemapConfig, build_map_page  # noqa: E402
 from app.console.map.widget import MapView  # noqa: E402
+
+# With QT_XCB_GL_INTEGRATION=none (tests/conftest.py) Qt warns once per GL probe; not our problem to fail on.
+pytestmark = pytest.mark.qt_log_ignore(
+    r"^QXcbIntegration: Cannot create platform (OpenGL context|offscreen surface)", extend=True
+)
 
 CENTER = (35.18, 128.08)
 SERVICES = ["112-emergency-video", "112-dispatch", "119-dispatch", "disaster-response", "vulnerable-sos"]
@@ -88,7 +97,13 @@ def write_mbtiles(path: Path, z: int, around: tuple[float, float], radius: int =
     )
     con.executemany(
         "INSERT INTO metadata VALUES (?, ?)",
-        [("name", "test"), ("format", "png"), ("minzoom", str(z)), ("maxzoom", str(z)), ("attribution", "test")],
+        [
+            ("name", "test"),
+            ("format", "png"),
+            ("minzoom", str(z)),
+            ("maxzoom", str(z)),
+            ("attribution", "test"),
+        ],
     )
     cx, cy = _tile_xy(*around, z)
     rows = [
@@ -105,7 +120,10 @@ def write_mbtiles(path: Path, z: int, around: tuple[float, float], radius: int =
 @pytest.fixture
 def make_view(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., MapView]]:
     def make(
-        basemap: BasemapConfig | None = None, *, wait: bool = True, cameras: list[dict[str, Any]] | None = None
+        basemap: BasemapConfig | None = None,
+        *,
+        wait: bool = True,
+        cameras: list[dict[str, Any]] | None = None,
     ) -> MapView:
         bm = basemap or BasemapConfig.none()
         page = build_map_page(tmp_path / "page", CENTER, 14, None, [], bm)
@@ -154,7 +172,11 @@ def test_ready_cameras_and_incidents(qtbot: QtBot, make_view: Callable[..., MapV
     assert snap["wedgesShown"] is False
     assert snap["labelsDrill"] == "DRILL"  # labels came from Python
     # One distinct icon per service; the drill is marked.
-    icons = js(qtbot, view, "Array.from(document.querySelectorAll('.gt-inc')).map(e => e.style.getPropertyValue('--c'))")
+    icons = js(
+        qtbot,
+        view,
+        "Array.from(document.querySelectorAll('.gt-inc')).map(e => e.style.getPropertyValue('--c'))",
+    )
     assert len(icons) == 5 and len(set(icons)) == 5
     assert js(qtbot, view, "document.querySelectorAll('.gt-inc-drill .gt-inc-drill-badge').length") == 1
     # User text is escaped, never markup.
@@ -168,6 +190,10 @@ def test_ready_cameras_and_incidents(qtbot: QtBot, make_view: Callable[..., MapV
     assert snap["camerasOffline"] == 7
     assert snap["selected"] == ["CAM-0002", "CAM-0003"]
     assert snap["clusteredMarkers"] == 298, "selected cameras leave the clusters"
+
+    view.set_labels({"drill": "훈련"})
+    assert snapshot(qtbot, view)["labelsDrill"] == "훈련"
+    assert js(qtbot, view, "document.querySelector('.gt-inc-drill-badge').textContent") == "훈련"
 
 
 def test_wedges_only_when_zoomed_in(qtbot: QtBot, make_view: Callable[..., MapView]) -> None:
@@ -190,6 +216,21 @@ def test_marker_clicks_reach_python(qtbot: QtBot, make_view: Callable[..., MapVi
     with qtbot.waitSignal(view.incidentClicked, timeout=TIMEOUT) as blocker:
         view.run_js("gt.debug.incidentMarker('INC-7').fire('click')")
     assert blocker.args == ["INC-7"]
+
+    # A real mouse click on a camera icon (selected, so it is outside the clusters).
+    view.select_cameras(["CAM-0100"])
+    rect = js(
+        qtbot,
+        view,
+        """(function () { var r = document.querySelector('.gt-cam[data-cam-id="CAM-0100"]')
+            .getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()""",
+    )
+    target = view.web_view.focusProxy()
+    pos = QPointF(rect[0], rect[1])
+    with qtbot.waitSignal(view.cameraClicked, timeout=TIMEOUT) as blocker:
+        _mouse(target, QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton)
+        _mouse(target, QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.NoButton)
+    assert blocker.args == ["CAM-0100"]
 
 
 def test_dragging_a_camera_marker_is_reported(qtbot: QtBot, make_view: Callable[..., MapView]) -> None:
@@ -269,7 +310,9 @@ def test_page_cannot_navigate_away(qtbot: QtBot, make_view: Callable[..., MapVie
     assert snapshot(qtbot, view)["ready"] is True
 
 
-def test_mbtiles_basemap_serves_tiles(qtbot: QtBot, make_view: Callable[..., MapView], tmp_path: Path) -> None:
+def test_mbtiles_basemap_serves_tiles(
+    qtbot: QtBot, make_view: Callable[..., MapView], tmp_path: Path
+) -> None:
     mb = tmp_path / "city.mbtiles"
     assert write_mbtiles(mb, 14, CENTER) == 49
     view = make_view(BasemapConfig.mbtiles(mb))
@@ -308,3 +351,43 @@ def test_unreachable_xyz_basemap_shows_notice(qtbot: QtBot, make_view: Callable[
     # A port on loopback that nobody listens on: tiles fail fast, as on an air-gapped network.
     view = make_view(BasemapConfig.xyz("http://127.0.0.1:9/{z}/{x}/{y}.png", "none"))
     qtbot.waitUntil(lambda: "Basemap unreachable" in snapshot(qtbot, view)["notice"], timeout=TIMEOUT)
+
+
+def test_camera_drag_starts_a_qt_drag(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QDrag
+
+    from app.console.map import widget as map_widget
+
+    page = build_map_page(tmp_path / "page", CENTER, 14, None, [], BasemapConfig.none())
+    view = MapView(page, BasemapConfig.none(), start_drags=True)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.set_cameras(make_cameras(30))
+    view.select_cameras(["CAM-0005"])
+    qtbot.waitSignal(view.ready, timeout=TIMEOUT).wait()
+    snapshot(qtbot, view)
+    seen: list[bytes] = []
+    real_exec = QDrag.exec
+
+    def exec_then_cancel(drag: QDrag, *args: Any) -> Qt.DropAction:
+        seen.append(bytes(drag.mimeData().data(map_widget.CAMERA_MIME_TYPE).data()))
+        QTimer.singleShot(200, QDrag.cancel)
+        return real_exec(drag, *args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(QDrag, "exec", exec_then_cancel)
+        view.run_js(
+            """(function () {
+              var el = document.querySelector('.gt-cam[data-cam-id="CAM-0005"]');
+              var r = el.getBoundingClientRect(), x = r.left + 5, y = r.top + 5;
+              var o = {bubbles: true, cancelable: true, button: 0, clientX: x, clientY: y};
+              el.dispatchEvent(new MouseEvent('mousedown', o));
+              document.dispatchEvent(new MouseEvent('mousemove', Object.assign({}, o, {clientX: x + 30})));
+            })()"""
+        )
+        qtbot.waitUntil(lambda: bool(seen), timeout=TIMEOUT)
+        qtbot.wait(500)
+    assert seen == [b"CAM-0005"]
+    assert snapshot(qtbot, view)["ready"] is True

@@ -1,23 +1,13 @@
-"""Fixtures for the media relay tests: the real camera simulator, a real relay, real uvicorn on loopback."""
+"""Fixtures for the media relay tests: the real camera simulator (session-wide)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import shutil
-import socket
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from app.engine.media.relay import MediaRelay, RelayConfig
-from app.engine.media.routes import MediaDenied, ViewGrant, make_media_router
 from app.sim.cameras import CameraSim
 
 SIM_PYTHON = Path("/usr/bin/python3")
@@ -44,82 +34,3 @@ def camera_sim() -> Iterator[CameraSim]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@dataclass
-class FakeAccess:
-    """A tiny MediaAccess: tokens are share ids; ``revoked`` ones stop being valid."""
-
-    urls: dict[str, str]
-    tokens: set[str] = field(default_factory=lambda: {"good", "other"})
-    revoked: set[str] = field(default_factory=set)
-    viewings: list[tuple[ViewGrant, datetime, datetime, int]] = field(default_factory=list)
-    recorded: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
-        if token == "expired":
-            raise MediaDenied(401, "Token expired", "This media token has expired.")
-        if token not in self.tokens:
-            raise MediaDenied(401, "Invalid token", "Unknown media token.")
-        if token in self.revoked:
-            raise MediaDenied(403, "Share revoked", "This share was revoked.")
-        if camera_id not in self.urls:
-            raise MediaDenied(404, "Unknown camera", f"No camera {camera_id}.")
-        return ViewGrant(
-            viewer=f"viewer-{token}",
-            camera_id=camera_id,
-            stream_url=self.urls[camera_id],
-            kind="share",
-            share_id=token,
-        )
-
-    async def still_valid(self, grant: ViewGrant) -> bool:
-        return grant.share_id not in self.revoked
-
-    async def record_viewing(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
-        self.viewings.append((grant, started, ended, bytes_sent))
-        self.recorded.set()
-
-
-def camera_urls(sim: CameraSim) -> dict[str, str]:
-    urls = {}
-    for i in range(1, sim.count + 1):
-        urls[f"cam{i}"] = sim.url(i, "main")
-        urls[f"cam{i}-sub"] = sim.url(i, "sub")
-    urls["dead"] = "rtsp://127.0.0.1:9/nothing"  # nothing listens on the discard port
-    return urls
-
-
-@dataclass
-class Served:
-    relay: MediaRelay
-    access: FakeAccess
-    base: str  # http://127.0.0.1:PORT
-
-
-@contextlib.asynccontextmanager
-async def serve(sim: CameraSim, **relay_overrides: Any) -> AsyncIterator[Served]:
-    """A relay and its router behind real uvicorn on 127.0.0.1 (any free port)."""
-    config = RelayConfig(**{"idle_grace": 1.0, "backoff_initial": 0.2, "backoff_max": 1.0, **relay_overrides})
-    relay = MediaRelay(config)
-    access = FakeAccess(camera_urls(sim))
-    app = FastAPI()
-    app.include_router(make_media_router(relay, access, check_interval=0.5))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3, access_log=False)
-    )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:  # uvicorn offers no started event
-                await asyncio.sleep(0.01)
-        yield Served(relay, access, f"http://127.0.0.1:{port}")
-    finally:
-        await relay.aclose()
-        server.should_exit = True
-        await task
-        sock.close()

@@ -75,10 +75,20 @@ def main() -> int:
     window.show()
 
     start = time.monotonic()
+    warm: list[float] = []  # (wall, cpu) once every tile had time to start
+
+    def cpu_now() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    QTimer.singleShot(3000, lambda: warm.extend((time.monotonic(), cpu_now())))
     if args.kill_after > 0:
         QTimer.singleShot(int(args.kill_after * 1000), dying.stop)
 
     def finish() -> None:
+        if warm:
+            wall, cpu = time.monotonic() - warm[0], cpu_now() - warm[1]
+            print(f"steady CPU (after 3 s): {100 * cpu / wall:.1f} % of one core")
         if args.shot:
             subprocess.run(["import", "-window", "root", str(args.shot)], check=False, timeout=30)
         for tile in tiles:

@@ -108,7 +108,7 @@ class MbtilesSchemeHandler(QWebEngineUrlSchemeHandler):
             src.close()
         self._sources.clear()
 
-    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 (Qt override)
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
         url = job.requestUrl()
         if job.requestMethod() != QByteArray(b"GET"):
             job.fail(QWebEngineUrlRequestJob.Error.RequestDenied)

@@ -125,7 +125,7 @@ class _GtInit(MacroElement):
     )
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "GtInit"
         # "</" must not end the inline <script> early.
         self.config_json = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")

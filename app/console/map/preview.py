@@ -17,10 +17,10 @@ from typing import Any
 
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 
-from PySide6 import QtWebEngineWidgets  # noqa: F401,E402  (before the QApplication)
+from PySide6 import QtWebEngineWidgets  # noqa: F401  (before the QApplication)
 
-from app.console.map.mbtiles import register_map_url_schemes  # noqa: E402
-from app.console.map.page import BasemapConfig, build_map_page  # noqa: E402
+from app.console.map.mbtiles import register_map_url_schemes
+from app.console.map.page import BasemapConfig, build_map_page
 
 JINJU = (35.18, 128.08)
 PURPOSES = ["crime", "crime", "crime", "traffic", "traffic", "child-protection", "disaster", "other"]
@@ -56,7 +56,12 @@ def demo_districts() -> dict[str, Any]:
         for j in range(3):
             lat0 = JINJU[0] - 1.5 * step_lat + i * step_lat
             lon0 = JINJU[1] - 1.5 * step_lon + j * step_lon
-            ring = [[lon0, lat0], [lon0 + step_lon, lat0], [lon0 + step_lon, lat0 + step_lat], [lon0, lat0 + step_lat]]
+            ring = [
+                [lon0, lat0],
+                [lon0 + step_lon, lat0],
+                [lon0 + step_lon, lat0 + step_lat],
+                [lon0, lat0 + step_lat],
+            ]
             feats.append(
                 {
                     "type": "Feature",
@@ -70,21 +75,75 @@ def demo_districts() -> dict[str, Any]:
 def demo_incidents() -> list[dict[str, Any]]:
     lat, lon = JINJU
     return [
-        {"id": "INC-1", "service": "112-emergency-video", "lat": lat + 0.006, "lon": lon - 0.01,
-         "title": "폭행 신고 영상 요청", "priority": 1, "status": "new", "drill": False},
-        {"id": "INC-2", "service": "112-dispatch", "lat": lat - 0.012, "lon": lon + 0.015,
-         "title": "차량 절도 용의자 추적", "priority": 2, "status": "acknowledged", "drill": False,
-         "area": {"circle": {"lat": lat - 0.012, "lon": lon + 0.015, "radius_m": 600}}},
-        {"id": "INC-3", "service": "119-dispatch", "lat": lat + 0.018, "lon": lon + 0.02,
-         "title": "공장 화재", "priority": 1, "status": "new", "drill": False},
-        {"id": "INC-4", "service": "disaster-response", "lat": lat - 0.004, "lon": lon - 0.03,
-         "title": "남강 수위 경보", "priority": 2, "status": "acknowledged", "drill": False,
-         "area": {"polygon": [[lat - 0.01, lon - 0.045], [lat + 0.002, lon - 0.04],
-                              [lat + 0.003, lon - 0.02], [lat - 0.012, lon - 0.018]]}},
-        {"id": "INC-5", "service": "vulnerable-sos", "lat": lat + 0.01, "lon": lon + 0.004,
-         "title": "치매 어르신 실종", "priority": 1, "status": "new", "drill": False},
-        {"id": "INC-6", "service": "119-dispatch", "lat": lat - 0.02, "lon": lon - 0.008,
-         "title": "구급 출동 훈련", "priority": 3, "status": "acknowledged", "drill": True},
+        {
+            "id": "INC-1",
+            "service": "112-emergency-video",
+            "lat": lat + 0.006,
+            "lon": lon - 0.01,
+            "title": "폭행 신고 영상 요청",
+            "priority": 1,
+            "status": "new",
+            "drill": False,
+        },
+        {
+            "id": "INC-2",
+            "service": "112-dispatch",
+            "lat": lat - 0.012,
+            "lon": lon + 0.015,
+            "title": "차량 절도 용의자 추적",
+            "priority": 2,
+            "status": "acknowledged",
+            "drill": False,
+            "area": {"circle": {"lat": lat - 0.012, "lon": lon + 0.015, "radius_m": 600}},
+        },
+        {
+            "id": "INC-3",
+            "service": "119-dispatch",
+            "lat": lat + 0.018,
+            "lon": lon + 0.02,
+            "title": "공장 화재",
+            "priority": 1,
+            "status": "new",
+            "drill": False,
+        },
+        {
+            "id": "INC-4",
+            "service": "disaster-response",
+            "lat": lat - 0.004,
+            "lon": lon - 0.03,
+            "title": "남강 수위 경보",
+            "priority": 2,
+            "status": "acknowledged",
+            "drill": False,
+            "area": {
+                "polygon": [
+                    [lat - 0.01, lon - 0.045],
+                    [lat + 0.002, lon - 0.04],
+                    [lat + 0.003, lon - 0.02],
+                    [lat - 0.012, lon - 0.018],
+                ]
+            },
+        },
+        {
+            "id": "INC-5",
+            "service": "vulnerable-sos",
+            "lat": lat + 0.01,
+            "lon": lon + 0.004,
+            "title": "치매 어르신 실종",
+            "priority": 1,
+            "status": "new",
+            "drill": False,
+        },
+        {
+            "id": "INC-6",
+            "service": "119-dispatch",
+            "lat": lat - 0.02,
+            "lon": lon - 0.008,
+            "title": "구급 출동 훈련",
+            "priority": 3,
+            "status": "acknowledged",
+            "drill": True,
+        },
     ]
 
 
@@ -125,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     for inc in demo_incidents():
         view.upsert_incident(inc)
     view.set_track("INC-5", demo_track())
-    view.set_alert_area("INC-5", {"circle": {"lat": JINJU[0] + 0.012, "lon": JINJU[1] - 0.001, "radius_m": 400}})
+    view.set_alert_area(
+        "INC-5", {"circle": {"lat": JINJU[0] + 0.012, "lon": JINJU[1] - 0.001, "radius_m": 400}}
+    )
     view.select_cameras(["CAM-0001", "CAM-0002", "CAM-0003"])
     if args.center:
         lat, lon = (float(v) for v in args.center.split(","))

@@ -21,7 +21,12 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QObject, QPoint, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QDrag, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWebChannel import QWebChannel
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
+from PySide6.QtWebEngineCore import (
+    QWebEngineLoadingInfo,
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineSettings,
+)
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -59,19 +64,19 @@ class MapBridge(QObject):
         self.page_ready.emit()
 
     @Slot(str)
-    def cameraClicked(self, camera_id: str) -> None:  # noqa: N802 (name used by gt_map.js)
+    def cameraClicked(self, camera_id: str) -> None:
         self.camera_clicked.emit(camera_id)
 
     @Slot(str)
-    def incidentClicked(self, incident_id: str) -> None:  # noqa: N802
+    def incidentClicked(self, incident_id: str) -> None:
         self.incident_clicked.emit(incident_id)
 
     @Slot(str)
-    def areaDrawn(self, area_json: str) -> None:  # noqa: N802
+    def areaDrawn(self, area_json: str) -> None:
         self.area_drawn.emit(area_json)
 
     @Slot(str)
-    def cameraDragStarted(self, camera_id: str) -> None:  # noqa: N802
+    def cameraDragStarted(self, camera_id: str) -> None:
         self.camera_drag_started.emit(camera_id)
 
 
@@ -82,7 +87,7 @@ class _MapPage(QWebEnginePage):
         super().__init__(profile, parent)
         self.home = QUrl()
 
-    def acceptNavigationRequest(  # noqa: N802 (Qt override)
+    def acceptNavigationRequest(
         self, url: QUrl | str, type: QWebEnginePage.NavigationType, isMainFrame: bool
     ) -> bool:
         if not isMainFrame:
@@ -187,7 +192,7 @@ class MapView(QWidget):
         self._bridge.incident_clicked.connect(self.incidentClicked)
         self._bridge.area_drawn.connect(self._on_area_drawn)
         self._bridge.camera_drag_started.connect(self._on_camera_drag_started)
-        self._page.loadStarted.connect(self._on_load_started)
+        self._page.loadingChanged.connect(self._on_loading_changed)
         self._page.renderProcessTerminated.connect(self._on_render_process_terminated)
 
         layout = QVBoxLayout(self)
@@ -318,9 +323,7 @@ class MapView(QWidget):
         if not self._ready:
             callback({})
             return
-        self._page.runJavaScript(
-            "gt.snapshot()", 0, lambda r: callback(json.loads(r) if r else {})
-        )
+        self._page.runJavaScript("gt.snapshot()", 0, lambda r: callback(json.loads(r) if r else {}))
 
     def run_js(self, script: str, callback: Callable[[Any], None] | None = None) -> None:
         """Run raw JavaScript in the page (tests, diagnostics). Return JSON.stringify'd values."""
@@ -354,12 +357,19 @@ class MapView(QWidget):
         self._replay()
         self.ready.emit()
 
-    @Slot()
-    def _on_load_started(self) -> None:
-        self._ready = False
+    @Slot(QWebEngineLoadingInfo)
+    def _on_loading_changed(self, info: QWebEngineLoadingInfo) -> None:
+        # The page file (re)loading: calls wait for the next ready. Refused navigations do not count.
+        if (
+            info.status() == QWebEngineLoadingInfo.LoadStatus.LoadStartedStatus
+            and info.url() == self._page_url
+        ):
+            self._ready = False
 
     @Slot(QWebEnginePage.RenderProcessTerminationStatus, int)
-    def _on_render_process_terminated(self, status: QWebEnginePage.RenderProcessTerminationStatus, code: int) -> None:
+    def _on_render_process_terminated(
+        self, status: QWebEnginePage.RenderProcessTerminationStatus, code: int
+    ) -> None:
         self._ready = False
         log.error("map renderer ended (%s, exit code %d); reloading the map", status.name, code)
         self._reload_timer.start()

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.exceptions import HTTPException
 
+from app.domain.enums import Role
 from app.engine.api.deps import Caller, Client, Ctx, bearer
 from app.engine.auth import Principal, login, logout
 from app.engine.errors import ServiceError
@@ -26,7 +27,6 @@ from app.formats.api import (
     SessionIn,
     SessionOut,
 )
-from app.domain.enums import Role
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 Id = Annotated[Identifier, Path()]

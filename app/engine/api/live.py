@@ -58,13 +58,13 @@ async def live(ws: WebSocket) -> None:
                 if receiver in done:
                     getter.cancel()
                     return
-                ev: LiveEvent | None = getter.result()
-                if ev is None:
+                item: LiveEvent | None = getter.result()
+                if item is None:
                     await ws.close(code=4408, reason="too far behind; reconnect with since")
                     return
-                if ev.seq <= last:
+                if item.seq <= last:
                     continue  # already sent during catch-up
-                await ws.send_json(ev.model_dump(mode="json"))
+                await ws.send_json(item.model_dump(mode="json"))
         finally:
             receiver.cancel()
             await asyncio.gather(receiver, return_exceptions=True)

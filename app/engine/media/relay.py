@@ -14,8 +14,10 @@ Design (DESIGN §4 "Media", §5):
 * After the last viewer leaves, the upstream stays open ``idle_grace`` seconds (``prewarm`` extends
   that); a failed or ended upstream reconnects with capped exponential backoff while it is wanted.
   The TS output keeps running timestamps across reconnects, so viewers stay attached through a blip.
-* States per channel: idle, connecting, live, stalled (connected, no packet for ``stall_after``),
-  offline (last attempt failed; retrying), with the last error; listeners hear every change.
+* States per channel: idle (no upstream), connecting (first attempt), live, stalled (connected, no
+  packet for ``stall_after``), offline (the last attempt failed; retried while wanted, and kept as
+  the last known state once nobody wants the camera: the next viewer or prewarm tries again), with
+  the last error; listeners hear every change.
 
 Threads: one per open upstream, owned by its channel; the relay's tasks are kept and cancelled in
 :meth:`MediaRelay.aclose`, which also waits (bounded by the read timeout) for the threads to end.
@@ -501,9 +503,11 @@ class _Channel:
             self.stop_thread()
             self.gop.clear()
             self.gop_bytes = 0
-            if not self.relay.closed:
+            if not self.relay.closed and self.state != CameraState.OFFLINE:
+                # An upstream closed after failing stays "offline" (the last thing known of it) until
+                # the next viewer or prewarm tries again; otherwise it is "idle".
                 self.set_state(CameraState.IDLE)
-                log.debug("camera %s: upstream closed", self.camera_id)
+            log.debug("camera %s: upstream closed (%s)", self.camera_id, self.state)
 
     async def backoff(self, failures: int) -> None:
         """Wait before the next attempt: capped exponential with jitter. A new viewer cuts the wait

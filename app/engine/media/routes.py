@@ -280,6 +280,8 @@ class _LiveTsResponse(Response):
         started: datetime,
     ) -> None:
         super().__init__(content=None, status_code=200, headers=_NO_STORE, media_type=self.media_type)
+        # A live body has no length: drop the "content-length: 0" that Response adds for no content.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self.viewer = viewer
         self.first = first
         self.grant = grant

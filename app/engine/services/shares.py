@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.domain.enums import ShareStatus
 from app.domain.ids import new_id, new_token
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
@@ -14,7 +15,6 @@ from app.engine.services import notify
 from app.engine.views import share_out, share_status
 from app.engine.work import Work
 from app.formats.api import ShareIn, ShareOut
-from app.domain.enums import ShareStatus
 from app.store.models import AgencyRow, CameraRow, IncidentRow, ShareRow
 
 

@@ -1,0 +1,320 @@
+"""Media relay end to end: camera simulator → MediaRelay → real uvicorn → HTTP clients / ffprobe."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import time
+from typing import Any
+
+import av
+import httpx
+import pytest
+from media_support import serve
+
+from app.engine.media.relay import CameraState, UpstreamUnavailable
+from app.engine.media.snapshot import snapshot_jpeg
+from app.sim.cameras import CameraSim
+
+pytestmark = pytest.mark.anyio
+
+PROBLEM = "application/problem+json"
+
+
+async def ffprobe(url: str) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(
+        "ffprobe", "-v", "error", "-rtsp_transport", "tcp",
+        "-show_entries", "stream=codec_name,profile,width,height,pix_fmt", "-of", "json", url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(30):
+        out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    streams = json.loads(out)["streams"]
+    assert len(streams) == 1, streams
+    return dict(streams[0])
+
+
+def ts_packets(data: bytes) -> list[Any]:
+    container: Any = av.open(io.BytesIO(data), format="mpegts")
+    with container:
+        return [p for p in container.demux(video=0) if p.size]
+
+
+def decode_first_frame(data: bytes, fmt: str | None = None) -> Any:
+    container: Any = av.open(io.BytesIO(data), format=fmt)
+    with container:
+        return next(container.decode(video=0))
+
+
+async def read_at_least(viewer: Any, n: int, max_wait: float = 10.0) -> bytes:
+    buf = bytearray()
+    async with asyncio.timeout(max_wait):
+        while len(buf) < n:
+            data = await viewer.read()
+            assert data is not None, viewer.close_reason
+            buf += data
+    return bytes(buf)
+
+
+def drain(viewer: Any) -> None:
+    viewer._queue.clear()
+    viewer._queued = 0
+
+
+async def test_relayed_stream_is_the_cameras_stream_copied(camera_sim: CameraSim) -> None:
+    async with serve(camera_sim, idle_grace=30) as s, httpx.AsyncClient(timeout=30) as client:
+        for cam, stream, size in (("cam1", "main", (1280, 720)), ("cam1-sub", "sub", (640, 360))):
+            source = await ffprobe(camera_sim.url(1, stream))  # type: ignore[arg-type]
+            relayed = await ffprobe(f"{s.base}/media/good/{cam}.ts")
+            assert relayed == source
+            assert (relayed["codec_name"], relayed["profile"]) == ("h264", "Constrained Baseline")
+            assert (relayed["width"], relayed["height"]) == size
+        # Packet payloads are byte-identical to the loop clip the camera serves: nothing re-encoded.
+        clip: Any = av.open(str(camera_sim.clip_path(1, "main")))
+        with clip:
+            clip_tails = {bytes(p)[-48:] for p in clip.demux(video=0) if p.size}
+        async with client.stream("GET", f"{s.base}/media/good/cam1.ts") as resp:
+            assert resp.status_code == 200
+            assert resp.headers["content-type"] == "video/mp2t"
+            buf = bytearray()
+            async for chunk in resp.aiter_bytes():
+                buf += chunk
+                if len(buf) > 600_000:
+                    break
+        packets = ts_packets(bytes(buf))
+        assert len(packets) >= 10
+        assert packets[0].is_keyframe
+        matched = sum(bytes(p)[-48:] in clip_tails for p in packets)
+        assert matched >= len(packets) - 1  # the last packet may be cut short
+        assert s.relay.stats().upstream_opens == 2  # one per stream (main, sub), kept through idle_grace
+
+
+async def test_twenty_viewers_share_one_upstream(camera_sim: CameraSim) -> None:
+    async with serve(camera_sim) as s, httpx.AsyncClient(timeout=30) as client:
+        url = camera_sim.url(2, "sub")
+        async with contextlib.AsyncExitStack() as stack:
+            responses = [
+                await stack.enter_async_context(client.stream("GET", f"{s.base}/media/good/cam2-sub.ts"))
+                for _ in range(20)
+            ]
+            for resp in responses:
+                assert resp.status_code == 200
+                first = await anext(resp.aiter_bytes())
+                assert first[0] == 0x47  # TS sync byte
+            status = s.relay.status(url)
+            assert status is not None
+            assert status.viewers == 20
+            assert status.upstream_opens == 1
+            assert s.relay.stats().upstream_opens == 1
+        # All twenty gone: the channel notices every disconnect.
+        status = await s.relay.wait_for(url, lambda st: st.viewers == 0, max_wait=10)
+        assert status.upstream_opens == 1
+        async with asyncio.timeout(5):
+            while len(s.access.viewings) < 20:
+                s.access.recorded.clear()
+                await s.access.recorded.wait()
+        assert all(v[3] > 0 for v in s.access.viewings)
+
+
+async def test_revoked_grant_cuts_the_viewer_within_a_second(camera_sim: CameraSim) -> None:
+    async with serve(camera_sim, check_interval=1.0) as s, httpx.AsyncClient(timeout=30) as client:
+        async with client.stream("GET", f"{s.base}/media/good/cam1-sub.ts") as resp:
+            assert resp.status_code == 200
+            received = 0
+            cut_after = None
+            revoked_at = 0.0
+            async for chunk in resp.aiter_bytes():
+                received += len(chunk)
+                if not s.access.revoked and received > 50_000:
+                    s.access.revoked.add("good")
+                    revoked_at = time.monotonic()
+            cut_after = time.monotonic() - revoked_at
+        assert s.access.revoked
+        assert cut_after < 2.0, f"stream went on for {cut_after:.2f} s after revocation"
+        async with asyncio.timeout(5):
+            await s.access.recorded.wait()
+        grant, started, ended, sent = s.access.viewings[0]
+        assert grant.share_id == "good" and sent >= received and ended > started
+        # The revoked token is refused from now on; the other token still works.
+        resp2 = await client.get(f"{s.base}/media/good/cam1-sub.ts")
+        assert resp2.status_code == 403 and resp2.headers["content-type"] == PROBLEM
+
+
+async def test_camera_faults_are_reported_and_recovered(camera_sim: CameraSim) -> None:
+    async with (
+        serve(camera_sim, stall_after=0.8, read_timeout=4.0) as s,
+        httpx.AsyncClient(timeout=30) as client,
+    ):
+        relay = s.relay
+        url2, url3 = camera_sim.url(2), camera_sim.url(3, "sub")
+        viewer2 = relay.subscribe("cam2", url2, client="test")
+        viewer3 = relay.subscribe("cam3-sub", url3, client="test")
+        await viewer2.first_data(10)
+        await viewer3.first_data(10)
+        try:
+            # Offline: the upstream ends, retries get 404, the state says so.
+            await asyncio.to_thread(camera_sim.offline, 2)
+            status = await relay.wait_for(url2, lambda st: st.state == CameraState.OFFLINE, max_wait=10)
+            assert status.last_error
+            status = await relay.wait_for(url2, lambda st: "404" in (st.last_error or ""), max_wait=10)
+            resp = await client.get(f"{s.base}/media/good/cam2.ts")  # a new viewer: 503, not an empty 200
+            assert resp.status_code == 503 and resp.headers["content-type"] == PROBLEM
+            assert resp.json()["status"] == 503
+            drain(viewer2)
+            await asyncio.to_thread(camera_sim.online, 2)
+            await relay.wait_for(url2, lambda st: st.state == CameraState.LIVE, max_wait=15)
+            data = await read_at_least(viewer2, 10_000)  # the attached viewer gets video again
+            assert decode_first_frame(data, "mpegts").width == 1280
+
+            # Stall: packets stop while the RTSP session stays; then they flow on the same connection.
+            opens = relay.status(url3).upstream_opens  # type: ignore[union-attr]
+            await asyncio.to_thread(camera_sim.stall, 3)
+            await relay.wait_for(url3, lambda st: st.state == CameraState.STALLED, max_wait=10)
+            drain(viewer3)
+            await asyncio.to_thread(camera_sim.online, 3)
+            status = await relay.wait_for(url3, lambda st: st.state == CameraState.LIVE, max_wait=10)
+            assert status.upstream_opens == opens  # no reconnect was needed
+            assert await read_at_least(viewer3, 5_000)
+        finally:
+            viewer2.close()
+            viewer3.close()
+            await asyncio.to_thread(camera_sim.online, "all")
+
+
+async def test_unreachable_camera_fails_alone(camera_sim: CameraSim) -> None:
+    async with serve(camera_sim) as s:
+        good = s.relay.subscribe("cam1-sub", camera_sim.url(1, "sub"))
+        dead = s.relay.subscribe("dead", s.access.urls["dead"])
+        with pytest.raises(UpstreamUnavailable):
+            await dead.first_data(10)
+        dead.close()
+        assert await read_at_least(good, 20_000)
+        status = s.relay.status(s.access.urls["dead"])
+        assert status is not None and status.state == CameraState.OFFLINE and status.last_error
+        good.close()
+    assert not s.relay._tasks  # every task ended with aclose()
+    assert all(c.thread is None or not c.thread.is_alive() for c in s.relay._channels.values())
+
+
+async def test_slow_viewer_is_dropped_without_slowing_others(camera_sim: CameraSim) -> None:
+    async with serve(camera_sim, viewer_queue_bytes=400_000) as s:
+        url = camera_sim.url(1)
+        fast = s.relay.subscribe("cam1", url, client="fast")
+        slow = s.relay.subscribe("cam1", url, client="slow")  # never reads
+        received = 0
+
+        async def reader() -> None:
+            nonlocal received
+            while (data := await fast.read()) is not None:
+                received += len(data)
+
+        task = asyncio.create_task(reader())
+        status = await s.relay.wait_for(url, lambda st: st.viewers_dropped >= 1, max_wait=20)
+        assert slow.close_reason == "too slow"
+        assert status.viewers == 1
+        before = received
+        await s.relay.wait_for(url, lambda st: st.bytes_in > status.bytes_in + 50_000, max_wait=10)
+        await asyncio.sleep(0)  # let the reader take what was just queued
+        assert received > before
+        fast.close()
+        await task
+
+
+async def test_gop_cache_prewarm_and_idle_close(camera_sim: CameraSim) -> None:
+    async with serve(camera_sim, idle_grace=0.5) as s:
+        relay = s.relay
+        url = camera_sim.url(2, "sub")
+        relay.prewarm("cam2-sub", url, seconds=30)
+        await relay.wait_for(url, lambda st: st.state == CameraState.LIVE, max_wait=10)
+        t0 = time.monotonic()
+        async with relay.stream("cam2-sub", url) as viewer:
+            data = await viewer.first_data(5)
+        elapsed = time.monotonic() - t0
+        assert elapsed < 0.1  # from the GOP cache, not from the camera
+        assert data[0] == 0x47 and ((data[1] & 0x1F) << 8 | data[2]) in (0, 0x11)  # PAT (or SDT) first
+        assert decode_first_frame(data, "mpegts").width == 640  # decodable at once
+        assert relay.status(url).upstream_opens == 1  # type: ignore[union-attr]
+
+        # Without prewarm, the upstream closes idle_grace after the last viewer leaves.
+        url3 = camera_sim.url(3, "sub")
+        async with relay.stream("cam3-sub", url3) as viewer:
+            await viewer.first_data(10)
+        left = time.monotonic()
+        await relay.wait_for(url3, lambda st: st.state == CameraState.IDLE, max_wait=10)
+        assert 0.4 < time.monotonic() - left < 5
+
+
+async def test_snapshots_are_jpegs_of_the_right_size(camera_sim: CameraSim) -> None:
+    async with serve(camera_sim) as s, httpx.AsyncClient(timeout=30) as client:
+        for cam, size in (("cam1", (1280, 720)), ("cam2-sub", (640, 360))):
+            resp = await client.get(f"{s.base}/media/good/{cam}.jpg")
+            assert resp.status_code == 200, resp.text
+            assert resp.headers["content-type"] == "image/jpeg"
+            assert resp.content[:2] == b"\xff\xd8"
+            frame = decode_first_frame(resp.content, "jpeg_pipe")
+            assert (frame.width, frame.height) == size
+        # Warm: from the cached GOP, no new upstream.
+        url = camera_sim.url(1)
+        opens = s.relay.status(url).upstream_opens  # type: ignore[union-attr]
+        jpeg = await snapshot_jpeg(url, relay=s.relay, camera_id="cam1", max_width=320)
+        frame = decode_first_frame(jpeg, "jpeg_pipe")
+        assert (frame.width, frame.height) == (320, 180)
+        assert s.relay.status(url).upstream_opens == opens
+        # Without a relay: straight from the camera.
+        jpeg = await snapshot_jpeg(camera_sim.url(3, "sub"))
+        assert decode_first_frame(jpeg, "jpeg_pipe").width == 640
+        assert len([v for v in s.access.viewings if v[0].camera_id == "cam1"]) == 1
+
+
+async def test_hostile_requests_get_problem_json(camera_sim: CameraSim) -> None:
+    s_cases = [
+        ("/media/good/nope.ts", 404),
+        ("/media/expired/cam1.ts", 401),
+        ("/media/bogus/cam1.jpg", 401),
+        ("/media/%00/cam1.ts", 401),
+        ("/media/" + "a" * 5000 + "/cam1.ts", 401),
+        ("/media/good/cam%201.ts", 404),
+        ("/media/good/..%2F..%2Fetc%2Fpasswd.ts", 404),
+        ("/media/good/%2e%2e.ts", 404),
+        ("/media/good/cam1.mp4", 404),
+        ("/media/good", 404),
+        ("/media/good/dead.ts", 503),
+        ("/media/good/dead.jpg", 503),
+    ]
+    async with serve(camera_sim) as s, httpx.AsyncClient(timeout=30) as client:
+        for path, status in s_cases:
+            resp = await client.get(s.base + path)
+            assert resp.status_code == status, (path, resp.status_code, resp.text)
+            assert resp.headers["content-type"] == PROBLEM, path
+            body = resp.json()
+            assert body["status"] == status and body["title"] and body["detail"] and body["type"], path
+        assert not s.access.viewings  # nothing was shown, nothing audited as a viewing
+
+        auth = f"{s.base}/api/v1/media/auth"
+        allowed = [
+            {"action": "read", "path": "cam/good/cam1", "protocol": "rtsp", "ip": "10.0.0.5"},
+            {"action": "read", "path": "good/cam1", "protocol": "hls"},
+            {"action": "read", "path": "cam1", "query": "token=good"},
+            {"action": "read", "path": "cam1", "user": "x", "password": "good"},
+            {"action": "read", "path": "cam1", "token": "good", "id": None},
+        ]
+        denied = [
+            {"action": "read", "path": "cam1", "user": "", "password": ""},
+            {"action": "publish", "path": "cam/good/cam1"},
+            {"action": "api", "path": ""},
+            {"action": "read", "path": "cam/expired/cam1"},
+            {"action": "read", "path": "cam/good/unknown"},
+            {"action": "read", "path": "cam/%00/cam1"},
+        ]
+        for body in allowed:
+            resp = await client.post(auth, json=body)
+            assert resp.status_code == 200, (body, resp.text)
+        for body in denied:
+            resp = await client.post(auth, json=body)
+            assert resp.status_code == 401, (body, resp.text)
+            assert resp.headers["content-type"] == PROBLEM
+        resp = await client.post(auth, content=b"{not json", headers={"content-type": "application/json"})
+        assert resp.status_code == 400 and resp.headers["content-type"] == PROBLEM
