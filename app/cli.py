@@ -62,7 +62,12 @@ def cmd_engine(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_layer(args: argparse.Namespace, parse: Callable[[bytes, str], Any], items: str, upsert: Callable[[Any, Any], Any]) -> int:
+def _import_layer(
+    args: argparse.Namespace,
+    parse: Callable[[bytes, str], Any],
+    items: str,
+    upsert: Callable[[Any, Any], Any],
+) -> int:
     path = Path(args.file)
     try:
         data = path.read_bytes()
@@ -80,7 +85,14 @@ def _import_layer(args: argparse.Namespace, parse: Callable[[bytes, str], Any], 
     uow = _store(args)
     with uow(_cli_principal()) as work:
         counts = upsert(work, rows)
-        work.audit(f"{items}.import", items.rstrip("s"), None, file=path.name, count=len(rows), errors=len(result.errors))
+        work.audit(
+            f"{items}.import",
+            items.rstrip("s"),
+            None,
+            file=path.name,
+            count=len(rows),
+            errors=len(result.errors),
+        )
     summary = {"imported": len(rows), "skipped": len(result.errors)}
     if isinstance(counts, tuple):
         summary.update(inserted=counts[0], updated=counts[1])
@@ -118,10 +130,17 @@ def cmd_agencies_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
     uow = _store(args)
     try:
-        body = AgencyIn(name=args.name, kind=AgencyKind(args.kind), format=DeliveryFormat(args.format), endpoint=args.endpoint)
+        body = AgencyIn(
+            name=args.name,
+            kind=AgencyKind(args.kind),
+            format=DeliveryFormat(args.format),
+            endpoint=args.endpoint,
+        )
         with uow(_cli_principal()) as work:
             created = create_agency(work.session, body, settings.outbox, work.now)
-            work.audit("agency.create", "agency", created.id, name=args.name, kind=args.kind, endpoint=args.endpoint)
+            work.audit(
+                "agency.create", "agency", created.id, name=args.name, kind=args.kind, endpoint=args.endpoint
+            )
     except ServiceError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2
@@ -137,7 +156,19 @@ def cmd_agencies_list(args: argparse.Namespace) -> int:
     uow = _store(args)
     with uow.read() as s:
         for a in s.scalars(select(AgencyRow).order_by(AgencyRow.created_at)):
-            print(json.dumps({"id": a.id, "name": a.name, "kind": a.kind, "format": a.format, "endpoint": a.endpoint, "enabled": a.enabled}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "id": a.id,
+                        "name": a.name,
+                        "kind": a.kind,
+                        "format": a.format,
+                        "endpoint": a.endpoint,
+                        "enabled": a.enabled,
+                    },
+                    ensure_ascii=False,
+                )
+            )
     return 0
 
 
@@ -181,8 +212,12 @@ def cmd_sim_agency(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _db_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="database URL (default: SQLite in the data dir); postgresql+psycopg://… works the same")
-    p.add_argument("--data-dir", type=Path, help="where the engine keeps its data (default: the user data dir)")
+    p.add_argument(
+        "--db", help="database URL (default: SQLite in the data dir); postgresql+psycopg://… works the same"
+    )
+    p.add_argument(
+        "--data-dir", type=Path, help="where the engine keeps its data (default: the user data dir)"
+    )
     p.add_argument("--config", type=Path, help="settings file (TOML); also $GOLDENTIME_CONFIG")
 
 
@@ -199,8 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_engine)
 
     for name, func, what in (
-        ("cameras", cmd_cameras_import, "cameras: GoldenTime CSV or GeoJSON, or the national CCTV standard data CSV (UTF-8 or CP949)"),
-        ("facilities", cmd_facilities_import, "facilities (hazardous sites, hospitals, shelters, hydrants): CSV or GeoJSON"),
+        (
+            "cameras",
+            cmd_cameras_import,
+            "cameras: GoldenTime CSV or GeoJSON, or the national CCTV standard data CSV (UTF-8 or CP949)",
+        ),
+        (
+            "facilities",
+            cmd_facilities_import,
+            "facilities (hazardous sites, hospitals, shelters, hydrants): CSV or GeoJSON",
+        ),
         ("sensors", cmd_sensors_import, "sensors (emergency bells, water level, gas): CSV or GeoJSON"),
     ):
         p = sub.add_parser(name, help=f"manage {name}")
@@ -234,8 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sim", help="simulators for the demo and the tests")
     s2 = p.add_subparsers(dest="what", required=True)
-    s2.add_parser("cameras", help="simulated RTSP cameras (see: sim cameras --help)", add_help=False).set_defaults(func_rest=cmd_sim_cameras)
-    s2.add_parser("agency", help="a simulated agency webhook receiver (see: sim agency --help)", add_help=False).set_defaults(func_rest=cmd_sim_agency)
+    s2.add_parser(
+        "cameras", help="simulated RTSP cameras (see: sim cameras --help)", add_help=False
+    ).set_defaults(func_rest=cmd_sim_cameras)
+    s2.add_parser(
+        "agency", help="a simulated agency webhook receiver (see: sim agency --help)", add_help=False
+    ).set_defaults(func_rest=cmd_sim_agency)
     return parser
 
 

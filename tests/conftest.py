@@ -8,3 +8,5 @@ import os
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 # Under Xvfb the OpenGL path of QVideoWidget costs a core per tile (docs/STACK.md).
 os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
+# ...and QtWebEngine's Quick scene graph then needs the software renderer to draw at all.
+os.environ.setdefault("QT_QUICK_BACKEND", "software")

@@ -101,7 +101,9 @@ def authenticate_token(session: Session, token: str, now: datetime) -> Principal
     return Principal(kind="user", id=str(user.id), name=user.username, role=Role(user.role))
 
 
-def login(session: Session, username: str, password: str, now: datetime, hours: float) -> tuple[str, SessionRow, UserRow] | None:
+def login(
+    session: Session, username: str, password: str, now: datetime, hours: float
+) -> tuple[str, SessionRow, UserRow] | None:
     user = session.scalars(select(UserRow).where(UserRow.username == username)).first()
     if user is None:
         verify_password(password, _DUMMY_HASH)
@@ -109,7 +111,9 @@ def login(session: Session, username: str, password: str, now: datetime, hours: 
     if not verify_password(password, user.password_hash):
         return None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = SessionRow(token_hash=digest(token), user_id=user.id, created_at=now, expires_at=now + timedelta(hours=hours))
+    row = SessionRow(
+        token_hash=digest(token), user_id=user.id, created_at=now, expires_at=now + timedelta(hours=hours)
+    )
     session.add(row)
     return token, row, user
 

@@ -45,7 +45,9 @@ class CameraCatalog:
         with self._lock:
             self._checked = time.monotonic()
             with self._read() as s:
-                count, newest = s.execute(select(func.count(CameraRow.id), func.max(CameraRow.updated_at))).one()
+                count, newest = s.execute(
+                    select(func.count(CameraRow.id), func.max(CameraRow.updated_at))
+                ).one()
                 stamp = (int(count), newest)
                 if not force and stamp == self._stamp:
                     return
@@ -87,10 +89,14 @@ class EngineContext:
         return self.settings.golden_time_s.get(Service(service), 300)
 
     def media_url(self, token: str, camera_id: str) -> str:
-        return self.settings.media_url_template.format(base_url=self.base_url(), token=token, camera_id=camera_id)
+        return self.settings.media_url_template.format(
+            base_url=self.base_url(), token=token, camera_id=camera_id
+        )
 
     def snapshot_url(self, token: str, camera_id: str) -> str:
-        return self.settings.snapshot_url_template.format(base_url=self.base_url(), token=token, camera_id=camera_id)
+        return self.settings.snapshot_url_template.format(
+            base_url=self.base_url(), token=token, camera_id=camera_id
+        )
 
     def report_snapshot_url(self, report: ReportRow) -> str | None:
         if report.camera_id is None or report.share_id is None:

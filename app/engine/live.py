@@ -80,7 +80,10 @@ class LiveHub:
         """Events after ``since`` (blocking; run in a thread). The flag says the gap was too large."""
         with self._factory() as s:
             rows = s.scalars(
-                select(LiveEventRow).where(LiveEventRow.seq > since).order_by(LiveEventRow.seq).limit(CATCH_UP_LIMIT + 1)
+                select(LiveEventRow)
+                .where(LiveEventRow.seq > since)
+                .order_by(LiveEventRow.seq)
+                .limit(CATCH_UP_LIMIT + 1)
             ).all()
         events = [LiveEvent(type=r.type, seq=r.seq, data=r.data) for r in rows[:CATCH_UP_LIMIT]]
         return events, len(rows) > CATCH_UP_LIMIT
@@ -91,7 +94,9 @@ class LiveHub:
 
     def _read_new(self, after: int) -> list[LiveEvent]:
         with self._factory() as s:
-            rows = s.scalars(select(LiveEventRow).where(LiveEventRow.seq > after).order_by(LiveEventRow.seq)).all()
+            rows = s.scalars(
+                select(LiveEventRow).where(LiveEventRow.seq > after).order_by(LiveEventRow.seq)
+            ).all()
             return [LiveEvent(type=r.type, seq=r.seq, data=r.data) for r in rows]
 
     async def _pump(self) -> None:

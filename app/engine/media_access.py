@@ -33,7 +33,13 @@ def create_media_grant(ctx: EngineContext, principal: Principal, session_token: 
             raise forbidden("no session")
         expires = min(session_row.expires_at, work.now + timedelta(hours=GRANT_HOURS))
         work.session.add(
-            MediaGrantRow(token_hash=digest(token), session_hash=session_row.token_hash, viewer=principal.actor, created_at=work.now, expires_at=expires)
+            MediaGrantRow(
+                token_hash=digest(token),
+                session_hash=session_row.token_hash,
+                viewer=principal.actor,
+                created_at=work.now,
+                expires_at=expires,
+            )
         )
         work.audit("media.grant", "media", None)
     return token, expires
@@ -51,7 +57,9 @@ class EngineMediaAccess:
     async def still_valid(self, grant: ViewGrant) -> bool:
         return await run_in_threadpool(self._still_valid, grant)
 
-    async def record_viewing(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
+    async def record_viewing(
+        self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int
+    ) -> None:
         await run_in_threadpool(self._record, grant, started, ended, bytes_sent)
 
     # ------------------------------------------------------------------ blocking parts
@@ -91,7 +99,14 @@ class EngineMediaAccess:
             raise MediaDenied(404, "Not Found", f"camera {camera_id!r} is not part of this share")
         agency = s.get(AgencyRow, share.agency_id)
         viewer = f"agency:{agency.name if agency else share.agency_id}"
-        return ViewGrant(viewer=viewer, camera_id=camera_id, stream_url="", kind="share", share_id=share.id, expires_at=share.expires_at)
+        return ViewGrant(
+            viewer=viewer,
+            camera_id=camera_id,
+            stream_url="",
+            kind="share",
+            share_id=share.id,
+            expires_at=share.expires_at,
+        )
 
     def _console_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
         row = s.get(MediaGrantRow, digest(token))
@@ -100,7 +115,14 @@ class EngineMediaAccess:
         sess = s.get(SessionRow, row.session_hash)
         if row.expires_at <= now or sess is None or sess.ended_at is not None or sess.expires_at <= now:
             raise MediaDenied(403, "Forbidden", "the media grant has expired or its session ended")
-        return ViewGrant(viewer=row.viewer, camera_id=camera_id, stream_url="", kind="console", share_id=None, expires_at=row.expires_at)
+        return ViewGrant(
+            viewer=row.viewer,
+            camera_id=camera_id,
+            stream_url="",
+            kind="console",
+            share_id=None,
+            expires_at=row.expires_at,
+        )
 
     def _still_valid(self, grant: ViewGrant) -> bool:
         now = self._ctx.now()
@@ -122,6 +144,12 @@ class EngineMediaAccess:
                     target_type="camera",
                     target_id=grant.camera_id,
                     client=None,
-                    detail={"from": started.isoformat(), "to": ended.isoformat(), "bytes": bytes_sent, "share_id": grant.share_id, "kind": grant.kind},
+                    detail={
+                        "from": started.isoformat(),
+                        "to": ended.isoformat(),
+                        "bytes": bytes_sent,
+                        "share_id": grant.share_id,
+                        "kind": grant.kind,
+                    },
                 )
             )

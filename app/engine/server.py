@@ -36,7 +36,13 @@ _log = logging.getLogger(__name__)
 class EngineServer:
     """One engine process (or thread). ``bound_port`` is known once started (port 0 picks a free one)."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.bound_port: int | None = None

@@ -150,7 +150,9 @@ def incident_facilities(session: Session, incident_id: str) -> list[FacilityOut]
         .order_by(IncidentFacilityRow.distance_m)
     ).all()
     return [
-        FacilityOut(id=f.id, name=f.name, kind=f.kind, lat=f.lat, lon=f.lon, notes=f.notes, distance_m=round(d, 1))
+        FacilityOut(
+            id=f.id, name=f.name, kind=f.kind, lat=f.lat, lon=f.lon, notes=f.notes, distance_m=round(d, 1)
+        )
         for f, d in rows
     ]
 
@@ -168,8 +170,10 @@ def incident_detail(
     """Everything about one incident; an agency (``agency_id``) sees only its own shares and deliveries."""
     base = incident_out(row, golden_time_s)
     shares_q = select(ShareRow).where(ShareRow.incident_id == row.id).order_by(ShareRow.created_at)
-    deliveries_q = select(DeliveryRow).where(DeliveryRow.incident_id == row.id).order_by(
-        DeliveryRow.agency_id, DeliveryRow.sequence
+    deliveries_q = (
+        select(DeliveryRow)
+        .where(DeliveryRow.incident_id == row.id)
+        .order_by(DeliveryRow.agency_id, DeliveryRow.sequence)
     )
     reports_q = select(ReportRow).where(ReportRow.incident_id == row.id).order_by(ReportRow.created_at)
     if agency_id is not None:
@@ -184,7 +188,10 @@ def incident_detail(
     ).all()
     return IncidentDetailOut(
         **base.model_dump(),
-        timeline=[TimelineEventOut(id=t.id, at=t.at, kind=t.kind, actor=t.actor, data=t.data or {}) for t in timeline],
+        timeline=[
+            TimelineEventOut(id=t.id, at=t.at, kind=t.kind, actor=t.actor, data=t.data or {})
+            for t in timeline
+        ],
         cameras=incident_cameras(session, row.id),
         shares=[share_out(s, now, url) for s in session.scalars(shares_q)],
         deliveries=[delivery_out(d) for d in session.scalars(deliveries_q)],

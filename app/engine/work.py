@@ -42,13 +42,23 @@ class Work:
         )
 
     def timeline(self, incident_id: str, kind: str, /, **data: Any) -> None:
-        self.session.add(TimelineRow(incident_id=incident_id, at=self.now, kind=kind, actor=self.principal.actor, data=data))
+        self.session.add(
+            TimelineRow(
+                incident_id=incident_id, at=self.now, kind=kind, actor=self.principal.actor, data=data
+            )
+        )
 
     def live(self, type_: str, data: dict[str, Any]) -> None:
         self.session.add(LiveEventRow(at=self.now, type=type_, data=data))
         self.session.info["live"] = True
 
-    def enqueue(self, agency: AgencyRow, incident: IncidentRow, event_type: EventType, build: Callable[[str, int], OutboundEvent]) -> DeliveryRow:
+    def enqueue(
+        self,
+        agency: AgencyRow,
+        incident: IncidentRow,
+        event_type: EventType,
+        build: Callable[[str, int], OutboundEvent],
+    ) -> DeliveryRow:
         """Write one outbox row. ``build(event_id, sequence)`` makes the payload as of now.
 
         The sequence counts per incident and agency; the caller holds the incident row lock (or SQLite's

@@ -40,7 +40,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
 
 
 class CameraRow(Base):
@@ -139,7 +143,9 @@ class IncidentRow(Base):
     area: Mapped[dict[str, Any] | None]
     external_id: Mapped[str | None] = mapped_column(String(128))
     agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
-    source: Mapped[str] = mapped_column(String(200))  # "agency:<id>", "sensor:<id>", "cap:<identifier>", "user:<name>"
+    source: Mapped[str] = mapped_column(
+        String(200)
+    )  # "agency:<id>", "sensor:<id>", "cap:<identifier>", "user:<name>"
     assignee: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     units: Mapped[list[Any]] = mapped_column(default=list)
@@ -291,7 +297,9 @@ class MediaGrantRow(Base):
     __tablename__ = "media_grants"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    session_hash: Mapped[str] = mapped_column(ForeignKey("sessions.token_hash", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(
+        ForeignKey("sessions.token_hash", ondelete="CASCADE"), index=True
+    )
     viewer: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

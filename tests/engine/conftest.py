@@ -40,12 +40,25 @@ class EngineUnderTest:
         self.url = server.base_url
         self.http = httpx.Client(base_url=self.url, timeout=10)
 
-    def add_agency(self, name: str, kind: AgencyKind, endpoint: str = "http://127.0.0.1:9/hook", fmt: DeliveryFormat = DeliveryFormat.JSON) -> AgencyKeys:
+    def add_agency(
+        self,
+        name: str,
+        kind: AgencyKind,
+        endpoint: str = "http://127.0.0.1:9/hook",
+        fmt: DeliveryFormat = DeliveryFormat.JSON,
+    ) -> AgencyKeys:
         with self.server.uow(ADMIN) as work:
-            out = create_agency(work.session, AgencyIn(name=name, kind=kind, format=fmt, endpoint=endpoint), self.server.settings.outbox, work.now)
+            out = create_agency(
+                work.session,
+                AgencyIn(name=name, kind=kind, format=fmt, endpoint=endpoint),
+                self.server.settings.outbox,
+                work.now,
+            )
         return AgencyKeys(out.id, out.api_key, out.webhook_secret)
 
-    def add_user(self, name: str = "op", role: Role = Role.OPERATOR, password: str = "correct-horse") -> dict[str, str]:
+    def add_user(
+        self, name: str = "op", role: Role = Role.OPERATOR, password: str = "correct-horse"
+    ) -> dict[str, str]:
         with self.server.uow(ADMIN) as work:
             add_user(work.session, name, role, password, work.now)
         r = self.http.post("/api/v1/sessions", json={"username": name, "password": password})
@@ -62,7 +75,9 @@ class EngineUnderTest:
         self.server.stop()
 
 
-def grid_cameras(n_side: int = 10, step_deg: float = 0.001, purpose_cycle: tuple[Purpose, ...] = tuple(Purpose)) -> list[Camera]:
+def grid_cameras(
+    n_side: int = 10, step_deg: float = 0.001, purpose_cycle: tuple[Purpose, ...] = tuple(Purpose)
+) -> list[Camera]:
     """A square grid of cameras around Jinju, ~110 m apart, purposes cycling."""
     cams = []
     for i in range(n_side):
@@ -82,7 +97,9 @@ def grid_cameras(n_side: int = 10, step_deg: float = 0.001, purpose_cycle: tuple
     return cams
 
 
-PG_ADMIN_URL = os.environ.get("GOLDENTIME_TEST_PG")  # e.g. postgresql+psycopg://postgres@/postgres?host=/tmp/x
+PG_ADMIN_URL = os.environ.get(
+    "GOLDENTIME_TEST_PG"
+)  # e.g. postgresql+psycopg://postgres@/postgres?host=/tmp/x
 
 
 def fresh_pg_database() -> str:
@@ -100,7 +117,9 @@ def fresh_pg_database() -> str:
     return base.rsplit("/", 1)[0] + "/" + name + (("?" + query) if query else "")
 
 
-def start_engine(tmp_path: Path, clock: ManualClock | None = None, db_url: str | None = None, **settings: object) -> EngineUnderTest:
+def start_engine(
+    tmp_path: Path, clock: ManualClock | None = None, db_url: str | None = None, **settings: object
+) -> EngineUnderTest:
     s = Settings(data_dir=tmp_path, port=0, db_url=db_url, **settings)  # type: ignore[arg-type]
     server = EngineServer(s, clock=clock)
     server.start_in_thread()
@@ -108,7 +127,15 @@ def start_engine(tmp_path: Path, clock: ManualClock | None = None, db_url: str |
 
 
 def _db_params() -> list[object]:
-    pg = pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.skipif(not PG_ADMIN_URL, reason="no PostgreSQL (set GOLDENTIME_TEST_PG; the test setup does)")])
+    pg = pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(
+                not PG_ADMIN_URL, reason="no PostgreSQL (set GOLDENTIME_TEST_PG; the test setup does)"
+            ),
+        ],
+    )
     return ["sqlite", pg]
 
 

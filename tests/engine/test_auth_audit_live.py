@@ -14,7 +14,12 @@ from websockets.sync.client import connect
 from app.domain.enums import AgencyKind, Role
 from tests.engine.conftest import JINJU, EngineUnderTest, grid_cameras
 
-REQ = {"service": "112-emergency-video", "external_id": "L-1", "title": "t", "location": {"lat": JINJU[0], "lon": JINJU[1]}}
+REQ = {
+    "service": "112-emergency-video",
+    "external_id": "L-1",
+    "title": "t",
+    "location": {"lat": JINJU[0], "lon": JINJU[1]},
+}
 
 
 def test_session_login_logout(engine: EngineUnderTest) -> None:
@@ -35,7 +40,9 @@ def test_every_read_and_change_is_audited_and_audit_is_append_only(engine: Engin
     iid = engine.http.post("/api/v1/requests", headers=police.headers, json=REQ).json()["incident"]["id"]
     engine.http.get(f"/api/v1/incidents/{iid}", headers=sup)
     engine.http.get("/api/v1/cameras/CAM-0001", headers=sup)
-    engine.http.get("/api/v1/cameras", params={"near": f"{JINJU[0]},{JINJU[1]}", "radius_m": 200}, headers=sup)
+    engine.http.get(
+        "/api/v1/cameras", params={"near": f"{JINJU[0]},{JINJU[1]}", "radius_m": 200}, headers=sup
+    )
     rows = engine.http.get("/api/v1/audit", headers=sup).json()
     actions = {(r["action"], r["actor"]) for r in rows}
     assert ("incident.create", "agency:Jinju 112") in actions
@@ -44,7 +51,9 @@ def test_every_read_and_change_is_audited_and_audit_is_append_only(engine: Engin
     assert ("camera.read", "user:lee") in actions
     assert ("camera.search", "user:lee") in actions
     assert all(r["client"] == "127.0.0.1" for r in rows if r["actor"] == "user:lee")
-    only = engine.http.get("/api/v1/audit", params={"action": "incident.read", "target_id": iid}, headers=sup).json()
+    only = engine.http.get(
+        "/api/v1/audit", params={"action": "incident.read", "target_id": iid}, headers=sup
+    ).json()
     assert [r["target_id"] for r in only] == [iid]
     exported = engine.http.get("/api/v1/audit", params={"format": "csv"}, headers=sup)
     assert exported.headers["content-type"].startswith("text/csv")

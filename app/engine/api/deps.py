@@ -38,10 +38,18 @@ def resolve(ctx: EngineContext, secret: str | None) -> Principal | None:
 def get_principal(request: Request, ctx: Annotated[EngineContext, Depends(get_ctx)]) -> Principal:
     secret = bearer(request)
     if secret is None:
-        raise HTTPException(401, "send 'Authorization: Bearer <api key or session token>'", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "send 'Authorization: Bearer <api key or session token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     principal = resolve(ctx, secret)
     if principal is None:
-        raise HTTPException(401, "the API key or session token is not valid (or has expired)", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "the API key or session token is not valid (or has expired)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return principal
 
 

@@ -42,7 +42,9 @@ def create_session(body: SessionIn, ctx: Ctx, client: Client) -> SessionOut:
         else:
             token, row, user = found
             work.audit("session.create", "session", None, role=user.role)
-            out = SessionOut(token=token, username=user.username, role=Role(user.role), expires_at=row.expires_at)
+            out = SessionOut(
+                token=token, username=user.username, role=Role(user.role), expires_at=row.expires_at
+            )
     if out is None:
         raise HTTPException(401, "unknown user or wrong password", headers={"WWW-Authenticate": "Bearer"})
     return out
@@ -94,7 +96,9 @@ def create_agency(body: AgencyIn, ctx: Ctx, principal: Caller, client: Client) -
 
 
 @router.patch("/agencies/{agency_id}", response_model=AgencyOut, tags=["agencies"])
-def patch_agency(agency_id: Id, body: AgencyPatchIn, response: Response, ctx: Ctx, principal: Caller, client: Client) -> AgencyOut:
+def patch_agency(
+    agency_id: Id, body: AgencyPatchIn, response: Response, ctx: Ctx, principal: Caller, client: Client
+) -> AgencyOut:
     """Admin: rename, change format or endpoint, enable/disable, or rotate the webhook secret (the new
     secret comes back once in the ``Webhook-Secret`` header; both secrets sign for 24 hours)."""
     out, secret = directory.api_patch_agency(ctx, principal, client, agency_id, body)
@@ -123,7 +127,22 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> list[AuditOut] | Response:
-    rows = query_audit(ctx, principal, client, actor=actor, action=action, target_type=target_type, target_id=target_id, since=since, until=until, limit=limit)
+    rows = query_audit(
+        ctx,
+        principal,
+        client,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        since=since,
+        until=until,
+        limit=limit,
+    )
     if format == "csv":
-        return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+        return Response(
+            to_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        )
     return rows

@@ -32,14 +32,24 @@ def list_incidents(
     client: Client,
     status: Annotated[list[Literal["new", "acknowledged", "closed"]] | None, Query()] = None,
     service: Annotated[
-        Literal["112-emergency-video", "112-dispatch", "119-dispatch", "disaster-response", "vulnerable-sos"] | None, Query()
+        Literal["112-emergency-video", "112-dispatch", "119-dispatch", "disaster-response", "vulnerable-sos"]
+        | None,
+        Query(),
     ] = None,
     exercise: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[IncidentOut]:
     """The queue's order: open first, then priority (1 highest), then oldest. Drills only with ``exercise=true``
     or when ``exercise`` is omitted; pass ``exercise=false`` for real incidents only."""
-    return incidents.list_incidents(ctx, principal, client, status=list(status) if status else None, service=service, exercise=exercise, limit=limit)
+    return incidents.list_incidents(
+        ctx,
+        principal,
+        client,
+        status=list(status) if status else None,
+        service=service,
+        exercise=exercise,
+        limit=limit,
+    )
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut)
@@ -48,7 +58,9 @@ def get_incident(incident_id: Id, ctx: Ctx, principal: Caller, client: Client) -
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentOut)
-def patch_incident(incident_id: Id, body: IncidentPatchIn, ctx: Ctx, principal: Caller, client: Client) -> IncidentOut:
+def patch_incident(
+    incident_id: Id, body: IncidentPatchIn, ctx: Ctx, principal: Caller, client: Client
+) -> IncidentOut:
     return incidents.patch_incident(ctx, principal, client, incident_id, body)
 
 

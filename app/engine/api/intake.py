@@ -16,8 +16,12 @@ from app.formats.api import ExternalId, RequestIn, RequestResultOut, RequestUpda
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
 
-@router.post("/requests", response_model=RequestResultOut, status_code=201, summary="A linked-service request")
-def post_request(body: RequestIn, response: Response, ctx: Ctx, principal: Caller, client: Client) -> RequestResultOut:
+@router.post(
+    "/requests", response_model=RequestResultOut, status_code=201, summary="A linked-service request"
+)
+def post_request(
+    body: RequestIn, response: Response, ctx: Ctx, principal: Caller, client: Client
+) -> RequestResultOut:
     """Create an incident for one of the five linked services. A repeat of the agency's ``external_id``
     answers 200 with the same incident."""
     result, created = handle_request(ctx, principal, client, body)
@@ -27,7 +31,11 @@ def post_request(body: RequestIn, response: Response, ctx: Ctx, principal: Calle
 
 @router.post("/requests/{external_id}/updates", response_model=RequestResultOut)
 def post_update(
-    external_id: Annotated[ExternalId, Path()], body: RequestUpdateIn, ctx: Ctx, principal: Caller, client: Client
+    external_id: Annotated[ExternalId, Path()],
+    body: RequestUpdateIn,
+    ctx: Ctx,
+    principal: Caller,
+    client: Client,
 ) -> RequestResultOut:
     """A new location (the share follows), dispatched units, a note, or ``closed``."""
     return handle_update(ctx, principal, client, external_id, body)
@@ -37,9 +45,13 @@ def post_update(
     "/alerts/cap",
     response_model=RequestResultOut,
     status_code=201,
-    openapi_extra={"requestBody": {"content": {"application/cap+xml": {"schema": {"type": "string"}}}, "required": True}},
+    openapi_extra={
+        "requestBody": {"content": {"application/cap+xml": {"schema": {"type": "string"}}}, "required": True}
+    },
 )
-async def post_cap(request: Request, response: Response, ctx: Ctx, principal: Caller, client: Client) -> RequestResultOut:
+async def post_cap(
+    request: Request, response: Response, ctx: Ctx, principal: Caller, client: Client
+) -> RequestResultOut:
     """A CAP 1.2 alert (``application/cap+xml``); parsed without DTDs, entities or external references."""
     data = await request.body()
     result, created = await run_in_threadpool(handle_cap, ctx, principal, client, data)
@@ -48,7 +60,9 @@ async def post_cap(request: Request, response: Response, ctx: Ctx, principal: Ca
 
 
 @router.post("/sensors/events", response_model=RequestResultOut | None)
-def post_sensor_event(body: SensorEventIn, response: Response, ctx: Ctx, principal: Caller, client: Client) -> RequestResultOut | None:
+def post_sensor_event(
+    body: SensorEventIn, response: Response, ctx: Ctx, principal: Caller, client: Client
+) -> RequestResultOut | None:
     """A reading or alarm from a registered sensor: 201 opened an incident, 200 updated the open one,
     202 recorded without an incident (below threshold)."""
     result, outcome = handle_sensor_event(ctx, principal, client, body)

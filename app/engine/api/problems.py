@@ -39,8 +39,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         for e in exc.errors():
             if e.get("type") == "json_invalid":
                 ctx = e.get("ctx") or {}
-                return problem(400, "Malformed JSON", f"the body is not valid JSON: {ctx.get('error', 'parse error')}")
-            errors.append({"field": _loc(e.get("loc", ())), "message": e.get("msg", "invalid"), "type": e.get("type")})
+                return problem(
+                    400, "Malformed JSON", f"the body is not valid JSON: {ctx.get('error', 'parse error')}"
+                )
+            errors.append(
+                {"field": _loc(e.get("loc", ())), "message": e.get("msg", "invalid"), "type": e.get("type")}
+            )
         detail = "; ".join(f"{x['field']}: {x['message']}" for x in errors[:10])
         return problem(422, "Validation failed", detail, errors=errors[:50])
 
@@ -60,7 +64,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         _log.exception("unexpected error handling a request")
-        return problem(500, "Internal Server Error", "the engine failed to handle this request; it has been logged")
+        return problem(
+            500, "Internal Server Error", "the engine failed to handle this request; it has been logged"
+        )
 
 
 class BodyGuard:
@@ -87,14 +93,22 @@ class BodyGuard:
                 await _send_problem(send, 400, "Bad Request", "Content-Length is not a number")
                 return
             if declared > self.max_bytes:
-                await _send_problem(send, 413, "Content Too Large", f"the body is {declared} bytes; the limit is {self.max_bytes}")
+                await _send_problem(
+                    send,
+                    413,
+                    "Content Too Large",
+                    f"the body is {declared} bytes; the limit is {self.max_bytes}",
+                )
                 return
         if path.startswith("/api/") and (length is None or length != "0"):
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             wanted = _wanted_types(path)
             if ctype not in wanted:
                 await _send_problem(
-                    send, 415, "Unsupported Media Type", f"send {' or '.join(sorted(wanted))}, not {ctype or 'no content type'}"
+                    send,
+                    415,
+                    "Unsupported Media Type",
+                    f"send {' or '.join(sorted(wanted))}, not {ctype or 'no content type'}",
                 )
                 return
         # Read the whole (bounded) body first, then replay it: a streamed body over the limit is refused
@@ -108,7 +122,9 @@ class BodyGuard:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > self.max_bytes:
-                await _send_problem(send, 413, "Content Too Large", f"the body is over the limit of {self.max_bytes} bytes")
+                await _send_problem(
+                    send, 413, "Content Too Large", f"the body is over the limit of {self.max_bytes} bytes"
+                )
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

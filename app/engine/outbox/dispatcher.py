@@ -64,7 +64,13 @@ class Outcome:
 
 
 class Dispatcher:
-    def __init__(self, ctx: EngineContext, *, transport: httpx.AsyncBaseTransport | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        ctx: EngineContext,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self._ctx = ctx
         self._cfg = ctx.settings.outbox
         self._owner = uuid.uuid4().hex[:16]
@@ -86,7 +92,9 @@ class Dispatcher:
         self._client = httpx.AsyncClient(
             follow_redirects=False,  # a redirect could send a signed payload somewhere unvetted
             timeout=httpx.Timeout(self._cfg.request_timeout_s),
-            limits=httpx.Limits(max_connections=self._cfg.concurrency * 2, max_keepalive_connections=self._cfg.concurrency),
+            limits=httpx.Limits(
+                max_connections=self._cfg.concurrency * 2, max_keepalive_connections=self._cfg.concurrency
+            ),
             headers={"user-agent": USER_AGENT},
             transport=self._transport,
         )
@@ -127,7 +135,11 @@ class Dispatcher:
 
     def _drop_leases(self) -> None:
         with self._ctx.uow.factory() as s, s.begin():
-            s.execute(update(DeliveryRow).where(DeliveryRow.claimed_by.is_not(None)).values(claimed_by=None, claimed_until=None))
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.claimed_by.is_not(None))
+                .values(claimed_by=None, claimed_until=None)
+            )
 
     def _claim(self, limit: int) -> tuple[list[Claimed], datetime | None]:
         now = self._ctx.now()
@@ -168,12 +180,29 @@ class Dispatcher:
                 if a.webhook_secret_previous and a.previous_secret_until and a.previous_secret_until > now:
                     secrets.append(a.webhook_secret_previous)
                 out.append(
-                    Claimed(d.id, d.agency_id, d.incident_id, d.sequence, d.attempts, d.created_at, dict(d.payload), a.endpoint, a.format, a.name, a.kind, tuple(secrets))
+                    Claimed(
+                        d.id,
+                        d.agency_id,
+                        d.incident_id,
+                        d.sequence,
+                        d.attempts,
+                        d.created_at,
+                        dict(d.payload),
+                        a.endpoint,
+                        a.format,
+                        a.name,
+                        a.kind,
+                        tuple(secrets),
+                    )
                 )
             next_due = s.scalar(
                 select(DeliveryRow.next_attempt_at)
                 .join(AgencyRow, AgencyRow.id == DeliveryRow.agency_id)
-                .where(DeliveryRow.state.in_(OPEN), AgencyRow.enabled.is_(True), DeliveryRow.next_attempt_at > now)
+                .where(
+                    DeliveryRow.state.in_(OPEN),
+                    AgencyRow.enabled.is_(True),
+                    DeliveryRow.next_attempt_at > now,
+                )
                 .order_by(DeliveryRow.next_attempt_at)
                 .limit(1)
             )
@@ -198,7 +227,9 @@ class Dispatcher:
                     claimed = []
                     await asyncio.sleep(min(5.0, 0.2 * 2**failures))
                 for c in claimed:
-                    self._inflight[c.delivery_id] = asyncio.create_task(self._send(c), name=f"deliver-{c.delivery_id}")
+                    self._inflight[c.delivery_id] = asyncio.create_task(
+                        self._send(c), name=f"deliver-{c.delivery_id}"
+                    )
             # Sleep until woken (new row, finished send) or until the next retry is due (at most 1 s, so a
             # moved test clock or another engine's rows are noticed).
             timeout = 1.0
@@ -220,7 +251,9 @@ class Dispatcher:
             raise
         except Exception as exc:  # rendering or signing failed: never lose the row, record and retry
             _log.exception("delivery %s could not be prepared", c.delivery_id)
-            outcome = Outcome(c, False, None, f"internal: {exc!r}"[:500], None, False, (time.perf_counter() - start) * 1000)
+            outcome = Outcome(
+                c, False, None, f"internal: {exc!r}"[:500], None, False, (time.perf_counter() - start) * 1000
+            )
         self._results.put_nowait(outcome)
 
     async def _post(self, c: Claimed, start: float) -> Outcome:
@@ -239,18 +272,32 @@ class Dispatcher:
         headers["goldentime-incident"] = c.incident_id
         status: int | None = None
         try:
-            async with self._client.stream("POST", c.endpoint, content=rendered.body, headers=headers) as resp:
+            async with self._client.stream(
+                "POST", c.endpoint, content=rendered.body, headers=headers
+            ) as resp:
                 status = resp.status_code
                 read = 0
                 async for chunk in resp.aiter_raw():
                     read += len(chunk)
                     if read >= self._cfg.max_response_bytes:
                         break  # a receiver cannot make us buffer an unbounded answer
-                retry_after = parse_retry_after(resp.headers.get("retry-after"), self._ctx.now()) if status in (429, 503) else None
+                retry_after = (
+                    parse_retry_after(resp.headers.get("retry-after"), self._ctx.now())
+                    if status in (429, 503)
+                    else None
+                )
         except httpx.TimeoutException:
             return Outcome(c, False, status, "timeout", None, False, (time.perf_counter() - start) * 1000)
         except httpx.HTTPError as exc:
-            return Outcome(c, False, status, f"{type(exc).__name__}: {exc}"[:500], None, False, (time.perf_counter() - start) * 1000)
+            return Outcome(
+                c,
+                False,
+                status,
+                f"{type(exc).__name__}: {exc}"[:500],
+                None,
+                False,
+                (time.perf_counter() - start) * 1000,
+            )
         ms = (time.perf_counter() - start) * 1000
         if 200 <= status < 300:
             return Outcome(c, True, status, None, None, False, ms)
@@ -299,7 +346,12 @@ class Dispatcher:
                 d.claimed_by = d.claimed_until = None
                 d.last_status = o.status
                 if o.ok:
-                    d.state, d.delivered_at, d.last_error, d.next_attempt_at = DeliveryState.DELIVERED.value, now, None, None
+                    d.state, d.delivered_at, d.last_error, d.next_attempt_at = (
+                        DeliveryState.DELIVERED.value,
+                        now,
+                        None,
+                        None,
+                    )
                 else:
                     d.last_error = o.error
                     age = (now - d.created_at).total_seconds()
@@ -308,17 +360,40 @@ class Dispatcher:
                         if agency is not None and agency.enabled:
                             agency.enabled = False
                             agency.disabled_reason = "endpoint answered 410 Gone"
-                            s.add(LiveEventRow(at=now, type="agency.updated", data={"agency_id": agency.id, "enabled": False}))
+                            s.add(
+                                LiveEventRow(
+                                    at=now,
+                                    type="agency.updated",
+                                    data={"agency_id": agency.id, "enabled": False},
+                                )
+                            )
                         d.state, d.next_attempt_at = DeliveryState.DEAD.value, None
                     elif d.attempts >= self._cfg.max_attempts or age >= self._cfg.max_age_s:
                         d.state, d.next_attempt_at = DeliveryState.DEAD.value, None
                     else:
-                        delay = next_delay(d.attempts, self._cfg.retry_schedule_s, self._cfg.retry_tail_s, self._cfg.jitter_ratio, self._rng)
+                        delay = next_delay(
+                            d.attempts,
+                            self._cfg.retry_schedule_s,
+                            self._cfg.retry_tail_s,
+                            self._cfg.jitter_ratio,
+                            self._rng,
+                        )
                         if o.retry_after_s is not None:
                             delay = max(delay, o.retry_after_s)
-                        d.state, d.next_attempt_at = DeliveryState.RETRYING.value, now + timedelta(seconds=delay)
+                        d.state, d.next_attempt_at = (
+                            DeliveryState.RETRYING.value,
+                            now + timedelta(seconds=delay),
+                        )
                     if d.state == DeliveryState.DEAD.value:
-                        s.add(TimelineRow(incident_id=d.incident_id, at=now, kind="delivery.dead", actor="engine:outbox", data={"delivery_id": d.id, "agency_id": d.agency_id, "error": o.error}))
+                        s.add(
+                            TimelineRow(
+                                incident_id=d.incident_id,
+                                at=now,
+                                kind="delivery.dead",
+                                actor="engine:outbox",
+                                data={"delivery_id": d.id, "agency_id": d.agency_id, "error": o.error},
+                            )
+                        )
                 s.add(
                     AuditRow(
                         at=now,
@@ -327,13 +402,27 @@ class Dispatcher:
                         target_type="delivery",
                         target_id=d.id,
                         client=None,
-                        detail={"agency_id": d.agency_id, "status": o.status, "ok": o.ok, "error": o.error, "ms": round(o.duration_ms, 1), "attempt": d.attempts},
+                        detail={
+                            "agency_id": d.agency_id,
+                            "status": o.status,
+                            "ok": o.ok,
+                            "error": o.error,
+                            "ms": round(o.duration_ms, 1),
+                            "attempt": d.attempts,
+                        },
                     )
                 )
                 s.add(
                     LiveEventRow(
                         at=now,
                         type="delivery.updated",
-                        data={"delivery_id": d.id, "incident_id": d.incident_id, "agency_id": d.agency_id, "state": d.state, "attempts": d.attempts, "sequence": d.sequence},
+                        data={
+                            "delivery_id": d.id,
+                            "incident_id": d.incident_id,
+                            "agency_id": d.agency_id,
+                            "state": d.state,
+                            "attempts": d.attempts,
+                            "sequence": d.sequence,
+                        },
                     )
                 )

@@ -27,7 +27,9 @@ def _area_json(area: Area) -> dict[str, Any]:
     return {"polygon": [[p.lat, p.lon] for p in area.points]}
 
 
-def handle_cap(ctx: EngineContext, principal: Principal, client: str | None, data: bytes) -> tuple[RequestResultOut, bool]:
+def handle_cap(
+    ctx: EngineContext, principal: Principal, client: str | None, data: bytes
+) -> tuple[RequestResultOut, bool]:
     if principal.kind != "agency":
         raise forbidden("CAP alerts come from agencies or alerting gateways with an API key")
     try:
@@ -35,13 +37,17 @@ def handle_cap(ctx: EngineContext, principal: Principal, client: str | None, dat
     except CapError as exc:
         raise ServiceError(422, "Invalid CAP alert", str(exc)) from exc
     if alert.msg_type in ("Ack", "Error"):
-        raise ServiceError(422, "Unsupported CAP message", f"msgType {alert.msg_type} carries no alert to act on")
+        raise ServiceError(
+            422, "Unsupported CAP message", f"msgType {alert.msg_type} carries no alert to act on"
+        )
     if alert.status in ("System", "Draft"):
         raise ServiceError(422, "Unsupported CAP message", f"status {alert.status} is not acted on")
     summary = alert_summary(alert)
     with ctx.uow(principal, client) as work:
         existing = work.session.scalars(
-            select(IncidentRow).where(IncidentRow.agency_id == principal.id, IncidentRow.external_id == alert.identifier)
+            select(IncidentRow).where(
+                IncidentRow.agency_id == principal.id, IncidentRow.external_id == alert.identifier
+            )
         ).first()
         if existing is not None:
             work.audit("alert.repeat", "incident", existing.id, identifier=alert.identifier)
@@ -50,13 +56,17 @@ def handle_cap(ctx: EngineContext, principal: Principal, client: str | None, dat
         earlier = _referenced(work.session, principal.id, alert)
         if alert.msg_type == "Cancel":
             if earlier is None:
-                raise ServiceError(404, "Not Found", "the cancelled alert is unknown (no matching references)")
+                raise ServiceError(
+                    404, "Not Found", "the cancelled alert is unknown (no matching references)"
+                )
             if earlier.status != IncidentStatus.CLOSED.value:
                 close_incident(ctx, work, earlier, f"CAP cancel {alert.identifier}")
             return _result(ctx, work, earlier, principal.id), False
         areas = alert.geo_areas()
         if not areas:
-            raise ServiceError(422, "Invalid CAP alert", "the alert has no <circle> or <polygon> area to select cameras in")
+            raise ServiceError(
+                422, "Invalid CAP alert", "the alert has no <circle> or <polygon> area to select cameras in"
+            )
         area = areas[0]  # the first shape drives camera selection; all shapes are kept in details
         info = alert.infos[0]
         agency = work.session.get(AgencyRow, principal.id)
@@ -93,7 +103,9 @@ def handle_cap(ctx: EngineContext, principal: Principal, client: str | None, dat
 def _referenced(session: Any, agency_id: str, alert: CapAlert) -> IncidentRow | None:
     for ref in reversed(alert.references):
         row: IncidentRow | None = session.scalars(
-            select(IncidentRow).where(IncidentRow.agency_id == agency_id, IncidentRow.external_id == ref.identifier[:128])
+            select(IncidentRow).where(
+                IncidentRow.agency_id == agency_id, IncidentRow.external_id == ref.identifier[:128]
+            )
         ).first()
         if row is not None:
             return row

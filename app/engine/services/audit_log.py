@@ -58,6 +58,15 @@ def to_csv(rows: list[AuditOut]) -> str:
     w.writerow(["id", "at", "actor", "action", "target_type", "target_id", "client", "detail"])
     for r in rows:
         # Cells that a spreadsheet would run as a formula are prefixed with a quote (CSV injection).
-        cells = [r.id, r.at.isoformat(), r.actor, r.action, r.target_type, r.target_id or "", r.client or "", json.dumps(r.detail, ensure_ascii=False)]
+        cells = [
+            r.id,
+            r.at.isoformat(),
+            r.actor,
+            r.action,
+            r.target_type,
+            r.target_id or "",
+            r.client or "",
+            json.dumps(r.detail, ensure_ascii=False),
+        ]
         w.writerow([("'" + c) if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in cells])
     return buf.getvalue()

@@ -35,17 +35,23 @@ def check_endpoint(url: str, outbox: OutboxSettings) -> str:
     except ValueError as exc:
         raise invalid(f"endpoint is not a URL: {exc}") from exc
     if parts.scheme not in outbox.allowed_schemes:
-        raise invalid(f"endpoint scheme {parts.scheme!r} is not allowed (allowed: {', '.join(outbox.allowed_schemes)})")
+        raise invalid(
+            f"endpoint scheme {parts.scheme!r} is not allowed (allowed: {', '.join(outbox.allowed_schemes)})"
+        )
     if not parts.hostname:
         raise invalid("endpoint has no host")
     if parts.username or parts.password:
         raise invalid("endpoint must not carry credentials; the webhook signature authenticates us")
-    if outbox.allowed_hosts is not None and parts.hostname.lower() not in {h.lower() for h in outbox.allowed_hosts}:
+    if outbox.allowed_hosts is not None and parts.hostname.lower() not in {
+        h.lower() for h in outbox.allowed_hosts
+    }:
         raise invalid(f"endpoint host {parts.hostname!r} is not in the deployment's allow-list")
     return url
 
 
-def create_agency(session: Session, body: AgencyIn, outbox: OutboxSettings, now_: datetime) -> AgencyCreatedOut:
+def create_agency(
+    session: Session, body: AgencyIn, outbox: OutboxSettings, now_: datetime
+) -> AgencyCreatedOut:
     check_endpoint(body.endpoint, outbox)
     key = new_api_key()
     secret = new_secret()
@@ -67,13 +73,17 @@ def create_agency(session: Session, body: AgencyIn, outbox: OutboxSettings, now_
     return AgencyCreatedOut(id=row.id, api_key=key, webhook_secret=secret)
 
 
-def agency_health(session: Session, agencies: Iterable[AgencyRow], now_: datetime) -> dict[str, AgencyHealthOut]:
+def agency_health(
+    session: Session, agencies: Iterable[AgencyRow], now_: datetime
+) -> dict[str, AgencyHealthOut]:
     agencies = list(agencies)
     ids = [a.id for a in agencies]
     open_states = [DeliveryState.PENDING.value, DeliveryState.RETRYING.value]
     depth = dict(
         session.execute(
-            select(DeliveryRow.agency_id, func.count()).where(DeliveryRow.agency_id.in_(ids), DeliveryRow.state.in_(open_states)).group_by(DeliveryRow.agency_id)
+            select(DeliveryRow.agency_id, func.count())
+            .where(DeliveryRow.agency_id.in_(ids), DeliveryRow.state.in_(open_states))
+            .group_by(DeliveryRow.agency_id)
         ).all()
     )
     oldest = dict(
@@ -85,7 +95,9 @@ def agency_health(session: Session, agencies: Iterable[AgencyRow], now_: datetim
     )
     dead = dict(
         session.execute(
-            select(DeliveryRow.agency_id, func.count()).where(DeliveryRow.agency_id.in_(ids), DeliveryRow.state == DeliveryState.DEAD.value).group_by(DeliveryRow.agency_id)
+            select(DeliveryRow.agency_id, func.count())
+            .where(DeliveryRow.agency_id.in_(ids), DeliveryRow.state == DeliveryState.DEAD.value)
+            .group_by(DeliveryRow.agency_id)
         ).all()
     )
     last_ok = dict(
@@ -125,7 +137,13 @@ def agency_health(session: Session, agencies: Iterable[AgencyRow], now_: datetim
 
 def agency_out(row: AgencyRow, health: AgencyHealthOut | None) -> AgencyOut:
     return AgencyOut(
-        id=row.id, name=row.name, kind=AgencyKind(row.kind), format=DeliveryFormat(row.format), endpoint=row.endpoint, enabled=row.enabled, health=health
+        id=row.id,
+        name=row.name,
+        kind=AgencyKind(row.kind),
+        format=DeliveryFormat(row.format),
+        endpoint=row.endpoint,
+        enabled=row.enabled,
+        health=health,
     )
 
 
@@ -144,16 +162,27 @@ def _require_admin(principal: Principal) -> None:
         raise forbidden("this needs the admin role")
 
 
-def api_create_agency(ctx: EngineContext, principal: Principal, client: str | None, body: AgencyIn) -> AgencyCreatedOut:
+def api_create_agency(
+    ctx: EngineContext, principal: Principal, client: str | None, body: AgencyIn
+) -> AgencyCreatedOut:
     _require_admin(principal)
     with ctx.uow(principal, client) as work:
         created = create_agency(work.session, body, ctx.settings.outbox, work.now)
-        work.audit("agency.create", "agency", created.id, name=body.name, kind=body.kind.value, endpoint=body.endpoint)
+        work.audit(
+            "agency.create",
+            "agency",
+            created.id,
+            name=body.name,
+            kind=body.kind.value,
+            endpoint=body.endpoint,
+        )
         work.live("agency.created", {"agency_id": created.id})
         return created
 
 
-def api_patch_agency(ctx: EngineContext, principal: Principal, client: str | None, agency_id: str, body: AgencyPatchIn) -> tuple[AgencyOut, str | None]:
+def api_patch_agency(
+    ctx: EngineContext, principal: Principal, client: str | None, agency_id: str, body: AgencyPatchIn
+) -> tuple[AgencyOut, str | None]:
     """Returns the agency and, when rotated, the new webhook secret (shown once)."""
     _require_admin(principal)
     with ctx.uow(principal, client) as work:
@@ -233,14 +262,23 @@ def upsert_sensors(work: Work, sensors: Iterable[Sensor]) -> int:
 
 
 def cameras_near(
-    ctx: EngineContext, principal: Principal, client: str | None, lat: float, lon: float, radius_m: float, limit: int
+    ctx: EngineContext,
+    principal: Principal,
+    client: str | None,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    limit: int,
 ) -> list[CameraOut]:
     point = GeoPoint.checked(lat, lon)
     if point is None:
         raise invalid(f"near={lat},{lon} is not a valid WGS84 coordinate")
     found = ctx.cameras.index().nearest(point, limit, radius_m)
     with ctx.uow(principal, client) as work:
-        rows = {r.id: r for r in work.session.scalars(select(CameraRow).where(CameraRow.id.in_([c.id for c, _ in found])))}
+        rows = {
+            r.id: r
+            for r in work.session.scalars(select(CameraRow).where(CameraRow.id.in_([c.id for c, _ in found])))
+        }
         work.audit("camera.search", "camera", None, near=[lat, lon], radius_m=radius_m, count=len(found))
         out = []
         for cam, d in found:
@@ -252,9 +290,13 @@ def cameras_near(
         return out
 
 
-def list_cameras(ctx: EngineContext, principal: Principal, client: str | None, limit: int, offset: int) -> list[CameraOut]:
+def list_cameras(
+    ctx: EngineContext, principal: Principal, client: str | None, limit: int, offset: int
+) -> list[CameraOut]:
     with ctx.uow(principal, client) as work:
-        rows = work.session.scalars(select(CameraRow).order_by(CameraRow.id).limit(limit).offset(offset)).all()
+        rows = work.session.scalars(
+            select(CameraRow).order_by(CameraRow.id).limit(limit).offset(offset)
+        ).all()
         work.audit("camera.list", "camera", None, count=len(rows))
         return [camera_out(r) for r in rows]
 

@@ -15,7 +15,9 @@ class DisasterResponse:
     wants_facilities = True
     tracks_location = False
 
-    def choose(self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings) -> list[Pick]:
+    def choose(
+        self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings
+    ) -> list[Pick]:
         # Without an alert area, the area is a circle of the nearest-camera radius around the point.
         region = area if area is not None else Circle(point, sel.nearest_radius_m)
         return [Pick(c, "area") for c in select_in_area(index, region, limit=sel.area_camera_limit)]

@@ -16,7 +16,11 @@ class Dispatch112:
     wants_facilities = False
     tracks_location = True
 
-    def choose(self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings) -> list[Pick]:
-        near = [Pick(c, "nearest") for c in select_nearest(index, point, sel.nearest_count, sel.nearest_radius_m)]
+    def choose(
+        self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings
+    ) -> list[Pick]:
+        near = [
+            Pick(c, "nearest") for c in select_nearest(index, point, sel.nearest_count, sel.nearest_radius_m)
+        ]
         ring = select_escape_ring(index, point, sel.escape_inner_m, sel.escape_outer_m, sel.escape_count)
         return dedupe(near + [Pick(c, "escape-route") for c in ring])

@@ -15,5 +15,9 @@ class EmergencyVideo112:
     wants_facilities = False
     tracks_location = False
 
-    def choose(self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings) -> list[Pick]:
-        return [Pick(c, "nearest") for c in select_nearest(index, point, sel.nearest_count, sel.nearest_radius_m)]
+    def choose(
+        self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings
+    ) -> list[Pick]:
+        return [
+            Pick(c, "nearest") for c in select_nearest(index, point, sel.nearest_count, sel.nearest_radius_m)
+        ]

@@ -50,18 +50,28 @@ def list_incidents(
             shared = select(ShareRow.incident_id).where(ShareRow.agency_id == principal.id)
             q = q.where((IncidentRow.agency_id == principal.id) | IncidentRow.id.in_(shared))
         # The queue's order: open before closed, then priority (1 first), then oldest first.
-        q = q.order_by(case((IncidentRow.status == "closed", 1), else_=0), IncidentRow.priority, IncidentRow.created_at).limit(limit)
+        q = q.order_by(
+            case((IncidentRow.status == "closed", 1), else_=0), IncidentRow.priority, IncidentRow.created_at
+        ).limit(limit)
         rows = work.session.scalars(q).all()
         work.audit("incident.list", "incident", None, count=len(rows), status=status, service=service)
         return [incident_out(r, ctx.golden_time(r.service)) for r in rows]
 
 
-def get_incident(ctx: EngineContext, principal: Principal, client: str | None, incident_id: str) -> IncidentDetailOut:
+def get_incident(
+    ctx: EngineContext, principal: Principal, client: str | None, incident_id: str
+) -> IncidentDetailOut:
     with ctx.uow(principal, client) as work:
         row = work.session.get(IncidentRow, incident_id)
         shares = []
         if row is not None and principal.kind == "agency":
-            shares = list(work.session.scalars(select(ShareRow.id).where(ShareRow.incident_id == row.id, ShareRow.agency_id == principal.id)))
+            shares = list(
+                work.session.scalars(
+                    select(ShareRow.id).where(
+                        ShareRow.incident_id == row.id, ShareRow.agency_id == principal.id
+                    )
+                )
+            )
         if row is None or not _visible(principal, row, shares):
             raise not_found("incident", incident_id)
         work.audit("incident.read", "incident", row.id)
@@ -76,7 +86,9 @@ def get_incident(ctx: EngineContext, principal: Principal, client: str | None, i
         )
 
 
-def patch_incident(ctx: EngineContext, principal: Principal, client: str | None, incident_id: str, body: IncidentPatchIn) -> IncidentOut:
+def patch_incident(
+    ctx: EngineContext, principal: Principal, client: str | None, incident_id: str, body: IncidentPatchIn
+) -> IncidentOut:
     if principal.kind != "user":
         raise forbidden("only console users change incidents")
     with ctx.uow(principal, client) as work:
@@ -94,7 +106,9 @@ def patch_incident(ctx: EngineContext, principal: Principal, client: str | None,
             row.assignee = body.assignee or None
             changed["assignee"] = row.assignee
         if body.priority is not None and body.priority != row.priority:
-            if body.priority < row.priority and not principal.has_role(Role.SUPERVISOR, Role.ADMIN, Role.OPERATOR):
+            if body.priority < row.priority and not principal.has_role(
+                Role.SUPERVISOR, Role.ADMIN, Role.OPERATOR
+            ):
                 raise forbidden("raising priority needs an operator role")
             changed["priority"] = {"from": row.priority, "to": body.priority}
             row.priority = body.priority
@@ -117,7 +131,9 @@ def patch_incident(ctx: EngineContext, principal: Principal, client: str | None,
         return incident_out(row, ctx.golden_time(row.service))
 
 
-def create_report(ctx: EngineContext, principal: Principal, client: str | None, incident_id: str, body: ReportIn) -> ReportOut:
+def create_report(
+    ctx: EngineContext, principal: Principal, client: str | None, incident_id: str, body: ReportIn
+) -> ReportOut:
     """An operator reports to an agency (e.g. a fire seen on CCTV to 119) in one step.
 
     With a camera, the agency also gets a share of that camera so the report's snapshot and live video open.
@@ -162,12 +178,25 @@ def create_report(ctx: EngineContext, principal: Principal, client: str | None, 
         )
         work.session.add(report)
         work.session.flush()
-        work.timeline(row.id, "report.created", report_id=report.id, agency=agency.name, kind=body.kind, camera=body.camera_id)
-        work.audit("report.create", "report", report.id, incident_id=row.id, agency_id=agency.id, camera_id=body.camera_id)
+        work.timeline(
+            row.id,
+            "report.created",
+            report_id=report.id,
+            agency=agency.name,
+            kind=body.kind,
+            camera=body.camera_id,
+        )
+        work.audit(
+            "report.create",
+            "report",
+            report.id,
+            incident_id=row.id,
+            agency_id=agency.id,
+            camera_id=body.camera_id,
+        )
         notify.send(ctx, work, agency, row, "report.created", report=report)
         work.live("report.created", {"incident_id": row.id, "report_id": report.id, "agency_id": agency.id})
         out = report_out(report, ctx.report_snapshot_url(report))
     if body.camera_id is not None:
         ctx.capture_report_snapshot(report.id, body.camera_id)
     return out
-

@@ -57,7 +57,9 @@ def area_from_api(area: AreaIn | None) -> tuple[Area | None, dict[str, Any] | No
         return None, None
     if area.circle is not None:
         c = area.circle
-        return Circle(GeoPoint(c.lat, c.lon), c.radius_m), {"circle": {"lat": c.lat, "lon": c.lon, "radius_m": c.radius_m}}
+        return Circle(GeoPoint(c.lat, c.lon), c.radius_m), {
+            "circle": {"lat": c.lat, "lon": c.lon, "radius_m": c.radius_m}
+        }
     assert area.polygon is not None
     pts = tuple(GeoPoint(lat, lon) for lat, lon in area.polygon)
     try:
@@ -111,7 +113,9 @@ def share_agencies(work: Work, requester: AgencyRow | None, kinds: tuple[AgencyK
     out: list[AgencyRow] = [] if requester is None else [requester]
     if kinds:
         for a in work.session.scalars(
-            select(AgencyRow).where(AgencyRow.kind.in_([k.value for k in kinds]), AgencyRow.enabled.is_(True)).order_by(AgencyRow.created_at)
+            select(AgencyRow)
+            .where(AgencyRow.kind.in_([k.value for k in kinds]), AgencyRow.enabled.is_(True))
+            .order_by(AgencyRow.created_at)
         ):
             if all(a.id != b.id for b in out):
                 out.append(a)
@@ -146,17 +150,36 @@ def open_incident(ctx: EngineContext, work: Work, req: NewIncident) -> tuple[Inc
     picks = choose_cameras(ctx, req.service, req.point, req.area)
     _store_cameras(work, incident.id, picks)
     if policy.tracks_location:
-        work.session.add(TrackPointRow(incident_id=incident.id, lat=req.point.lat, lon=req.point.lon, at=work.now))
+        work.session.add(
+            TrackPointRow(incident_id=incident.id, lat=req.point.lat, lon=req.point.lon, at=work.now)
+        )
     n_fac = _store_facilities(ctx, work, incident.id, req.point) if policy.wants_facilities else 0
     camera_ids = [p.chosen.camera.id for p in picks]
     work.timeline(incident.id, "created", source=req.source, service=req.service.value, exercise=req.exercise)
     work.timeline(incident.id, "cameras.selected", cameras=camera_ids, facilities=n_fac)
-    work.audit("incident.create", "incident", incident.id, service=req.service.value, source=req.source, exercise=req.exercise)
+    work.audit(
+        "incident.create",
+        "incident",
+        incident.id,
+        service=req.service.value,
+        source=req.source,
+        exercise=req.exercise,
+    )
     notify.live_incident(ctx, work, incident, "incident.created", camera_ids=camera_ids)
     shares: list[ShareRow] = []
     if camera_ids:
         for agency in share_agencies(work, req.agency, policy.also_share_with + req.share_with_kinds):
-            shares.append(open_share(ctx, work, incident, agency, camera_ids, ctx.settings.share_minutes, f"{req.service.value}: {req.title}"))
+            shares.append(
+                open_share(
+                    ctx,
+                    work,
+                    incident,
+                    agency,
+                    camera_ids,
+                    ctx.settings.share_minutes,
+                    f"{req.service.value}: {req.title}",
+                )
+            )
     return incident, shares
 
 
@@ -172,7 +195,9 @@ def _result(ctx: EngineContext, work: Work, incident: IncidentRow, agency_id: st
     )
 
 
-def handle_request(ctx: EngineContext, principal: Principal, client: str | None, body: RequestIn) -> tuple[RequestResultOut, bool]:
+def handle_request(
+    ctx: EngineContext, principal: Principal, client: str | None, body: RequestIn
+) -> tuple[RequestResultOut, bool]:
     """``POST /api/v1/requests``. Returns (result, created); a repeat of (agency, external_id) is not new."""
     if principal.kind != "agency":
         raise forbidden("linked-service requests come from agencies with an API key")
@@ -181,7 +206,9 @@ def handle_request(ctx: EngineContext, principal: Principal, client: str | None,
         try:
             with ctx.uow(principal, client) as work:
                 existing = work.session.scalars(
-                    select(IncidentRow).where(IncidentRow.agency_id == principal.id, IncidentRow.external_id == body.external_id)
+                    select(IncidentRow).where(
+                        IncidentRow.agency_id == principal.id, IncidentRow.external_id == body.external_id
+                    )
                 ).first()
                 if existing is not None:
                     if existing.service != body.service.value:
@@ -220,7 +247,9 @@ def handle_request(ctx: EngineContext, principal: Principal, client: str | None,
     raise AssertionError("unreachable")
 
 
-def apply_location(ctx: EngineContext, work: Work, incident: IncidentRow, point: GeoPoint, address: str | None) -> None:
+def apply_location(
+    ctx: EngineContext, work: Work, incident: IncidentRow, point: GeoPoint, address: str | None
+) -> None:
     """A new position (moving person or suspect): re-select cameras; every active share follows."""
     service = Service(incident.service)
     incident.lat, incident.lon = point.lat, point.lon
@@ -257,21 +286,29 @@ def close_incident(ctx: EngineContext, work: Work, incident: IncidentRow, reason
     notify.live_incident(ctx, work, incident, "incident.closed")
 
 
-def handle_update(ctx: EngineContext, principal: Principal, client: str | None, external_id: str, body: RequestUpdateIn) -> RequestResultOut:
+def handle_update(
+    ctx: EngineContext, principal: Principal, client: str | None, external_id: str, body: RequestUpdateIn
+) -> RequestResultOut:
     if principal.kind != "agency":
         raise forbidden("request updates come from the agency that made the request")
     with ctx.uow(principal, client) as work:
         incident = work.session.scalars(
-            select(IncidentRow).where(IncidentRow.agency_id == principal.id, IncidentRow.external_id == external_id).with_for_update()
+            select(IncidentRow)
+            .where(IncidentRow.agency_id == principal.id, IncidentRow.external_id == external_id)
+            .with_for_update()
         ).first()
         if incident is None:
             raise not_found("request", external_id)
         if incident.status == IncidentStatus.CLOSED.value:
             raise conflict(f"request {external_id!r} is closed")
         incident.updated_at = work.now
-        work.audit("request.update", "incident", incident.id, fields=sorted(body.model_dump(exclude_none=True)))
+        work.audit(
+            "request.update", "incident", incident.id, fields=sorted(body.model_dump(exclude_none=True))
+        )
         if body.location is not None:
-            apply_location(ctx, work, incident, GeoPoint(body.location.lat, body.location.lon), body.location.address)
+            apply_location(
+                ctx, work, incident, GeoPoint(body.location.lat, body.location.lon), body.location.address
+            )
         if body.units is not None:
             incident.units = list(body.units)
             work.timeline(incident.id, "units.dispatched", units=list(body.units))

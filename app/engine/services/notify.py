@@ -60,7 +60,9 @@ def agencies_with_active_shares(work: Work, incident_id: str) -> list[tuple[Agen
     rows = work.session.execute(
         select(AgencyRow, ShareRow)
         .join(ShareRow, ShareRow.agency_id == AgencyRow.id)
-        .where(ShareRow.incident_id == incident_id, ShareRow.revoked_at.is_(None), ShareRow.expires_at > work.now)
+        .where(
+            ShareRow.incident_id == incident_id, ShareRow.revoked_at.is_(None), ShareRow.expires_at > work.now
+        )
         .order_by(ShareRow.created_at)
     ).all()
     return [(a, s) for a, s in rows]

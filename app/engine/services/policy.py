@@ -28,7 +28,9 @@ class ServicePolicy(Protocol):
     # Whether location updates build a track (a moving person).
     tracks_location: bool
 
-    def choose(self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings) -> list[Pick]:
+    def choose(
+        self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings
+    ) -> list[Pick]:
         """The cameras for this incident, in display order."""
         ...
 

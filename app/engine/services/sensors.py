@@ -27,10 +27,16 @@ def handle_sensor_event(
             raise not_found("sensor", body.sensor_id)
         rule = next((r for r in ctx.settings.sensor_rules if r.kind.value == sensor.kind), None)
         if rule is None:
-            raise ServiceError(422, "No rule for sensor", f"no sensor rule for kind {sensor.kind!r} in the settings")
+            raise ServiceError(
+                422, "No rule for sensor", f"no sensor rule for kind {sensor.kind!r} in the settings"
+            )
         threshold = sensor.threshold if sensor.threshold is not None else rule.threshold
-        triggered = body.alarm or (body.value is not None and threshold is not None and body.value >= threshold)
-        work.audit("sensor.event", "sensor", sensor.id, value=body.value, alarm=body.alarm, triggered=triggered)
+        triggered = body.alarm or (
+            body.value is not None and threshold is not None and body.value >= threshold
+        )
+        work.audit(
+            "sensor.event", "sensor", sensor.id, value=body.value, alarm=body.alarm, triggered=triggered
+        )
         source = f"sensor:{sensor.id}"
         open_row = work.session.scalars(
             select(IncidentRow)
@@ -45,7 +51,9 @@ def handle_sensor_event(
             notify.live_incident(ctx, work, open_row, "incident.updated")
             if triggered:
                 for agency, _ in notify.agencies_with_active_shares(work, open_row.id):
-                    notify.send(ctx, work, agency, open_row, "incident.updated", note=f"sensor reading {body.value}")
+                    notify.send(
+                        ctx, work, agency, open_row, "incident.updated", note=f"sensor reading {body.value}"
+                    )
             return _result(ctx, work, open_row, None), "updated"
         if not triggered:
             return None, "recorded"
@@ -61,7 +69,14 @@ def handle_sensor_event(
                 area_json=None,
                 priority=rule.priority,
                 exercise=body.exercise,
-                details={"sensor": {"id": sensor.id, "kind": sensor.kind, "value": body.value, "threshold": threshold}},
+                details={
+                    "sensor": {
+                        "id": sensor.id,
+                        "kind": sensor.kind,
+                        "value": body.value,
+                        "threshold": threshold,
+                    }
+                },
                 external_id=None,
                 agency=None,
                 source=source,

@@ -19,7 +19,13 @@ from app.store.models import AgencyRow, CameraRow, IncidentRow, ShareRow
 
 
 def open_share(
-    ctx: EngineContext, work: Work, incident: IncidentRow, agency: AgencyRow, camera_ids: list[str], minutes: int, purpose: str
+    ctx: EngineContext,
+    work: Work,
+    incident: IncidentRow,
+    agency: AgencyRow,
+    camera_ids: list[str],
+    minutes: int,
+    purpose: str,
 ) -> ShareRow:
     """Create a share and queue ``share.created`` for the agency (in the caller's transaction)."""
     share = ShareRow(
@@ -35,14 +41,32 @@ def open_share(
         revoked_at=None,
     )
     work.session.add(share)
-    work.timeline(incident.id, "share.created", share_id=share.id, agency=agency.name, cameras=list(camera_ids), minutes=minutes)
-    work.audit("share.create", "share", share.id, incident_id=incident.id, agency_id=agency.id, cameras=list(camera_ids), minutes=minutes, purpose=purpose)
+    work.timeline(
+        incident.id,
+        "share.created",
+        share_id=share.id,
+        agency=agency.name,
+        cameras=list(camera_ids),
+        minutes=minutes,
+    )
+    work.audit(
+        "share.create",
+        "share",
+        share.id,
+        incident_id=incident.id,
+        agency_id=agency.id,
+        cameras=list(camera_ids),
+        minutes=minutes,
+        purpose=purpose,
+    )
     notify.send(ctx, work, agency, incident, "share.created", share=share)
     work.live("share.created", {"incident_id": incident.id, "share_id": share.id, "agency_id": agency.id})
     return share
 
 
-def create_share(ctx: EngineContext, principal: Principal, client: str | None, incident_id: str, body: ShareIn) -> ShareOut:
+def create_share(
+    ctx: EngineContext, principal: Principal, client: str | None, incident_id: str, body: ShareIn
+) -> ShareOut:
     with ctx.uow(principal, client) as work:
         incident = work.session.get(IncidentRow, incident_id, with_for_update=True)
         if incident is None:
@@ -56,7 +80,9 @@ def create_share(ctx: EngineContext, principal: Principal, client: str | None, i
         missing = [c for c in body.camera_ids if c not in known]
         if missing:
             raise invalid(f"unknown camera ids: {', '.join(missing[:10])}")
-        share = open_share(ctx, work, incident, agency, list(dict.fromkeys(body.camera_ids)), body.minutes, body.purpose)
+        share = open_share(
+            ctx, work, incident, agency, list(dict.fromkeys(body.camera_ids)), body.minutes, body.purpose
+        )
         ctx.prewarm(list(body.camera_ids))
         return share_out(share, work.now, ctx.media_url)
 
@@ -75,11 +101,15 @@ def revoke_share(ctx: EngineContext, principal: Principal, client: str | None, s
             work.timeline(incident.id, "share.revoked", share_id=share.id, agency=agency.name)
             work.audit("share.revoke", "share", share.id, incident_id=incident.id, agency_id=agency.id)
             notify.send(ctx, work, agency, incident, "share.revoked", share=share)
-            work.live("share.revoked", {"incident_id": incident.id, "share_id": share.id, "agency_id": agency.id})
+            work.live(
+                "share.revoked", {"incident_id": incident.id, "share_id": share.id, "agency_id": agency.id}
+            )
         return share_out(share, work.now, ctx.media_url)
 
 
-def extend_share(ctx: EngineContext, principal: Principal, client: str | None, share_id: str, minutes: int) -> ShareOut:
+def extend_share(
+    ctx: EngineContext, principal: Principal, client: str | None, share_id: str, minutes: int
+) -> ShareOut:
     with ctx.uow(principal, client) as work:
         share = work.session.get(ShareRow, share_id)
         if share is None:

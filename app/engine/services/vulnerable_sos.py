@@ -17,6 +17,11 @@ class VulnerableSos:
     wants_facilities = False
     tracks_location = True
 
-    def choose(self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings) -> list[Pick]:
+    def choose(
+        self, index: CameraIndex, point: GeoPoint, area: Area | None, sel: SelectionSettings
+    ) -> list[Pick]:
         chosen = select_for_vulnerable(index, point, sel.nearest_count, sel.nearest_radius_m)
-        return [Pick(c, "child-protection" if c.camera.purpose is Purpose.CHILD_PROTECTION else "nearest") for c in chosen]
+        return [
+            Pick(c, "child-protection" if c.camera.purpose is Purpose.CHILD_PROTECTION else "nearest")
+            for c in chosen
+        ]

@@ -1,0 +1,267 @@
+"""Async client of the engine's REST API (DESIGN §4), typed with the schemas of :mod:`app.formats.api`.
+
+One :class:`EngineClient` per console or wall: it holds an ``httpx.AsyncClient`` (connection pool) and
+the session token after :meth:`EngineClient.login`. Every call raises :class:`~app.client.errors.EngineError`
+(an HTTP problem) or :class:`~app.client.errors.EngineUnreachable` (no answer), never an httpx
+exception, so that the console can show one clear message.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from app.client.errors import EngineError, EngineUnreachable, NotAuthenticated
+from app.formats.api import (
+    AgencyOut,
+    CameraOut,
+    DeliveryOut,
+    IncidentDetailOut,
+    IncidentOut,
+    IncidentPatchIn,
+    ReportIn,
+    ReportOut,
+    SessionOut,
+    ShareIn,
+    ShareOut,
+)
+
+__all__ = ["EngineClient", "MediaGrant", "StreamKind", "camera_stream_url"]
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+StreamKind = Literal["main", "sub"]
+DEFAULT_TIMEOUT_S = 10.0
+CAMERA_PAGE = 1000
+
+
+class MediaGrant(BaseModel):
+    """``POST /api/v1/media/grants``: a token for the console's media URLs (never the session token)."""
+
+    token: str
+    expires_at: datetime
+
+
+def camera_stream_url(base_url: str, grant_token: str, camera_id: str, stream: StreamKind) -> str:
+    """The relay URL a console tile plays for a camera's ``main`` or ``sub`` stream.
+
+    The one place that knows the media URL layout (DESIGN §4, "Media").
+    """
+    base = base_url.rstrip("/")
+    return f"{base}/media/{quote(grant_token, safe='')}/{quote(camera_id, safe='')}.ts?stream={stream}"
+
+
+class EngineClient:
+    """The engine's REST API for a console or wall session.
+
+    ``transport`` replaces the network (tests); ``timeout`` applies to every request.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str = "GoldenTime-console",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token: str | None = None
+        self._session: SessionOut | None = None
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"user-agent": user_agent, "accept": "application/json"},
+        )
+
+    # ------------------------------------------------------------------ session
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @property
+    def session(self) -> SessionOut | None:
+        return self._session
+
+    async def login(self, username: str, password: str) -> SessionOut:
+        """``POST /api/v1/sessions``; keeps the token for every later call."""
+        out = await self._call(
+            "POST", "/api/v1/sessions", SessionOut, json={"username": username, "password": password}, auth=False
+        )
+        self._token = out.token
+        self._session = out
+        return out
+
+    async def logout(self) -> None:
+        """``DELETE /api/v1/sessions`` (best effort: the token is forgotten either way)."""
+        if self._token is None:
+            return
+        try:
+            await self._request("DELETE", "/api/v1/sessions")
+        except EngineError as exc:
+            _log.info("logout: %s", exc)
+        finally:
+            self._token = None
+            self._session = None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------------ incidents
+
+    async def list_incidents(
+        self,
+        *,
+        status: list[str] | None = None,
+        service: str | None = None,
+        exercise: bool | None = None,
+        limit: int = 500,
+    ) -> list[IncidentOut]:
+        params: dict[str, Any] = {"limit": limit}
+        if status:
+            params["status"] = status
+        if service:
+            params["service"] = service
+        if exercise is not None:
+            params["exercise"] = "true" if exercise else "false"
+        return await self._call("GET", "/api/v1/incidents", list[IncidentOut], params=params)
+
+    async def get_incident(self, incident_id: str) -> IncidentDetailOut:
+        return await self._call("GET", f"/api/v1/incidents/{_seg(incident_id)}", IncidentDetailOut)
+
+    async def patch_incident(self, incident_id: str, patch: IncidentPatchIn) -> IncidentOut:
+        body = patch.model_dump(mode="json", exclude_none=True)
+        return await self._call("PATCH", f"/api/v1/incidents/{_seg(incident_id)}", IncidentOut, json=body)
+
+    async def acknowledge(self, incident_id: str) -> IncidentOut:
+        return await self.patch_incident(incident_id, IncidentPatchIn(status="acknowledged"))
+
+    async def assign(self, incident_id: str, assignee: str) -> IncidentOut:
+        return await self.patch_incident(incident_id, IncidentPatchIn(assignee=assignee))
+
+    async def set_priority(self, incident_id: str, priority: int) -> IncidentOut:
+        return await self.patch_incident(incident_id, IncidentPatchIn(priority=priority))
+
+    async def close_incident(self, incident_id: str, note: str | None = None) -> IncidentOut:
+        return await self.patch_incident(incident_id, IncidentPatchIn(status="closed", note=note))
+
+    # ------------------------------------------------------------------ shares and reports
+
+    async def create_share(self, incident_id: str, share: ShareIn) -> ShareOut:
+        return await self._call(
+            "POST", f"/api/v1/incidents/{_seg(incident_id)}/shares", ShareOut, json=share.model_dump(mode="json")
+        )
+
+    async def extend_share(self, share_id: str, minutes: int) -> ShareOut:
+        return await self._call("PATCH", f"/api/v1/shares/{_seg(share_id)}", ShareOut, json={"minutes": minutes})
+
+    async def revoke_share(self, share_id: str) -> ShareOut:
+        return await self._call("DELETE", f"/api/v1/shares/{_seg(share_id)}", ShareOut)
+
+    async def create_report(self, incident_id: str, report: ReportIn) -> ReportOut:
+        return await self._call(
+            "POST",
+            f"/api/v1/incidents/{_seg(incident_id)}/reports",
+            ReportOut,
+            json=report.model_dump(mode="json", exclude_none=True),
+        )
+
+    # ------------------------------------------------------------------ directory
+
+    async def list_cameras(self, *, limit: int = CAMERA_PAGE, offset: int = 0) -> list[CameraOut]:
+        return await self._call(
+            "GET", "/api/v1/cameras", list[CameraOut], params={"limit": limit, "offset": offset}
+        )
+
+    async def all_cameras(self, *, page: int = CAMERA_PAGE) -> list[CameraOut]:
+        """Every camera, page by page."""
+        out: list[CameraOut] = []
+        while True:
+            batch = await self.list_cameras(limit=page, offset=len(out))
+            out.extend(batch)
+            if len(batch) < page:
+                return out
+
+    async def cameras_near(self, lat: float, lon: float, *, radius_m: float = 500, limit: int = 50) -> list[CameraOut]:
+        return await self._call(
+            "GET",
+            "/api/v1/cameras",
+            list[CameraOut],
+            params={"near": f"{lat},{lon}", "radius_m": radius_m, "limit": limit},
+        )
+
+    async def get_camera(self, camera_id: str) -> CameraOut:
+        return await self._call("GET", f"/api/v1/cameras/{_seg(camera_id)}", CameraOut)
+
+    async def list_agencies(self) -> list[AgencyOut]:
+        return await self._call("GET", "/api/v1/agencies", list[AgencyOut])
+
+    async def retry_delivery(self, delivery_id: str) -> DeliveryOut:
+        return await self._call("POST", f"/api/v1/deliveries/{_seg(delivery_id)}/retry", DeliveryOut)
+
+    # ------------------------------------------------------------------ media
+
+    async def media_grant(self) -> MediaGrant:
+        """``POST /api/v1/media/grants``: a media token tied to this session."""
+        return await self._call("POST", "/api/v1/media/grants", MediaGrant)
+
+    def stream_url(self, grant_token: str, camera_id: str, stream: StreamKind) -> str:
+        return camera_stream_url(self.base_url, grant_token, camera_id, stream)
+
+    async def health(self) -> dict[str, Any]:
+        return await self._call("GET", "/api/v1/health", dict[str, Any], auth=False)
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _call(self, method: str, path: str, model: type[T] | Any, *, auth: bool = True, **kwargs: Any) -> T:
+        response = await self._request(method, path, auth=auth, **kwargs)
+        try:
+            result: T = TypeAdapter(model).validate_json(response.content)
+        except ValidationError as exc:
+            raise EngineError(response.status_code, "Unexpected answer", f"{method} {path}: {exc}") from None
+        return result
+
+    async def _request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        if auth and self._token:
+            headers["authorization"] = f"Bearer {self._token}"
+        try:
+            response = await self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException:
+            raise EngineUnreachable(f"no answer from {self.base_url} in time") from None
+        except httpx.TransportError as exc:
+            raise EngineUnreachable(f"cannot reach {self.base_url}: {exc or type(exc).__name__}") from None
+        if response.status_code >= 400:
+            raise _problem(response)
+        return response
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _problem(response: httpx.Response) -> EngineError:
+    title = response.reason_phrase or "Error"
+    detail = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        title = str(body.get("title") or title)
+        raw = body.get("detail")
+        if isinstance(raw, str):
+            detail = raw
+        elif raw is not None:
+            detail = str(raw)
+    if not detail:
+        detail = response.text[:300] if response.text else title
+    cls = NotAuthenticated if response.status_code == 401 else EngineError
+    return cls(response.status_code, title, detail)
