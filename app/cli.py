@@ -33,13 +33,13 @@ def _store(args: argparse.Namespace) -> Any:
     """Open the database for an offline admin command (migrated, like the engine does on start)."""
     from app.domain.clock import SystemClock
     from app.engine.work import UnitOfWorkFactory
-    from app.store.database import make_engine, make_sessionmaker, migrate
+    from app.store.database import Database
 
     settings = _settings(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    return UnitOfWorkFactory(make_sessionmaker(engine), SystemClock())
+    db = Database(settings.database_url)
+    db.migrate()
+    return UnitOfWorkFactory(db, SystemClock())
 
 
 def _cli_principal() -> Any:

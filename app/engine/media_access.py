@@ -135,7 +135,7 @@ class EngineMediaAccess:
             return True
 
     def _record(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
-        with self._ctx.uow.factory() as s, s.begin():
+        with self._ctx.uow.writing() as s:
             s.add(
                 AuditRow(
                     at=ended,

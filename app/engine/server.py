@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import logging
 import socket
+import sys
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import uvicorn
 from fastapi import FastAPI
@@ -28,7 +30,7 @@ from app.engine.live import LiveHub
 from app.engine.outbox.dispatcher import Dispatcher
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
-from app.store.database import is_sqlite, make_engine, make_sessionmaker, migrate
+from app.store.database import Database
 
 _log = logging.getLogger(__name__)
 
@@ -47,10 +49,9 @@ class EngineServer:
         self.clock = clock or SystemClock()
         self.bound_port: int | None = None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = make_engine(settings.database_url)
-        migrate(self.db)
-        factory = make_sessionmaker(self.db)
-        self.uow = UnitOfWorkFactory(factory, self.clock)
+        self.db = Database(settings.database_url)
+        self.db.migrate()
+        self.uow = UnitOfWorkFactory(self.db, self.clock)
         self.ctx = EngineContext(
             settings=settings,
             clock=self.clock,
@@ -58,7 +59,7 @@ class EngineServer:
             cameras=CameraCatalog(self.uow.read),
             base_url=lambda: settings.base_url(self.bound_port),
         )
-        self.hub = LiveHub(factory)
+        self.hub = LiveHub(self.db.reader)
         self.dispatcher = Dispatcher(self.ctx, transport=transport)
         self.uow.on_live(self.hub.notify)
         self.uow.on_outbox(self.dispatcher.wake)
@@ -73,11 +74,17 @@ class EngineServer:
     def _build_app(self) -> FastAPI:
         @contextlib.asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            # Request threads hand the GIL back and forth around every SQLite call; the default 5 ms
+            # switch interval turns that into a convoy behind the one writer. 1 ms keeps p95 low.
+            sys.setswitchinterval(0.001)
+            # Few request threads: SQLite takes one writer at a time, and forty threads fighting over the
+            # GIL cost more than they overlap.
+            anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.request_threads
             self.ctx.cameras.refresh(force=True)
             await self.hub.start()
             if self.media is not None:
                 await self.media.start(self.hub)
-            await self.dispatcher.start(drop_leases=is_sqlite(self.db))
+            await self.dispatcher.start(drop_leases=self.db.is_sqlite)
             _log.info("engine ready on %s", self.base_url)
             self._ready.set()
             try:
@@ -125,8 +132,19 @@ class EngineServer:
 
     def _bind(self) -> socket.socket:
         """Bind before serving, so the port (0 = any free one) is known at once."""
-        family = socket.getaddrinfo(self.settings.host, self.settings.port, type=socket.SOCK_STREAM)[0][0]
-        sock = socket.create_server((self.settings.host, self.settings.port), family=family, backlog=2048)
+        family, _, _, _, address = socket.getaddrinfo(self.settings.host, self.settings.port, type=socket.SOCK_STREAM)[0]
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on accepted sockets whose proto says TCP;
+        # without it every keep-alive response waits 40 ms for a delayed ACK (Nagle). Linux also
+        # inherits NODELAY from the listening socket.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.bind(address)
+            sock.listen(2048)
+        except OSError:
+            sock.close()
+            raise
         self.bound_port = sock.getsockname()[1]
         return sock
 

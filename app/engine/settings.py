@@ -66,6 +66,7 @@ class Settings(_Strict):
     media_url_template: str = "{base_url}/media/{token}/{camera_id}.ts"
     snapshot_url_template: str = "{base_url}/media/{token}/{camera_id}.jpg"
     max_body_bytes: Annotated[int, Field(gt=0)] = 1024 * 1024
+    request_threads: Annotated[int, Field(ge=1, le=256)] = 6
     session_hours: Annotated[float, Field(gt=0)] = 12.0
     share_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
     golden_time_s: dict[Service, int] = {

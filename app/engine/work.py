@@ -4,19 +4,21 @@ outbox deliveries together or not at all, then wakes the live push and the dispa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app.domain.clock import Clock
 from app.domain.enums import DeliveryState
 from app.domain.ids import new_id
 from app.engine.auth import Principal
 from app.formats.api import EventType, OutboundEvent
+from app.store.database import Database
 from app.store.models import AgencyRow, AuditRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
 
 
@@ -92,12 +94,14 @@ class Work:
 class UnitOfWorkFactory:
     """Opens :class:`Work` transactions and fires the after-commit hooks."""
 
-    def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
-        self.factory = factory
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.factory = db.writer
         self.clock = clock
+        self._write_lock: AbstractContextManager[object] = threading.Lock() if db.is_sqlite else nullcontext()
         self._on_live: list[Callable[[], None]] = []
         self._on_outbox: list[Callable[[], None]] = []
-        event.listen(factory, "after_commit", self._after_commit)
+        event.listen(self.factory, "after_commit", self._after_commit)
 
     def on_live(self, fn: Callable[[], None]) -> None:
         self._on_live.append(fn)
@@ -118,11 +122,19 @@ class UnitOfWorkFactory:
                 fn()
 
     @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A write transaction. On SQLite, writers queue on an in-process lock: a waiter wakes the moment
+        the lock is free, where SQLite's busy handler would sleep in growing steps (tail latency)."""
+        with self._write_lock, self.factory() as session, session.begin():
+            yield session
+
+    @contextmanager
     def __call__(self, principal: Principal, client: str | None = None) -> Iterator[Work]:
-        with self.factory() as session, session.begin():
+        with self.writing() as session:
             yield Work(session=session, principal=principal, client=client, now=self.clock.now())
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self.factory() as session:
+        """A read-only session that never waits for a writer (SQLite: its own connection pool)."""
+        with self.db.reader() as session:
             yield session

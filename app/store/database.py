@@ -25,12 +25,13 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Engine:
     """Create an engine with the settings each backend needs.
 
     SQLite: WAL (readers never block the writer), ``synchronous=FULL`` (an accepted emergency request
-    survives a power cut), a busy timeout, and ``BEGIN IMMEDIATE`` so that a transaction takes the write
-    lock up front instead of failing half-way when it upgrades from a read.
+    survives a power cut), a busy timeout, and ``BEGIN IMMEDIATE`` for writers so that a transaction takes
+    the write lock up front instead of failing half-way when it upgrades from a read. Readers get their own
+    engine with a deferred ``BEGIN`` (a consistent snapshot that never waits for a writer).
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -49,14 +50,39 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            if read_only:
+                cur.execute("PRAGMA query_only=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """The writer and reader engines on one database (the same engine unless it is SQLite)."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.write = make_engine(url, echo=echo)
+        self.read = make_engine(url, echo=echo, read_only=True) if url.startswith("sqlite") else self.write
+        self.writer = make_sessionmaker(self.write)
+        self.reader = make_sessionmaker(self.read)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.write)
+
+    def migrate(self) -> None:
+        migrate(self.write)
+
+    def dispose(self) -> None:
+        self.write.dispose()
+        if self.read is not self.write:
+            self.read.dispose()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -138,7 +138,7 @@ class ReconnectPolicy:
 
     def nominal_delay(self, attempt: int) -> float:
         """The delay before reconnect number ``attempt`` (0-based), without jitter."""
-        return min(self.cap_s, self.base_s * 2 ** min(attempt, 30))
+        return min(self.cap_s, self.base_s * (1 << min(attempt, 30)))
 
     def mark_live(self, now: float) -> None:
         """The stream shows frames (again) from ``now``."""

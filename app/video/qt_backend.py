@@ -119,7 +119,6 @@ class QtBackend(PlayerBackend):
         player.errorOccurred.disconnect(self._on_error)
         player.stop()
         player.setSource(QUrl())
-        player.setVideoOutput(None)
         player.deleteLater()
 
     def _sample(self) -> PlayerSample | None:

@@ -84,6 +84,10 @@ class VideoTile(QWidget):
         self._stack = QStackedLayout(self._video_area)
         self._placeholder = QLabel(self._video_area)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setWordWrap(True)
+        font = self._placeholder.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        self._placeholder.setFont(font)
         self._stack.addWidget(self._placeholder)
 
         self._bar = QWidget(self)
@@ -229,8 +233,7 @@ class VideoTile(QWidget):
         backend.statsUpdated.connect(self._on_player_stats)
         surface = backend.video_widget
         surface.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._stack.addWidget(surface)
-        self._stack.setCurrentWidget(surface)
+        self._stack.addWidget(surface)  # shown by _render() once there is a picture
         return backend
 
     def _drop_backend(self) -> None:
@@ -307,7 +310,8 @@ class VideoTile(QWidget):
     def _render(self) -> None:
         view = self._model.view(self._clock())
         _set_text(self._name, view.camera_name or self.tr("No camera"))
-        self._name.setToolTip(view.camera_name)
+        if self._name.toolTip() != view.camera_name:
+            self._name.setToolTip(view.camera_name)
         _set_text(self._status, self._status_text(view.status))
         _set_text(self._detail, self._detail_text(view))
         _set_text(self._badge, self._badge_text(view))
@@ -315,10 +319,28 @@ class VideoTile(QWidget):
         style = f"color: {colour};"
         if self._dot.styleSheet() != style:
             self._dot.setStyleSheet(style)
-        placeholder = self.tr("No camera") if view.status is TileStatus.EMPTY else ""
-        if view.status is TileStatus.ERROR and view.error and self._backend is None:
-            placeholder = view.error
-        _set_text(self._placeholder, placeholder)
+        # The picture while there is one (a stalled stream keeps its frozen frame), else a message.
+        backend = self._backend
+        if backend is not None and view.status in (TileStatus.LIVE, TileStatus.STALLED):
+            shown: QWidget = backend.video_widget
+        else:
+            shown = self._placeholder
+            _set_text(self._placeholder, self._placeholder_text(view.status))
+            if self._placeholder.toolTip() != view.error:
+                self._placeholder.setToolTip(view.error)
+        if self._stack.currentWidget() is not shown:
+            self._stack.setCurrentWidget(shown)
+
+    def _placeholder_text(self, status: TileStatus) -> str:
+        if status is TileStatus.CONNECTING:
+            return self.tr("Connecting…")
+        if status is TileStatus.OFFLINE:
+            return self.tr("Camera offline")
+        if status is TileStatus.ERROR:
+            return self.tr("Cannot play this camera")
+        if status is TileStatus.EMPTY:
+            return self.tr("No camera")
+        return ""
 
     def _status_text(self, status: TileStatus) -> str:
         if status is TileStatus.CONNECTING:

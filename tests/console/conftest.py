@@ -22,35 +22,26 @@ from app.console.map.mbtiles import register_map_url_schemes  # noqa: E402
 register_map_url_schemes()
 
 import pytest  # noqa: E402
-import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from pytestqt.qtbot import QtBot  # noqa: E402
 
-from app.domain.enums import AgencyKind, Role  # noqa: E402
-from tests.engine.conftest import AgencyKeys, EngineUnderTest, grid_cameras, start_engine  # noqa: E402
+from console_support import Engine, cancel_leftover_tasks, qasync_loop  # noqa: E402
+
+from tests.engine.conftest import start_engine  # noqa: E402
 
 T = TypeVar("T")
-OPERATOR = ("op", "correct-horse")
 
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """An asyncio loop driven by the Qt event loop that pytest-qt runs (qtbot.wait*, waitSignal)."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
+    """The asyncio loop driven by the Qt event loop that pytest-qt runs (qtbot.wait*, waitSignal).
+
+    One per session (a second qasync loop on the same QApplication never runs); tasks a test left
+    behind are cancelled after it.
+    """
+    loop = qasync_loop(qapp)
     yield loop
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for t in pending:
-        t.cancel()
-    deadline = 200
-    while any(not t.done() for t in pending) and deadline:
-        qapp.processEvents()
-        deadline -= 1
-    qapp.aboutToQuit.disconnect(loop._after_run_forever)  # type: ignore[attr-defined]
-    loop.stop()
-    loop.close()
-    asyncio.events._set_running_loop(None)
-    asyncio.set_event_loop(None)
+    cancel_leftover_tasks(qapp, loop)
 
 
 @pytest.fixture
@@ -63,33 +54,6 @@ def aw(qtbot: QtBot, qloop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
         return task.result()
 
     return run
-
-
-class Engine:
-    """A real engine with cameras, an operator and three agencies."""
-
-    def __init__(self, e: EngineUnderTest) -> None:
-        self.e = e
-        self.url = e.url
-        e.add_cameras(grid_cameras(6))
-        e.add_user(*OPERATOR[:1], role=Role.OPERATOR, password=OPERATOR[1])
-        self.police: AgencyKeys = e.add_agency("112 Police room", AgencyKind.POLICE)
-        self.fire: AgencyKeys = e.add_agency("119 Fire room", AgencyKind.FIRE)
-        self.disaster: AgencyKeys = e.add_agency("Disaster room", AgencyKind.DISASTER)
-
-    def request(self, external_id: str, *, priority: int = 1, service: str = "112-emergency-video", title: str = "Assault in progress") -> dict[str, Any]:
-        body = {
-            "service": service,
-            "external_id": external_id,
-            "title": title,
-            "location": {"lat": 35.18, "lon": 128.08, "address": "Jinju city hall"},
-            "priority": priority,
-        }
-        keys = self.fire if service == "119-dispatch" else self.police
-        r = self.e.http.post("/api/v1/requests", json=body, headers=keys.headers)
-        assert r.status_code in (200, 201), r.text
-        out: dict[str, Any] = r.json()
-        return out
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from app.client.engine import camera_stream_url
 from app.client.live import live_url
 from app.formats.api import LiveEvent, ReportIn, ShareIn
 
-from .conftest import OPERATOR, Engine
+from console_support import OPERATOR, Engine
 
 pytestmark = pytest.mark.usefixtures("qloop")
 

@@ -60,7 +60,7 @@ def test_every_read_and_change_is_audited_and_audit_is_append_only(engine: Engin
     table = list(csv.DictReader(io.StringIO(exported.text)))
     assert {"id", "at", "actor", "action", "target_type", "target_id", "client", "detail"} <= set(table[0])
     assert any(r["action"] == "incident.read" for r in table)
-    with engine.server.db.connect() as conn:
+    with engine.server.db.write.connect() as conn:
         for stmt in ("UPDATE audit SET actor = 'x'", "DELETE FROM audit"):
             with pytest.raises(DBAPIError, match="append-only"):
                 with conn.begin():

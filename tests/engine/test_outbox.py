@@ -87,7 +87,7 @@ def _sim_for(
     """Register an agency, then start its simulator with the secret the engine made and point the agency at it."""
     agency = eng.add_agency(name, kind, "http://127.0.0.1:9/placeholder", fmt)
     sim = AgencySimulator(secrets=agency.webhook_secret, kind=kind, fmt=fmt, clock=clock.now).start()
-    with eng.server.uow.factory() as s, s.begin():
+    with eng.server.uow.writing() as s:
         row = s.get(AgencyRow, agency.id)
         assert row is not None
         row.endpoint = sim.webhook_url
@@ -164,7 +164,7 @@ def test_every_event_type_reaches_the_right_agency_in_every_format(
 def test_bad_signature_is_rejected_by_the_agency(eng: EngineUnderTest, clock: ManualClock) -> None:
     agency = eng.add_agency("Jinju 112", AgencyKind.POLICE, "http://127.0.0.1:9/x")
     with AgencySimulator(secrets="whsec_" + "A" * 43, kind=AgencyKind.POLICE, clock=clock.now) as sim:
-        with eng.server.uow.factory() as s, s.begin():
+        with eng.server.uow.writing() as s:
             s.get(AgencyRow, agency.id).endpoint = sim.webhook_url  # type: ignore[union-attr]
         eng.http.post("/api/v1/requests", headers=agency.headers, json=req("S-1"))
         attempts = sim.wait_for_attempts(1)
@@ -278,7 +278,7 @@ def test_secret_rotation_signs_with_both_secrets(eng: EngineUnderTest, clock: Ma
         assert len(got[0].headers["webhook-signature"].split()) == 2
         new_only = AgencySimulator(secrets=new_secret, kind=AgencyKind.POLICE, clock=clock.now).start()
         try:
-            with eng.server.uow.factory() as s, s.begin():
+            with eng.server.uow.writing() as s:
                 s.get(AgencyRow, agency.id).endpoint = new_only.webhook_url  # type: ignore[union-attr]
             eng.http.post(
                 "/api/v1/requests/K-1/updates", headers=agency.headers, json={"note": "after rotation"}
@@ -378,13 +378,13 @@ def test_engine_killed_mid_dispatch_delivers_every_accepted_event_after_restart(
     from app.engine.settings import Settings
     from app.engine.work import UnitOfWorkFactory
     from app.formats.api import AgencyIn
-    from app.store.database import make_engine, make_sessionmaker, migrate
+    from app.store.database import Database
     from tests.engine.conftest import ADMIN
 
     settings = Settings(data_dir=tmp_path)
-    db = make_engine(settings.database_url)
-    migrate(db)
-    uow = UnitOfWorkFactory(make_sessionmaker(db), SystemClock())
+    db = Database(settings.database_url)
+    db.migrate()
+    uow = UnitOfWorkFactory(db, SystemClock())
     with uow(ADMIN) as work:
         upsert_cameras(work, grid_cameras())
         created = create_agency(
@@ -394,7 +394,7 @@ def test_engine_killed_mid_dispatch_delivers_every_accepted_event_after_restart(
             work.now,
         )
     with AgencySimulator(secrets=created.webhook_secret, kind=AgencyKind.POLICE) as sim:
-        with uow.factory() as s, s.begin():
+        with uow.writing() as s:
             s.get(AgencyRow, created.id).endpoint = sim.webhook_url  # type: ignore[union-attr]
         db.dispose()
         # Slow answers keep deliveries in flight when the engine is killed.

@@ -53,6 +53,7 @@ def test_tile_plays_shows_backend_and_reconnects_after_the_camera_comes_back(
     assert tile._badge.text() == ("Qt · sub" if expected is BackendName.QT else "VLC · sub")
     assert tile._name.text() == "City hall"
     assert tile._status.text() == "Live"
+    assert tile._stack.currentWidget() is tile.backend.video_widget
     image = tile.snapshot()
     assert image is not None and image.width() == 640
 
@@ -61,6 +62,9 @@ def test_tile_plays_shows_backend_and_reconnects_after_the_camera_comes_back(
         lambda: tile.status in (TileStatus.OFFLINE, TileStatus.STALLED, TileStatus.ERROR), timeout=TIMEOUT_MS
     )
     qtbot.waitUntil(lambda: "last frame" in tile._detail.text(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: tile.status is not TileStatus.STALLED, timeout=TIMEOUT_MS)
+    assert tile._stack.currentWidget() is tile._placeholder
+    assert tile._placeholder.text() in ("Camera offline", "Cannot play this camera", "Connecting…")
     connections = ts_server.connections
     ts_server.start()
     qtbot.waitUntil(lambda: tile.status is TileStatus.LIVE, timeout=TIMEOUT_MS)
@@ -121,6 +125,8 @@ def test_camera_without_stream_shows_an_error(qtbot: QtBot, factory: BackendFact
     tile.set_camera("CAM-9", "No URL", "", "")
     assert tile.status is TileStatus.ERROR
     assert tile.backend is None
+    assert tile._placeholder.text() == "Cannot play this camera"
+    assert tile._placeholder.toolTip() == "no stream URL"
 
 
 def test_deleting_the_parent_releases_the_vlc_player_first(

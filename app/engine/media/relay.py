@@ -407,7 +407,8 @@ class _Channel:
 
     # --- viewers ----------------------------------------------------------------------------------
     def add_viewer(self, client: str) -> Viewer:
-        use_cache = self.config.gop_cache and bool(self.gop)
+        # A stalled camera's cache is stale: such a viewer waits for the next keyframe instead.
+        use_cache = self.config.gop_cache and bool(self.gop) and self.state == CameraState.LIVE
         viewer = Viewer(self, client, started=use_cache)
         if use_cache:
             viewer._prefill(self.gop)

@@ -134,7 +134,7 @@ class Dispatcher:
     # ------------------------------------------------------------------ claiming
 
     def _drop_leases(self) -> None:
-        with self._ctx.uow.factory() as s, s.begin():
+        with self._ctx.uow.writing() as s:
             s.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.claimed_by.is_not(None))
@@ -154,7 +154,7 @@ class Dispatcher:
             )
             .exists()
         )
-        with self._ctx.uow.factory() as s, s.begin():
+        with self._ctx.uow.writing() as s:
             q = (
                 select(DeliveryRow, AgencyRow)
                 .join(AgencyRow, AgencyRow.id == DeliveryRow.agency_id)
@@ -337,7 +337,7 @@ class Dispatcher:
 
     def _record(self, batch: list[Outcome]) -> None:
         now = self._ctx.now()
-        with self._ctx.uow.factory() as s, s.begin():
+        with self._ctx.uow.writing() as s:
             for o in batch:
                 d = s.get(DeliveryRow, o.claimed.delivery_id)
                 if d is None or d.claimed_by != self._owner:

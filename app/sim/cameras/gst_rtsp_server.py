@@ -11,8 +11,9 @@ How it works (docs/STACK.md, "RTSP server for simulated cameras"):
 * Every mount (``/cam{i}/main``, ``/cam{i}/sub``) is a *shared* media factory
   ``appsrc ! h264parse ! rtph264pay``: however many RTSP clients watch a stream, it has one pipeline.
 * One feeder thread pushes the next access unit into every prepared media at the clip's frame rate
-  (``appsrc do-timestamp=true``, so timestamps follow the wall clock and the loop is seamless: each
-  loop starts with an IDR). No encoding at run time, no ffmpeg processes, no UDP hop: the cost of a
+  (timestamps are the pipeline's running time, advanced by exactly one frame duration per frame and
+  re-anchored after a stall, so players see a steady 15 fps; the loop is seamless: each loop starts
+  with an IDR). No encoding at run time, no ffmpeg processes, no UDP hop: the cost of a
   stream is one memory wrap and one push per frame.
 
 Faults, on command (control HTTP on 127.0.0.1, or one JSON command per line on stdin):
@@ -96,6 +97,7 @@ class Feed:
         self.stream = stream
         self.appsrc = appsrc
         self.index = 0
+        self.next_pts: int | None = None
 
 
 class Camera:
@@ -146,7 +148,7 @@ class Server:
         for stream in STREAMS:
             factory = GstRtspServer.RTSPMediaFactory()
             factory.set_launch(
-                "( appsrc name=src is-live=true format=time do-timestamp=true "
+                "( appsrc name=src is-live=true format=time do-timestamp=false "
                 f'caps="video/x-h264,stream-format=byte-stream,alignment=au,framerate={self.fps}/1" '
                 "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
             )
@@ -207,12 +209,28 @@ class Server:
                 units = feed.camera.clips[feed.stream].units
                 data = units[feed.index % len(units)]
                 feed.index += 1
-                ret = feed.appsrc.emit("push-buffer", Gst.Buffer.new_wrapped_bytes(data))
+                buf = Gst.Buffer.new_wrapped_bytes(data)
+                self._stamp(feed, buf)
+                ret = feed.appsrc.emit("push-buffer", buf)
                 if ret not in (Gst.FlowReturn.OK, Gst.FlowReturn.FLUSHING):
                     log.warning("cam%d/%s: push-buffer returned %s", feed.camera.index, feed.stream, ret)
                     with self.lock:
                         if feed in self.feeds:
                             self.feeds.remove(feed)
+
+    def _stamp(self, feed: Feed, buf: Gst.Buffer) -> None:
+        """PTS = running time, one exact frame duration apart (re-anchored when late or after a stall)."""
+        duration = Gst.SECOND // self.fps
+        clock = feed.appsrc.get_clock()
+        if clock is not None:
+            now = clock.get_time() - feed.appsrc.get_base_time()
+            if feed.next_pts is None or abs(now - feed.next_pts) > Gst.SECOND // 2:
+                feed.next_pts = now
+        elif feed.next_pts is None:
+            feed.next_pts = 0
+        buf.pts = buf.dts = feed.next_pts
+        buf.duration = duration
+        feed.next_pts += duration
 
     # --- faults (called on the GLib main loop) ----------------------------------------------------
     def set_state(self, index: int, action: str) -> dict[str, Any]:

@@ -1,0 +1,92 @@
+"""Camera and agency health, decided without a screen: which cameras are offline (per the engine or
+per the console's own tiles) and which agencies' deliveries are failing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from app.formats.api import AgencyOut, CameraOut
+
+__all__ = ["AgencyStatus", "HealthVM"]
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyStatus:
+    agency: AgencyOut
+    state: str  # "ok", "failing", "disabled", "idle" (the engine's), or "dead-letter"
+    dead_letters: int
+    queue_depth: int
+    consecutive_failures: int
+
+    @property
+    def problem(self) -> bool:
+        return self.state in ("failing", "dead-letter", "disabled")
+
+
+class HealthVM:
+    """Feed it the camera list, tile reports and the agency list; read the problems."""
+
+    def __init__(self) -> None:
+        self._cameras: dict[str, CameraOut] = {}
+        self._tile_offline: set[str] = set()
+        self._agencies: dict[str, AgencyOut] = {}
+        self.version = 0
+
+    def set_cameras(self, cameras: Iterable[CameraOut]) -> None:
+        self._cameras = {c.id: c for c in cameras}
+        self._tile_offline &= set(self._cameras)
+        self.version += 1
+
+    def set_tile_state(self, camera_id: str, offline: bool) -> bool:
+        """A tile saw the camera offline (or live again). True when that changed anything."""
+        before = camera_id in self._tile_offline
+        if offline == before or camera_id not in self._cameras:
+            return False
+        if offline:
+            self._tile_offline.add(camera_id)
+        else:
+            self._tile_offline.discard(camera_id)
+        self.version += 1
+        return True
+
+    def set_agencies(self, agencies: Iterable[AgencyOut]) -> None:
+        self._agencies = {a.id: a for a in agencies}
+        self.version += 1
+
+    @property
+    def camera_count(self) -> int:
+        return len(self._cameras)
+
+    def camera(self, camera_id: str) -> CameraOut | None:
+        return self._cameras.get(camera_id)
+
+    def cameras(self) -> list[CameraOut]:
+        return sorted(self._cameras.values(), key=lambda c: c.name)
+
+    def is_offline(self, camera_id: str) -> bool:
+        c = self._cameras.get(camera_id)
+        return c is not None and (not c.online or camera_id in self._tile_offline)
+
+    def offline_cameras(self) -> list[CameraOut]:
+        return sorted((c for c in self._cameras.values() if self.is_offline(c.id)), key=lambda c: c.name)
+
+    def agencies(self) -> list[AgencyStatus]:
+        """Every agency, problems first."""
+        out = [self._status(a) for a in self._agencies.values()]
+        return sorted(out, key=lambda s: (not s.problem, s.agency.name))
+
+    def failing_agencies(self) -> list[AgencyStatus]:
+        return [s for s in self.agencies() if s.problem]
+
+    @staticmethod
+    def _status(a: AgencyOut) -> AgencyStatus:
+        h = a.health
+        if not a.enabled:
+            return AgencyStatus(a, "disabled", h.dead_letters if h else 0, h.queue_depth if h else 0, 0)
+        if h is None:
+            return AgencyStatus(a, "idle", 0, 0, 0)
+        state = h.state
+        if state in ("ok", "idle") and h.dead_letters:
+            state = "dead-letter"
+        return AgencyStatus(a, state, h.dead_letters, h.queue_depth, h.consecutive_failures)

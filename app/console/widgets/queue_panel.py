@@ -1,0 +1,377 @@
+"""The incident queue: a table over :class:`IncidentQueueVM`, a service filter, and the new-emergency cue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.console.viewmodels.queue import GoldenTimeState, IncidentQueueVM
+from app.console.widgets.labels import priority_name, service_name, status_name
+from app.domain.enums import IncidentStatus, Service
+
+__all__ = ["IncidentTableModel", "QueuePanel"]
+
+COL_PRIORITY, COL_GOLDEN, COL_SERVICE, COL_TITLE, COL_STATUS, COL_ASSIGNEE, COL_RECEIVED = range(7)
+REFRESH_COALESCE_MS = 100
+FLASH_MS = 10_000
+IdRole = Qt.ItemDataRole.UserRole + 1
+
+_OVERDUE_BG = QColor("#7f1d1d")
+_OVERDUE_FG = QColor("#fee2e2")
+_P1_BG = QColor("#451a03")
+_GOLDEN_FG = {
+    GoldenTimeState.RUNNING: QColor("#fbbf24"),
+    GoldenTimeState.OVERDUE: QColor("#fecaca"),
+    GoldenTimeState.MET: QColor("#86efac"),
+    GoldenTimeState.LATE: QColor("#fca5a5"),
+}
+
+
+class IncidentTableModel(QAbstractTableModel):
+    """Rows are :attr:`IncidentQueueVM.rows`; refreshes are coalesced (at most one every 100 ms) and the
+    golden-time column repaints every second."""
+
+    def __init__(self, vm: IncidentQueueVM, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        self._rows = list(vm.rows)
+        self._version = vm.version
+        self.refreshes = 0
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(REFRESH_COALESCE_MS)
+        self._pending.timeout.connect(self.refresh_now)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._on_tick)
+        self._tick.start()
+
+    # ------------------------------------------------------------------ updates
+
+    @Slot()
+    def schedule_refresh(self) -> None:
+        if not self._pending.isActive():
+            self._pending.start()
+
+    @Slot()
+    def refresh_now(self) -> None:
+        self._pending.stop()
+        if self._version == self.vm.version:
+            return
+        self._version = self.vm.version
+        self.refreshes += 1
+        self.beginResetModel()
+        self._rows = list(self.vm.rows)
+        self.endResetModel()
+
+    @Slot()
+    def _on_tick(self) -> None:
+        if self._rows:
+            self.dataChanged.emit(self.index(0, COL_GOLDEN), self.index(len(self._rows) - 1, COL_RECEIVED))
+
+    def retranslate(self) -> None:
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1))
+
+    def stop(self) -> None:
+        self._tick.stop()
+        self._pending.stop()
+
+    # ------------------------------------------------------------------ model
+
+    def incident_id(self, row: int) -> str | None:
+        return self._rows[row].id if 0 <= row < len(self._rows) else None
+
+    def row_of(self, incident_id: str) -> int | None:
+        for i, inc in enumerate(self._rows):
+            if inc.id == incident_id:
+                return i
+        return None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 7
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return [
+            self.tr("Priority"),
+            self.tr("Golden time"),
+            self.tr("Service"),
+            self.tr("Incident"),
+            self.tr("Status"),
+            self.tr("Assignee"),
+            self.tr("Received"),
+        ][section]
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        inc = self._rows[index.row()]
+        col = index.column()
+        if role == IdRole:
+            return inc.id
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_PRIORITY:
+                return priority_name(inc.priority)
+            if col == COL_GOLDEN:
+                g = self.vm.golden_time(inc)
+                if g.state is GoldenTimeState.MET:
+                    return self.tr("met ({left} left)").format(left=g.text)
+                if g.state is GoldenTimeState.LATE:
+                    return self.tr("late ({over})").format(over=g.text)
+                if g.state is GoldenTimeState.OVERDUE:
+                    return self.tr("OVERDUE {over}").format(over=g.text)
+                return g.text
+            if col == COL_SERVICE:
+                return service_name(inc.service)
+            if col == COL_TITLE:
+                return f"[{self.tr('DRILL')}] {inc.title}" if inc.exercise else inc.title
+            if col == COL_STATUS:
+                return status_name(inc.status)
+            if col == COL_ASSIGNEE:
+                return inc.assignee or ""
+            if col == COL_RECEIVED:
+                return _local_time(inc.created_at)
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_TITLE:
+            return f"{inc.title}\n{inc.location.address or ''}".strip()
+        if role == Qt.ItemDataRole.BackgroundRole:
+            g = self.vm.golden_time(inc)
+            if g.state is GoldenTimeState.OVERDUE:
+                return QBrush(_OVERDUE_BG)
+            if inc.priority == 1 and inc.status is IncidentStatus.NEW:
+                return QBrush(_P1_BG)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            g = self.vm.golden_time(inc)
+            if g.state is GoldenTimeState.OVERDUE:
+                return QBrush(_OVERDUE_FG)
+            if col == COL_GOLDEN:
+                return QBrush(_GOLDEN_FG[g.state])
+        if role == Qt.ItemDataRole.FontRole and inc.status is IncidentStatus.NEW:
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_GOLDEN, COL_RECEIVED):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+def _local_time(at: datetime) -> str:
+    return at.astimezone().strftime("%H:%M:%S")
+
+
+class _QueueTable(QTableView):
+    """Enter opens the selected incident (the selection already does); Space too."""
+
+    activatedRow = Signal(int)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            idx = self.currentIndex()
+            if idx.isValid():
+                self.activatedRow.emit(idx.row())
+                event.accept()
+                return
+        super().keyPressEvent(event)
+
+
+class QueuePanel(QWidget):
+    """The queue dock's content.
+
+    Signals:
+        incidentSelected(str): the operator selected an incident (keyboard or mouse).
+        incidentActivated(str): Enter or double-click on an incident (focus its detail).
+    """
+
+    incidentSelected = Signal(str)
+    incidentActivated = Signal(str)
+
+    def __init__(self, vm: IncidentQueueVM, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        self.model = IncidentTableModel(vm, self)
+        self._selected: str | None = None
+
+        self.filter = QComboBox(self)
+        self.filter.setObjectName("queueServiceFilter")
+        self.counts = QLabel(self)
+        self.flash = QLabel(self)
+        self.flash.setObjectName("emergencyFlash")
+        self.flash.setStyleSheet(
+            "QLabel#emergencyFlash { background: #b91c1c; color: white; font-weight: bold; padding: 6px; border-radius: 3px; }"
+        )
+        self.flash.setWordWrap(True)
+        self.flash.hide()
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setSingleShot(True)
+        self._flash_timer.setInterval(FLASH_MS)
+        self._flash_timer.timeout.connect(self.flash.hide)
+        self._filter_label = QLabel(self)
+
+        self.table = _QueueTable(self)
+        self.table.setObjectName("incidentQueue")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.activatedRow.connect(self._on_activated_row)
+        self.table.doubleClicked.connect(lambda idx: self._on_activated_row(idx.row()))
+        self.model.modelAboutToBeReset.connect(self._remember_selection)
+        self.model.modelReset.connect(self._restore_selection)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self._filter_label)
+        top.addWidget(self.filter)
+        top.addStretch(1)
+        top.addWidget(self.counts)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.flash)
+        layout.addWidget(self.table, 1)
+        self.filter.currentIndexChanged.connect(self._on_filter_changed)
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setInterval(1000)
+        self._counts_timer.timeout.connect(self._update_counts)
+        self._counts_timer.start()
+        self.retranslate()
+
+    # ------------------------------------------------------------------ API
+
+    @Slot()
+    def on_queue_changed(self) -> None:
+        self.model.schedule_refresh()
+
+    def show_emergency(self, title: str) -> None:
+        self.flash.setText(self.tr("NEW EMERGENCY: {title}").format(title=title))
+        self.flash.show()
+        self._flash_timer.start()
+
+    def select(self, incident_id: str) -> None:
+        self.model.refresh_now()
+        row = self.model.row_of(incident_id)
+        if row is not None:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+
+    def selected_id(self) -> str | None:
+        return self._selected
+
+    def set_service_filter(self, service: str | None) -> None:
+        i = self.filter.findData(service or "")
+        if i >= 0:
+            self.filter.setCurrentIndex(i)
+
+    def stop(self) -> None:
+        self.model.stop()
+        self._counts_timer.stop()
+        self._flash_timer.stop()
+
+    # ------------------------------------------------------------------ slots
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        iid = self.model.incident_id(rows[0].row()) if rows else None
+        if iid is not None and iid != self._selected:
+            self._selected = iid
+            self.incidentSelected.emit(iid)
+
+    @Slot(int)
+    def _on_activated_row(self, row: int) -> None:
+        iid = self.model.incident_id(row)
+        if iid:
+            self.incidentActivated.emit(iid)
+
+    @Slot()
+    def _remember_selection(self) -> None:
+        pass  # self._selected already holds the id
+
+    @Slot()
+    def _restore_selection(self) -> None:
+        if self._selected is None:
+            return
+        row = self.model.row_of(self._selected)
+        if row is None:
+            return
+        sm = self.table.selectionModel()
+        sm.blockSignals(True)
+        idx = self.model.index(row, 0)
+        sm.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        sm.blockSignals(False)
+        self.table.viewport().update()
+        self._update_counts()
+
+    @Slot(int)
+    def _on_filter_changed(self, _index: int) -> None:
+        value = self.filter.currentData()
+        self.vm.set_service_filter({Service(value)} if value else None)
+        self.model.refresh_now()
+
+    @Slot()
+    def _update_counts(self) -> None:
+        total = self.vm.open_count
+        overdue = self.vm.overdue_count()
+        text = self.tr("%n open", "", total)
+        if overdue:
+            text += " · " + self.tr("%n overdue", "", overdue)
+        if self.counts.text() != text:
+            self.counts.setText(text)
+
+    # ------------------------------------------------------------------ language
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+
+    def retranslate(self) -> None:
+        self._filter_label.setText(self.tr("Service:"))
+        current = self.filter.currentData()
+        self.filter.blockSignals(True)
+        self.filter.clear()
+        self.filter.addItem(self.tr("All services"), "")
+        for s in Service:
+            self.filter.addItem(service_name(s.value), s.value)
+        i = self.filter.findData(current or "")
+        self.filter.setCurrentIndex(max(0, i))
+        self.filter.blockSignals(False)
+        self.table.setToolTip(self.tr("Open incidents by priority, then age. Enter opens one."))
+        self.model.retranslate()
+        self._update_counts()

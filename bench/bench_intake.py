@@ -1,0 +1,161 @@
+"""Intake end to end over HTTP with 10 concurrent clients, against the raw SQLite commit rate of the same rows.
+
+    .venv/bin/python bench/bench_intake.py [--requests 2000] [--clients 10]
+
+The engine runs as its own process (as in production), SQLite in WAL with synchronous=FULL. The reference
+writes the same rows one request per transaction with plain ``sqlite3`` and the same pragmas, in this
+script, so the ratio does not depend on the machine. Targets: p95 under 20 ms, at least 1/4 of the raw rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.domain.clock import SystemClock  # noqa: E402
+from app.domain.enums import AgencyKind  # noqa: E402
+from app.engine.services.directory import create_agency, upsert_cameras  # noqa: E402
+from app.engine.settings import Settings  # noqa: E402
+from app.engine.work import UnitOfWorkFactory  # noqa: E402
+from app.formats.api import AgencyIn  # noqa: E402
+from app.store.database import Database  # noqa: E402
+from tests.engine.conftest import ADMIN, JINJU, grid_cameras  # noqa: E402
+
+
+def raw_sqlite_rate(path: Path, n: int) -> float:
+    """The same rows an intake writes (incident, 4 cameras, share, delivery, 3 timeline, 2 audit, 2 live)."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.executescript(
+        """
+        CREATE TABLE inc(id TEXT PRIMARY KEY, service TEXT, status TEXT, title TEXT, priority INT, exercise INT, lat REAL, lon REAL,
+          address TEXT, area TEXT, external_id TEXT, agency_id TEXT, source TEXT, details TEXT, units TEXT, created_at TEXT, updated_at TEXT,
+          UNIQUE(agency_id, external_id));
+        CREATE TABLE ic(incident_id TEXT, camera_id TEXT, role TEXT, rank INT, distance_m REAL, covers INT, PRIMARY KEY(incident_id, camera_id));
+        CREATE TABLE sh(id TEXT PRIMARY KEY, incident_id TEXT, agency_id TEXT, token TEXT UNIQUE, camera_ids TEXT, purpose TEXT, created_at TEXT, expires_at TEXT);
+        CREATE TABLE dl(id TEXT PRIMARY KEY, agency_id TEXT, incident_id TEXT, event_type TEXT, sequence INT, payload TEXT, state TEXT, created_at TEXT,
+          UNIQUE(agency_id, incident_id, sequence));
+        CREATE TABLE tl(id INTEGER PRIMARY KEY, incident_id TEXT, at TEXT, kind TEXT, actor TEXT, data TEXT);
+        CREATE TABLE au(id INTEGER PRIMARY KEY, at TEXT, actor TEXT, action TEXT, target_type TEXT, target_id TEXT, client TEXT, detail TEXT);
+        CREATE TABLE lv(seq INTEGER PRIMARY KEY, at TEXT, type TEXT, data TEXT);
+        """
+    )
+    payload = json.dumps({"incident": {"id": "x", "title": "t" * 40}, "cameras": [{"id": f"CAM-{k}"} for k in range(4)]})
+    start = time.perf_counter()
+    for i in range(n):
+        iid = f"INC-{i}"
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT INTO inc VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (iid, "112", "new", "t", 3, 0, 35.1, 128.1, None, None, f"E{i}", "a", "agency:a", "{}", "[]", "now", "now"))
+        for k in range(4):
+            con.execute("INSERT INTO ic VALUES (?,?,?,?,?,?)", (iid, f"CAM-{k}", "nearest", k, 10.0 * k, 0))
+        con.execute("INSERT INTO sh VALUES (?,?,?,?,?,?,?,?)", (f"S{i}", iid, "a", f"tok{i}", "[]", "p", "now", "later"))
+        con.execute("INSERT INTO dl VALUES (?,?,?,?,?,?,?,?)", (f"M{i}", "a", iid, "share.created", 1, payload, "pending", "now"))
+        for kind in ("created", "cameras.selected", "share.created"):
+            con.execute("INSERT INTO tl(incident_id, at, kind, actor, data) VALUES (?,?,?,?,?)", (iid, "now", kind, "agency:a", "{}"))
+        for action in ("incident.create", "share.create"):
+            con.execute("INSERT INTO au(at, actor, action, target_type, target_id, client, detail) VALUES (?,?,?,?,?,?,?)", ("now", "a", action, "incident", iid, "127.0.0.1", "{}"))
+        for t in ("incident.created", "share.created"):
+            con.execute("INSERT INTO lv(at, type, data) VALUES (?,?,?)", ("now", t, "{}"))
+        con.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return n / elapsed
+
+
+def prepare(data_dir: Path) -> str:
+    settings = Settings(data_dir=data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    db.migrate()
+    uow = UnitOfWorkFactory(db, SystemClock())
+    with uow(ADMIN) as work:
+        upsert_cameras(work, grid_cameras(n_side=40))
+        # An endpoint that refuses at once: this bench measures intake, not delivery.
+        created = create_agency(work.session, AgencyIn(name="bench 112", kind=AgencyKind.POLICE, endpoint="http://127.0.0.1:9/x"), settings.outbox, work.now)
+    db.dispose()
+    return created.api_key
+
+
+async def load(base: str, key: str, n: int, clients: int, prefix: str) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    counter = iter(range(n))
+    headers = {"authorization": f"Bearer {key}"}
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        for i in counter:
+            body = {
+                "service": "112-emergency-video",
+                "external_id": f"{prefix}-{i}",
+                "title": f"bench {i}",
+                "location": {"lat": JINJU[0] + (i % 37) * 0.0003, "lon": JINJU[1] + (i % 41) * 0.0003},
+            }
+            t0 = time.perf_counter()
+            r = await http.post("/api/v1/requests", json=body, headers=headers)
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code != 201:
+                raise RuntimeError(f"{r.status_code}: {r.text}")
+
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=clients)) as http:
+        await http.get("/api/v1/health")
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(clients)))
+        return latencies, time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--clients", type=int, default=10)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        raw = raw_sqlite_rate(tmpdir / "raw.db", args.requests)
+        key = prepare(tmpdir / "engine")
+        port = 18740
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "engine", "--data-dir", str(tmpdir / "engine"), "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            warm, _ = asyncio.run(load(base, key, 50, args.clients, "warm"))
+            del warm
+            lat, elapsed = asyncio.run(load(base, key, args.requests, args.clients, "run"))
+        finally:
+            proc.terminate()
+            proc.wait(15)
+    lat.sort()
+    rate = len(lat) / elapsed
+    p50 = statistics.median(lat) * 1000
+    p95 = lat[int(0.95 * len(lat)) - 1] * 1000
+    print(f"raw SQLite commit rate (same rows, WAL, synchronous=FULL): {raw:8.0f} tx/s")
+    print(f"engine intake over HTTP, {args.clients} clients:          {rate:8.0f} req/s   p50 {p50:.1f} ms   p95 {p95:.1f} ms")
+    print(f"ratio engine / raw: {rate / raw:.2f}  (target >= 0.25)   p95 target < 20 ms: {'met' if p95 < 20 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

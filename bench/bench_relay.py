@@ -1,0 +1,346 @@
+"""Media relay benchmark: CPU per stream against ``ffmpeg -c copy``, time to first frame, fan-out, latency.
+
+    .venv/bin/python bench/bench_relay.py [--cameras 4] [--seconds 20]
+
+Everything runs against the camera simulator (``app.sim.cameras``, a real RTSP server). The relay runs
+as its own process (MediaRelay behind uvicorn, as in the engine) so that its CPU is measured alone,
+from ``/proc/PID/stat``; viewers are raw HTTP readers in this process (they only discard bytes).
+
+1. CPU per stream: the relay serving the main stream (1280×720) of every camera, one viewer each,
+   against one ``ffmpeg -rtsp_transport tcp -i URL -c copy -f mpegts /dev/null`` per stream over the
+   same window (the reference). Target: relay ≤ 1.5× ffmpeg.
+2. Time from a viewer's connect to its first decoded frame (a PyAV client with small probing), on warm
+   channels, with the GOP cache and without it (a second relay started with ``gop_cache=False``: the
+   viewer waits for the next keyframe). Target with the cache: under 300 ms.
+3. CPU of one camera fanned out to 50 viewers.
+4. Latency added by the relay: each frame's arrival at a direct RTSP client against the arrival of the
+   same bytes at an HTTP client of the relay (matched on the frame's last bytes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import av  # noqa: E402
+
+TOKEN = "bench"
+TICK = os.sysconf("SC_CLK_TCK")
+SMALL_PROBE = {"probesize": "32768", "analyzeduration": "0", "fflags": "nobuffer"}
+
+
+# ------------------------------------------------------------------------------------------------
+# The relay server process
+# ------------------------------------------------------------------------------------------------
+
+
+def serve(port: int, urls: dict[str, str], gop_cache: bool, prewarm: bool) -> None:
+    """Run a relay behind uvicorn until stdin closes (child process)."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from app.engine.media.relay import MediaRelay, RelayConfig
+    from app.engine.media.routes import MediaDenied, ViewGrant, make_media_router
+
+    class AllowAll:
+        async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
+            if token != TOKEN or camera_id not in urls:
+                raise MediaDenied(404, "Unknown camera", camera_id)
+            return ViewGrant("bench", camera_id, urls[camera_id], "console")
+
+        async def still_valid(self, grant: ViewGrant) -> bool:
+            return True
+
+        async def record_viewing(
+            self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int
+        ) -> None:
+            return None
+
+    async def main() -> None:
+        relay = MediaRelay(RelayConfig(gop_cache=gop_cache, idle_grace=30))
+        app = FastAPI()
+        app.include_router(make_media_router(relay, AllowAll()))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
+        if prewarm:
+            for cam, url in urls.items():
+                relay.prewarm(cam, url, seconds=3600)
+        task = asyncio.create_task(server.serve())
+        await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin
+        await relay.aclose()
+        server.should_exit = True
+        await task
+
+    asyncio.run(main())
+
+
+@contextlib.contextmanager
+def relay_process(
+    urls: dict[str, str], *, gop_cache: bool = True, prewarm: bool = True
+) -> Iterator[tuple[int, int]]:
+    port = free_port()
+    cmd = [sys.executable, __file__, "--serve", str(port), "--urls", json.dumps(urls)]
+    if not gop_cache:
+        cmd.append("--no-gop-cache")
+    if not prewarm:
+        cmd.append("--no-prewarm")
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("relay server did not start")
+            time.sleep(0.05)
+        yield proc.pid, port
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+# ------------------------------------------------------------------------------------------------
+# Clients
+# ------------------------------------------------------------------------------------------------
+
+
+async def http_reader(port: int, cam: str, stop: asyncio.Event, counter: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET /media/{TOKEN}/{cam}.ts HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+    await writer.drain()
+    try:
+        while not stop.is_set():
+            data = await reader.read(65536)
+            if not data:
+                break
+            counter[0] += len(data)
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def viewers(port: int, cams: list[str]) -> AsyncIterator[list[int]]:
+    stop = asyncio.Event()
+    counter = [0]
+    tasks = [asyncio.create_task(http_reader(port, cam, stop, counter)) for cam in cams]
+    try:
+        yield counter
+    finally:
+        stop.set()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def measure_cpu(pid: int, seconds: float, warmup: float = 3.0) -> float:
+    """Percent of one core used by ``pid`` over ``seconds`` (after ``warmup``)."""
+    await asyncio.sleep(warmup)
+    c0, t0 = cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(seconds)
+    return 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+
+
+def first_frame_time(url: str) -> float:
+    t0 = time.perf_counter()
+    container: Any = av.open(url, options=SMALL_PROBE, timeout=10)
+    with container:
+        for _ in container.decode(video=0):
+            return time.perf_counter() - t0
+    raise RuntimeError("no frame")
+
+
+# ------------------------------------------------------------------------------------------------
+# The four measurements
+# ------------------------------------------------------------------------------------------------
+
+
+async def bench_cpu(sim: Any, n: int, seconds: float) -> tuple[float, float]:
+    urls = {f"cam{i}": sim.url(i, "main") for i in range(1, n + 1)}
+    with relay_process(urls) as (pid, port):
+        idle = await measure_cpu(pid, 3.0, warmup=2.0)
+        async with viewers(port, list(urls)):
+            relay = await measure_cpu(pid, seconds)
+    ffmpeg_args = ["-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-probesize", "32768",
+                   "-analyzeduration", "500000", "-fflags", "nobuffer"]  # fmt: skip
+    procs = [
+        await asyncio.create_subprocess_exec(
+            "ffmpeg", *ffmpeg_args, "-i", url, "-c", "copy", "-f", "mpegts", "-y", "/dev/null"
+        )
+        for url in urls.values()
+    ]
+    try:
+        await asyncio.sleep(3.0)
+        c0, t0 = sum(cpu_seconds(p.pid) for p in procs), time.monotonic()
+        await asyncio.sleep(seconds)
+        ffmpeg = 100 * (sum(cpu_seconds(p.pid) for p in procs) - c0) / (time.monotonic() - t0)
+    finally:
+        for p in procs:
+            p.terminate()
+            await p.wait()
+    per_relay, per_ffmpeg = relay / n, ffmpeg / n
+    print(f"1. CPU per 720p stream ({n} streams, {seconds:.0f} s): relay {per_relay:.2f} % of a core"
+          f" (idle relay process {idle:.2f} %), ffmpeg -c copy {per_ffmpeg:.2f} %"
+          f"  -> ratio {per_relay / per_ffmpeg:.2f}x (target <= 1.5x)")  # fmt: skip
+    return per_relay, per_ffmpeg
+
+
+async def bench_first_frame(sim: Any, n: int, trials: int) -> None:
+    urls = {f"cam{i}": sim.url(i, "main") for i in range(1, n + 1)}
+    results = {}
+    for label, cache in (("with GOP cache", True), ("without GOP cache", False)):
+        with relay_process(urls, gop_cache=cache) as (_pid, port):
+            await asyncio.sleep(3.0)  # let every prewarmed upstream get its first keyframe
+            times = []
+            for k in range(trials):
+                cam = f"cam{k % n + 1}"
+                times.append(
+                    await asyncio.to_thread(
+                        first_frame_time, f"http://127.0.0.1:{port}/media/{TOKEN}/{cam}.ts"
+                    )
+                )
+                await asyncio.sleep(0.137)  # vary the keyframe phase between trials
+            results[label] = times
+    cold = []
+    subs = {f"sub{i}": sim.url(i, "sub") for i in range(1, n + 1)}
+    with relay_process(subs, prewarm=False) as (_pid, port):
+        for cam in subs:
+            cold.append(
+                await asyncio.to_thread(first_frame_time, f"http://127.0.0.1:{port}/media/{TOKEN}/{cam}.ts")
+            )
+    direct = [await asyncio.to_thread(first_frame_time, sim.url(i, "main")) for i in range(1, n + 1)]
+    for label, times in results.items():
+        print(f"2. first frame {label}: median {1000 * statistics.median(times):.0f} ms,"
+              f" max {1000 * max(times):.0f} ms ({len(times)} trials)")  # fmt: skip
+    ratio = statistics.median(results["without GOP cache"]) / statistics.median(results["with GOP cache"])
+    print(f"   -> the cache is {ratio:.1f}x faster (target with cache < 300 ms);"
+          f" cold relay (upstream not open yet): median {1000 * statistics.median(cold):.0f} ms;"
+          f" direct RTSP: median {1000 * statistics.median(direct):.0f} ms")  # fmt: skip
+
+
+async def bench_fanout(sim: Any, viewers_n: int, seconds: float, per_stream: float) -> None:
+    urls = {"cam1": sim.url(1, "main")}
+    with relay_process(urls) as (pid, port):
+        async with viewers(port, ["cam1"] * viewers_n) as counter:
+            cpu = await measure_cpu(pid, seconds)
+            received = counter[0]
+    mbps = received * 8 / seconds / 1e6
+    print(f"3. one 720p camera to {viewers_n} viewers: relay {cpu:.2f} % of a core"
+          f" ({cpu / max(per_stream, 1e-9):.1f}x one viewer; {mbps:.0f} Mbit/s delivered in total)")  # fmt: skip
+
+
+async def bench_latency(sim: Any, seconds: float) -> None:
+    url = sim.url(2, "main")
+    with relay_process({"cam2": url}) as (_pid, port):
+        await asyncio.sleep(2.0)
+        direct: dict[bytes, float] = {}
+        stop = threading.Event()
+
+        def direct_reader() -> None:
+            container: Any = av.open(url, options={"rtsp_transport": "tcp", **SMALL_PROBE}, timeout=10)
+            with container:
+                for packet in container.demux(video=0):
+                    if packet.size:
+                        direct[bytes(packet)[-16:]] = time.perf_counter()
+                    if stop.is_set():
+                        break
+
+        thread = threading.Thread(target=direct_reader, daemon=True)
+        thread.start()
+        arrivals: list[tuple[float, bytes]] = []  # matched afterwards, so arrival order cannot bias it
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /media/{TOKEN}/cam2.ts HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        await writer.drain()
+        previous = b""
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            data = await reader.read(65536)
+            if not data:
+                break
+            arrivals.append((time.perf_counter(), previous[-64:] + data))
+            previous = data
+        writer.close()
+        stop.set()
+        thread.join(timeout=5)
+    relayed: dict[bytes, float] = {}
+    for tail in direct:
+        for at, data in arrivals:
+            if tail in data:
+                relayed[tail] = at
+                break
+    delays = [relayed[t] - direct[t] for t in relayed if t in direct]
+    if not delays:
+        print("4. latency: no frames matched")
+        return
+    delays.sort()
+    print(f"4. latency added by the relay: median {1000 * statistics.median(delays):.1f} ms,"
+          f" p90 {1000 * delays[int(0.9 * (len(delays) - 1))]:.1f} ms ({len(delays)} frames matched)")  # fmt: skip
+
+
+async def run(args: argparse.Namespace) -> None:
+    from app.sim.cameras import CameraSim
+
+    with CameraSim(max(args.cameras, 2)) as sim:
+        sim_pid = sim._proc.pid if sim._proc else 0
+        s0 = cpu_seconds(sim_pid)
+        t0 = time.monotonic()
+        per_relay, _ = await bench_cpu(sim, args.cameras, args.seconds)
+        await bench_first_frame(sim, args.cameras, args.trials)
+        await bench_fanout(sim, args.viewers, args.seconds, per_relay)
+        await bench_latency(sim, min(args.seconds, 15))
+        print(f"(camera simulator process: {100 * (cpu_seconds(sim_pid) - s0) / (time.monotonic() - t0):.2f} %"
+              " of a core on average over the run)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--viewers", type=int, default=50)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--urls", help=argparse.SUPPRESS)
+    parser.add_argument("--no-gop-cache", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-prewarm", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, json.loads(args.urls), not args.no_gop_cache, not args.no_prewarm)
+        return
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
