@@ -77,7 +77,15 @@ def raw_sqlite_rate(path: Path, n: int) -> float:
     return n / elapsed
 
 
-def prepare(data_dir: Path) -> str:
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare(data_dir: Path, endpoint: str) -> tuple[str, str]:
     settings = Settings(data_dir=data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
@@ -85,10 +93,10 @@ def prepare(data_dir: Path) -> str:
     uow = UnitOfWorkFactory(db, SystemClock())
     with uow(ADMIN) as work:
         upsert_cameras(work, grid_cameras(n_side=40))
-        # An endpoint that refuses at once: this bench measures intake, not delivery.
-        created = create_agency(work.session, AgencyIn(name="bench 112", kind=AgencyKind.POLICE, endpoint="http://127.0.0.1:9/x"), settings.outbox, work.now)
+        # A real receiving agency (the simulator, its own process): deliveries run as they would live.
+        created = create_agency(work.session, AgencyIn(name="bench 112", kind=AgencyKind.POLICE, endpoint=endpoint), settings.outbox, work.now)
     db.dispose()
-    return created.api_key
+    return created.api_key, created.webhook_secret
 
 
 async def load(base: str, key: str, n: int, clients: int, prefix: str) -> tuple[list[float], float]:
@@ -125,8 +133,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         raw = raw_sqlite_rate(tmpdir / "raw.db", args.requests)
-        key = prepare(tmpdir / "engine")
-        port = 18740
+        port, agency_port = free_port(), free_port()
+        key, secret = prepare(tmpdir / "engine", f"http://127.0.0.1:{agency_port}/webhook")
+        agency = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "sim", "agency", "--kind", "police", "--port", str(agency_port), "--secret", secret],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py"), "engine", "--data-dir", str(tmpdir / "engine"), "--port", str(port)],
             cwd=ROOT,
@@ -145,15 +159,19 @@ def main() -> None:
             warm, _ = asyncio.run(load(base, key, 50, args.clients, "warm"))
             del warm
             lat, elapsed = asyncio.run(load(base, key, args.requests, args.clients, "run"))
+            received = httpx.get(f"http://127.0.0.1:{agency_port}/control/state", timeout=10).json()
         finally:
             proc.terminate()
             proc.wait(15)
+            agency.terminate()
+            agency.wait(15)
     lat.sort()
     rate = len(lat) / elapsed
     p50 = statistics.median(lat) * 1000
     p95 = lat[int(0.95 * len(lat)) - 1] * 1000
     print(f"raw SQLite commit rate (same rows, WAL, synchronous=FULL): {raw:8.0f} tx/s")
     print(f"engine intake over HTTP, {args.clients} clients:          {rate:8.0f} req/s   p50 {p50:.1f} ms   p95 {p95:.1f} ms")
+    print(f"deliveries the agency accepted during the run: {received.get('received', received.get('accepted', '?'))}")
     print(f"ratio engine / raw: {rate / raw:.2f}  (target >= 0.25)   p95 target < 20 ms: {'met' if p95 < 20 else 'NOT met'}")
 
 

@@ -93,7 +93,11 @@ class EngineClient:
     async def login(self, username: str, password: str) -> SessionOut:
         """``POST /api/v1/sessions``; keeps the token for every later call."""
         out = await self._call(
-            "POST", "/api/v1/sessions", SessionOut, json={"username": username, "password": password}, auth=False
+            "POST",
+            "/api/v1/sessions",
+            SessionOut,
+            json={"username": username, "password": password},
+            auth=False,
         )
         self._token = out.token
         self._session = out
@@ -156,11 +160,16 @@ class EngineClient:
 
     async def create_share(self, incident_id: str, share: ShareIn) -> ShareOut:
         return await self._call(
-            "POST", f"/api/v1/incidents/{_seg(incident_id)}/shares", ShareOut, json=share.model_dump(mode="json")
+            "POST",
+            f"/api/v1/incidents/{_seg(incident_id)}/shares",
+            ShareOut,
+            json=share.model_dump(mode="json"),
         )
 
     async def extend_share(self, share_id: str, minutes: int) -> ShareOut:
-        return await self._call("PATCH", f"/api/v1/shares/{_seg(share_id)}", ShareOut, json={"minutes": minutes})
+        return await self._call(
+            "PATCH", f"/api/v1/shares/{_seg(share_id)}", ShareOut, json={"minutes": minutes}
+        )
 
     async def revoke_share(self, share_id: str) -> ShareOut:
         return await self._call("DELETE", f"/api/v1/shares/{_seg(share_id)}", ShareOut)
@@ -189,7 +198,9 @@ class EngineClient:
             if len(batch) < page:
                 return out
 
-    async def cameras_near(self, lat: float, lon: float, *, radius_m: float = 500, limit: int = 50) -> list[CameraOut]:
+    async def cameras_near(
+        self, lat: float, lon: float, *, radius_m: float = 500, limit: int = 50
+    ) -> list[CameraOut]:
         return await self._call(
             "GET",
             "/api/v1/cameras",
@@ -220,7 +231,9 @@ class EngineClient:
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _call(self, method: str, path: str, model: type[T] | Any, *, auth: bool = True, **kwargs: Any) -> T:
+    async def _call(
+        self, method: str, path: str, model: type[T] | Any, *, auth: bool = True, **kwargs: Any
+    ) -> T:
         response = await self._request(method, path, auth=auth, **kwargs)
         try:
             result: T = TypeAdapter(model).validate_json(response.content)

@@ -43,7 +43,9 @@ class FeedState(StrEnum):
 class Backoff:
     """Capped exponential delays with jitter: base, 2·base, 4·base … up to ``cap`` (each ±``jitter``)."""
 
-    def __init__(self, base_s: float = 0.5, cap_s: float = 15.0, jitter: float = 0.25, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, base_s: float = 0.5, cap_s: float = 15.0, jitter: float = 0.25, rng: random.Random | None = None
+    ) -> None:
         if base_s <= 0 or cap_s < base_s or not 0 <= jitter < 1:
             raise ValueError("invalid backoff")
         self.base_s = base_s

@@ -12,8 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from pydantic import ValidationError
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from qasync import asyncSlot
 
 from app.client import EngineClient, EngineError, EngineUnreachable, FeedState, LiveFeed, NotAuthenticated
@@ -69,7 +69,11 @@ def owned(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Corouti
             self._report_failure(exc)
         except Exception:
             _log.exception("console action %s failed", fn.__name__)
-            self.actionFailed.emit(self.tr("Something went wrong; see the log for details."))
+            self.actionFailed.emit(
+                QCoreApplication.translate(
+                    "ConsoleController", "Something went wrong; see the log for details."
+                )
+            )
         finally:
             if task is not None:
                 self._tasks.discard(task)
@@ -120,7 +124,7 @@ class ConsoleController(QObject):
         client: EngineClient,
         *,
         clock: Clock | None = None,
-        media_url_template: str | None = None,
+        media_url_template: str | Callable[[str, str], str] | None = None,
         feed_backoff: Backoff | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -145,6 +149,7 @@ class ConsoleController(QObject):
             backoff=feed_backoff,
         )
         self.events_applied = 0
+        self.reloads = 0
         self._detail_timer = self._single_shot(DETAIL_RELOAD_DEBOUNCE_MS, self._on_detail_timer)
         self._directory_timer = self._single_shot(DIRECTORY_RELOAD_DEBOUNCE_MS, self._on_directory_timer)
         self._health_timer = QTimer(self)
@@ -179,11 +184,15 @@ class ConsoleController(QObject):
 
     def stream_urls(self, camera_id: str) -> tuple[str, str] | None:
         """(main, sub) URLs for a tile, or None while there is no media access."""
-        if self.media_url_template is not None:
-            return tuple(  # type: ignore[return-value]
-                self.media_url_template.format(base_url=self.client.base_url, camera_id=camera_id, stream=s)
+        template = self.media_url_template
+        if callable(template):
+            return template(camera_id, "main"), template(camera_id, "sub")
+        if template is not None:
+            main, sub = (
+                template.format(base_url=self.client.base_url, camera_id=camera_id, stream=s)
                 for s in ("main", "sub")
             )
+            return main, sub
         if self._grant is None:
             return None
         kinds: tuple[StreamKind, StreamKind] = ("main", "sub")
@@ -250,6 +259,7 @@ class ConsoleController(QObject):
 
     async def reload_all(self) -> None:
         """Incidents, agencies, cameras and the media grant (after login or a resync)."""
+        self.reloads += 1
         incidents, agencies, cameras = await asyncio.gather(
             self.client.list_incidents(status=["new", "acknowledged"]),
             self.client.list_agencies(),
@@ -360,7 +370,9 @@ class ConsoleController(QObject):
 
     def _report_failure(self, exc: EngineError) -> None:
         if isinstance(exc, EngineUnreachable):
-            msg = self.tr("The engine is unreachable; the action was not carried out. ({detail})").format(detail=exc.detail)
+            msg = self.tr("The engine is unreachable; the action was not carried out. ({detail})").format(
+                detail=exc.detail
+            )
         elif isinstance(exc, NotAuthenticated):
             msg = self.tr("The session has expired; please log in again.")
         else:
@@ -419,11 +431,15 @@ class ConsoleController(QObject):
         try:
             body = ShareIn(agency_id=agency_id, camera_ids=camera_ids, minutes=minutes, purpose=purpose)
         except ValidationError:
-            self.actionFailed.emit(self.tr("A share needs an agency, at least one camera, 1–1440 minutes and a purpose."))
+            self.actionFailed.emit(
+                self.tr("A share needs an agency, at least one camera, 1–1440 minutes and a purpose.")
+            )
             return
         await self.client.create_share(iid, body)
         await self._load_detail(iid)
-        self.actionDone.emit(self.tr("Video shared with {agency}.").format(agency=self.detail.agency_name(agency_id)))
+        self.actionDone.emit(
+            self.tr("Video shared with {agency}.").format(agency=self.detail.agency_name(agency_id))
+        )
 
     @asyncSlot(str, int)
     @owned
@@ -453,7 +469,13 @@ class ConsoleController(QObject):
             return
         cam = camera_id or (self.detail.camera_ids() or [None])[0]
         report = await self.client.create_report(
-            iid, ReportIn(agency_id=fire[0].id, kind="fire", note=self.tr("Reported from the operator console"), camera_id=cam)
+            iid,
+            ReportIn(
+                agency_id=fire[0].id,
+                kind="fire",
+                note=self.tr("Reported from the operator console"),
+                camera_id=cam,
+            ),
         )
         await self._load_detail(iid)
         self.reportCreated.emit(report.snapshot_url or "")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import struct
+import sys
 import time
 import wave
 from pathlib import Path
@@ -37,6 +39,22 @@ def write_chime(path: Path) -> Path:
     return path
 
 
+def audio_server_present() -> bool:
+    """On Linux, whether a PulseAudio/PipeWire server is reachable (no sound server under Xvfb or on a
+    headless box); elsewhere assume the system's audio service."""
+    if not sys.platform.startswith("linux"):
+        return True
+    if os.environ.get("PULSE_SERVER"):
+        return True
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    candidates = [
+        Path(runtime) / "pulse" / "native",
+        Path(runtime) / "pipewire-0",
+        Path("/var/run/pulse/native"),
+    ]
+    return any(p.exists() for p in candidates)
+
+
 class EmergencyCue(QObject):
     """``play()`` at most once every two seconds (a burst of incidents gives one chime)."""
 
@@ -49,7 +67,8 @@ class EmergencyCue(QObject):
         try:
             from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
 
-            if QMediaDevices.audioOutputs():
+            # Probing devices without a sound server makes Qt print a warning: look first.
+            if audio_server_present() and QMediaDevices.audioOutputs():
                 effect = QSoundEffect(self)
                 effect.setSource(QUrl.fromLocalFile(str(write_chime(cache_dir / "emergency-chime.wav"))))
                 effect.setVolume(0.8)

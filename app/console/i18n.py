@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["LANGUAGES", "I18N_DIR", "Translations", "apply_cjk_font", "default_language"]
+__all__ = ["I18N_DIR", "LANGUAGES", "Translations", "apply_cjk_font", "default_language"]
 
 _log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ outbox deliveries together or not at all, then wakes the live push and the dispa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +17,7 @@ from app.domain.clock import Clock
 from app.domain.enums import DeliveryState
 from app.domain.ids import new_id
 from app.engine.auth import Principal
-from app.formats.api import EventType, OutboundEvent
+from app.formats.api import CameraOut, EventType, FacilityOut, OutboundEvent
 from app.store.database import Database
 from app.store.models import AgencyRow, AuditRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
 
@@ -28,7 +28,11 @@ class Work:
     principal: Principal
     client: str | None
     now: datetime
-    _flags: dict[str, bool] = field(default_factory=dict)
+    # What this transaction already knows, so building payloads does not read back what it just wrote.
+    cameras: dict[str, list[CameraOut]] = field(default_factory=dict)
+    facilities: dict[str, list[FacilityOut]] = field(default_factory=dict)
+    _last_seq: dict[tuple[str, str], int] = field(default_factory=dict)
+    _new_incidents: set[str] = field(default_factory=set)
 
     def audit(self, action: str, target_type: str, target_id: str | None, /, **detail: Any) -> None:
         self.session.add(
@@ -50,6 +54,10 @@ class Work:
             )
         )
 
+    def new_incident(self, incident_id: str) -> None:
+        """This transaction created the incident: no deliveries exist for it, skip the sequence look-ups."""
+        self._new_incidents.add(incident_id)
+
     def live(self, type_: str, data: dict[str, Any]) -> None:
         self.session.add(LiveEventRow(at=self.now, type=type_, data=data))
         self.session.info["live"] = True
@@ -66,12 +74,19 @@ class Work:
         The sequence counts per incident and agency; the caller holds the incident row lock (or SQLite's
         write lock), so ``max + 1`` cannot race.
         """
-        last = self.session.scalar(
-            select(func.coalesce(func.max(DeliveryRow.sequence), 0)).where(
-                DeliveryRow.incident_id == incident.id, DeliveryRow.agency_id == agency.id
+        key = (incident.id, agency.id)
+        if key not in self._last_seq and incident.id in self._new_incidents:
+            self._last_seq[key] = 0
+        elif key not in self._last_seq:
+            self._last_seq[key] = int(
+                self.session.scalar(
+                    select(func.coalesce(func.max(DeliveryRow.sequence), 0)).where(
+                        DeliveryRow.incident_id == incident.id, DeliveryRow.agency_id == agency.id
+                    )
+                )
+                or 0
             )
-        )
-        seq = int(last or 0) + 1
+        seq = self._last_seq[key] = self._last_seq[key] + 1
         event_id = new_id("msg")
         payload = build(event_id, seq)
         row = DeliveryRow(

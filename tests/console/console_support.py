@@ -30,6 +30,8 @@ def qasync_loop(app: QApplication) -> asyncio.AbstractEventLoop:
 
 
 def cancel_leftover_tasks(app: QApplication, loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a test left behind, then unmark the loop as running so that other tests may use
+    ``asyncio.run`` (the qasync loop stays alive for the next console test)."""
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for t in pending:
         t.cancel()
@@ -37,6 +39,8 @@ def cancel_leftover_tasks(app: QApplication, loop: asyncio.AbstractEventLoop) ->
         if all(t.done() for t in pending):
             break
         app.processEvents()
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
 
 
 class Engine:
@@ -51,7 +55,14 @@ class Engine:
         self.fire: AgencyKeys = e.add_agency("119 Fire room", AgencyKind.FIRE)
         self.disaster: AgencyKeys = e.add_agency("Disaster room", AgencyKind.DISASTER)
 
-    def request(self, external_id: str, *, priority: int = 1, service: str = "112-emergency-video", title: str = "Assault in progress") -> dict[str, Any]:
+    def request(
+        self,
+        external_id: str,
+        *,
+        priority: int = 1,
+        service: str = "112-emergency-video",
+        title: str = "Assault in progress",
+    ) -> dict[str, Any]:
         body = {
             "service": service,
             "external_id": external_id,
@@ -64,3 +75,19 @@ class Engine:
         assert r.status_code in (200, 201), r.text
         out: dict[str, Any] = r.json()
         return out
+
+
+def make_console(engine_url: str, settings_dir: Any, **options: Any) -> Any:
+    """A Console on pytest-qt's QApplication, logged in as the test operator (not started yet)."""
+    from app.console.bootstrap import Console, ConsoleOptions
+
+    opts = ConsoleOptions(
+        engine_url,
+        username=OPERATOR[0],
+        password=OPERATOR[1],
+        settings_dir=settings_dir,
+        sound=False,
+        language="en",
+        **options,
+    )
+    return Console(opts, QApplication.instance())

@@ -7,14 +7,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from console_support import OPERATOR, Engine
 from pytestqt.qtbot import QtBot
 
-from app.client import Backoff, EngineClient, EngineError, EngineUnreachable, FeedState, LiveFeed, NotAuthenticated
+from app.client import (
+    Backoff,
+    EngineClient,
+    EngineError,
+    EngineUnreachable,
+    FeedState,
+    LiveFeed,
+    NotAuthenticated,
+)
 from app.client.engine import camera_stream_url
 from app.client.live import live_url
 from app.formats.api import LiveEvent, ReportIn, ShareIn
-
-from console_support import OPERATOR, Engine
 
 pytestmark = pytest.mark.usefixtures("qloop")
 
@@ -22,7 +29,10 @@ pytestmark = pytest.mark.usefixtures("qloop")
 def test_urls() -> None:
     assert live_url("http://h:1/", 5) == "ws://h:1/api/v1/live?since=5"
     assert live_url("https://h", -1) == "wss://h/api/v1/live?since=-1"
-    assert camera_stream_url("http://h:1/", "gtm_a/b", "CAM 1", "sub") == "http://h:1/media/gtm_a%2Fb/CAM%201.ts?stream=sub"
+    assert (
+        camera_stream_url("http://h:1/", "gtm_a/b", "CAM 1", "sub")
+        == "http://h:1/media/gtm_a%2Fb/CAM%201.ts?stream=sub"
+    )
 
 
 def test_backoff_is_capped_and_jittered() -> None:
@@ -53,12 +63,23 @@ def test_rest_calls_are_typed_and_problems_are_mapped(engine: Engine, aw: Callab
         assert aw(client.set_priority(inc_id, 2)).priority == 2
         agencies = aw(client.list_agencies())
         fire = next(a for a in agencies if a.kind == "fire")
-        share = aw(client.create_share(inc_id, ShareIn(agency_id=fire.id, camera_ids=[detail.cameras[0].id], minutes=10, purpose="fire check")))
+        share = aw(
+            client.create_share(
+                inc_id,
+                ShareIn(
+                    agency_id=fire.id, camera_ids=[detail.cameras[0].id], minutes=10, purpose="fire check"
+                ),
+            )
+        )
         assert share.status == "active"
         extended = aw(client.extend_share(share.id, 30))
         assert extended.expires_at > share.expires_at
         assert aw(client.revoke_share(share.id)).status == "revoked"
-        report = aw(client.create_report(inc_id, ReportIn(agency_id=fire.id, kind="fire", camera_id=detail.cameras[0].id)))
+        report = aw(
+            client.create_report(
+                inc_id, ReportIn(agency_id=fire.id, kind="fire", camera_id=detail.cameras[0].id)
+            )
+        )
         assert report.agency_id == fire.id
         cams = aw(client.all_cameras(page=10))
         assert len(cams) == 36
@@ -129,7 +150,9 @@ def test_live_feed_reloads_first_then_delivers_events_and_catches_up_after_a_dro
         aw(client.aclose())
 
 
-def test_live_feed_with_a_refused_token_waits_for_a_new_login(engine: Engine, aw: Callable[..., Any], qtbot: QtBot) -> None:
+def test_live_feed_with_a_refused_token_waits_for_a_new_login(
+    engine: Engine, aw: Callable[..., Any], qtbot: QtBot
+) -> None:
     feed = LiveFeed(engine.url, lambda: "bogus", on_event=lambda e: None, on_resync=lambda: None)
     try:
         feed.start()
@@ -140,7 +163,13 @@ def test_live_feed_with_a_refused_token_waits_for_a_new_login(engine: Engine, aw
 
 
 def test_feed_stop_is_prompt_even_while_waiting(aw: Callable[..., Any], qtbot: QtBot) -> None:
-    feed = LiveFeed("http://127.0.0.1:9", lambda: "t", on_event=lambda e: None, on_resync=lambda: None, backoff=Backoff(base_s=5, cap_s=5))
+    feed = LiveFeed(
+        "http://127.0.0.1:9",
+        lambda: "t",
+        on_event=lambda e: None,
+        on_resync=lambda: None,
+        backoff=Backoff(base_s=5, cap_s=5),
+    )
     feed.start()
     qtbot.waitUntil(lambda: feed.state is FeedState.OFFLINE, timeout=10_000)
     aw(asyncio.wait_for(feed.stop(), 2))

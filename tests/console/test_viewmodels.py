@@ -13,12 +13,27 @@ from app.console.viewmodels.queue import GoldenTimeState, IncidentQueueVM, forma
 from app.console.viewmodels.wall import WallLayoutVM, grid_shape, layout_for
 from app.domain.clock import ManualClock
 from app.domain.enums import Service
-from app.formats.api import AgencyHealthOut, AgencyOut, CameraOut, DeliveryOut, IncidentDetailOut, IncidentOut, ShareOut
+from app.formats.api import (
+    AgencyHealthOut,
+    AgencyOut,
+    CameraOut,
+    DeliveryOut,
+    IncidentDetailOut,
+    IncidentOut,
+    ShareOut,
+)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def inc(id_: str, priority: int = 3, age_s: float = 0, status: str = "new", service: str = "112-dispatch", **kw: Any) -> IncidentOut:
+def inc(
+    id_: str,
+    priority: int = 3,
+    age_s: float = 0,
+    status: str = "new",
+    service: str = "112-dispatch",
+    **kw: Any,
+) -> IncidentOut:
     created = T0 - timedelta(seconds=age_s)
     return IncidentOut(
         id=id_,
@@ -57,7 +72,14 @@ def test_golden_time_states() -> None:
 def test_queue_sorts_by_priority_then_age_and_filters_by_service() -> None:
     clock = ManualClock(T0)
     vm = IncidentQueueVM(clock)
-    vm.reset([inc("young-p2", 2, 10), inc("old-p2", 2, 100), inc("p1", 1, 0, service="119-dispatch"), inc("closed", 1, status="closed")])
+    vm.reset(
+        [
+            inc("young-p2", 2, 10),
+            inc("old-p2", 2, 100),
+            inc("p1", 1, 0, service="119-dispatch"),
+            inc("closed", 1, status="closed"),
+        ]
+    )
     assert [i.id for i in vm.rows] == ["p1", "old-p2", "young-p2"]
     vm.set_service_filter({Service.DISPATCH_119})
     assert [i.id for i in vm.rows] == ["p1"]
@@ -92,24 +114,44 @@ def test_queue_overdue_count_follows_the_clock() -> None:
     assert vm.golden_time(vm.rows[0]).state in (GoldenTimeState.OVERDUE, GoldenTimeState.RUNNING)
 
 
-def agency(id_: str, name: str, kind: str = "police", state: str = "ok", dead: int = 0, enabled: bool = True) -> AgencyOut:
+def agency(
+    id_: str, name: str, kind: str = "police", state: str = "ok", dead: int = 0, enabled: bool = True
+) -> AgencyOut:
     return AgencyOut(
-        id=id_, name=name, kind=kind, format="json", endpoint="http://x", enabled=enabled,
+        id=id_,
+        name=name,
+        kind=kind,
+        format="json",
+        endpoint="http://x",
+        enabled=enabled,
         health=AgencyHealthOut(state=state, dead_letters=dead),
     )
 
 
 def delivery(id_: str, agency_id: str, state: str, seq: int, attempts: int = 1) -> DeliveryOut:
     return DeliveryOut(
-        id=id_, agency_id=agency_id, incident_id="I", event_type="share.created", sequence=seq, state=state,
-        attempts=attempts, created_at=T0, last_error="HTTP 500" if state != "delivered" else None,
+        id=id_,
+        agency_id=agency_id,
+        incident_id="I",
+        event_type="share.created",
+        sequence=seq,
+        state=state,
+        attempts=attempts,
+        created_at=T0,
+        last_error="HTTP 500" if state != "delivered" else None,
     )
 
 
 def share(id_: str, agency_id: str, minutes: float, status: str = "active") -> ShareOut:
     return ShareOut(
-        id=id_, incident_id="I", agency_id=agency_id, camera_ids=["C1"], purpose="p", status=status,
-        created_at=T0, expires_at=T0 + timedelta(minutes=minutes),
+        id=id_,
+        incident_id="I",
+        agency_id=agency_id,
+        camera_ids=["C1"],
+        purpose="p",
+        status=status,
+        created_at=T0,
+        expires_at=T0 + timedelta(minutes=minutes),
     )
 
 
@@ -122,7 +164,12 @@ def test_detail_shares_deliveries_and_live_delivery_updates() -> None:
         **base,
         cameras=[CameraOut(id="C1", name="One", lat=35.18, lon=128.08, purpose="crime")],
         shares=[share("s1", "p", 30), share("s2", "f", 3), share("s3", "d", 30, status="revoked")],
-        deliveries=[delivery("d1", "p", "delivered", 1), delivery("d2", "f", "retrying", 1, 3), delivery("d3", "d", "dead", 1, 8), delivery("d4", "p", "delivered", 2)],
+        deliveries=[
+            delivery("d1", "p", "delivered", 1),
+            delivery("d2", "f", "retrying", 1, 3),
+            delivery("d3", "d", "dead", 1, 8),
+            delivery("d4", "p", "delivered", 2),
+        ],
         timeline=[
             {"id": 1, "at": T0, "kind": "created", "actor": "agency:police"},
             {"id": 2, "at": T0 + timedelta(seconds=5), "kind": "share.created", "actor": "system"},
@@ -132,14 +179,24 @@ def test_detail_shares_deliveries_and_live_delivery_updates() -> None:
     assert vm.can_acknowledge and vm.is_open and vm.camera_ids() == ["C1"]
     assert [e.id for e in vm.timeline()] == [2, 1]
     shares = vm.shares()
-    assert [(s.share.id, s.state) for s in shares] == [("s2", ShareState.EXPIRING), ("s1", ShareState.ACTIVE), ("s3", ShareState.REVOKED)]
+    assert [(s.share.id, s.state) for s in shares] == [
+        ("s2", ShareState.EXPIRING),
+        ("s1", ShareState.ACTIVE),
+        ("s3", ShareState.REVOKED),
+    ]
     assert shares[0].countdown == "3:00" and shares[0].can_extend and not shares[2].can_revoke
     clock.advance(200)
     assert [(s.share.id, s.state) for s in vm.shares()][1] == ("s2", ShareState.EXPIRED)
     rows = vm.deliveries()
-    assert [(r.agency_name, r.state) for r in rows] == [("Disaster", DeliveryHealth.DEAD), ("Fire", DeliveryHealth.RETRYING), ("Police", DeliveryHealth.DELIVERED)]
+    assert [(r.agency_name, r.state) for r in rows] == [
+        ("Disaster", DeliveryHealth.DEAD),
+        ("Fire", DeliveryHealth.RETRYING),
+        ("Police", DeliveryHealth.DELIVERED),
+    ]
     assert rows[0].dead_delivery_ids == ("d3",) and rows[2].delivered == 2
-    assert vm.apply_delivery_update({"delivery_id": "d2", "incident_id": "I", "state": "delivered", "attempts": 4})
+    assert vm.apply_delivery_update(
+        {"delivery_id": "d2", "incident_id": "I", "state": "delivered", "attempts": 4}
+    )
     assert [r.state for r in vm.deliveries()][1] is DeliveryHealth.DELIVERED
     assert not vm.apply_delivery_update({"delivery_id": "new", "incident_id": "I", "state": "pending"})
     vm.apply_incident(inc("I", status="acknowledged", acknowledged_at=T0))
@@ -148,16 +205,29 @@ def test_detail_shares_deliveries_and_live_delivery_updates() -> None:
 
 def test_health_lists_offline_cameras_and_failing_agencies() -> None:
     vm = HealthVM()
-    vm.set_cameras([
-        CameraOut(id="A", name="a", lat=0, lon=0, purpose="crime"),
-        CameraOut(id="B", name="b", lat=0, lon=0, purpose="crime", online=False),
-    ])
+    vm.set_cameras(
+        [
+            CameraOut(id="A", name="a", lat=0, lon=0, purpose="crime"),
+            CameraOut(id="B", name="b", lat=0, lon=0, purpose="crime", online=False),
+        ]
+    )
     assert [c.id for c in vm.offline_cameras()] == ["B"]
     assert vm.set_tile_state("A", True) and not vm.set_tile_state("A", True)
     assert [c.id for c in vm.offline_cameras()] == ["A", "B"]
     vm.set_tile_state("A", False)
-    vm.set_agencies([agency("1", "Ok"), agency("2", "Failing", state="failing"), agency("3", "Dead", dead=2), agency("4", "Off", enabled=False)])
-    assert [(s.agency.name, s.state) for s in vm.failing_agencies()] == [("Dead", "dead-letter"), ("Failing", "failing"), ("Off", "disabled")]
+    vm.set_agencies(
+        [
+            agency("1", "Ok"),
+            agency("2", "Failing", state="failing"),
+            agency("3", "Dead", dead=2),
+            agency("4", "Off", enabled=False),
+        ]
+    )
+    assert [(s.agency.name, s.state) for s in vm.failing_agencies()] == [
+        ("Dead", "dead-letter"),
+        ("Failing", "failing"),
+        ("Off", "disabled"),
+    ]
     assert vm.agencies()[-1].agency.name == "Ok"
 
 
@@ -181,5 +251,10 @@ def test_wall_layouts_assignments_and_incident_cameras() -> None:
         vm.set_layout(5)
     saved = vm.to_dict()
     again = WallLayoutVM.from_dict(saved, known={"C0", "C1", "X"})
-    assert again.layout == 9 and again.tiles[:2] == ["C0", "C1"] and again.tiles[2] is None and again.tiles[6] == "X"
+    assert (
+        again.layout == 9
+        and again.tiles[:2] == ["C0", "C1"]
+        and again.tiles[2] is None
+        and again.tiles[6] == "X"
+    )
     assert WallLayoutVM.from_dict("garbage").layout == 4

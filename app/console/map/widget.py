@@ -216,35 +216,36 @@ class MapView(QWidget):
 
     def default_labels(self) -> dict[str, Any]:
         """Every string the page shows, translated."""
-        tr = self.tr
         return {
-            "districts": tr("Districts"),
-            "cameras": tr("Cameras"),
-            "fov": tr("Camera views"),
-            "incidents": tr("Incidents"),
-            "drill": tr("DRILL"),
-            "online": tr("online"),
-            "offline": tr("offline"),
-            "noBasemap": tr("No basemap configured: showing districts, cameras and incidents only."),
-            "basemapUnreachable": tr("Basemap unreachable: showing districts, cameras and incidents only."),
-            "drawCircle": tr("Draw a circle to select cameras"),
-            "drawPolygon": tr("Draw a polygon to select cameras"),
-            "clearDrawn": tr("Clear the drawn area"),
-            "drawCircleHint": tr("Press and drag to draw a circle. Esc cancels."),
-            "drawPolygonHint": tr("Click to add corners, double-click to finish. Esc cancels."),
+            "districts": self.tr("Districts"),
+            "cameras": self.tr("Cameras"),
+            "fov": self.tr("Camera views"),
+            "incidents": self.tr("Incidents"),
+            "drill": self.tr("DRILL"),
+            "online": self.tr("online"),
+            "offline": self.tr("offline"),
+            "noBasemap": self.tr("No basemap configured: showing districts, cameras and incidents only."),
+            "basemapUnreachable": self.tr(
+                "Basemap unreachable: showing districts, cameras and incidents only."
+            ),
+            "drawCircle": self.tr("Draw a circle to select cameras"),
+            "drawPolygon": self.tr("Draw a polygon to select cameras"),
+            "clearDrawn": self.tr("Clear the drawn area"),
+            "drawCircleHint": self.tr("Press and drag to draw a circle. Esc cancels."),
+            "drawPolygonHint": self.tr("Click to add corners, double-click to finish. Esc cancels."),
             "services": {
-                Service.EMERGENCY_VIDEO_112.value: tr("112 emergency video"),
-                Service.DISPATCH_112.value: tr("112 dispatch"),
-                Service.DISPATCH_119.value: tr("119 dispatch"),
-                Service.DISASTER_RESPONSE.value: tr("Disaster response"),
-                Service.VULNERABLE_SOS.value: tr("Vulnerable person SOS"),
+                Service.EMERGENCY_VIDEO_112.value: self.tr("112 emergency video"),
+                Service.DISPATCH_112.value: self.tr("112 dispatch"),
+                Service.DISPATCH_119.value: self.tr("119 dispatch"),
+                Service.DISASTER_RESPONSE.value: self.tr("Disaster response"),
+                Service.VULNERABLE_SOS.value: self.tr("Vulnerable person SOS"),
             },
             "purposes": {
-                Purpose.CRIME.value: tr("Crime prevention"),
-                Purpose.TRAFFIC.value: tr("Traffic"),
-                Purpose.DISASTER.value: tr("Disaster watch"),
-                Purpose.CHILD_PROTECTION.value: tr("Child protection"),
-                Purpose.OTHER.value: tr("Other"),
+                Purpose.CRIME.value: self.tr("Crime prevention"),
+                Purpose.TRAFFIC.value: self.tr("Traffic"),
+                Purpose.DISASTER.value: self.tr("Disaster watch"),
+                Purpose.CHILD_PROTECTION.value: self.tr("Child protection"),
+                Purpose.OTHER.value: self.tr("Other"),
             },
         }
 

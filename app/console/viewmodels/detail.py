@@ -60,7 +60,12 @@ class DeliveryHealth(StrEnum):
     DELIVERED = "delivered"
 
 
-_RANK = {DeliveryHealth.DEAD: 0, DeliveryHealth.RETRYING: 1, DeliveryHealth.PENDING: 2, DeliveryHealth.DELIVERED: 3}
+_RANK = {
+    DeliveryHealth.DEAD: 0,
+    DeliveryHealth.RETRYING: 1,
+    DeliveryHealth.PENDING: 2,
+    DeliveryHealth.DELIVERED: 3,
+}
 _OF_STATE = {
     DeliveryState.DEAD: DeliveryHealth.DEAD,
     DeliveryState.RETRYING: DeliveryHealth.RETRYING,
@@ -191,7 +196,9 @@ class IncidentDetailVM:
         for agency_id, items in by_agency.items():
             worst = min(items, key=lambda d: (_RANK[_OF_STATE[d.state]], -d.sequence))
             state = _OF_STATE[worst.state]
-            dead = tuple(d.id for d in sorted(items, key=lambda d: d.sequence) if d.state is DeliveryState.DEAD)
+            dead = tuple(
+                d.id for d in sorted(items, key=lambda d: d.sequence) if d.state is DeliveryState.DEAD
+            )
             out.append(
                 AgencyDelivery(
                     agency_id=agency_id,

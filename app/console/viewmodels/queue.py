@@ -129,7 +129,9 @@ class IncidentQueueVM:
         self._open[incident.id] = incident
         self._rebuild()
         emergency = (
-            first_sight and incident.status is IncidentStatus.NEW and incident.priority <= EMERGENCY_MAX_PRIORITY
+            first_sight
+            and incident.status is IncidentStatus.NEW
+            and incident.priority <= EMERGENCY_MAX_PRIORITY
         )
         return QueueChange(incident.id, inserted=known is None, new_emergency=emergency)
 

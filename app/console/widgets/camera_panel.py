@@ -91,5 +91,7 @@ class CameraPanel(QWidget):
 
     def retranslate(self) -> None:
         self.search.setPlaceholderText(self.tr("Search cameras (Ctrl+F)"))
-        self.list.setToolTip(self.tr("Drag a camera onto a video tile, or double-click to add it to the wall"))
+        self.list.setToolTip(
+            self.tr("Drag a camera onto a video tile, or double-click to add it to the wall")
+        )
         self.refresh()

@@ -251,7 +251,7 @@ class DetailPanel(QWidget):
             return
         same = d.id == self._shown_id
         self._shown_id = d.id
-        drill = f"[{self.tr('DRILL')}] " if d.exercise else ""
+        drill = "[" + self.tr("DRILL") + "] " if d.exercise else ""
         self.title.setText(drill + d.title)
         where = d.location.address or f"{d.location.lat:.5f}, {d.location.lon:.5f}"
         self.meta.setText(
@@ -285,7 +285,9 @@ class DetailPanel(QWidget):
         else:
             text, colour = self.tr("Golden time missed ({over})").format(over=g.text), "#f87171"
         self.golden.setText(text)
-        self.golden.setStyleSheet(f"QLabel#detailGolden {{ color: {colour}; font-size: 14pt; font-weight: bold; }}")
+        self.golden.setStyleSheet(
+            f"QLabel#detailGolden {{ color: {colour}; font-size: 14pt; font-weight: bold; }}"
+        )
 
     def _render_timeline(self) -> None:
         self.timeline.clear()
@@ -339,7 +341,9 @@ class DetailPanel(QWidget):
             detail = self.tr("{ok}/{total} delivered").format(ok=row.delivered, total=row.total)
             if row.state is not DeliveryHealth.DELIVERED:
                 detail += " · " + self.tr("attempt %n", "", row.attempts)
-            item = QTreeWidgetItem([row.agency_name, delivery_state_name(row.state), detail, row.last_error or ""])
+            item = QTreeWidgetItem(
+                [row.agency_name, delivery_state_name(row.state), detail, row.last_error or ""]
+            )
             item.setData(0, Qt.ItemDataRole.UserRole, row.agency_id)
             item.setData(0, Qt.ItemDataRole.UserRole + 1, list(row.dead_delivery_ids))
             item.setForeground(1, QColor(_STATE_COLOUR[row.state]))
@@ -393,7 +397,10 @@ class DetailPanel(QWidget):
     def _on_assign(self) -> None:
         d = self.vm.detail
         name, ok = QInputDialog.getText(
-            self, self.tr("Assign incident"), self.tr("Assign to (operator name):"), text=(d.assignee if d else None) or self.username
+            self,
+            self.tr("Assign incident"),
+            self.tr("Assign to (operator name):"),
+            text=(d.assignee if d else None) or self.username,
         )
         if ok:
             self.assignRequested.emit(name.strip())
@@ -429,7 +436,13 @@ class DetailPanel(QWidget):
         d = self.vm.detail
         if d is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Close incident"), self.tr("Close “{title}”? Active shares end with it.").format(title=d.title), QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Close incident"),
+            self.tr("Close “{title}”? Active shares end with it.").format(title=d.title),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setDefaultButton(QMessageBox.StandardButton.No)
         box.accepted.connect(lambda: self.closeRequested.emit(self.tr("Closed by the operator")))
@@ -470,11 +483,17 @@ class DetailPanel(QWidget):
         self.ack_btn.setToolTip(self.tr("Acknowledge the incident (Ctrl+Enter)"))
         self.assign_btn.setText(self.tr("Assign…"))
         self.share_btn.setText(self.tr("Share video…"))
-        self.share_btn.setToolTip(self.tr("Share cameras with an agency for a time and purpose (Ctrl+Shift+S)"))
+        self.share_btn.setToolTip(
+            self.tr("Share cameras with an agency for a time and purpose (Ctrl+Shift+S)")
+        )
         self.report_btn.setText(self.tr("Report to 119"))
-        self.report_btn.setToolTip(self.tr("Report a fire to 119 with a snapshot of the selected camera, in one step (Ctrl+Shift+R)"))
+        self.report_btn.setToolTip(
+            self.tr("Report a fire to 119 with a snapshot of the selected camera, in one step (Ctrl+Shift+R)")
+        )
         self.wall_btn.setText(self.tr("Cameras to wall"))
-        self.wall_btn.setToolTip(self.tr("Put all of this incident's cameras on the video wall (Ctrl+Shift+W)"))
+        self.wall_btn.setToolTip(
+            self.tr("Put all of this incident's cameras on the video wall (Ctrl+Shift+W)")
+        )
         self.wall_display_btn.setText(self.tr("Send to wall display"))
         self.wall_display_btn.setToolTip(self.tr("Show this incident on the control room's wall display"))
         self.close_btn.setText(self.tr("Close incident"))
@@ -487,12 +506,21 @@ class DetailPanel(QWidget):
         self.retry_btn.setText(self.tr("Retry dead letters"))
         self.tabs.setTabText(0, self.tr("Timeline"))
         self.timeline.setHeaderLabels([self.tr("Time"), self.tr("By"), self.tr("Event")])
-        self.shares.setHeaderLabels([self.tr("Agency"), self.tr("State"), self.tr("Expires in"), self.tr("Cameras"), self.tr("Purpose")])
-        self.deliveries.setHeaderLabels([self.tr("Agency"), self.tr("State"), self.tr("Progress"), self.tr("Last error")])
+        self.shares.setHeaderLabels(
+            [
+                self.tr("Agency"),
+                self.tr("State"),
+                self.tr("Expires in"),
+                self.tr("Cameras"),
+                self.tr("Purpose"),
+            ]
+        )
+        self.deliveries.setHeaderLabels(
+            [self.tr("Agency"), self.tr("State"), self.tr("Progress"), self.tr("Last error")]
+        )
         self.empty.setText(self.tr("Select an incident in the queue or on the map."))
         self._shown_id = None
         self.refresh()
 
     def stop(self) -> None:
         self._tick.stop()
-

@@ -53,7 +53,9 @@ class LoginDialog(QDialog):
         self.error.hide()
         self.heading = QLabel(self)
         self.heading.setStyleSheet("font-size: 15pt; font-weight: bold;")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self._on_ok)
         self.buttons.rejected.connect(self.reject)
         self.form = QFormLayout()
@@ -115,7 +117,9 @@ class ShareDialog(QDialog):
 
     shareAccepted = Signal(str, list, int, str)
 
-    def __init__(self, agencies: list[AgencyOut], cameras: list[CameraOut], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, agencies: list[AgencyOut], cameras: list[CameraOut], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("shareDialog")
         self.agency = QComboBox(self)
@@ -135,7 +139,9 @@ class ShareDialog(QDialog):
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #ef4444;")
         self.error.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.accepted.connect(self._on_ok)
         self.buttons.rejected.connect(self.reject)
         self._labels = [QLabel(self) for _ in range(4)]
@@ -185,7 +191,9 @@ class ShareDialog(QDialog):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Share video with an agency"))
         for label, text in zip(
-            self._labels, (self.tr("Agency:"), self.tr("Cameras:"), self.tr("Minutes:"), self.tr("Purpose:")), strict=True
+            self._labels,
+            (self.tr("Agency:"), self.tr("Cameras:"), self.tr("Minutes:"), self.tr("Purpose:")),
+            strict=True,
         ):
             label.setText(text)
         self.minutes.setSuffix(" " + self.tr("min"))

@@ -59,7 +59,9 @@ class HealthPanel(QWidget):
                 off=len(offline), total=self.vm.camera_count, bad=len(failing)
             )
         )
-        self.summary.setStyleSheet(f"QLabel#healthSummary {{ color: {(_PROBLEM if offline or failing else _OK).name()}; font-weight: bold; }}")
+        self.summary.setStyleSheet(
+            f"QLabel#healthSummary {{ color: {(_PROBLEM if offline or failing else _OK).name()}; font-weight: bold; }}"
+        )
         self.agencies.clear()
         for st in self.vm.agencies():
             item = QTreeWidgetItem(
@@ -67,7 +69,9 @@ class HealthPanel(QWidget):
                     st.agency.name,
                     agency_kind_name(st.agency.kind),
                     agency_state_name(st.state),
-                    self.tr("{dead} dead · {queued} queued").format(dead=st.dead_letters, queued=st.queue_depth),
+                    self.tr("{dead} dead · {queued} queued").format(
+                        dead=st.dead_letters, queued=st.queue_depth
+                    ),
                 ]
             )
             item.setForeground(2, _PROBLEM if st.problem else _OK)
@@ -91,6 +95,8 @@ class HealthPanel(QWidget):
     def retranslate(self) -> None:
         self._agencies_label.setText(self.tr("Agencies"))
         self._cameras_label.setText(self.tr("Offline cameras"))
-        self.agencies.setHeaderLabels([self.tr("Agency"), self.tr("Kind"), self.tr("State"), self.tr("Deliveries")])
+        self.agencies.setHeaderLabels(
+            [self.tr("Agency"), self.tr("Kind"), self.tr("State"), self.tr("Deliveries")]
+        )
         self.cameras.setHeaderLabels([self.tr("Camera"), self.tr("ID"), self.tr("Purpose")])
         self.refresh()

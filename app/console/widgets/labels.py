@@ -33,7 +33,13 @@ def status_name(status: str) -> str:
 
 
 def priority_name(priority: int) -> str:
-    names = {1: QCoreApplication.translate("Labels", "1 – critical"), 2: QCoreApplication.translate("Labels", "2 – high"), 3: QCoreApplication.translate("Labels", "3 – medium"), 4: QCoreApplication.translate("Labels", "4 – low"), 5: QCoreApplication.translate("Labels", "5 – minimal")}
+    names = {
+        1: QCoreApplication.translate("Labels", "1 – critical"),
+        2: QCoreApplication.translate("Labels", "2 – high"),
+        3: QCoreApplication.translate("Labels", "3 – medium"),
+        4: QCoreApplication.translate("Labels", "4 – low"),
+        5: QCoreApplication.translate("Labels", "5 – minimal"),
+    }
     return names.get(priority, str(priority))
 
 
@@ -49,7 +55,12 @@ def purpose_name(purpose: str) -> str:
 
 
 def agency_kind_name(kind: str) -> str:
-    names = {"police": QCoreApplication.translate("Labels", "Police"), "fire": QCoreApplication.translate("Labels", "Fire"), "disaster": QCoreApplication.translate("Labels", "Disaster"), "vulnerable": QCoreApplication.translate("Labels", "Vulnerable-person service")}
+    names = {
+        "police": QCoreApplication.translate("Labels", "Police"),
+        "fire": QCoreApplication.translate("Labels", "Fire"),
+        "disaster": QCoreApplication.translate("Labels", "Disaster"),
+        "vulnerable": QCoreApplication.translate("Labels", "Vulnerable-person service"),
+    }
     return names.get(str(kind), str(kind))
 
 
@@ -65,7 +76,12 @@ def delivery_state_name(state: str) -> str:
 
 
 def share_state_name(state: str) -> str:
-    names = {"active": QCoreApplication.translate("Labels", "Active"), "expiring": QCoreApplication.translate("Labels", "Expiring soon"), "expired": QCoreApplication.translate("Labels", "Expired"), "revoked": QCoreApplication.translate("Labels", "Revoked")}
+    names = {
+        "active": QCoreApplication.translate("Labels", "Active"),
+        "expiring": QCoreApplication.translate("Labels", "Expiring soon"),
+        "expired": QCoreApplication.translate("Labels", "Expired"),
+        "revoked": QCoreApplication.translate("Labels", "Revoked"),
+    }
     return names.get(str(state), str(state))
 
 
@@ -82,6 +98,7 @@ def agency_state_name(state: str) -> str:
 
 def timeline_text(kind: str, data: dict[str, Any]) -> str:
     """One line for a timeline event."""
+
     def g(key: str) -> str:
         v = data.get(key)
         if isinstance(v, list):
@@ -91,21 +108,43 @@ def timeline_text(kind: str, data: dict[str, Any]) -> str:
         return "" if v is None else str(v)
 
     texts = {
-        "created": lambda: QCoreApplication.translate("Labels", "Incident created ({service})").format(service=service_name(g("service"))),
-        "cameras.selected": lambda: QCoreApplication.translate("Labels", "Cameras selected: {cameras}").format(cameras=g("cameras")),
+        "created": lambda: QCoreApplication.translate("Labels", "Incident created ({service})").format(
+            service=service_name(g("service"))
+        ),
+        "cameras.selected": lambda: QCoreApplication.translate(
+            "Labels", "Cameras selected: {cameras}"
+        ).format(cameras=g("cameras")),
         "location.updated": lambda: QCoreApplication.translate("Labels", "Location updated"),
         "closed": lambda: QCoreApplication.translate("Labels", "Closed: {reason}").format(reason=g("reason")),
-        "units.dispatched": lambda: QCoreApplication.translate("Labels", "Units dispatched: {units}").format(units=g("units")),
+        "units.dispatched": lambda: QCoreApplication.translate("Labels", "Units dispatched: {units}").format(
+            units=g("units")
+        ),
         "note": lambda: QCoreApplication.translate("Labels", "Note: {text}").format(text=g("text")),
         "warning": lambda: QCoreApplication.translate("Labels", "Warning: {text}").format(text=g("text")),
-        "sensor.reading": lambda: QCoreApplication.translate("Labels", "Sensor reading {value}").format(value=g("value")),
-        "share.created": lambda: QCoreApplication.translate("Labels", "Shared with {agency} for {minutes} min").format(agency=g("agency"), minutes=g("minutes")),
-        "share.revoked": lambda: QCoreApplication.translate("Labels", "Share with {agency} revoked").format(agency=g("agency")),
-        "share.extended": lambda: QCoreApplication.translate("Labels", "Share extended by {minutes} min").format(minutes=g("minutes")),
-        "status.changed": lambda: QCoreApplication.translate("Labels", "Status changed: {value}").format(value=status_name(g("value"))),
-        "assignee.changed": lambda: QCoreApplication.translate("Labels", "Assigned to {value}").format(value=g("value") or "-"),
-        "priority.changed": lambda: QCoreApplication.translate("Labels", "Priority changed: {value}").format(value=g("value")),
-        "report.created": lambda: QCoreApplication.translate("Labels", "Reported to {agency}").format(agency=g("agency")),
+        "sensor.reading": lambda: QCoreApplication.translate("Labels", "Sensor reading {value}").format(
+            value=g("value")
+        ),
+        "share.created": lambda: QCoreApplication.translate(
+            "Labels", "Shared with {agency} for {minutes} min"
+        ).format(agency=g("agency"), minutes=g("minutes")),
+        "share.revoked": lambda: QCoreApplication.translate("Labels", "Share with {agency} revoked").format(
+            agency=g("agency")
+        ),
+        "share.extended": lambda: QCoreApplication.translate(
+            "Labels", "Share extended by {minutes} min"
+        ).format(minutes=g("minutes")),
+        "status.changed": lambda: QCoreApplication.translate("Labels", "Status changed: {value}").format(
+            value=status_name(g("value"))
+        ),
+        "assignee.changed": lambda: QCoreApplication.translate("Labels", "Assigned to {value}").format(
+            value=g("value") or "-"
+        ),
+        "priority.changed": lambda: QCoreApplication.translate("Labels", "Priority changed: {value}").format(
+            value=g("value")
+        ),
+        "report.created": lambda: QCoreApplication.translate("Labels", "Reported to {agency}").format(
+            agency=g("agency")
+        ),
         "delivery.requeued": lambda: QCoreApplication.translate("Labels", "Delivery queued again"),
     }
     fn = texts.get(kind)

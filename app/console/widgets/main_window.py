@@ -60,9 +60,9 @@ class ConnectionBanner(QWidget):
 
     def _render(self) -> None:
         self.label.setText(
-            self.tr("Engine unreachable – video keeps playing, but actions cannot be carried out. Reconnecting… ({reason})").format(
-                reason=self._reason
-            )
+            self.tr(
+                "Engine unreachable – video keeps playing, but actions cannot be carried out. Reconnecting… ({reason})"
+            ).format(reason=self._reason)
         )
 
     def changeEvent(self, event: QEvent) -> None:
@@ -86,13 +86,17 @@ class MainWindow(QMainWindow):
     reloadRequested = Signal()
     closing = Signal()
 
-    def __init__(self, settings: QSettings, panels: dict[str, QWidget], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: QSettings, panels: dict[str, QWidget], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("goldentimeConsole")
         self.settings = settings
         self.setDockNestingEnabled(True)
         self.setDockOptions(
-            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks | QMainWindow.DockOption.AllowTabbedDocks
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
         )
         self.docks: dict[str, QDockWidget] = {}
         for key in DOCKS:
@@ -188,7 +192,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(d["cameras"], d["health"])
         self.splitDockWidget(d["map"], d["wall"], Qt.Orientation.Vertical)
         d["cameras"].raise_()
-        self.resizeDocks([d["queue"], d["map"], d["cameras"]], [560, 900, 300], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["queue"], d["map"], d["cameras"]], [640, 860, 300], Qt.Orientation.Horizontal)
         self.resizeDocks([d["queue"], d["detail"]], [380, 520], Qt.Orientation.Vertical)
         self.resizeDocks([d["map"], d["wall"]], [430, 470], Qt.Orientation.Vertical)
 
@@ -276,8 +280,18 @@ class MainWindow(QMainWindow):
             ("F5", self.tr("Reload from the engine")),
             ("Ctrl+Q", self.tr("Quit")),
         ]
-        html = "<table cellspacing=6>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
-        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Keyboard shortcuts"), html, QMessageBox.StandardButton.Close, self)
+        html = (
+            "<table cellspacing=6>"
+            + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows)
+            + "</table>"
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("Keyboard shortcuts"),
+            html,
+            QMessageBox.StandardButton.Close,
+            self,
+        )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,7 +34,7 @@ from app.domain.enums import IncidentStatus, Service
 
 __all__ = ["IncidentTableModel", "QueuePanel"]
 
-COL_PRIORITY, COL_GOLDEN, COL_SERVICE, COL_TITLE, COL_STATUS, COL_ASSIGNEE, COL_RECEIVED = range(7)
+COL_PRIORITY, COL_GOLDEN, COL_TITLE, COL_SERVICE, COL_STATUS, COL_ASSIGNEE, COL_RECEIVED = range(7)
 REFRESH_COALESCE_MS = 100
 FLASH_MS = 10_000
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -60,6 +60,8 @@ class IncidentTableModel(QAbstractTableModel):
         self._rows = list(vm.rows)
         self._version = vm.version
         self.refreshes = 0
+        self._bold = QFont()
+        self._bold.setBold(True)
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
         self._pending.setInterval(REFRESH_COALESCE_MS)
@@ -118,20 +120,24 @@ class IncidentTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 7
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
         return [
             self.tr("Priority"),
             self.tr("Golden time"),
-            self.tr("Service"),
             self.tr("Incident"),
+            self.tr("Service"),
             self.tr("Status"),
             self.tr("Assignee"),
             self.tr("Received"),
         ][section]
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         inc = self._rows[index.row()]
@@ -140,7 +146,7 @@ class IncidentTableModel(QAbstractTableModel):
             return inc.id
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_PRIORITY:
-                return priority_name(inc.priority)
+                return f"P{inc.priority}"
             if col == COL_GOLDEN:
                 g = self.vm.golden_time(inc)
                 if g.state is GoldenTimeState.MET:
@@ -153,15 +159,19 @@ class IncidentTableModel(QAbstractTableModel):
             if col == COL_SERVICE:
                 return service_name(inc.service)
             if col == COL_TITLE:
-                return f"[{self.tr('DRILL')}] {inc.title}" if inc.exercise else inc.title
+                drill = self.tr("DRILL")
+                return f"[{drill}] {inc.title}" if inc.exercise else inc.title
             if col == COL_STATUS:
                 return status_name(inc.status)
             if col == COL_ASSIGNEE:
                 return inc.assignee or ""
             if col == COL_RECEIVED:
                 return _local_time(inc.created_at)
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_TITLE:
-            return f"{inc.title}\n{inc.location.address or ''}".strip()
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_PRIORITY:
+                return priority_name(inc.priority)
+            if col in (COL_TITLE, COL_SERVICE):
+                return f"{inc.title}\n{service_name(inc.service)}\n{inc.location.address or ''}".strip()
         if role == Qt.ItemDataRole.BackgroundRole:
             g = self.vm.golden_time(inc)
             if g.state is GoldenTimeState.OVERDUE:
@@ -175,16 +185,16 @@ class IncidentTableModel(QAbstractTableModel):
             if col == COL_GOLDEN:
                 return QBrush(_GOLDEN_FG[g.state])
         if role == Qt.ItemDataRole.FontRole and inc.status is IncidentStatus.NEW:
-            f = QFont()
-            f.setBold(True)
-            return f
+            return self._bold
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PRIORITY:
+            return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_GOLDEN, COL_RECEIVED):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
 
 def _local_time(at: datetime) -> str:
-    return at.astimezone().strftime("%H:%M:%S")
+    return at.astimezone().strftime("%H:%M")
 
 
 class _QueueTable(QTableView):
@@ -244,9 +254,14 @@ class QueuePanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
+        # Fixed widths from the font, not ResizeToContents: that measures every row on every refresh,
+        # which stalls the event loop when incidents arrive by the dozen.
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header.setHighlightSections(False)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.activatedRow.connect(self._on_activated_row)
@@ -333,7 +348,9 @@ class QueuePanel(QWidget):
         sm = self.table.selectionModel()
         sm.blockSignals(True)
         idx = self.model.index(row, 0)
-        sm.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        sm.setCurrentIndex(
+            idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
         sm.blockSignals(False)
         self.table.viewport().update()
         self._update_counts()
@@ -353,6 +370,25 @@ class QueuePanel(QWidget):
             text += " · " + self.tr("%n overdue", "", overdue)
         if self.counts.text() != text:
             self.counts.setText(text)
+
+    def _size_columns(self) -> None:
+        fm = self.table.fontMetrics()
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        fmb = QFontMetrics(bold)
+        header = self.table.horizontalHeader()
+        samples = {
+            COL_PRIORITY: ["P1"],
+            COL_GOLDEN: [self.tr("OVERDUE {over}").format(over="-10:00"), self.tr("met ({left} left)").format(left="4:00")],
+            COL_SERVICE: ["119 dispatch"],
+            COL_STATUS: [status_name(s.value) for s in IncidentStatus],
+            COL_ASSIGNEE: ["operator"],
+            COL_RECEIVED: ["00:00"],
+        }
+        for col, texts in samples.items():
+            title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
+            width = max([fmb.horizontalAdvance(t) for t in texts] + [fm.horizontalAdvance(title)]) + 18
+            header.resizeSection(col, width)
 
     # ------------------------------------------------------------------ language
 
@@ -374,4 +410,5 @@ class QueuePanel(QWidget):
         self.filter.blockSignals(False)
         self.table.setToolTip(self.tr("Open incidents by priority, then age. Enter opens one."))
         self.model.retranslate()
+        self._size_columns()
         self._update_counts()

@@ -11,7 +11,15 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QContextMenuEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -186,7 +194,9 @@ class WallPanel(QWidget):
         layout.setSpacing(2)
         layout.addLayout(bar)
         layout.addWidget(self._grid_host, 1)
-        self._esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._esc = QShortcut(
+            QKeySequence(Qt.Key.Key_Escape), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut
+        )
         self._esc.activated.connect(self._on_escape)
         self._media_missing = False
         self.retranslate()
@@ -281,7 +291,9 @@ class WallPanel(QWidget):
         if urls is None:
             slot.tile.clear()
             slot.camera_id = None  # retried on refresh_media
-            slot.notice.setText(self.tr("{name}: no media access from the engine").format(name=self._names(camera_id)))
+            slot.notice.setText(
+                self.tr("{name}: no media access from the engine").format(name=self._names(camera_id))
+            )
             slot.notice.show()
             return
         slot.notice.hide()

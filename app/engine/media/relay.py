@@ -75,7 +75,7 @@ class RelayConfig:
     viewer_queue_bytes: int = 8 * 1024 * 1024  # a viewer further behind than this is dropped
     gop_cache: bool = True  # start new viewers from the cached GOP (else: at the next keyframe)
     gop_cache_max_bytes: int = 16 * 1024 * 1024
-    tick: float = 0.25  # supervisor housekeeping period (stall detection, idle close)
+    tick: float = 0.5  # supervisor housekeeping period (stall detection, idle close)
     input_options: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_INPUT_OPTIONS))
 
 
@@ -288,7 +288,9 @@ class _TsMuxer:
         ctx = template.codec_context
         self.signature = (ctx.name, ctx.width, ctx.height, template.time_base)
         self.sink = _Sink()
-        self.container: Any = av.open(self.sink, "w", format="mpegts", options={"flush_packets": "1"})
+        self.container: Any = av.open(
+            self.sink, "w", format="mpegts", options={"flush_packets": "1", "omit_video_pes_length": "0"}
+        )
         self.stream = self.container.add_stream_from_template(template)
         self.time_base: Fraction = template.time_base
         self.last_dts: int | None = None
@@ -573,9 +575,7 @@ class _Channel:
     def _pull(self, attempt: int, stop: threading.Event) -> _Outcome:
         cfg = self.config
         try:
-            container: Any = av.open(
-                self.url, options=dict(cfg.input_options), timeout=(cfg.open_timeout, cfg.read_timeout)
-            )
+            container: Any = av.open(self.url, **_open_args(self.url, cfg))
         except Exception as exc:
             return _Outcome(False, _describe_error(exc, self.url))
         got = False
@@ -611,22 +611,40 @@ class _Channel:
                     return _Outcome(got, "event loop closed")
             if stop.is_set():
                 return _Outcome(got, None)
-            idle = time.monotonic() - last
-            if idle >= cfg.read_timeout * 0.9:
-                return _Outcome(got, f"no packets for {idle:.0f} s")
-            return _Outcome(got, "stream ended")
+            return _Outcome(got, self._ended(last))
         except Exception as exc:
             if stop.is_set():
                 return _Outcome(got, None)
+            if time.monotonic() - last >= cfg.read_timeout * 0.9:
+                return _Outcome(got, self._ended(last))
             return _Outcome(got, _describe_error(exc, self.url))
         finally:
             with contextlib.suppress(Exception):
                 container.close()
 
+    def _ended(self, last: float) -> str:
+        idle = time.monotonic() - last
+        return f"no packets for {idle:.0f} s" if idle >= self.config.read_timeout * 0.9 else "stream ended"
+
     def close_muxer(self) -> None:
         if self.muxer is not None:
             self.muxer.close()
             self.muxer = None
+
+
+_SOCKET_TIMEOUT_SCHEMES = ("rtsp", "rtsps", "http", "https", "tcp")
+
+
+def _open_args(url: str, cfg: RelayConfig) -> dict[str, Any]:
+    """``av.open`` arguments. Where FFmpeg has a socket I/O timeout (``timeout``, in µs: RTSP, HTTP,
+    TCP), reads are bounded by it; PyAV's own read timeout (a Python callback that takes the GIL on
+    every I/O poll) is then only used while opening."""
+    options = dict(cfg.input_options)
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in _SOCKET_TIMEOUT_SCHEMES and "timeout" not in options:
+        options["timeout"] = str(int(cfg.read_timeout * 1_000_000))
+        return {"options": options, "timeout": (cfg.open_timeout, None)}
+    return {"options": options, "timeout": (cfg.open_timeout, cfg.read_timeout)}
 
 
 def _set_result(fut: asyncio.Future[_Outcome], outcome: _Outcome) -> None:

@@ -19,12 +19,11 @@ Mount this router on an app without ``BaseHTTPMiddleware`` in front of it (it bu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -254,10 +253,6 @@ def _gateway_credentials(body: MediaAuthRequest) -> tuple[str, str]:
     return token, camera_id
 
 
-async def _send(send: Send, data: bytes) -> None:
-    await send({"type": "http.response.body", "body": data, "more_body": True})
-
-
 async def _record(access: MediaAccess, grant: ViewGrant, started: datetime, bytes_sent: int) -> None:
     try:
         await access.record_viewing(grant, started, datetime.now(UTC), bytes_sent)
@@ -292,9 +287,11 @@ class _LiveTsResponse(Response):
         self.end_reason = "ended"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        loop = asyncio.get_running_loop()
         viewer = self.viewer
+        main = asyncio.current_task()
         disconnected = asyncio.Event()
+        sending = False
+        cut = False
 
         async def watch_disconnect() -> None:
             while True:
@@ -304,47 +301,52 @@ class _LiveTsResponse(Response):
                     viewer.close("client disconnected")
                     return
 
-        watcher = asyncio.create_task(watch_disconnect(), name=f"media-disconnect-{viewer.camera_id}")
-        sender: asyncio.Task[Any] | None = None
+        async def guard() -> None:
+            # The grant is checked on its own clock, so that a stream is cut in time even when no
+            # video flows or the client has stopped reading (then the blocked send is abandoned).
+            nonlocal cut
+            while True:
+                await asyncio.sleep(self.check_interval)
+                if not await self._still_valid():
+                    cut = True
+                    viewer.close(self.end_reason)
+                    if sending and main is not None:
+                        main.cancel()
+                    return
+
+        helpers = [
+            asyncio.create_task(watch_disconnect(), name=f"media-disconnect-{viewer.camera_id}"),
+            asyncio.create_task(guard(), name=f"media-grant-{viewer.camera_id}"),
+        ]
         complete = False
         try:
             await send(
                 {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
             )
-            next_check = loop.time() + self.check_interval
             data: bytes | None = self.first
-            while not disconnected.is_set():
-                if data:
-                    # Send in a task so that a client that stops reading still has its grant checked.
-                    sender = asyncio.create_task(_send(send, data))
-                    while not sender.done():
-                        await asyncio.wait({sender}, timeout=max(0.0, next_check - loop.time()))
-                        if not sender.done() and loop.time() >= next_check:
-                            if not await self._still_valid():
-                                return
-                            next_check = loop.time() + self.check_interval
-                    sender.result()
-                    sender = None
-                    self.bytes_sent += len(data)
-                if loop.time() >= next_check:
-                    if not await self._still_valid():
-                        break
-                    next_check = loop.time() + self.check_interval
-                data = await viewer.read(max(0.0, next_check - loop.time()))
-                if data is None:
-                    self.end_reason = viewer.close_reason or "ended"
-                    break
+            while data is not None and not cut and not disconnected.is_set():
+                sending = True
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+                sending = False
+                self.bytes_sent += len(data)
+                data = await viewer.read()
+            if data is None and not cut:
+                self.end_reason = viewer.close_reason or "ended"
             if not disconnected.is_set():
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                async with asyncio.timeout(self.check_interval):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
                 complete = True
-        except (OSError, UpstreamUnavailable) as exc:  # client gone (uvicorn raises OSError subclasses)
-            self.end_reason = f"{type(exc).__name__}"
+        except asyncio.CancelledError:
+            if not (cut and main is not None and main.cancelling()):
+                raise
+            main.uncancel()  # our own cut of a client that stopped reading
+        except (OSError, TimeoutError, UpstreamUnavailable) as exc:  # client gone (OSError from uvicorn)
+            if not cut:
+                self.end_reason = type(exc).__name__
         finally:
-            if sender is not None and not sender.done():
-                sender.cancel()
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await watcher
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
             viewer.close(self.end_reason)
             log.debug(
                 "viewing of %s by %s ended (%s, %d bytes, complete=%s)",

@@ -154,7 +154,11 @@ class Dispatcher:
             )
             .exists()
         )
-        with self._ctx.uow.writing() as s:
+        # One engine owns a SQLite file, so its in-memory in-flight set is the whole claim and the
+        # query runs on a reader (no write, no fsync). Engines sharing PostgreSQL take leases instead.
+        leasing = not self._ctx.uow.db.is_sqlite
+        session_cm = self._ctx.uow.writing() if leasing else self._ctx.uow.read()
+        with session_cm as s:
             q = (
                 select(DeliveryRow, AgencyRow)
                 .join(AgencyRow, AgencyRow.id == DeliveryRow.agency_id)
@@ -168,14 +172,15 @@ class Dispatcher:
                 .order_by(DeliveryRow.next_attempt_at, DeliveryRow.sequence)
                 .limit(limit)
             )
-            if s.get_bind().dialect.name == "postgresql":
+            if leasing:
                 q = q.with_for_update(skip_locked=True, of=DeliveryRow)
             out: list[Claimed] = []
             lease = now + timedelta(seconds=self._cfg.claim_s)
             for d, a in s.execute(q).all():
                 if d.id in self._inflight:
                     continue
-                d.claimed_by, d.claimed_until = self._owner, lease
+                if leasing:
+                    d.claimed_by, d.claimed_until = self._owner, lease
                 secrets = [a.webhook_secret]
                 if a.webhook_secret_previous and a.previous_secret_until and a.previous_secret_until > now:
                     secrets.append(a.webhook_secret_previous)
@@ -340,7 +345,7 @@ class Dispatcher:
         with self._ctx.uow.writing() as s:
             for o in batch:
                 d = s.get(DeliveryRow, o.claimed.delivery_id)
-                if d is None or d.claimed_by != self._owner:
+                if d is None or (not self._ctx.uow.db.is_sqlite and d.claimed_by != self._owner):
                     continue  # our lease ran out and another engine took it over
                 d.attempts += 1
                 d.claimed_by = d.claimed_until = None

@@ -12,7 +12,13 @@ from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import ServiceError, forbidden
 from app.engine.services import notify
-from app.engine.services.intake import NewIncident, _result, close_incident, open_incident, share_agencies
+from app.engine.services.intake import (
+    NewIncident,
+    close_incident,
+    open_incident,
+    request_result,
+    share_agencies,
+)
 from app.formats.api import RequestResultOut
 from app.formats.cap import CapAlert, CapError, alert_summary, parse_cap
 from app.store.models import AgencyRow, IncidentRow
@@ -51,7 +57,7 @@ def handle_cap(
         ).first()
         if existing is not None:
             work.audit("alert.repeat", "incident", existing.id, identifier=alert.identifier)
-            return _result(ctx, work, existing, principal.id), False
+            return request_result(ctx, work, existing, principal.id), False
         # Update and Cancel refer to earlier alerts by identifier.
         earlier = _referenced(work.session, principal.id, alert)
         if alert.msg_type == "Cancel":
@@ -61,7 +67,7 @@ def handle_cap(
                 )
             if earlier.status != IncidentStatus.CLOSED.value:
                 close_incident(ctx, work, earlier, f"CAP cancel {alert.identifier}")
-            return _result(ctx, work, earlier, principal.id), False
+            return request_result(ctx, work, earlier, principal.id), False
         areas = alert.geo_areas()
         if not areas:
             raise ServiceError(
@@ -95,7 +101,7 @@ def handle_cap(
         for target in share_agencies(work, None, (AgencyKind.DISASTER,)):
             notify.send(ctx, work, target, incident, "alert.received", alert=summary)
         work.audit("alert.receive", "incident", incident.id, identifier=alert.identifier, status=alert.status)
-        result = _result(ctx, work, incident, principal.id)
+        result = request_result(ctx, work, incident, principal.id)
     ctx.prewarm([c.id for c in result.cameras])
     return result, True
 

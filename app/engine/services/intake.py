@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.enums import AgencyKind, IncidentStatus, Service
@@ -19,9 +19,9 @@ from app.engine.services import notify
 from app.engine.services.policy import Pick
 from app.engine.services.registry import POLICIES
 from app.engine.services.shares import open_share
-from app.engine.views import incident_cameras, incident_facilities, incident_out, share_out
+from app.engine.views import incident_out, share_out
 from app.engine.work import Work
-from app.formats.api import AreaIn, RequestIn, RequestResultOut, RequestUpdateIn
+from app.formats.api import AreaIn, CameraOut, FacilityOut, RequestIn, RequestResultOut, RequestUpdateIn
 from app.store.models import (
     AgencyRow,
     FacilityRow,
@@ -73,19 +73,42 @@ def choose_cameras(ctx: EngineContext, service: Service, point: GeoPoint, area: 
     return POLICIES[service].choose(ctx.cameras.index(), point, area, ctx.settings.selection)
 
 
-def _store_cameras(work: Work, incident_id: str, picks: list[Pick]) -> None:
-    work.session.execute(delete(IncidentCameraRow).where(IncidentCameraRow.incident_id == incident_id))
-    for rank, p in enumerate(picks):
-        work.session.add(
-            IncidentCameraRow(
-                incident_id=incident_id,
-                camera_id=p.chosen.camera.id,
-                role=p.role,
-                rank=rank,
-                distance_m=p.chosen.distance_m,
-                covers_point=p.chosen.covers_point,
-            )
+def _store_cameras(ctx: EngineContext, work: Work, incident_id: str, picks: list[Pick], *, fresh: bool = False) -> None:
+    if not fresh:
+        work.session.execute(delete(IncidentCameraRow).where(IncidentCameraRow.incident_id == incident_id))
+    if picks:
+        work.session.execute(
+            insert(IncidentCameraRow),
+            [
+                {
+                    "incident_id": incident_id,
+                    "camera_id": p.chosen.camera.id,
+                    "role": p.role,
+                    "rank": rank,
+                    "distance_m": p.chosen.distance_m,
+                    "covers_point": p.chosen.covers_point,
+                }
+                for rank, p in enumerate(picks)
+            ],
         )
+    online = ctx.cameras.online
+    work.cameras[incident_id] = [
+        CameraOut(
+            id=c.id,
+            name=c.name,
+            lat=c.lat,
+            lon=c.lon,
+            purpose=c.purpose,
+            direction_deg=c.direction_deg,
+            fov_deg=c.fov_deg,
+            online=online.get(c.id, True),
+            distance_m=round(p.chosen.distance_m, 1),
+            covers_point=p.chosen.covers_point,
+            role=p.role,
+        )
+        for p in picks
+        for c in (p.chosen.camera,)
+    ]
 
 
 def _store_facilities(ctx: EngineContext, work: Work, incident_id: str, point: GeoPoint) -> int:
@@ -100,13 +123,15 @@ def _store_facilities(ctx: EngineContext, work: Work, incident_id: str, point: G
         )
     ).all()
     work.session.execute(delete(IncidentFacilityRow).where(IncidentFacilityRow.incident_id == incident_id))
-    n = 0
-    for f in rows:
-        d = distance_m(point, GeoPoint(f.lat, f.lon))
-        if d <= radius:
-            work.session.add(IncidentFacilityRow(incident_id=incident_id, facility_id=f.id, distance_m=d))
-            n += 1
-    return n
+    near = sorted(
+        ((d, f) for f in rows if (d := distance_m(point, GeoPoint(f.lat, f.lon))) <= radius), key=lambda x: (x[0], x[1].id)
+    )
+    for d, f in near:
+        work.session.add(IncidentFacilityRow(incident_id=incident_id, facility_id=f.id, distance_m=d))
+    work.facilities[incident_id] = [
+        FacilityOut(id=f.id, name=f.name, kind=f.kind, lat=f.lat, lon=f.lon, notes=f.notes, distance_m=round(d, 1)) for d, f in near
+    ]
+    return len(near)
 
 
 def share_agencies(work: Work, requester: AgencyRow | None, kinds: tuple[AgencyKind, ...]) -> list[AgencyRow]:
@@ -122,8 +147,11 @@ def share_agencies(work: Work, requester: AgencyRow | None, kinds: tuple[AgencyK
     return out
 
 
-def open_incident(ctx: EngineContext, work: Work, req: NewIncident) -> tuple[IncidentRow, list[ShareRow]]:
-    """Create the incident with everything that comes with it, in ``work``'s transaction."""
+def open_incident(ctx: EngineContext, work: Work, req: NewIncident, picks: list[Pick] | None = None) -> tuple[IncidentRow, list[ShareRow]]:
+    """Create the incident with everything that comes with it, in ``work``'s transaction.
+
+    ``picks`` may be chosen before the transaction opens (pure, in memory) to keep the write lock short.
+    """
     policy = POLICIES[req.service]
     incident = IncidentRow(
         id=new_id("INC"),
@@ -147,13 +175,18 @@ def open_incident(ctx: EngineContext, work: Work, req: NewIncident) -> tuple[Inc
     )
     work.session.add(incident)
     work.session.flush()
-    picks = choose_cameras(ctx, req.service, req.point, req.area)
-    _store_cameras(work, incident.id, picks)
+    work.new_incident(incident.id)
+    if picks is None:
+        picks = choose_cameras(ctx, req.service, req.point, req.area)
+    _store_cameras(ctx, work, incident.id, picks, fresh=True)
     if policy.tracks_location:
         work.session.add(
             TrackPointRow(incident_id=incident.id, lat=req.point.lat, lon=req.point.lon, at=work.now)
         )
-    n_fac = _store_facilities(ctx, work, incident.id, req.point) if policy.wants_facilities else 0
+    if policy.wants_facilities:
+        n_fac = _store_facilities(ctx, work, incident.id, req.point)
+    else:
+        n_fac, work.facilities[incident.id] = 0, []
     camera_ids = [p.chosen.camera.id for p in picks]
     work.timeline(incident.id, "created", source=req.source, service=req.service.value, exercise=req.exercise)
     work.timeline(incident.id, "cameras.selected", cameras=camera_ids, facilities=n_fac)
@@ -183,15 +216,21 @@ def open_incident(ctx: EngineContext, work: Work, req: NewIncident) -> tuple[Inc
     return incident, shares
 
 
-def _result(ctx: EngineContext, work: Work, incident: IncidentRow, agency_id: str | None) -> RequestResultOut:
-    q = select(ShareRow).where(ShareRow.incident_id == incident.id).order_by(ShareRow.created_at)
+def request_result(
+    ctx: EngineContext, work: Work, incident: IncidentRow, agency_id: str | None, shares: list[ShareRow] | None = None
+) -> RequestResultOut:
+    """The answer to an intake: the incident, its cameras and facilities, and the caller's shares
+    (``shares`` when this transaction made them, else read from the store)."""
+    if shares is None:
+        q = select(ShareRow).where(ShareRow.incident_id == incident.id).order_by(ShareRow.created_at)
+        shares = list(work.session.scalars(q))
     if agency_id is not None:
-        q = q.where(ShareRow.agency_id == agency_id)
+        shares = [s for s in shares if s.agency_id == agency_id]
     return RequestResultOut(
         incident=incident_out(incident, ctx.golden_time(incident.service)),
-        cameras=incident_cameras(work.session, incident.id),
-        shares=[share_out(s, work.now, ctx.media_url) for s in work.session.scalars(q)],
-        facilities=incident_facilities(work.session, incident.id),
+        cameras=notify.cameras_of(work, incident.id),
+        shares=[share_out(s, work.now, ctx.media_url) for s in shares],
+        facilities=notify.facilities_of(work, incident.id),
     )
 
 
@@ -202,6 +241,8 @@ def handle_request(
     if principal.kind != "agency":
         raise forbidden("linked-service requests come from agencies with an API key")
     area, area_json = area_from_api(body.area)
+    # Choosing cameras is pure and in memory: do it before the transaction takes the write lock.
+    picks = choose_cameras(ctx, body.service, GeoPoint(body.location.lat, body.location.lon), area)
     for attempt in range(2):
         try:
             with ctx.uow(principal, client) as work:
@@ -216,10 +257,10 @@ def handle_request(
                             f"external_id {body.external_id!r} is already used for a {existing.service} request"
                         )
                     work.audit("request.repeat", "incident", existing.id, external_id=body.external_id)
-                    return _result(ctx, work, existing, principal.id), False
+                    return request_result(ctx, work, existing, principal.id), False
                 agency = work.session.get(AgencyRow, principal.id)
                 assert agency is not None
-                incident, _ = open_incident(
+                incident, shares = open_incident(
                     ctx,
                     work,
                     NewIncident(
@@ -236,8 +277,9 @@ def handle_request(
                         agency=agency,
                         source=f"agency:{agency.id}",
                     ),
+                    picks,
                 )
-                result = _result(ctx, work, incident, principal.id)
+                result = request_result(ctx, work, incident, principal.id, shares)
             ctx.prewarm([c.id for c in result.cameras])
             return result, True
         except IntegrityError:
@@ -259,7 +301,7 @@ def apply_location(
         work.session.add(TrackPointRow(incident_id=incident.id, lat=point.lat, lon=point.lon, at=work.now))
     area = None
     picks = choose_cameras(ctx, service, point, area)
-    _store_cameras(work, incident.id, picks)
+    _store_cameras(ctx, work, incident.id, picks)
     if POLICIES[service].wants_facilities:
         _store_facilities(ctx, work, incident.id, point)
     camera_ids = [p.chosen.camera.id for p in picks]
@@ -322,4 +364,4 @@ def handle_update(
             notify.live_incident(ctx, work, incident, "incident.updated")
         else:
             notify.live_incident(ctx, work, incident, "incident.updated")
-        return _result(ctx, work, incident, principal.id)
+        return request_result(ctx, work, incident, principal.id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.engine.context import EngineContext
 from app.engine.views import incident_cameras, incident_facilities, incident_out, report_out, share_out
 from app.engine.work import Work
-from app.formats.api import EventType, OutboundEvent
+from app.formats.api import CameraOut, EventType, FacilityOut, OutboundEvent
 from app.store.models import AgencyRow, IncidentRow, ReportRow, ShareRow
 
 
@@ -26,12 +26,11 @@ def send(
     note: str | None = None,
 ) -> None:
     """Queue one event for one agency; a disabled agency still gets the row (delivered when re-enabled)."""
-    work.session.flush()
-    cameras = incident_cameras(work.session, incident.id)
+    cameras = cameras_of(work, incident.id)
     if share is not None:
         allowed = {str(c) for c in share.camera_ids}
         cameras = [c for c in cameras if c.id in allowed]
-    facilities = incident_facilities(work.session, incident.id)
+    facilities = facilities_of(work, incident.id)
     inc = incident_out(incident, ctx.golden_time(incident.service))
     share_view = None if share is None else share_out(share, work.now, ctx.media_url)
     report_view = None
@@ -54,6 +53,21 @@ def send(
         )
 
     work.enqueue(agency, incident, event_type, build)
+
+
+def cameras_of(work: Work, incident_id: str) -> list[CameraOut]:
+    """The incident's cameras: what this transaction chose, else what the store holds."""
+    if incident_id not in work.cameras:
+        work.session.flush()
+        work.cameras[incident_id] = incident_cameras(work.session, incident_id)
+    return work.cameras[incident_id]
+
+
+def facilities_of(work: Work, incident_id: str) -> list[FacilityOut]:
+    if incident_id not in work.facilities:
+        work.session.flush()
+        work.facilities[incident_id] = incident_facilities(work.session, incident_id)
+    return work.facilities[incident_id]
 
 
 def agencies_with_active_shares(work: Work, incident_id: str) -> list[tuple[AgencyRow, ShareRow]]:

@@ -10,7 +10,7 @@ from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import ServiceError, forbidden, not_found
 from app.engine.services import notify
-from app.engine.services.intake import NewIncident, _result, open_incident, share_agencies
+from app.engine.services.intake import NewIncident, open_incident, request_result, share_agencies
 from app.formats.api import RequestResultOut, SensorEventIn
 from app.store.models import IncidentRow, SensorRow
 
@@ -54,7 +54,7 @@ def handle_sensor_event(
                     notify.send(
                         ctx, work, agency, open_row, "incident.updated", note=f"sensor reading {body.value}"
                     )
-            return _result(ctx, work, open_row, None), "updated"
+            return request_result(ctx, work, open_row, None), "updated"
         if not triggered:
             return None, "recorded"
         incident, _ = open_incident(
@@ -85,6 +85,6 @@ def handle_sensor_event(
         )
         if not share_agencies(work, None, tuple(rule.agencies)):
             work.timeline(incident.id, "warning", text="no enabled agency of the rule's kinds to share with")
-        result = _result(ctx, work, incident, None)
+        result = request_result(ctx, work, incident, None)
     ctx.prewarm([c.id for c in result.cameras])
     return result, "opened"

@@ -140,6 +140,7 @@ class Server:
             camera = Camera(int(cam["index"]), str(cam["name"]), clips)
             self.cameras[camera.index] = camera
             self._mount(camera)
+        self.server.connect("client-connected", self._on_client_connected)
         self.rtsp_port = 0
         self.feeder = threading.Thread(target=self._feed_loop, name="sim-feeder", daemon=True)
 
@@ -171,18 +172,24 @@ class Server:
     ) -> None:
         appsrc = media.get_element().get_by_name("src")
         feed = Feed(camera, stream, appsrc)
-        media.connect("new-state", self._on_media_new_state, feed)
         media.connect("unprepared", self._on_media_unprepared, feed)
         with self.lock:
             self.feeds.append(feed)
         log.info("cam%d/%s: media prepared", camera.index, stream)
 
-    def _on_media_new_state(self, _media: GstRtspServer.RTSPMedia, state: int, feed: Feed) -> None:
-        # Data must flow while the media prepares (the SDP needs the SPS), but what is pushed before
-        # the first PLAY is dropped: restart the loop at its first IDR when the media starts playing,
-        # so the first client gets a keyframe at once instead of waiting a GOP.
-        if state == Gst.State.PLAYING:
-            feed.index = 0
+    def _on_client_connected(
+        self, _server: GstRtspServer.RTSPServer, client: GstRtspServer.RTSPClient
+    ) -> None:
+        client.connect("play-request", self._on_play_request)
+
+    def _on_play_request(self, _client: GstRtspServer.RTSPClient, ctx: GstRtspServer.RTSPContext) -> None:
+        # Like many real cameras, start a new session with an IDR: restart the loop (at its first IDR)
+        # for the stream just played, so the new client decodes at once instead of waiting a GOP.
+        path = ctx.uri.abspath if ctx.uri is not None else ""
+        with self.lock:
+            for feed in self.feeds:
+                if feed.camera.path(feed.stream) == path:
+                    feed.index = 0
 
     def _on_media_unprepared(self, _media: GstRtspServer.RTSPMedia, feed: Feed) -> None:
         with self.lock:

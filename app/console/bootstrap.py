@@ -1,0 +1,524 @@
+"""The console's composition root (DESIGN §3): builds every part, starts them in order, stops them in reverse.
+
+Start: settings → language and font → engine client → login → window (map, wall, queue, detail, cameras,
+health) → live feed (its first connection loads everything). Stop: window state saved → live feed and
+every task cancelled → session ended → players stopped and released → widgets deleted → libVLC released.
+
+``run_console(engine_url, …)`` is what ``main.py console`` and ``main.py demo`` call; tests and tools
+drive :class:`Console` directly on their own qasync loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_dir
+
+__all__ = ["Console", "ConsoleOptions", "run_console"]
+
+_log = logging.getLogger(__name__)
+DEFAULT_CENTER = (35.1800, 128.0800)  # Jinju city hall
+MAP_BATCH_MS = 150
+
+
+@dataclass
+class ConsoleOptions:
+    """Everything a console needs to start.
+
+    ``media_url_template`` plays cameras without the engine's relay: a string with ``{base_url}``,
+    ``{camera_id}`` and ``{stream}`` placeholders (direct RTSP, a VMS gateway), or a callable
+    ``(camera_id, stream) -> url`` (tools, tests). ``districts_geojson`` draws district outlines on the map.
+    """
+
+    engine_url: str
+    username: str | None = None
+    password: str | None = None
+    language: str | None = None
+    settings_dir: Path | None = None
+    video_backend: str = "auto"
+    media_url_template: str | Callable[[str, str], str] | None = None
+    districts_geojson: Path | None = None
+    center: tuple[float, float] = DEFAULT_CENTER
+    zoom: int = 15
+    sound: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def default_settings_dir() -> Path:
+    return Path(user_config_dir("goldentime", appauthor=False)) / "console"
+
+
+def prepare_qt_environment() -> None:
+    """Before the QApplication: QtWebEngine as root needs its sandbox off; import QtWebEngineWidgets and
+    register the map's URL scheme (both must precede the QApplication)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    from PySide6 import QtWebEngineWidgets  # noqa: F401
+
+    from app.console.map.mbtiles import register_map_url_schemes
+
+    register_map_url_schemes()
+
+
+class Console:
+    """One operator console. ``await start()`` → ``await wait_closed()`` → ``await stop()``, or ``await run()``."""
+
+    def __init__(self, options: ConsoleOptions, app: Any) -> None:
+        from PySide6.QtCore import QSettings
+
+        from app.client import EngineClient
+        from app.console.controller import ConsoleController
+        from app.console.cue import EmergencyCue
+        from app.console.i18n import LANGUAGES, Translations, apply_cjk_font, default_language
+        from app.console.theme import apply_dark_theme
+        from app.video.factory import BackendFactory
+
+        self.options = options
+        self.app = app
+        self.settings_dir = options.settings_dir or default_settings_dir()
+        self.settings_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = QSettings(str(self.settings_dir / "console.ini"), QSettings.Format.IniFormat)
+        self.translations = Translations(app)
+        saved = self.settings.value("language")
+        language = options.language or (saved if saved in LANGUAGES else None) or default_language()
+        self.translations.switch(language)
+        apply_dark_theme(app)
+        apply_cjk_font(app)
+        self.client = EngineClient(options.engine_url)
+        self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
+        self.factory = BackendFactory(options.video_backend)
+        self.cue = EmergencyCue(self.settings_dir / "cache", enabled=options.sound)
+        self.window: Any = None
+        self.map: Any = None
+        self.queue_panel: Any = None
+        self.detail_panel: Any = None
+        self.wall: Any = None
+        self.camera_panel: Any = None
+        self.health_panel: Any = None
+        self.login_dialog: Any = None
+        self.last_error = ""
+        self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+        self._flown = False
+        self._page_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._login_error = ""
+        self.controller.loginFailed.connect(self._on_login_failed)
+        # Incident markers go to the map in batches (a burst of events moves each marker once).
+        from PySide6.QtCore import QTimer
+
+        self._map_pending: dict[str, dict[str, Any] | None] = {}
+        self._map_timer = QTimer()
+        self._map_timer.setSingleShot(True)
+        self._map_timer.setInterval(MAP_BATCH_MS)
+        self._map_timer.timeout.connect(self._flush_map)
+
+    # ------------------------------------------------------------------ lifetime
+
+    async def run(self) -> int:
+        if not await self.start():
+            await self.stop()
+            return 1
+        await self.wait_closed()
+        await self.stop()
+        return 0
+
+    async def start(self) -> bool:
+        """Log in (automatically with the given credentials, else with the dialog) and show the window."""
+        if not await self._login():
+            return False
+        self._build_window()
+        return True
+
+    async def wait_closed(self) -> None:
+        await asyncio.shield(self._closed)
+
+    def request_close(self) -> None:
+        if self.window is not None:
+            self.window.close()
+        elif not self._closed.done():
+            self._closed.set_result(None)
+
+    async def stop(self) -> None:
+        """Reverse order of start; safe to call twice."""
+        if self.login_dialog is not None:
+            self.login_dialog.deleteLater()
+            self.login_dialog = None
+        self._map_timer.stop()
+        await self.controller.aclose()
+        if self.window is not None:
+            window, self.window = self.window, None
+            if window.isVisible():
+                window.save()
+            for panel in (self.queue_panel, self.detail_panel):
+                panel.stop()
+            self.wall.close_players()
+            window.hide()
+            window.deleteLater()
+            # Let the deferred deletes run (players first: they were released above).
+            for _ in range(3):
+                self.app.processEvents()
+                await asyncio.sleep(0)
+        self.factory.close()
+        if self._page_dir is not None:
+            self._page_dir.cleanup()
+            self._page_dir = None
+        self.settings.sync()
+
+    # ------------------------------------------------------------------ login
+
+    def _on_login_failed(self, message: str) -> None:
+        self._login_error = message
+
+    async def _login(self) -> bool:
+        from app.console.widgets.dialogs import LoginDialog
+
+        o = self.options
+        if o.username and o.password:
+            if await self.controller.login(o.username, o.password):
+                return True
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+        dlg = LoginDialog(self.client.base_url, o.username or str(self.settings.value("last_user") or ""))
+        self.login_dialog = dlg
+        if self._login_error:
+            dlg.show_error(self._login_error)
+
+        async def attempt(user: str, password: str) -> None:
+            if await self.controller.login(user, password):
+                self.settings.setValue("last_user", user)
+                if not done.done():
+                    done.set_result(True)
+                dlg.accept()
+            else:
+                dlg.show_error(self._login_error)
+
+        dlg.loginRequested.connect(lambda u, p: self.controller.spawn(attempt(u, p), name="login"))
+        dlg.rejected.connect(lambda: done.done() or done.set_result(False))
+        dlg.open()
+        try:
+            ok = await done
+        finally:
+            self.login_dialog = None
+            dlg.deleteLater()
+        return ok
+
+    # ------------------------------------------------------------------ window
+
+    def _build_window(self) -> None:
+        from app.console.map.page import BasemapConfig, build_map_page
+        from app.console.map.widget import MapView
+        from app.console.viewmodels.wall import WallLayoutVM
+        from app.console.widgets.camera_panel import CameraPanel
+        from app.console.widgets.detail_panel import DetailPanel
+        from app.console.widgets.health_panel import HealthPanel
+        from app.console.widgets.main_window import MainWindow
+        from app.console.widgets.queue_panel import QueuePanel
+        from app.console.widgets.wall_panel import WallPanel
+
+        c = self.controller
+        basemap = self._basemap(BasemapConfig)
+        self._page_dir = tempfile.TemporaryDirectory(prefix="goldentime-map-")
+        page = build_map_page(
+            Path(self._page_dir.name), self.options.center, self.options.zoom, None, [], basemap
+        )
+        self.map = MapView(page, basemap)
+        self.queue_panel = QueuePanel(c.queue)
+        self.detail_panel = DetailPanel(c.detail, c.username)
+        wall_vm = WallLayoutVM.from_dict(_json_setting(self.settings.value("wall/layout")))
+        self.wall = WallPanel(wall_vm, self.factory, c.stream_urls, self._camera_name)
+        self.camera_panel = CameraPanel(c.health)
+        self.health_panel = HealthPanel(c.health)
+        panels = {
+            "queue": self.queue_panel,
+            "detail": self.detail_panel,
+            "map": self.map,
+            "wall": self.wall,
+            "cameras": self.camera_panel,
+            "health": self.health_panel,
+        }
+        self.window = w = MainWindow(self.settings, panels)
+        w.set_user(c.username)
+        w.set_language(self.translations.language)
+        w.set_connection(str(c.feed.state), "")
+
+        # controller → widgets
+        c.queueChanged.connect(self.queue_panel.on_queue_changed)
+        c.newEmergency.connect(self._on_new_emergency)
+        c.detailChanged.connect(self._on_detail_changed)
+        c.healthChanged.connect(self.health_panel.refresh)
+        c.camerasLoaded.connect(self._on_cameras_loaded)
+        c.incidentOnMap.connect(self._map_upsert)
+        c.incidentOffMap.connect(self._map_remove)
+        c.mediaChanged.connect(self.wall.refresh_media)
+        c.actionFailed.connect(self._on_action_failed)
+        c.actionDone.connect(lambda msg: w.statusBar().showMessage(msg, 6000))
+        c.connectionChanged.connect(w.set_connection)
+        c.wallRequested.connect(self._on_wall_requested)
+        # widgets → controller
+        self.queue_panel.incidentSelected.connect(self._on_incident_selected)
+        self.queue_panel.incidentActivated.connect(lambda _id: w.focus_dock("detail"))
+        self.map.incidentClicked.connect(self._on_map_incident)
+        self.map.cameraClicked.connect(self.camera_panel.select)
+        d = self.detail_panel
+        d.acknowledgeRequested.connect(c.acknowledge)
+        d.assignRequested.connect(c.assign)
+        d.priorityRequested.connect(c.set_priority)
+        d.closeRequested.connect(c.close_incident)
+        d.shareRequested.connect(c.share)
+        d.extendShareRequested.connect(c.extend_share)
+        d.revokeShareRequested.connect(c.revoke_share)
+        d.reportRequested.connect(c.report_to_119)
+        d.retryRequested.connect(c.retry_delivery)
+        d.camerasToWall.connect(self.wall.put_cameras)
+        d.cameraActivated.connect(self.wall.add_camera)
+        d.sendToWallDisplay.connect(c.send_to_wall_display)
+        self.camera_panel.cameraActivated.connect(self.wall.add_camera)
+        self.health_panel.cameraActivated.connect(self._show_camera_on_map)
+        self.wall.tileStatusChanged.connect(self._on_tile_status)
+        self.wall.layoutChanged.connect(self._save_wall)
+        w.languageRequested.connect(self.set_language)
+        w.reloadRequested.connect(c.reload)
+        w.banner.retryRequested.connect(c.reconnect_now)
+        w.closing.connect(self._on_window_closing)
+
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        find = QShortcut(QKeySequence.StandardKey.Find, w)
+        find.activated.connect(lambda: w.focus_dock("cameras"))
+        w.restore()
+        w.show()
+        self.queue_panel.table.setFocus()
+
+    def _basemap(self, cfg: Any) -> Any:
+        mb = self.settings.value("map/mbtiles")
+        xyz = self.settings.value("map/xyz_url")
+        try:
+            if mb and Path(str(mb)).is_file():
+                return cfg.mbtiles(Path(str(mb)))
+            if xyz:
+                return cfg.xyz(str(xyz), str(self.settings.value("map/xyz_attribution") or ""))
+        except ValueError as exc:
+            _log.warning("ignoring the basemap setting: %s", exc)
+        return cfg.none()
+
+    def _districts(self) -> dict[str, Any] | None:
+        import json
+
+        path = self.options.districts_geojson
+        if path is None:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            _log.warning("cannot read the districts file %s: %s", path, exc)
+            return None
+        return data
+
+    def _camera_name(self, camera_id: str) -> str:
+        cam = self.controller.camera(camera_id)
+        return cam.name if cam else camera_id
+
+    # ------------------------------------------------------------------ reactions
+
+    def set_language(self, language: str) -> None:
+        """Switch Korean/English at runtime (every widget retranslates on LanguageChange)."""
+        self.translations.switch(language)
+        self.settings.setValue("language", language)
+        if self.window is not None:
+            self.window.set_language(language)
+            self.map.set_labels(self.map.default_labels())
+
+    def _map_upsert(self, payload: dict[str, Any]) -> None:
+        self._map_pending[str(payload["id"])] = payload
+        if not self._map_timer.isActive():
+            self._map_timer.start()
+
+    def _map_remove(self, incident_id: str) -> None:
+        self._map_pending[incident_id] = None
+        if not self._map_timer.isActive():
+            self._map_timer.start()
+
+    def _flush_map(self) -> None:
+        pending, self._map_pending = self._map_pending, {}
+        if self.map is None:
+            return
+        for incident_id, payload in pending.items():
+            if payload is None:
+                self.map.remove_incident(incident_id)
+            else:
+                self.map.upsert_incident(payload)
+
+    def _on_new_emergency(self, incident_id: str) -> None:
+        inc = self.controller.queue.get(incident_id)
+        self.queue_panel.show_emergency(inc.title if inc else incident_id)
+        self.cue.play()
+        if self.window is not None:
+            self.app.alert(self.window, 0)
+
+    def _on_detail_changed(self) -> None:
+        self.detail_panel.refresh()
+        self.map.select_cameras(self.controller.detail.camera_ids())
+
+    def _on_cameras_loaded(self) -> None:
+        h = self.controller.health
+        cams = h.cameras()
+        self.map.set_cameras(
+            {
+                "id": cam.id,
+                "name": cam.name,
+                "lat": cam.lat,
+                "lon": cam.lon,
+                "purpose": str(cam.purpose),
+                "state": "offline" if h.is_offline(cam.id) else "online",
+                "direction_deg": cam.direction_deg,
+                "fov_deg": cam.fov_deg,
+            }
+            for cam in cams
+        )
+        self.camera_panel.refresh()
+        self.health_panel.refresh()
+        if cams and not self._flown:
+            self._flown = True
+            lat = sum(c.lat for c in cams) / len(cams)
+            lon = sum(c.lon for c in cams) / len(cams)
+            self.map.fly_to(lat, lon, self.options.zoom)
+        self.wall.apply()
+
+    def _on_incident_selected(self, incident_id: str) -> None:
+        self.controller.select_incident(incident_id)
+        inc = self.controller.queue.get(incident_id)
+        if inc is not None:
+            self.map.fly_to(inc.location.lat, inc.location.lon, None)
+
+    def _on_map_incident(self, incident_id: str) -> None:
+        if self.controller.queue.get(incident_id) is not None:
+            self.queue_panel.select(incident_id)
+        else:
+            self.controller.select_incident(incident_id)
+
+    def _show_camera_on_map(self, camera_id: str) -> None:
+        cam = self.controller.camera(camera_id)
+        if cam is not None:
+            self.map.select_cameras([camera_id])
+            self.map.fly_to(cam.lat, cam.lon, 17)
+
+    def _on_tile_status(self, camera_id: str, status: str) -> None:
+        if self.controller.health.set_tile_state(camera_id, status in ("offline", "error")):
+            self.health_panel.refresh()
+            self.map.set_camera_state(
+                camera_id, "offline" if self.controller.health.is_offline(camera_id) else "online"
+            )
+
+    def _save_wall(self) -> None:
+        import json
+
+        self.settings.setValue("wall/layout", json.dumps(self.wall.vm.to_dict()))
+
+    def _on_action_failed(self, message: str) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
+        self.last_error = message
+        if self.window is None:
+            return
+        self.window.statusBar().showMessage(message, 10_000)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.window.windowTitle(),
+            message,
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        box.setObjectName("actionFailedBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _on_wall_requested(self, incident_id: str, camera_ids: list[str]) -> None:
+        if self.window is not None:
+            from PySide6.QtCore import QCoreApplication
+
+            self.window.statusBar().showMessage(
+                QCoreApplication.translate(
+                    "Console", "Wall display: not connected in this version ({n} cameras of {id})"
+                ).format(n=len(camera_ids), id=incident_id),
+                6000,
+            )
+
+    def _on_window_closing(self) -> None:
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+
+def _json_setting(value: Any) -> Any:
+    import json
+
+    if not value:
+        return {}
+    try:
+        return json.loads(str(value))
+    except ValueError:
+        return {}
+
+
+def run_console(
+    engine_url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    language: str | None = None,
+    settings_dir: Path | None = None,
+    districts_geojson: Path | None = None,
+) -> int:
+    """Run the operator console against the engine at ``engine_url`` until the operator quits.
+
+    With ``username`` and ``password`` it logs in by itself (the demo); otherwise it shows the login
+    dialog. ``language`` is "ko" or "en" (default: the last choice, else the system's). ``settings_dir``
+    holds the console's settings (panel layout, wall, language; default: the user's config dir).
+    ``districts_geojson`` (optional, e.g. the demo city's) draws district outlines on the map. Returns the
+    exit code (0 normal, 1 when no one logged in).
+    """
+    prepare_qt_environment()
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "goldentime"])
+    app.setApplicationName("GoldenTime")
+    app.setOrganizationName("GoldenTime")
+    app.setQuitOnLastWindowClosed(False)  # the console decides when to stop (after cleanup)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    console: Console | None = None
+
+    async def main() -> int:
+        nonlocal console
+        console = Console(
+            ConsoleOptions(
+                engine_url, username=username, password=password, language=language, settings_dir=settings_dir
+            ),
+            app,
+        )
+        return await console.run()
+
+    # Ctrl+C in the terminal closes the window cleanly; the timer lets Python see the signal.
+    previous = signal.signal(signal.SIGINT, lambda *_: console.request_close() if console else None)
+    ticker = QTimer()
+    ticker.start(300)
+    ticker.timeout.connect(lambda: None)
+    try:
+        with loop:
+            return int(loop.run_until_complete(main()))
+    finally:
+        ticker.stop()
+        signal.signal(signal.SIGINT, previous)
+        with contextlib.suppress(Exception):
+            asyncio.set_event_loop(None)
