@@ -10,3 +10,24 @@ os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
 os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
 # ...and QtWebEngine's Quick scene graph then needs the software renderer to draw at all.
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
+
+
+# ---------------------------------------------------------------------- shared fixtures
+
+import shutil  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def camera_sim() -> Iterator[object]:
+    """Three simulated RTSP cameras for the whole session (real GStreamer RTSP server; clips cached)."""
+    from app.sim.cameras import CameraSim
+
+    missing = [t for t in ("ffmpeg", "ffprobe") if shutil.which(t) is None]
+    if missing or not Path("/usr/bin/python3").exists():
+        pytest.skip(f"camera simulator needs {missing or '/usr/bin/python3 with python3-gi'} (packaging/setup.sh installs them)")
+    with CameraSim(3) as sim:
+        yield sim

@@ -28,7 +28,7 @@ __all__ = ["Console", "ConsoleOptions", "run_console"]
 
 _log = logging.getLogger(__name__)
 DEFAULT_CENTER = (35.1800, 128.0800)  # Jinju city hall
-MAP_BATCH_MS = 150
+MAP_BATCH_MS = 400
 
 
 @dataclass

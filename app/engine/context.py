@@ -19,7 +19,7 @@ from app.domain.clock import Clock
 from app.domain.enums import Purpose, Service
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
-from app.store.models import CameraRow, ReportRow
+from app.store.models import CameraRow, ReportRow, ShareRow
 
 
 class CameraCatalog:
@@ -98,7 +98,11 @@ class EngineContext:
             base_url=self.base_url(), token=token, camera_id=camera_id
         )
 
-    def report_snapshot_url(self, report: ReportRow) -> str | None:
+    def report_snapshot_url(self, report: ReportRow, session: Session) -> str | None:
+        """Where the agency fetches the snapshot taken for a report (with the report's share token)."""
         if report.camera_id is None or report.share_id is None:
             return None
-        return f"{self.base_url()}/media/reports/{report.id}.jpg"
+        share = session.get(ShareRow, report.share_id)
+        if share is None:
+            return None
+        return f"{self.base_url()}/media/{share.token}/reports/{report.id}.jpg"

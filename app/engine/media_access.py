@@ -18,6 +18,14 @@ from app.engine.views import share_status
 from app.store.models import AgencyRow, AuditRow, CameraRow, MediaGrantRow, SessionRow, ShareRow
 
 GRANT_PREFIX = "gtm_"
+SUB_SUFFIX = "~sub"
+
+
+def split_variant(camera_id: str) -> tuple[str, bool]:
+    """``CAM-1~sub`` asks for the camera's sub stream (grid tiles): → (``CAM-1``, True)."""
+    if camera_id.endswith(SUB_SUFFIX):
+        return camera_id[: -len(SUB_SUFFIX)], True
+    return camera_id, False
 GRANT_HOURS = 12.0
 _TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -68,6 +76,7 @@ class EngineMediaAccess:
         if not token or len(token) > 128 or not set(token) <= _TOKEN_CHARS:
             raise MediaDenied(401, "Unauthorized", "the media token is malformed")
         now = self._ctx.now()
+        camera_id, sub = split_variant(camera_id)
         with self._ctx.uow.read() as s:
             camera = s.get(CameraRow, camera_id)
             if token.startswith(GRANT_PREFIX):
@@ -76,7 +85,7 @@ class EngineMediaAccess:
                 grant = self._share_grant(s, token, camera_id, now)
             if camera is None:
                 raise MediaDenied(404, "Not Found", f"no camera with id {camera_id!r}")
-            url = camera.stream_main or camera.stream_sub
+            url = (camera.stream_sub or camera.stream_main) if sub else (camera.stream_main or camera.stream_sub)
             if not url:
                 raise MediaDenied(503, "Camera Unavailable", f"camera {camera_id!r} has no stream configured")
             return ViewGrant(

@@ -189,4 +189,6 @@ class EngineServer:
 
 
 def _build_media(ctx: EngineContext) -> Any:
-    return None
+    from app.engine.media_wiring import MediaWiring
+
+    return MediaWiring(ctx)

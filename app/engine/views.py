@@ -164,7 +164,7 @@ def incident_detail(
     golden_time_s: int,
     now: datetime,
     url: UrlBuilder,
-    snapshot_url: Callable[[ReportRow], str | None],
+    snapshot_url: Callable[[ReportRow, Session], str | None],
     agency_id: str | None = None,
 ) -> IncidentDetailOut:
     """Everything about one incident; an agency (``agency_id``) sees only its own shares and deliveries."""
@@ -196,6 +196,6 @@ def incident_detail(
         shares=[share_out(s, now, url) for s in session.scalars(shares_q)],
         deliveries=[delivery_out(d) for d in session.scalars(deliveries_q)],
         facilities=incident_facilities(session, row.id),
-        reports=[report_out(r, snapshot_url(r)) for r in session.scalars(reports_q)],
+        reports=[report_out(r, snapshot_url(r, session)) for r in session.scalars(reports_q)],
         track=[TrackPointOut(lat=p.lat, lon=p.lon, at=p.at) for p in track],
     )

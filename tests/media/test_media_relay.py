@@ -314,3 +314,23 @@ async def test_hostile_requests_get_problem_json(camera_sim: CameraSim) -> None:
             assert resp.headers["content-type"] == PROBLEM
         resp = await client.post(auth, content=b"{not json", headers={"content-type": "application/json"})
         assert resp.status_code == 400 and resp.headers["content-type"] == PROBLEM
+
+
+def test_every_start_point_begins_with_pat_and_pmt(camera_sim: CameraSim) -> None:
+    """A keyframe right after a keyframe gets no PAT/PMT from FFmpeg: the relay puts the last ones in front."""
+    from app.engine.media.relay import _TsMuxer
+
+    clip: Any = av.open(str(camera_sim.clip_path(1, "sub")))
+    with clip:
+        stream = clip.streams.video[0]
+        key = next(p for p in clip.demux(stream) if p.is_keyframe)
+        muxer = _TsMuxer(stream)
+        starts = []
+        for k in range(3):
+            key.pts = key.dts = k * 6000  # the same keyframe three times: keyframes back to back
+            chunk = muxer.mux(key)
+            starts.append(muxer.start_bytes(chunk))
+        muxer.close()
+    for data in starts:
+        assert ((data[1] & 0x1F) << 8 | data[2]) in (0, 0x11)  # PAT (or SDT, then PAT) first
+        assert decode_first_frame(data, "mpegts").width == 640

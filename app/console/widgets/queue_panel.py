@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,11 +32,12 @@ from PySide6.QtWidgets import (
 from app.console.viewmodels.queue import GoldenTimeState, IncidentQueueVM
 from app.console.widgets.labels import priority_name, service_name, status_name
 from app.domain.enums import IncidentStatus, Service
+from app.formats.api import IncidentOut
 
 __all__ = ["IncidentTableModel", "QueuePanel"]
 
 COL_PRIORITY, COL_GOLDEN, COL_TITLE, COL_SERVICE, COL_STATUS, COL_ASSIGNEE, COL_RECEIVED = range(7)
-REFRESH_COALESCE_MS = 100
+REFRESH_COALESCE_MS = 250
 FLASH_MS = 10_000
 IdRole = Qt.ItemDataRole.UserRole + 1
 
@@ -51,7 +53,7 @@ _GOLDEN_FG = {
 
 
 class IncidentTableModel(QAbstractTableModel):
-    """Rows are :attr:`IncidentQueueVM.rows`; refreshes are coalesced (at most one every 100 ms) and the
+    """Rows are :attr:`IncidentQueueVM.rows`; refreshes are coalesced (at most one every 250 ms) and the
     golden-time column repaints every second."""
 
     def __init__(self, vm: IncidentQueueVM, parent: QWidget | None = None) -> None:
@@ -62,6 +64,14 @@ class IncidentTableModel(QAbstractTableModel):
         self.refreshes = 0
         self._bold = QFont()
         self._bold.setBold(True)
+        self._brushes: dict[str, QBrush] = {
+            "overdue_bg": QBrush(_OVERDUE_BG),
+            "overdue_fg": QBrush(_OVERDUE_FG),
+            "p1_bg": QBrush(_P1_BG),
+            **{state.value: QBrush(colour) for state, colour in _GOLDEN_FG.items()},
+        }
+        self._cache: list[_RowView | None] = [None] * len(self._rows)
+        self._stamp = 0
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
         self._pending.setInterval(REFRESH_COALESCE_MS)
@@ -87,14 +97,17 @@ class IncidentTableModel(QAbstractTableModel):
         self.refreshes += 1
         self.beginResetModel()
         self._rows = list(self.vm.rows)
+        self._cache = [None] * len(self._rows)
         self.endResetModel()
 
     @Slot()
     def _on_tick(self) -> None:
+        self._stamp += 1  # golden-time texts and colours are recomputed for the rows the view shows
         if self._rows:
             self.dataChanged.emit(self.index(0, COL_GOLDEN), self.index(len(self._rows) - 1, COL_RECEIVED))
 
     def retranslate(self) -> None:
+        self._stamp += 1
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, self.columnCount() - 1))
@@ -138,59 +151,98 @@ class IncidentTableModel(QAbstractTableModel):
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        row = index.row()
+        if not 0 <= row < len(self._rows) or not index.isValid():
             return None
-        inc = self._rows[index.row()]
+        cached = self._cache[row]
+        if cached is None or cached.stamp != self._stamp:
+            cached = self._cache[row] = self._render_row(self._rows[row])
         col = index.column()
-        if role == IdRole:
-            return inc.id
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == COL_PRIORITY:
-                return f"P{inc.priority}"
-            if col == COL_GOLDEN:
-                g = self.vm.golden_time(inc)
-                if g.state is GoldenTimeState.MET:
-                    return self.tr("met ({left} left)").format(left=g.text)
-                if g.state is GoldenTimeState.LATE:
-                    return self.tr("late ({over})").format(over=g.text)
-                if g.state is GoldenTimeState.OVERDUE:
-                    return self.tr("OVERDUE {over}").format(over=g.text)
-                return g.text
-            if col == COL_SERVICE:
-                return service_name(inc.service)
-            if col == COL_TITLE:
-                drill = self.tr("DRILL")
-                return f"[{drill}] {inc.title}" if inc.exercise else inc.title
-            if col == COL_STATUS:
-                return status_name(inc.status)
-            if col == COL_ASSIGNEE:
-                return inc.assignee or ""
-            if col == COL_RECEIVED:
-                return _local_time(inc.created_at)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == COL_PRIORITY:
-                return priority_name(inc.priority)
-            if col in (COL_TITLE, COL_SERVICE):
-                return f"{inc.title}\n{service_name(inc.service)}\n{inc.location.address or ''}".strip()
+            return cached.texts[col]
         if role == Qt.ItemDataRole.BackgroundRole:
-            g = self.vm.golden_time(inc)
-            if g.state is GoldenTimeState.OVERDUE:
-                return QBrush(_OVERDUE_BG)
-            if inc.priority == 1 and inc.status is IncidentStatus.NEW:
-                return QBrush(_P1_BG)
+            return cached.background
         if role == Qt.ItemDataRole.ForegroundRole:
-            g = self.vm.golden_time(inc)
-            if g.state is GoldenTimeState.OVERDUE:
-                return QBrush(_OVERDUE_FG)
-            if col == COL_GOLDEN:
-                return QBrush(_GOLDEN_FG[g.state])
-        if role == Qt.ItemDataRole.FontRole and inc.status is IncidentStatus.NEW:
-            return self._bold
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PRIORITY:
-            return int(Qt.AlignmentFlag.AlignCenter)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_GOLDEN, COL_RECEIVED):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return cached.golden_fg if col == COL_GOLDEN and cached.foreground is None else cached.foreground
+        if role == Qt.ItemDataRole.FontRole:
+            return self._bold if cached.bold else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _ALIGN.get(col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                cached.tooltip_priority
+                if col == COL_PRIORITY
+                else cached.tooltip
+                if col in (COL_TITLE, COL_SERVICE)
+                else None
+            )
+        if role == IdRole:
+            return self._rows[row].id
         return None
+
+    def _render_row(self, inc: IncidentOut) -> _RowView:
+        """Everything the view may ask about a row, computed once per refresh or clock tick."""
+        g = self.vm.golden_time(inc)
+        if g.state is GoldenTimeState.MET:
+            golden = self.tr("met ({left} left)").format(left=g.text)
+        elif g.state is GoldenTimeState.LATE:
+            golden = self.tr("late ({over})").format(over=g.text)
+        elif g.state is GoldenTimeState.OVERDUE:
+            golden = self.tr("OVERDUE {over}").format(over=g.text)
+        else:
+            golden = g.text
+        title = inc.title
+        if inc.exercise:
+            drill = self.tr("DRILL")
+            title = f"[{drill}] {title}"
+        service = service_name(inc.service)
+        texts = [
+            f"P{inc.priority}",
+            golden,
+            title,
+            service,
+            status_name(inc.status),
+            inc.assignee or "",
+            _local_time(inc.created_at),
+        ]
+        overdue = g.state is GoldenTimeState.OVERDUE
+        new = inc.status is IncidentStatus.NEW
+        background = (
+            self._brushes["overdue_bg"]
+            if overdue
+            else self._brushes["p1_bg"]
+            if inc.priority == 1 and new
+            else None
+        )
+        return _RowView(
+            stamp=self._stamp,
+            texts=texts,
+            background=background,
+            foreground=self._brushes["overdue_fg"] if overdue else None,
+            golden_fg=self._brushes[g.state.value],
+            bold=new,
+            tooltip=f"{inc.title}\n{service}\n{inc.location.address or ''}".strip(),
+            tooltip_priority=priority_name(inc.priority),
+        )
+
+
+@dataclass(slots=True)
+class _RowView:
+    stamp: int
+    texts: list[str]
+    background: QBrush | None
+    foreground: QBrush | None
+    golden_fg: QBrush
+    bold: bool
+    tooltip: str
+    tooltip_priority: str
+
+
+_ALIGN: dict[int, int] = {
+    COL_PRIORITY: int(Qt.AlignmentFlag.AlignCenter),
+    COL_GOLDEN: int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+    COL_RECEIVED: int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+}
 
 
 def _local_time(at: datetime) -> str:
@@ -379,7 +431,10 @@ class QueuePanel(QWidget):
         header = self.table.horizontalHeader()
         samples = {
             COL_PRIORITY: ["P1"],
-            COL_GOLDEN: [self.tr("OVERDUE {over}").format(over="-10:00"), self.tr("met ({left} left)").format(left="4:00")],
+            COL_GOLDEN: [
+                self.tr("OVERDUE {over}").format(over="-10:00"),
+                self.tr("met ({left} left)").format(left="4:00"),
+            ],
             COL_SERVICE: ["119 dispatch"],
             COL_STATUS: [status_name(s.value) for s in IncidentStatus],
             COL_ASSIGNEE: ["operator"],

@@ -45,11 +45,13 @@ import av
 
 log = logging.getLogger(__name__)
 
+#: Small probing: ``av.open`` on RTSP returns in ~0.25 s. No ``fflags=nobuffer``: it makes FFmpeg drop
+#: the packets read while probing, which hold the session's first keyframe, and the first viewer would
+#: wait a whole GOP more (measured: first packet at 0.27 s and a keyframe, against ~1.2 s).
 DEFAULT_INPUT_OPTIONS: Mapping[str, str] = {
     "rtsp_transport": "tcp",
     "probesize": "32768",
-    "analyzeduration": "500000",
-    "fflags": "nobuffer",
+    "analyzeduration": "100000",
 }
 
 
@@ -162,12 +164,14 @@ class Viewer:
         return self.close_reason is not None
 
     # called by the channel, on the loop
-    def _feed(self, chunk: bytes, key: bool, limit: int) -> bool:
-        """Queue ``chunk``; False if this viewer is too far behind and must be dropped."""
+    def _feed(self, chunk: bytes, start: bytes | None, limit: int) -> bool:
+        """Queue ``chunk``; False if this viewer is too far behind and must be dropped. A viewer that
+        has not started yet starts at a keyframe, with ``start`` (PAT/PMT + the keyframe)."""
         if not self._started:
-            if not key:
+            if start is None:
                 return True
             self._started = True
+            chunk = start
         if self._queued + len(chunk) > limit and self._queue:
             return False
         self._queue.append(chunk)
@@ -297,14 +301,20 @@ class _TsMuxer:
         self.last_wall = 0.0
         self.offset = 0
         self.need_offset = False
+        self.psi = b""  # the last PAT/PMT (and SDT) packets written
 
     def begin_attempt(self) -> None:
         self.need_offset = self.last_dts is not None
 
     def mux(self, packet: Any) -> bytes:
-        dts = packet.dts
-        pts = packet.pts if packet.pts is not None else dts
         now = time.monotonic()
+        dts = packet.dts if packet.dts is not None else packet.pts
+        if dts is None:  # e.g. the packets read while probing an RTSP source, before RTCP sync
+            if self.last_dts is None:
+                dts = 0
+            else:  # continue from the last packet, by the wall-clock time since it
+                dts = self.last_dts - self.offset + max(1, round((now - self.last_wall) / self.time_base))
+        pts = packet.pts if packet.pts is not None else dts
         if self.need_offset and self.last_dts is not None:
             gap = max(1, round((now - self.last_wall) / self.time_base))
             self.offset = self.last_dts + gap - dts
@@ -321,9 +331,32 @@ class _TsMuxer:
         self.container.mux(packet)
         return self.sink.take()
 
+    def start_bytes(self, chunk: bytes) -> bytes:
+        """What a viewer starting at this keyframe chunk needs: PAT and PMT first. FFmpeg writes them in
+        front of a keyframe, except when the previous packet was a keyframe too: then the last ones
+        seen are put in front."""
+        psi = _leading_psi(chunk)
+        if psi:
+            self.psi = psi
+            return chunk
+        return self.psi + chunk
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.container.close()
+
+
+def _leading_psi(chunk: bytes) -> bytes:
+    """The TS packets at the start of ``chunk`` that carry tables (PAT, PMT, SDT), not the PES."""
+    end = 0
+    while end + 188 <= len(chunk) and chunk[end] == 0x47:
+        header = chunk[end : end + 4]
+        afc = (header[3] >> 4) & 3
+        offset = end + 4 + (1 + chunk[end + 4] if afc & 2 else 0)
+        if header[1] & 0x40 and afc & 1 and chunk[offset : offset + 3] == b"\x00\x00\x01":
+            break  # a PES starts: the tables are over
+        end += 188
+    return chunk[:end]
 
 
 @dataclass
@@ -459,16 +492,17 @@ class _Channel:
             viewer._end(reason)
             self.viewers.discard(viewer)
 
-    def on_chunk(self, attempt: int, chunk: bytes, key: bool) -> None:
+    def on_chunk(self, attempt: int, chunk: bytes, start: bytes | None) -> None:
+        """One packet's TS bytes; ``start``, for a keyframe, is what a viewer starting there gets."""
         if attempt != self.attempt or not chunk:
             return
         self.last_packet_at = self.loop.time()
         self.bytes_in += len(chunk)
         if self.state != CameraState.LIVE:
             self.set_state(CameraState.LIVE)
-        if key:
-            self.gop = [chunk]
-            self.gop_bytes = len(chunk)
+        if start is not None:
+            self.gop = [start]
+            self.gop_bytes = len(start)
         elif self.gop:
             self.gop.append(chunk)
             self.gop_bytes += len(chunk)
@@ -477,7 +511,7 @@ class _Channel:
                 self.gop_bytes = 0
         limit = self.config.viewer_queue_bytes
         for viewer in list(self.viewers):
-            if not viewer._feed(chunk, key, limit):
+            if not viewer._feed(chunk, start, limit):
                 self.viewers_dropped += 1
                 log.warning("camera %s: dropping slow viewer %s", self.camera_id, viewer.client or "?")
                 viewer._end("too slow")
@@ -602,12 +636,13 @@ class _Channel:
             for packet in container.demux(stream):
                 if stop.is_set():
                     return _Outcome(got, None)
-                if packet.dts is None or packet.size == 0:
+                if packet.size == 0:  # a flush packet
                     continue
                 chunk = muxer.mux(packet)
                 got = True
                 last = time.monotonic()
-                if not self._post(self.on_chunk, attempt, chunk, bool(packet.is_keyframe)):
+                start = muxer.start_bytes(chunk) if packet.is_keyframe else None
+                if not self._post(self.on_chunk, attempt, chunk, start):
                     return _Outcome(got, "event loop closed")
             if stop.is_set():
                 return _Outcome(got, None)

@@ -88,7 +88,7 @@ def _jpeg_from_url(
         for packet in container.demux(stream):
             if time.monotonic() > deadline:
                 break
-            if packet.dts is None:
+            if packet.size == 0:
                 continue
             seen_key = seen_key or packet.is_keyframe
             if not seen_key:

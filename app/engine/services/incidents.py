@@ -196,7 +196,7 @@ def create_report(
         )
         notify.send(ctx, work, agency, row, "report.created", report=report)
         work.live("report.created", {"incident_id": row.id, "report_id": report.id, "agency_id": agency.id})
-        out = report_out(report, ctx.report_snapshot_url(report))
+        out = report_out(report, ctx.report_snapshot_url(report, work.session))
     if body.camera_id is not None:
         ctx.capture_report_snapshot(report.id, body.camera_id)
     return out

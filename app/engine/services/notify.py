@@ -35,7 +35,7 @@ def send(
     share_view = None if share is None else share_out(share, work.now, ctx.media_url)
     report_view = None
     if report is not None:
-        report_view = report_out(report, ctx.report_snapshot_url(report))
+        report_view = report_out(report, ctx.report_snapshot_url(report, work.session))
 
     def build(event_id: str, sequence: int) -> OutboundEvent:
         return OutboundEvent(

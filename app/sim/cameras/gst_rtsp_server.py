@@ -60,6 +60,7 @@ class Clip:
     def __init__(self, path: str) -> None:
         self.path = path
         self.units: list[GLib.Bytes] = []
+        self.keys: list[int] = []  # indices of the IDR access units
         self.width = 0
         self.height = 0
         self._load()
@@ -82,6 +83,8 @@ class Clip:
                     self.width = s.get_value("width") or 0
                     self.height = s.get_value("height") or 0
                 buf = sample.get_buffer()
+                if not buf.has_flags(Gst.BufferFlags.DELTA_UNIT):
+                    self.keys.append(len(self.units))
                 self.units.append(GLib.Bytes.new(buf.extract_dup(0, buf.get_size())))
         finally:
             pipeline.set_state(Gst.State.NULL)
@@ -183,13 +186,16 @@ class Server:
         client.connect("play-request", self._on_play_request)
 
     def _on_play_request(self, _client: GstRtspServer.RTSPClient, ctx: GstRtspServer.RTSPContext) -> None:
-        # Like many real cameras, start a new session with an IDR: restart the loop (at its first IDR)
-        # for the stream just played, so the new client decodes at once instead of waiting a GOP.
+        # Like many real cameras, start a new session with an IDR: jump to the loop's next IDR for
+        # the stream just played, so the new client decodes at once instead of waiting a GOP.
         path = ctx.uri.abspath if ctx.uri is not None else ""
         with self.lock:
             for feed in self.feeds:
                 if feed.camera.path(feed.stream) == path:
-                    feed.index = 0
+                    clip = feed.camera.clips[feed.stream]
+                    here = feed.index % len(clip.units)
+                    if here not in clip.keys:
+                        feed.index = next((k for k in clip.keys if k > here), 0)
 
     def _on_media_unprepared(self, _media: GstRtspServer.RTSPMedia, feed: Feed) -> None:
         with self.lock:

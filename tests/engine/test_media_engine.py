@@ -1,0 +1,134 @@
+"""Live video through the engine: shares and console grants play, revocation cuts, reports carry a snapshot."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import av
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app.domain.camera import Camera
+from app.domain.enums import AgencyKind, Purpose
+from app.store.models import AuditRow
+from tests.engine.conftest import JINJU, EngineUnderTest, start_engine
+
+
+@pytest.fixture
+def video_engine(tmp_path: Path, camera_sim: object) -> EngineUnderTest:
+    e = start_engine(tmp_path)
+    cams = [
+        Camera(f"CAM-{i}", f"Camera {i}", JINJU[0] + i * 0.0003, JINJU[1], Purpose.CRIME, stream_main=c.main_url, stream_sub=c.sub_url)
+        for i, c in enumerate(camera_sim.cameras, start=1)  # type: ignore[attr-defined]
+    ]
+    e.add_cameras(cams)
+    yield e  # type: ignore[misc]
+    e.close()
+
+
+def _read_some(url: str, n: int = 200_000, timeout: float = 15.0) -> tuple[int, bytes]:
+    with httpx.stream("GET", url, timeout=timeout) as r:
+        if r.status_code != 200:
+            r.read()
+            return r.status_code, r.content
+        buf = bytearray()
+        for chunk in r.iter_raw():
+            buf += chunk
+            if len(buf) >= n:
+                break
+        return 200, bytes(buf)
+
+
+def _probe(ts: bytes) -> tuple[str, int, int]:
+    with av.open(io.BytesIO(ts), format="mpegts") as c:
+        s = c.streams.video[0]
+        return s.codec_context.name, s.codec_context.width, s.codec_context.height
+
+
+def test_share_urls_play_the_main_stream_and_viewing_is_audited(video_engine: EngineUnderTest) -> None:
+    e = video_engine
+    police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+    r = e.http.post("/api/v1/requests", headers=police.headers, json={"service": "112-emergency-video", "external_id": "V-1", "title": "t", "location": {"lat": JINJU[0], "lon": JINJU[1]}})
+    urls = r.json()["shares"][0]["urls"]
+    # The chosen cameras' upstreams open before anyone asks (pre-warming).
+    relay = e.server.media.relay
+    deadline = time.monotonic() + 10
+    while {c.camera_id for c in relay.stats().channels} != {"CAM-1", "CAM-2", "CAM-3"} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert {c.camera_id for c in relay.stats().channels} == {"CAM-1", "CAM-2", "CAM-3"}
+    status, ts = _read_some(urls["CAM-1"])
+    assert status == 200
+    assert _probe(ts) == ("h264", 1280, 720)
+    # The viewing is recorded when it ends.
+    deadline = time.monotonic() + 10
+    while True:
+        with e.server.uow.read() as s:
+            rows = s.scalars(select(AuditRow).where(AuditRow.action == "video.view")).all()
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert rows and rows[0].actor == "agency:Jinju 112" and rows[0].target_id == "CAM-1" and rows[0].detail["bytes"] > 0
+
+
+def test_console_grant_plays_the_sub_stream(video_engine: EngineUnderTest) -> None:
+    e = video_engine
+    op = e.add_user()
+    grant = e.http.post("/api/v1/media/grants", headers=op)
+    assert grant.status_code == 201, grant.text
+    status, ts = _read_some(f"{e.url}/media/{grant.json()['token']}/CAM-2~sub.ts")
+    assert status == 200 and _probe(ts) == ("h264", 640, 360)
+
+
+def test_revoking_a_share_cuts_the_viewer_within_a_second(video_engine: EngineUnderTest) -> None:
+    e = video_engine
+    police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+    op = e.add_user()
+    r = e.http.post("/api/v1/requests", headers=police.headers, json={"service": "112-emergency-video", "external_id": "V-2", "title": "t", "location": {"lat": JINJU[0], "lon": JINJU[1]}})
+    share = r.json()["shares"][0]
+    with httpx.stream("GET", share["urls"]["CAM-1"], timeout=15) as stream:
+        assert stream.status_code == 200
+        chunks = stream.iter_raw()
+        next(chunks)
+        e.http.delete(f"/api/v1/shares/{share['id']}", headers=op).raise_for_status()
+        revoked_at = time.monotonic()
+        for _ in chunks:
+            if time.monotonic() - revoked_at > 5:
+                pytest.fail("the stream kept going after the share was revoked")
+        cut_after = time.monotonic() - revoked_at
+    assert cut_after < 1.5, cut_after
+    again = e.http.get(share["urls"]["CAM-1"])
+    assert again.status_code == 403 and again.headers["content-type"].startswith("application/problem+json")
+
+
+def test_bad_media_requests_get_problems(video_engine: EngineUnderTest) -> None:
+    e = video_engine
+    op = e.add_user()
+    token = e.http.post("/api/v1/media/grants", headers=op).json()["token"]
+    assert e.http.get(f"{e.url}/media/not-a-token/CAM-1.ts").status_code == 401
+    assert e.http.get(f"{e.url}/media/{token}/NOPE.ts").status_code == 404
+    assert e.http.get(f"{e.url}/media/{token}/..%2F..%2Fetc.ts").status_code in (401, 404)
+
+
+def test_report_to_119_carries_a_snapshot(video_engine: EngineUnderTest) -> None:
+    e = video_engine
+    police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+    fire = e.add_agency("Jinju 119", AgencyKind.FIRE)
+    op = e.add_user()
+    iid = e.http.post("/api/v1/requests", headers=police.headers, json={"service": "112-emergency-video", "external_id": "V-3", "title": "t", "location": {"lat": JINJU[0], "lon": JINJU[1]}}).json()["incident"]["id"]
+    rep = e.http.post(f"/api/v1/incidents/{iid}/reports", headers=op, json={"agency_id": fire.id, "kind": "fire", "note": "smoke on CCTV", "camera_id": "CAM-3"})
+    assert rep.status_code == 201
+    url = rep.json()["snapshot_url"]
+    assert url and url.endswith(".jpg")
+    deadline = time.monotonic() + 20
+    while True:
+        r = httpx.get(url, timeout=10)
+        if r.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    with av.open(io.BytesIO(r.content), format="mjpeg") as c:
+        frame = next(c.decode(video=0))
+    assert (frame.width, frame.height) == (1280, 720)
