@@ -196,6 +196,141 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _embedded_engine(settings: Any) -> Any:
+    """The console's own engine: the same server a control room runs, on a thread of this process."""
+    from app.engine.server import EngineServer
+
+    server = EngineServer(settings)
+    server.start_in_thread()
+    return server
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from app.console.bootstrap import run_console
+
+    server = None
+    url = args.engine
+    if url is None:
+        settings = _settings(args)
+        server = _embedded_engine(settings.model_copy(update={"port": args.port if args.port is not None else 0}))
+        url = server.base_url
+    try:
+        return run_console(url, language=args.language)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """The demo back end's three administrative steps, done engine-side (the simulators may not)."""
+    from app.domain.camera_import import parse_cameras
+    from app.domain.enums import AgencyKind, DeliveryFormat, Role
+    from app.domain.layers_import import parse_facilities, parse_sensors
+    from app.engine.services.directory import add_user, create_agency, upsert_cameras, upsert_facilities, upsert_sensors
+    from app.formats.api import AgencyIn
+
+    admin = _cli_principal()
+
+    def new_agency(name: str, kind: AgencyKind, fmt: DeliveryFormat, endpoint: str) -> tuple[str, str, str]:
+        with server.uow(admin) as work:
+            out = create_agency(work.session, AgencyIn(name=name, kind=kind, format=fmt, endpoint=endpoint), server.settings.outbox, work.now)
+        return out.id, out.api_key, out.webhook_secret
+
+    def new_user(username: str, role: Role, password: str) -> None:
+        with server.uow(admin) as work:
+            add_user(work.session, username, role, password, work.now)
+
+    def import_file(kind: str, path: Path) -> None:
+        data = path.read_bytes()
+        with server.uow(admin) as work:
+            if kind == "cameras":
+                upsert_cameras(work, parse_cameras(data, path.name).cameras)
+            elif kind == "facilities":
+                upsert_facilities(work, parse_facilities(data, path.name).facilities)
+            else:
+                upsert_sensors(work, parse_sensors(data, path.name).sensors)
+        if kind == "cameras":
+            server.ctx.cameras.refresh(force=True)
+
+    return new_agency, new_user, import_file
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Embedded engine + simulated Jinju (cameras, agencies, scenario) + the console, all in one go."""
+    import asyncio
+    import shutil
+    import threading
+
+    from app.sim.demo import DEMO_PASSWORD, DemoBackend
+
+    log = logging.getLogger("goldentime.demo")
+    base = _settings(args)
+    demo_dir = base.data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)  # every demo starts from a fresh city
+    demo_dir.mkdir(parents=True)
+    settings = base.model_copy(update={"data_dir": demo_dir, "db_url": None, "port": args.port if args.port is not None else 0})
+    print("GoldenTime demo: starting the engine…", flush=True)
+    server = _embedded_engine(settings)
+    new_agency, new_user, import_file = _demo_admin(server)
+    ready = threading.Event()
+    districts: list[Path] = []
+    loop = asyncio.new_event_loop()
+    failure: list[BaseException] = []
+
+    def progress(message: str) -> None:
+        print(f"GoldenTime demo: {message}", flush=True)
+
+    async def backend() -> None:
+        async with DemoBackend(
+            demo_dir / "city",
+            engine_url=server.base_url,
+            create_agency=new_agency,
+            create_user=new_user,
+            import_file=import_file,
+            progress=progress,
+            speed=args.speed,
+            live_cameras=args.live_cameras,
+        ) as demo:
+            districts.append(demo.plan.districts_geojson)
+            ready.set()
+            await demo.run_scenario()
+
+    def run_backend() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(backend())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # surfaced below
+            failure.append(exc)
+            log.exception("the demo back end failed")
+        finally:
+            ready.set()
+
+    thread = threading.Thread(target=run_backend, name="demo-backend", daemon=True)
+    thread.start()
+    ready.wait()
+    try:
+        if failure:
+            return 1
+        print(f"GoldenTime demo: ready — engine {server.base_url}, operator / {DEMO_PASSWORD}", flush=True)
+        if args.headless:
+            stop = threading.Event()
+            try:
+                stop.wait(args.seconds if args.seconds else None)
+            except KeyboardInterrupt:
+                pass
+            return 0
+        from app.console.bootstrap import run_console
+
+        return run_console(server.base_url, username="operator", password=DEMO_PASSWORD, language=args.language, districts_geojson=districts[0] if districts else None)
+    finally:
+        for task in asyncio.all_tasks(loop) if not loop.is_closed() else ():
+            loop.call_soon_threadsafe(task.cancel)
+        thread.join(30)
+        server.stop()
+
+
 def cmd_sim_cameras(args: argparse.Namespace, rest: list[str]) -> int:
     from app.sim.cameras import main_sim_cameras
 
@@ -275,6 +410,24 @@ def build_parser() -> argparse.ArgumentParser:
     _db_options(add)
     add.set_defaults(func=cmd_users_add)
 
+    p = sub.add_parser("console", help="the operator console (with no --engine: its own embedded engine)")
+    _db_options(p)
+    p.add_argument("--engine", help="URL of a running engine, e.g. https://engine.example:8740")
+    p.add_argument("--port", type=int, help="port of the embedded engine (default: any free port)")
+    p.add_argument("--language", choices=["ko", "en"], help="interface language (default: last used, else the system's)")
+    p.set_defaults(func=cmd_console)
+
+    p = sub.add_parser("demo", help="the demo: embedded engine, simulated Jinju, cameras, agencies, scenario, console")
+    p.add_argument("--data-dir", type=Path, help="where the demo keeps its (throwaway) data")
+    p.add_argument("--config", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help="engine port (default: any free port)")
+    p.add_argument("--language", choices=["ko", "en"])
+    p.add_argument("--speed", type=float, default=1.0, help="scenario time compression (default 1.0)")
+    p.add_argument("--live-cameras", type=int, default=None, help="distinct live camera streams (default: what the machine affords)")
+    p.add_argument("--headless", action="store_true", help="no console: engine, simulators and scenario only")
+    p.add_argument("--seconds", type=float, default=0, help="with --headless: stop after this long (default: until Ctrl-C)")
+    p.set_defaults(func=cmd_demo)
+
     p = sub.add_parser("sim", help="simulators for the demo and the tests")
     s2 = p.add_subparsers(dest="what", required=True)
     s2.add_parser(
@@ -294,6 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One line per HTTP request drowns what matters; the engine audits every request anyway.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     if hasattr(args, "func_rest"):
         return int(args.func_rest(args, rest))
     if rest:

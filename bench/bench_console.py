@@ -208,6 +208,8 @@ async def scenario(app: Any, args: argparse.Namespace, tmp: Path, result: dict[s
         console.window.setGeometry(0, 0, 1920, 1080)
         c = console.controller
         await until(lambda: c.connected and console.map.is_ready and c.health.camera_count >= 400)
+        for key in args.hide or []:
+            console.window.docks[key].hide()  # isolate a panel's share of the stalls
         console.wall.put_cameras([cam["id"] for cam in cams])
         tiles = console.wall.visible_tiles()
         t0 = time.monotonic()
@@ -334,6 +336,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--rate", type=float, default=20.0, help="incidents per second")
+    ap.add_argument("--hide", action="append", choices=["map", "queue", "detail", "cameras", "health"], help="hide a panel")
     ap.add_argument("--profile", action="store_true", help="cProfile the load window (stderr)")
     ap.add_argument("--engine-child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -355,7 +358,13 @@ def main() -> int:
     app = QApplication([sys.argv[0]])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    result: dict[str, Any] = {"tiles": TILES, "seconds": args.seconds, "rate_per_s": args.rate, "cores": os.cpu_count()}
+    result: dict[str, Any] = {
+        "tiles": TILES,
+        "seconds": args.seconds,
+        "rate_per_s": args.rate,
+        "cores": os.cpu_count(),
+        "hidden": args.hide or [],
+    }
     with tempfile.TemporaryDirectory(prefix="goldentime-bench-console-") as tmp, loop:
         loop.run_until_complete(scenario(app, args, Path(tmp), result))
     print(json.dumps(result, indent=2, ensure_ascii=False))
