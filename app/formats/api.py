@@ -373,3 +373,44 @@ class OutboundEvent(_Out):
     report: ReportOut | None = None
     alert: dict[str, Any] | None = None
     note: str | None = None
+
+
+# ---------------------------------------------------------------- video walls
+
+
+WallGrid = Literal[1, 4, 9, 16]
+
+
+class WallLayoutIn(_In):
+    """A wall's layout: a grid and one camera (or nothing) per tile, row by row."""
+
+    grid: WallGrid = 4
+    tiles: Annotated[list[Identifier | None], Field(max_length=16)] = Field(default_factory=list)
+    show_map: bool = False
+
+    @model_validator(mode="after")
+    def _fits(self) -> WallLayoutIn:
+        if len(self.tiles) > self.grid:
+            raise ValueError(f"{len(self.tiles)} tiles do not fit a grid of {self.grid}")
+        return self
+
+
+class WallIn(_In):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    layout: WallLayoutIn
+
+
+class WallTakeoverIn(_In):
+    incident_id: Identifier
+
+
+class WallOut(_Out):
+    id: str
+    name: str
+    grid: int
+    tiles: list[str | None]
+    show_map: bool
+    mode: Literal["normal", "incident"]
+    incident_id: str | None = None
+    has_previous: bool = False
+    updated_at: datetime
