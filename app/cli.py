@@ -331,6 +331,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server.stop()
 
 
+def cmd_wall(args: argparse.Namespace) -> int:
+    from app.console.wall.runner import run_wall
+
+    password = os.environ.get("GOLDENTIME_WALL_PASSWORD", "")
+    if args.password_file:
+        password = Path(args.password_file).read_text(encoding="utf-8").strip()
+    return int(run_wall(args.engine, args.wall, screen=args.screen, username=args.user, password=password, language=args.language))
+
+
 def cmd_sim_cameras(args: argparse.Namespace, rest: list[str]) -> int:
     from app.sim.cameras import main_sim_cameras
 
@@ -427,6 +436,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="no console: engine, simulators and scenario only")
     p.add_argument("--seconds", type=float, default=0, help="with --headless: stop after this long (default: until Ctrl-C)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("wall", help="fullscreen video-wall display that follows its layout from the engine")
+    p.add_argument("--engine", required=True, help="URL of the engine")
+    p.add_argument("--wall", required=True, help="the wall's id, e.g. WALL-1")
+    p.add_argument("--screen", type=int, help="which screen to fill (default: the primary)")
+    p.add_argument("--user", default=os.environ.get("GOLDENTIME_WALL_USER", "wall"), help="the wall's console account")
+    p.add_argument("--password-file", help="file holding the account's password (else $GOLDENTIME_WALL_PASSWORD)")
+    p.add_argument("--language", choices=["ko", "en"])
+    p.set_defaults(func=cmd_wall)
 
     p = sub.add_parser("sim", help="simulators for the demo and the tests")
     s2 = p.add_subparsers(dest="what", required=True)

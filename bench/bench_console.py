@@ -232,6 +232,19 @@ async def scenario(app: Any, args: argparse.Namespace, tmp: Path, result: dict[s
         timer.setInterval(5)
         timer.timeout.connect(tick)
 
+        import gc
+
+        gc_pauses: list[float] = []
+        gc_start = [0.0]
+
+        def on_gc(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                gc_start[0] = time.perf_counter()
+            else:
+                gc_pauses.append((time.perf_counter() - gc_start[0]) * 1000)
+
+        gc.callbacks.append(on_gc)
+
         # Window 1, video only: the tiles' own cost, and the stalls 16 tiles alone cause.
         q0, qt0 = tree_cpu(me, exclude), time.monotonic()
         timer.start()
@@ -273,6 +286,8 @@ async def scenario(app: Any, args: argparse.Namespace, tmp: Path, result: dict[s
             "cues": console.cue.played,
         }
         result["stall_ms"] = summarize(gaps)
+        gc.callbacks.remove(on_gc)
+        result["gc_pauses_ms"] = {"count": len(gc_pauses), "longest": round(max(gc_pauses, default=0.0), 1)}
         result["memory_mb"] = {"console_rss": round(rss_mb(me), 1), "console_and_children_pss": round(pss_mb(pids), 1)}
         console_cpu = (cpu1 - cpu0) / (wall1 - wall0)
         result["cpu"] = {
