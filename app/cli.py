@@ -212,7 +212,9 @@ def cmd_console(args: argparse.Namespace) -> int:
     url = args.engine
     if url is None:
         settings = _settings(args)
-        server = _embedded_engine(settings.model_copy(update={"port": args.port if args.port is not None else 0}))
+        server = _embedded_engine(
+            settings.model_copy(update={"port": args.port if args.port is not None else 0})
+        )
         url = server.base_url
     try:
         return run_console(url, language=args.language)
@@ -226,14 +228,25 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
     from app.domain.camera_import import parse_cameras
     from app.domain.enums import AgencyKind, DeliveryFormat, Role
     from app.domain.layers_import import parse_facilities, parse_sensors
-    from app.engine.services.directory import add_user, create_agency, upsert_cameras, upsert_facilities, upsert_sensors
+    from app.engine.services.directory import (
+        add_user,
+        create_agency,
+        upsert_cameras,
+        upsert_facilities,
+        upsert_sensors,
+    )
     from app.formats.api import AgencyIn
 
     admin = _cli_principal()
 
     def new_agency(name: str, kind: AgencyKind, fmt: DeliveryFormat, endpoint: str) -> tuple[str, str, str]:
         with server.uow(admin) as work:
-            out = create_agency(work.session, AgencyIn(name=name, kind=kind, format=fmt, endpoint=endpoint), server.settings.outbox, work.now)
+            out = create_agency(
+                work.session,
+                AgencyIn(name=name, kind=kind, format=fmt, endpoint=endpoint),
+                server.settings.outbox,
+                work.now,
+            )
         return out.id, out.api_key, out.webhook_secret
 
     def new_user(username: str, role: Role, password: str) -> None:
@@ -268,7 +281,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     demo_dir = base.data_dir / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)  # every demo starts from a fresh city
     demo_dir.mkdir(parents=True)
-    settings = base.model_copy(update={"data_dir": demo_dir, "db_url": None, "port": args.port if args.port is not None else 0})
+    settings = base.model_copy(
+        update={"data_dir": demo_dir, "db_url": None, "port": args.port if args.port is not None else 0}
+    )
     print("GoldenTime demo: starting the engine…", flush=True)
     server = _embedded_engine(settings)
     new_agency, new_user, import_file = _demo_admin(server)
@@ -323,7 +338,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 0
         from app.console.bootstrap import run_console
 
-        return run_console(server.base_url, username="operator", password=DEMO_PASSWORD, language=args.language, districts_geojson=districts[0] if districts else None)
+        return run_console(
+            server.base_url,
+            username="operator",
+            password=DEMO_PASSWORD,
+            language=args.language,
+            districts_geojson=districts[0] if districts else None,
+        )
     finally:
         for task in asyncio.all_tasks(loop) if not loop.is_closed() else ():
             loop.call_soon_threadsafe(task.cancel)
@@ -337,7 +358,16 @@ def cmd_wall(args: argparse.Namespace) -> int:
     password = os.environ.get("GOLDENTIME_WALL_PASSWORD", "")
     if args.password_file:
         password = Path(args.password_file).read_text(encoding="utf-8").strip()
-    return int(run_wall(args.engine, args.wall, screen=args.screen, username=args.user, password=password, language=args.language))
+    return int(
+        run_wall(
+            args.engine,
+            args.wall,
+            screen=args.screen,
+            username=args.user,
+            password=password,
+            language=args.language,
+        )
+    )
 
 
 def cmd_sim_cameras(args: argparse.Namespace, rest: list[str]) -> int:
@@ -423,26 +453,44 @@ def build_parser() -> argparse.ArgumentParser:
     _db_options(p)
     p.add_argument("--engine", help="URL of a running engine, e.g. https://engine.example:8740")
     p.add_argument("--port", type=int, help="port of the embedded engine (default: any free port)")
-    p.add_argument("--language", choices=["ko", "en"], help="interface language (default: last used, else the system's)")
+    p.add_argument(
+        "--language", choices=["ko", "en"], help="interface language (default: last used, else the system's)"
+    )
     p.set_defaults(func=cmd_console)
 
-    p = sub.add_parser("demo", help="the demo: embedded engine, simulated Jinju, cameras, agencies, scenario, console")
+    p = sub.add_parser(
+        "demo", help="the demo: embedded engine, simulated Jinju, cameras, agencies, scenario, console"
+    )
     p.add_argument("--data-dir", type=Path, help="where the demo keeps its (throwaway) data")
     p.add_argument("--config", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help="engine port (default: any free port)")
     p.add_argument("--language", choices=["ko", "en"])
     p.add_argument("--speed", type=float, default=1.0, help="scenario time compression (default 1.0)")
-    p.add_argument("--live-cameras", type=int, default=None, help="distinct live camera streams (default: what the machine affords)")
+    p.add_argument(
+        "--live-cameras",
+        type=int,
+        default=None,
+        help="distinct live camera streams (default: what the machine affords)",
+    )
     p.add_argument("--headless", action="store_true", help="no console: engine, simulators and scenario only")
-    p.add_argument("--seconds", type=float, default=0, help="with --headless: stop after this long (default: until Ctrl-C)")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=0,
+        help="with --headless: stop after this long (default: until Ctrl-C)",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("wall", help="fullscreen video-wall display that follows its layout from the engine")
     p.add_argument("--engine", required=True, help="URL of the engine")
     p.add_argument("--wall", required=True, help="the wall's id, e.g. WALL-1")
     p.add_argument("--screen", type=int, help="which screen to fill (default: the primary)")
-    p.add_argument("--user", default=os.environ.get("GOLDENTIME_WALL_USER", "wall"), help="the wall's console account")
-    p.add_argument("--password-file", help="file holding the account's password (else $GOLDENTIME_WALL_PASSWORD)")
+    p.add_argument(
+        "--user", default=os.environ.get("GOLDENTIME_WALL_USER", "wall"), help="the wall's console account"
+    )
+    p.add_argument(
+        "--password-file", help="file holding the account's password (else $GOLDENTIME_WALL_PASSWORD)"
+    )
     p.add_argument("--language", choices=["ko", "en"])
     p.set_defaults(func=cmd_wall)
 

@@ -245,6 +245,26 @@ async def scenario(app: Any, args: argparse.Namespace, tmp: Path, result: dict[s
 
         gc.callbacks.append(on_gc)
 
+        # Where the Qt thread's time goes, per call (ms): table refresh, live event, map batch.
+        spans: dict[str, list[float]] = {"table_refresh": [], "live_event": [], "map_batch": []}
+
+        def timed(name: str, fn: Any) -> Any:
+            def wrapper(*a: Any, **k: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return fn(*a, **k)
+                finally:
+                    spans[name].append((time.perf_counter() - t) * 1000)
+
+            return wrapper
+
+        model = console.queue_panel.model
+        model._pending.timeout.disconnect(model.refresh_now)
+        model._pending.timeout.connect(timed("table_refresh", model.refresh_now))
+        c.feed._on_event = timed("live_event", c.feed._on_event)
+        console._map_timer.timeout.disconnect(console._flush_map)
+        console._map_timer.timeout.connect(timed("map_batch", console._flush_map))
+
         # Window 1, video only: the tiles' own cost, and the stalls 16 tiles alone cause.
         q0, qt0 = tree_cpu(me, exclude), time.monotonic()
         timer.start()
@@ -287,6 +307,9 @@ async def scenario(app: Any, args: argparse.Namespace, tmp: Path, result: dict[s
         }
         result["stall_ms"] = summarize(gaps)
         gc.callbacks.remove(on_gc)
+        result["qt_thread_ms"] = {
+            k: {"calls": len(v), "p99": round(sorted(v)[int(len(v) * 0.99)], 2), "max": round(max(v), 2)} for k, v in spans.items() if v
+        }
         result["gc_pauses_ms"] = {"count": len(gc_pauses), "longest": round(max(gc_pauses, default=0.0), 1)}
         result["memory_mb"] = {"console_rss": round(rss_mb(me), 1), "console_and_children_pss": round(pss_mb(pids), 1)}
         console_cpu = (cpu1 - cpu0) / (wall1 - wall0)

@@ -55,20 +55,55 @@ def raw_sqlite_rate(path: Path, n: int) -> float:
         CREATE TABLE lv(seq INTEGER PRIMARY KEY, at TEXT, type TEXT, data TEXT);
         """
     )
-    payload = json.dumps({"incident": {"id": "x", "title": "t" * 40}, "cameras": [{"id": f"CAM-{k}"} for k in range(4)]})
+    payload = json.dumps(
+        {"incident": {"id": "x", "title": "t" * 40}, "cameras": [{"id": f"CAM-{k}"} for k in range(4)]}
+    )
     start = time.perf_counter()
     for i in range(n):
         iid = f"INC-{i}"
         con.execute("BEGIN IMMEDIATE")
-        con.execute("INSERT INTO inc VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (iid, "112", "new", "t", 3, 0, 35.1, 128.1, None, None, f"E{i}", "a", "agency:a", "{}", "[]", "now", "now"))
+        con.execute(
+            "INSERT INTO inc VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                iid,
+                "112",
+                "new",
+                "t",
+                3,
+                0,
+                35.1,
+                128.1,
+                None,
+                None,
+                f"E{i}",
+                "a",
+                "agency:a",
+                "{}",
+                "[]",
+                "now",
+                "now",
+            ),
+        )
         for k in range(4):
             con.execute("INSERT INTO ic VALUES (?,?,?,?,?,?)", (iid, f"CAM-{k}", "nearest", k, 10.0 * k, 0))
-        con.execute("INSERT INTO sh VALUES (?,?,?,?,?,?,?,?)", (f"S{i}", iid, "a", f"tok{i}", "[]", "p", "now", "later"))
-        con.execute("INSERT INTO dl VALUES (?,?,?,?,?,?,?,?)", (f"M{i}", "a", iid, "share.created", 1, payload, "pending", "now"))
+        con.execute(
+            "INSERT INTO sh VALUES (?,?,?,?,?,?,?,?)",
+            (f"S{i}", iid, "a", f"tok{i}", "[]", "p", "now", "later"),
+        )
+        con.execute(
+            "INSERT INTO dl VALUES (?,?,?,?,?,?,?,?)",
+            (f"M{i}", "a", iid, "share.created", 1, payload, "pending", "now"),
+        )
         for kind in ("created", "cameras.selected", "share.created"):
-            con.execute("INSERT INTO tl(incident_id, at, kind, actor, data) VALUES (?,?,?,?,?)", (iid, "now", kind, "agency:a", "{}"))
+            con.execute(
+                "INSERT INTO tl(incident_id, at, kind, actor, data) VALUES (?,?,?,?,?)",
+                (iid, "now", kind, "agency:a", "{}"),
+            )
         for action in ("incident.create", "share.create"):
-            con.execute("INSERT INTO au(at, actor, action, target_type, target_id, client, detail) VALUES (?,?,?,?,?,?,?)", ("now", "a", action, "incident", iid, "127.0.0.1", "{}"))
+            con.execute(
+                "INSERT INTO au(at, actor, action, target_type, target_id, client, detail) VALUES (?,?,?,?,?,?,?)",
+                ("now", "a", action, "incident", iid, "127.0.0.1", "{}"),
+            )
         for t in ("incident.created", "share.created"):
             con.execute("INSERT INTO lv(at, type, data) VALUES (?,?,?)", ("now", t, "{}"))
         con.execute("COMMIT")
@@ -94,7 +129,12 @@ def prepare(data_dir: Path, endpoint: str) -> tuple[str, str]:
     with uow(ADMIN) as work:
         upsert_cameras(work, grid_cameras(n_side=40))
         # A real receiving agency (the simulator, its own process): deliveries run as they would live.
-        created = create_agency(work.session, AgencyIn(name="bench 112", kind=AgencyKind.POLICE, endpoint=endpoint), settings.outbox, work.now)
+        created = create_agency(
+            work.session,
+            AgencyIn(name="bench 112", kind=AgencyKind.POLICE, endpoint=endpoint),
+            settings.outbox,
+            work.now,
+        )
     db.dispose()
     return created.api_key, created.webhook_secret
 
@@ -118,7 +158,9 @@ async def load(base: str, key: str, n: int, clients: int, prefix: str) -> tuple[
             if r.status_code != 201:
                 raise RuntimeError(f"{r.status_code}: {r.text}")
 
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=clients)) as http:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=30, limits=httpx.Limits(max_connections=clients)
+    ) as http:
         await http.get("/api/v1/health")
         start = time.perf_counter()
         await asyncio.gather(*(worker(http) for _ in range(clients)))
@@ -136,13 +178,32 @@ def main() -> None:
         port, agency_port = free_port(), free_port()
         key, secret = prepare(tmpdir / "engine", f"http://127.0.0.1:{agency_port}/webhook")
         agency = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "sim", "agency", "--kind", "police", "--port", str(agency_port), "--secret", secret],
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "sim",
+                "agency",
+                "--kind",
+                "police",
+                "--port",
+                str(agency_port),
+                "--secret",
+                secret,
+            ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "engine", "--data-dir", str(tmpdir / "engine"), "--port", str(port)],
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "engine",
+                "--data-dir",
+                str(tmpdir / "engine"),
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             env={**os.environ},
             stdout=subprocess.DEVNULL,
@@ -170,9 +231,15 @@ def main() -> None:
     p50 = statistics.median(lat) * 1000
     p95 = lat[int(0.95 * len(lat)) - 1] * 1000
     print(f"raw SQLite commit rate (same rows, WAL, synchronous=FULL): {raw:8.0f} tx/s")
-    print(f"engine intake over HTTP, {args.clients} clients:          {rate:8.0f} req/s   p50 {p50:.1f} ms   p95 {p95:.1f} ms")
-    print(f"deliveries the agency accepted during the run: {received.get('received', received.get('accepted', '?'))}")
-    print(f"ratio engine / raw: {rate / raw:.2f}  (target >= 0.25)   p95 target < 20 ms: {'met' if p95 < 20 else 'NOT met'}")
+    print(
+        f"engine intake over HTTP, {args.clients} clients:          {rate:8.0f} req/s   p50 {p50:.1f} ms   p95 {p95:.1f} ms"
+    )
+    print(
+        f"deliveries the agency accepted during the run: {received.get('received', received.get('accepted', '?'))}"
+    )
+    print(
+        f"ratio engine / raw: {rate / raw:.2f}  (target >= 0.25)   p95 target < 20 ms: {'met' if p95 < 20 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

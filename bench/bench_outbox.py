@@ -88,10 +88,24 @@ def main() -> None:
         with uow(ADMIN) as work:
             upsert_cameras(work, grid_cameras())
             created = create_agency(
-                work.session, AgencyIn(name="bench 112", kind=AgencyKind.POLICE, endpoint=f"{agency_url}/webhook"), settings.outbox, work.now
+                work.session,
+                AgencyIn(name="bench 112", kind=AgencyKind.POLICE, endpoint=f"{agency_url}/webhook"),
+                settings.outbox,
+                work.now,
             )
         agency = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "sim", "agency", "--kind", "police", "--port", str(agency_port), "--secret", created.webhook_secret],
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "sim",
+                "agency",
+                "--kind",
+                "police",
+                "--port",
+                str(agency_port),
+                "--secret",
+                created.webhook_secret,
+            ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -101,7 +115,15 @@ def main() -> None:
             wait_http(f"{agency_url}/received")
             # A realistic payload: deliver one real request's share.created, then copy its body for the backlog.
             engine = subprocess.Popen(
-                [sys.executable, str(ROOT / "main.py"), "engine", "--data-dir", str(data), "--port", str(engine_port)],
+                [
+                    sys.executable,
+                    str(ROOT / "main.py"),
+                    "engine",
+                    "--data-dir",
+                    str(data),
+                    "--port",
+                    str(engine_port),
+                ],
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -116,7 +138,16 @@ def main() -> None:
             for i in range(args.latency_requests):
                 before = received_count(agency_url)
                 t0 = datetime.now(UTC)
-                r = http.post("/api/v1/requests", headers=headers, json={"service": "112-emergency-video", "external_id": f"L-{i}", "title": "lat", "location": {"lat": JINJU[0], "lon": JINJU[1]}})
+                r = http.post(
+                    "/api/v1/requests",
+                    headers=headers,
+                    json={
+                        "service": "112-emergency-video",
+                        "external_id": f"L-{i}",
+                        "title": "lat",
+                        "location": {"lat": JINJU[0], "lon": JINJU[1]},
+                    },
+                )
                 r.raise_for_status()
                 while True:
                     got = httpx.get(f"{agency_url}/received", timeout=30).json()
@@ -132,14 +163,47 @@ def main() -> None:
                 assert template is not None
                 s.get(AgencyRow, created.id).enabled = False  # type: ignore[union-attr]
                 now = datetime.now(UTC)
-                incidents = [IncidentRow(**{c.name: getattr(s.get(IncidentRow, template.incident_id), c.name) for c in IncidentRow.__table__.columns} | {"id": f"INC-B{k}", "external_id": f"B-{k}"}) for k in range(args.deliveries // 4)]
+                incidents = [
+                    IncidentRow(
+                        **{
+                            c.name: getattr(s.get(IncidentRow, template.incident_id), c.name)
+                            for c in IncidentRow.__table__.columns
+                        }
+                        | {"id": f"INC-B{k}", "external_id": f"B-{k}"}
+                    )
+                    for k in range(args.deliveries // 4)
+                ]
                 s.add_all(incidents)
                 s.flush()
                 for k in range(args.deliveries):
-                    payload = dict(template.payload) | {"id": f"msg-B{k}", "sequence": k // len(incidents) + 1}
+                    payload = dict(template.payload) | {
+                        "id": f"msg-B{k}",
+                        "sequence": k // len(incidents) + 1,
+                    }
                     payload["incident"] = dict(payload["incident"]) | {"id": incidents[k % len(incidents)].id}
-                    s.add(DeliveryRow(id=f"msg-B{k}", agency_id=created.id, incident_id=incidents[k % len(incidents)].id, event_type="share.created", sequence=k // len(incidents) + 1, payload=payload, state="pending", attempts=0, created_at=now, next_attempt_at=now))
-            body = json.dumps({"type": "share.created", "id": "__ID__", "occurred_at": now.isoformat(), "sequence": 1, "data": template.payload}).encode()
+                    s.add(
+                        DeliveryRow(
+                            id=f"msg-B{k}",
+                            agency_id=created.id,
+                            incident_id=incidents[k % len(incidents)].id,
+                            event_type="share.created",
+                            sequence=k // len(incidents) + 1,
+                            payload=payload,
+                            state="pending",
+                            attempts=0,
+                            created_at=now,
+                            next_attempt_at=now,
+                        )
+                    )
+            body = json.dumps(
+                {
+                    "type": "share.created",
+                    "id": "__ID__",
+                    "occurred_at": now.isoformat(),
+                    "sequence": 1,
+                    "data": template.payload,
+                }
+            ).encode()
             already = received_count(agency_url)
             # Re-enable through the API so the engine wakes its dispatcher at once.
             admin_token = None
@@ -148,14 +212,24 @@ def main() -> None:
                 from app.engine.services.directory import add_user
 
                 add_user(work.session, "bench-admin", Role.ADMIN, "bench-password", work.now)
-            admin_token = http.post("/api/v1/sessions", json={"username": "bench-admin", "password": "bench-password"}).json()["token"]
+            admin_token = http.post(
+                "/api/v1/sessions", json={"username": "bench-admin", "password": "bench-password"}
+            ).json()["token"]
             t0 = time.perf_counter()
-            http.patch(f"/api/v1/agencies/{created.id}", headers={"authorization": f"Bearer {admin_token}"}, json={"enabled": True}).raise_for_status()
+            http.patch(
+                f"/api/v1/agencies/{created.id}",
+                headers={"authorization": f"Bearer {admin_token}"},
+                json={"enabled": True},
+            ).raise_for_status()
             deadline = time.monotonic() + 600
             while received_count(agency_url) < already + args.deliveries and time.monotonic() < deadline:
                 time.sleep(0.5)  # polling the receiver costs it CPU: look rarely
             rate = (received_count(agency_url) - already) / (time.perf_counter() - t0)
-            ref = asyncio.run(reference_rate(f"{agency_url}/webhook", created.webhook_secret, body, min(args.deliveries, 2000), 32))
+            ref = asyncio.run(
+                reference_rate(
+                    f"{agency_url}/webhook", created.webhook_secret, body, min(args.deliveries, 2000), 32
+                )
+            )
         finally:
             if engine is not None:
                 engine.terminate()
@@ -165,8 +239,12 @@ def main() -> None:
             db.dispose()
     p50 = statistics.median(latencies) * 1000
     p95 = latencies[int(0.95 * len(latencies)) - 1] * 1000
-    print(f"request-to-webhook latency (agency up, {len(latencies)} requests): p50 {p50:.1f} ms   p95 {p95:.1f} ms   (target p95 < 100 ms: {'met' if p95 < 100 else 'NOT met'})")
-    print(f"outbox delivery rate (SQLite, backlog of {args.deliveries}): {rate:7.0f} deliveries/s   (target >= 200: {'met' if rate >= 200 else 'NOT met'})")
+    print(
+        f"request-to-webhook latency (agency up, {len(latencies)} requests): p50 {p50:.1f} ms   p95 {p95:.1f} ms   (target p95 < 100 ms: {'met' if p95 < 100 else 'NOT met'})"
+    )
+    print(
+        f"outbox delivery rate (SQLite, backlog of {args.deliveries}): {rate:7.0f} deliveries/s   (target >= 200: {'met' if rate >= 200 else 'NOT met'})"
+    )
     print(f"reference: plain httpx POST loop, 32 concurrent:      {ref:7.0f} posts/s")
     print(f"ratio outbox / plain POST loop: {rate / ref:.2f}")
 

@@ -1,8 +1,13 @@
-"""Test-wide setup: environment that must exist before Qt or the engine is imported."""
+"""Test-wide setup: environment that must exist before Qt or the engine is imported, and shared fixtures."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 # QtWebEngine refuses to run as root without this (docs/STACK.md); harmless otherwise.
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
@@ -12,15 +17,6 @@ os.environ.setdefault("QT_XCB_GL_INTEGRATION", "none")
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 
-# ---------------------------------------------------------------------- shared fixtures
-
-import shutil  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-
-
 @pytest.fixture(scope="session")
 def camera_sim() -> Iterator[object]:
     """Three simulated RTSP cameras for the whole session (real GStreamer RTSP server; clips cached)."""
@@ -28,6 +24,8 @@ def camera_sim() -> Iterator[object]:
 
     missing = [t for t in ("ffmpeg", "ffprobe") if shutil.which(t) is None]
     if missing or not Path("/usr/bin/python3").exists():
-        pytest.skip(f"camera simulator needs {missing or '/usr/bin/python3 with python3-gi'} (packaging/setup.sh installs them)")
+        pytest.skip(
+            f"camera simulator needs {missing or '/usr/bin/python3 with python3-gi'} (packaging/setup.sh installs them)"
+        )
     with CameraSim(3) as sim:
         yield sim

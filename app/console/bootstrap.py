@@ -51,6 +51,7 @@ class ConsoleOptions:
     center: tuple[float, float] = DEFAULT_CENTER
     zoom: int = 15
     sound: bool = True
+    freeze_gc: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -136,6 +137,13 @@ class Console:
         if not await self._login():
             return False
         self._build_window()
+        if self.options.freeze_gc:
+            # Everything built so far (Qt wrappers, schemas, modules) lives as long as the console: keep it
+            # out of the cyclic collector, whose full passes over it stalled the event loop for 250 ms.
+            import gc
+
+            gc.collect()
+            gc.freeze()
         return True
 
     async def wait_closed(self) -> None:

@@ -26,6 +26,8 @@ def split_variant(camera_id: str) -> tuple[str, bool]:
     if camera_id.endswith(SUB_SUFFIX):
         return camera_id[: -len(SUB_SUFFIX)], True
     return camera_id, False
+
+
 GRANT_HOURS = 12.0
 _TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -85,7 +87,11 @@ class EngineMediaAccess:
                 grant = self._share_grant(s, token, camera_id, now)
             if camera is None:
                 raise MediaDenied(404, "Not Found", f"no camera with id {camera_id!r}")
-            url = (camera.stream_sub or camera.stream_main) if sub else (camera.stream_main or camera.stream_sub)
+            url = (
+                (camera.stream_sub or camera.stream_main)
+                if sub
+                else (camera.stream_main or camera.stream_sub)
+            )
             if not url:
                 raise MediaDenied(503, "Camera Unavailable", f"camera {camera_id!r} has no stream configured")
             return ViewGrant(

@@ -26,6 +26,8 @@ from app.engine.media_access import EngineMediaAccess, create_media_grant
 from app.store.models import CameraRow, LiveEventRow, ReportRow, ShareRow
 
 _log = logging.getLogger(__name__)
+
+
 class MediaWiring:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
@@ -89,7 +91,10 @@ class MediaWiring:
 
     def _streams(self, camera_ids: list[str]) -> list[tuple[str, str]]:
         with self.ctx.uow.read() as s:
-            return [(r.id, r.stream_main or r.stream_sub) for r in s.scalars(select(CameraRow).where(CameraRow.id.in_(camera_ids)))]
+            return [
+                (r.id, r.stream_main or r.stream_sub)
+                for r in s.scalars(select(CameraRow).where(CameraRow.id.in_(camera_ids)))
+            ]
 
     def _capture_threadsafe(self, report_id: str, camera_id: str) -> None:
         self._spawn(self._capture(report_id, camera_id))
@@ -112,7 +117,18 @@ class MediaWiring:
         with self.ctx.uow.writing() as s:
             report = s.get(ReportRow, report_id)
             if report is not None:
-                s.add(LiveEventRow(at=self.ctx.now(), type="report.snapshot", data={"report_id": report_id, "incident_id": report.incident_id, "camera_id": camera_id, "bytes": size}))
+                s.add(
+                    LiveEventRow(
+                        at=self.ctx.now(),
+                        type="report.snapshot",
+                        data={
+                            "report_id": report_id,
+                            "incident_id": report.incident_id,
+                            "camera_id": camera_id,
+                            "bytes": size,
+                        },
+                    )
+                )
         self.ctx.uow.notify_live()
 
     # ------------------------------------------------------------------ camera health from the relay
@@ -122,12 +138,20 @@ class MediaWiring:
             online = status.state is CameraState.LIVE
             if self.ctx.cameras.online.get(status.camera_id) != online:
                 self.ctx.cameras.online[status.camera_id] = online
-                self._spawn(asyncio.to_thread(self._record_health, status.camera_id, online, status.last_error))
+                self._spawn(
+                    asyncio.to_thread(self._record_health, status.camera_id, online, status.last_error)
+                )
 
     def _record_health(self, camera_id: str, online: bool, error: str | None) -> None:
         with self.ctx.uow.writing() as s:
             s.execute(update(CameraRow).where(CameraRow.id == camera_id).values(online=online))
-            s.add(LiveEventRow(at=self.ctx.now(), type="camera.updated", data={"camera_id": camera_id, "online": online, "error": error}))
+            s.add(
+                LiveEventRow(
+                    at=self.ctx.now(),
+                    type="camera.updated",
+                    data={"camera_id": camera_id, "online": online, "error": error},
+                )
+            )
         self.ctx.uow.notify_live()
 
     # ------------------------------------------------------------------ report snapshots
@@ -137,7 +161,11 @@ class MediaWiring:
         directory = self.snapshot_dir
         ctx = self.ctx
 
-        @router.get("/media/{token}/reports/{report_id}.jpg", response_class=Response, summary="The snapshot taken for a report")
+        @router.get(
+            "/media/{token}/reports/{report_id}.jpg",
+            response_class=Response,
+            summary="The snapshot taken for a report",
+        )
         async def report_snapshot(token: str, report_id: str) -> Response:
             ok = await asyncio.to_thread(_report_visible, ctx, token, report_id)
             if not ok:
@@ -172,4 +200,3 @@ def _grant_router() -> APIRouter:
         return {"token": token, "expires_at": expires.isoformat()}
 
     return router
-

@@ -132,7 +132,9 @@ class EngineServer:
 
     def _bind(self) -> socket.socket:
         """Bind before serving, so the port (0 = any free one) is known at once."""
-        family, _, _, _, address = socket.getaddrinfo(self.settings.host, self.settings.port, type=socket.SOCK_STREAM)[0]
+        family, _, _, _, address = socket.getaddrinfo(
+            self.settings.host, self.settings.port, type=socket.SOCK_STREAM
+        )[0]
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on accepted sockets whose proto says TCP;
         # without it every keep-alive response waits 40 ms for a delayed ACK (Nagle). Linux also
         # inherits NODELAY from the listening socket.

@@ -21,7 +21,15 @@ from tests.engine.conftest import JINJU, EngineUnderTest, start_engine
 def video_engine(tmp_path: Path, camera_sim: object) -> EngineUnderTest:
     e = start_engine(tmp_path)
     cams = [
-        Camera(f"CAM-{i}", f"Camera {i}", JINJU[0] + i * 0.0003, JINJU[1], Purpose.CRIME, stream_main=c.main_url, stream_sub=c.sub_url)
+        Camera(
+            f"CAM-{i}",
+            f"Camera {i}",
+            JINJU[0] + i * 0.0003,
+            JINJU[1],
+            Purpose.CRIME,
+            stream_main=c.main_url,
+            stream_sub=c.sub_url,
+        )
         for i, c in enumerate(camera_sim.cameras, start=1)  # type: ignore[attr-defined]
     ]
     e.add_cameras(cams)
@@ -51,12 +59,25 @@ def _probe(ts: bytes) -> tuple[str, int, int]:
 def test_share_urls_play_the_main_stream_and_viewing_is_audited(video_engine: EngineUnderTest) -> None:
     e = video_engine
     police = e.add_agency("Jinju 112", AgencyKind.POLICE)
-    r = e.http.post("/api/v1/requests", headers=police.headers, json={"service": "112-emergency-video", "external_id": "V-1", "title": "t", "location": {"lat": JINJU[0], "lon": JINJU[1]}})
+    r = e.http.post(
+        "/api/v1/requests",
+        headers=police.headers,
+        json={
+            "service": "112-emergency-video",
+            "external_id": "V-1",
+            "title": "t",
+            "location": {"lat": JINJU[0], "lon": JINJU[1]},
+        },
+    )
     urls = r.json()["shares"][0]["urls"]
     # The chosen cameras' upstreams open before anyone asks (pre-warming).
     relay = e.server.media.relay
     deadline = time.monotonic() + 10
-    while {c.camera_id for c in relay.stats().channels} != {"CAM-1", "CAM-2", "CAM-3"} and time.monotonic() < deadline:
+    while {c.camera_id for c in relay.stats().channels} != {
+        "CAM-1",
+        "CAM-2",
+        "CAM-3",
+    } and time.monotonic() < deadline:
         time.sleep(0.05)
     assert {c.camera_id for c in relay.stats().channels} == {"CAM-1", "CAM-2", "CAM-3"}
     status, ts = _read_some(urls["CAM-1"])
@@ -70,7 +91,12 @@ def test_share_urls_play_the_main_stream_and_viewing_is_audited(video_engine: En
         if rows or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    assert rows and rows[0].actor == "agency:Jinju 112" and rows[0].target_id == "CAM-1" and rows[0].detail["bytes"] > 0
+    assert (
+        rows
+        and rows[0].actor == "agency:Jinju 112"
+        and rows[0].target_id == "CAM-1"
+        and rows[0].detail["bytes"] > 0
+    )
 
 
 def test_console_grant_plays_the_sub_stream(video_engine: EngineUnderTest) -> None:
@@ -86,7 +112,16 @@ def test_revoking_a_share_cuts_the_viewer_within_a_second(video_engine: EngineUn
     e = video_engine
     police = e.add_agency("Jinju 112", AgencyKind.POLICE)
     op = e.add_user()
-    r = e.http.post("/api/v1/requests", headers=police.headers, json={"service": "112-emergency-video", "external_id": "V-2", "title": "t", "location": {"lat": JINJU[0], "lon": JINJU[1]}})
+    r = e.http.post(
+        "/api/v1/requests",
+        headers=police.headers,
+        json={
+            "service": "112-emergency-video",
+            "external_id": "V-2",
+            "title": "t",
+            "location": {"lat": JINJU[0], "lon": JINJU[1]},
+        },
+    )
     share = r.json()["shares"][0]
     with httpx.stream("GET", share["urls"]["CAM-1"], timeout=15) as stream:
         assert stream.status_code == 200
@@ -117,8 +152,21 @@ def test_report_to_119_carries_a_snapshot(video_engine: EngineUnderTest) -> None
     police = e.add_agency("Jinju 112", AgencyKind.POLICE)
     fire = e.add_agency("Jinju 119", AgencyKind.FIRE)
     op = e.add_user()
-    iid = e.http.post("/api/v1/requests", headers=police.headers, json={"service": "112-emergency-video", "external_id": "V-3", "title": "t", "location": {"lat": JINJU[0], "lon": JINJU[1]}}).json()["incident"]["id"]
-    rep = e.http.post(f"/api/v1/incidents/{iid}/reports", headers=op, json={"agency_id": fire.id, "kind": "fire", "note": "smoke on CCTV", "camera_id": "CAM-3"})
+    iid = e.http.post(
+        "/api/v1/requests",
+        headers=police.headers,
+        json={
+            "service": "112-emergency-video",
+            "external_id": "V-3",
+            "title": "t",
+            "location": {"lat": JINJU[0], "lon": JINJU[1]},
+        },
+    ).json()["incident"]["id"]
+    rep = e.http.post(
+        f"/api/v1/incidents/{iid}/reports",
+        headers=op,
+        json={"agency_id": fire.id, "kind": "fire", "note": "smoke on CCTV", "camera_id": "CAM-3"},
+    )
     assert rep.status_code == 201
     url = rep.json()["snapshot_url"]
     assert url and url.endswith(".jpg")

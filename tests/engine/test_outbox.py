@@ -159,7 +159,9 @@ def test_every_event_type_reaches_the_right_agency_in_every_format(
         h = got_police[0].headers
         assert h["webhook-id"] == got_police[0].id and h["webhook-signature"].startswith("v1,")
         # The agency answered 2xx; the engine records that right after.
-        wait_states(eng, lambda rows: all(d.state == "delivered" for d in rows if d.agency_id in (police.id, fire.id)))
+        wait_states(
+            eng, lambda rows: all(d.state == "delivered" for d in rows if d.agency_id in (police.id, fire.id))
+        )
 
 
 def test_bad_signature_is_rejected_by_the_agency(eng: EngineUnderTest, clock: ManualClock) -> None:

@@ -14,17 +14,37 @@ def test_wall_layout_takeover_and_release(engine: EngineUnderTest) -> None:
     engine.add_cameras(grid_cameras())
     op = engine.add_user()
     police = engine.add_agency("Jinju 112", AgencyKind.POLICE)
-    put = engine.http.put("/api/v1/walls/WALL-1", headers=op, json={"name": "상황판 1", "layout": {"grid": 4, "tiles": ["CAM-0001", None, "CAM-0003"]}})
+    put = engine.http.put(
+        "/api/v1/walls/WALL-1",
+        headers=op,
+        json={"name": "상황판 1", "layout": {"grid": 4, "tiles": ["CAM-0001", None, "CAM-0003"]}},
+    )
     assert put.status_code == 200, put.text
     assert put.json()["tiles"] == ["CAM-0001", None, "CAM-0003"] and put.json()["mode"] == "normal"
-    bad = engine.http.put("/api/v1/walls/WALL-1", headers=op, json={"layout": {"grid": 1, "tiles": ["CAM-0001", "CAM-0002"]}})
+    bad = engine.http.put(
+        "/api/v1/walls/WALL-1", headers=op, json={"layout": {"grid": 1, "tiles": ["CAM-0001", "CAM-0002"]}}
+    )
     assert bad.status_code == 422 and "do not fit" in bad.json()["detail"]
-    unknown = engine.http.put("/api/v1/walls/WALL-1", headers=op, json={"layout": {"grid": 4, "tiles": ["NOPE"]}})
+    unknown = engine.http.put(
+        "/api/v1/walls/WALL-1", headers=op, json={"layout": {"grid": 4, "tiles": ["NOPE"]}}
+    )
     assert unknown.status_code == 422 and "NOPE" in unknown.json()["detail"]
-    assert engine.http.put("/api/v1/walls/WALL-1", headers=police.headers, json={"layout": {"grid": 1}}).status_code == 403
+    assert (
+        engine.http.put(
+            "/api/v1/walls/WALL-1", headers=police.headers, json={"layout": {"grid": 1}}
+        ).status_code
+        == 403
+    )
 
     iid = engine.http.post(
-        "/api/v1/requests", headers=police.headers, json={"service": "112-dispatch", "external_id": "W-1", "title": "t", "location": {"lat": JINJU[0], "lon": JINJU[1]}}
+        "/api/v1/requests",
+        headers=police.headers,
+        json={
+            "service": "112-dispatch",
+            "external_id": "W-1",
+            "title": "t",
+            "location": {"lat": JINJU[0], "lon": JINJU[1]},
+        },
     ).json()["incident"]["id"]
     token = op["authorization"].split()[1]
     ws_url = engine.url.replace("http://", "ws://") + f"/api/v1/live?token={token}"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import json
+import socket
 import time
 from typing import Any
 
@@ -141,6 +142,36 @@ async def test_revoked_grant_cuts_the_viewer_within_a_second(camera_sim: CameraS
         # The revoked token is refused from now on; the other token still works.
         resp2 = await client.get(f"{s.base}/media/good/cam1-sub.ts")
         assert resp2.status_code == 403 and resp2.headers["content-type"] == PROBLEM
+
+
+async def test_a_client_that_stopped_reading_is_cut_too(camera_sim: CameraSim) -> None:
+    """Revocation also ends a stream whose client has stopped reading (the blocked send is abandoned)."""
+    async with serve(camera_sim, check_interval=1.0) as s:
+        loop = asyncio.get_running_loop()
+        host, port = s.base.removeprefix("http://").split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a tiny window: the server blocks soon
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, (host, int(port)))
+            await loop.sock_sendall(sock, b"GET /media/good/cam1.ts HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert b" 200 " in await loop.sock_recv(sock, 4096)
+            url = camera_sim.url(1)
+            for _ in range(200):  # until the route has stopped taking video: its send is blocked
+                viewers = s.relay._channels[url].viewers
+                if viewers and next(iter(viewers))._queued > 200_000:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the server never blocked on the stalled client")
+            s.access.revoked.add("good")
+            revoked_at = time.monotonic()
+            async with asyncio.timeout(10):
+                await s.access.recorded.wait()
+            assert time.monotonic() - revoked_at < 2.0
+            assert s.relay.status(url).viewers == 0  # type: ignore[union-attr]
+        finally:
+            sock.close()
 
 
 async def test_camera_faults_are_reported_and_recovered(camera_sim: CameraSim) -> None:

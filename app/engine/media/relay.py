@@ -7,9 +7,13 @@ Design (DESIGN §4 "Media", §5):
   never decoded or re-encoded — into one MPEG-TS muxer per channel writing into memory. Each packet
   becomes one chunk of TS bytes, handed to the event loop and appended to every viewer's queue. Muxing
   once per camera (not per viewer) keeps the cost flat in the number of viewers.
-* GOP cache: the chunks since the last keyframe. FFmpeg's TS muxer writes PAT/PMT in front of every
-  video keyframe and (for H.264) SPS/PPS in the keyframe's PES, so the cache is a self-contained TS
-  fragment: a new viewer gets it at once and can decode its first frame immediately.
+* GOP cache: the chunks since the last keyframe. FFmpeg's TS muxer writes PAT/PMT in front of a video
+  keyframe (the relay puts the last ones in front itself where FFmpeg skips them: a keyframe right
+  after a keyframe) and, for H.264, SPS/PPS in the keyframe's PES, so the cache is a self-contained TS
+  fragment: a new viewer gets it at once and decodes its first frame immediately. Without a cache
+  (or on a stalled camera) a new viewer starts at the next keyframe. PES lengths are written
+  (``omit_video_pes_length=0``), so a player's demuxer can hand a frame on as soon as it is complete.
+* Video only: a camera's audio is not relayed.
 * A slow viewer (more than ``viewer_queue_bytes`` waiting) is dropped; others never wait for it.
 * After the last viewer leaves, the upstream stays open ``idle_grace`` seconds (``prewarm`` extends
   that); a failed or ended upstream reconnects with capped exponential backoff while it is wanted.

@@ -143,7 +143,13 @@ def make_media_router(
             raise MediaDenied(401, "Invalid token", "The media token is malformed.")
         if not _CAMERA_RE.fullmatch(camera_id) or camera_id in (".", ".."):
             raise MediaDenied(404, "Unknown camera", "No camera has this id.")
-        return await access.authorize(token, camera_id, client)
+        try:
+            return await access.authorize(token, camera_id, client)
+        except MediaDenied:
+            raise
+        except Exception as exc:
+            log.exception("media authorisation of camera %s failed", camera_id)
+            raise MediaDenied(500, "Internal error", "The media access check failed.") from exc
 
     @router.get(
         "/media/{token}/{camera_id}.ts",
@@ -195,6 +201,8 @@ def make_media_router(
             )
         except SnapshotError as exc:
             return problem(503, "Camera unavailable", f"No picture from camera {grant.camera_id}: {exc}")
+        except RelayClosed:
+            return problem(503, "Media relay unavailable", "The media relay is shutting down.")
         await _record(access, grant, started, len(jpeg))
         return Response(jpeg, media_type="image/jpeg", headers=_NO_STORE)
 

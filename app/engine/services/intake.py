@@ -73,7 +73,9 @@ def choose_cameras(ctx: EngineContext, service: Service, point: GeoPoint, area: 
     return POLICIES[service].choose(ctx.cameras.index(), point, area, ctx.settings.selection)
 
 
-def _store_cameras(ctx: EngineContext, work: Work, incident_id: str, picks: list[Pick], *, fresh: bool = False) -> None:
+def _store_cameras(
+    ctx: EngineContext, work: Work, incident_id: str, picks: list[Pick], *, fresh: bool = False
+) -> None:
     if not fresh:
         work.session.execute(delete(IncidentCameraRow).where(IncidentCameraRow.incident_id == incident_id))
     if picks:
@@ -124,12 +126,16 @@ def _store_facilities(ctx: EngineContext, work: Work, incident_id: str, point: G
     ).all()
     work.session.execute(delete(IncidentFacilityRow).where(IncidentFacilityRow.incident_id == incident_id))
     near = sorted(
-        ((d, f) for f in rows if (d := distance_m(point, GeoPoint(f.lat, f.lon))) <= radius), key=lambda x: (x[0], x[1].id)
+        ((d, f) for f in rows if (d := distance_m(point, GeoPoint(f.lat, f.lon))) <= radius),
+        key=lambda x: (x[0], x[1].id),
     )
     for d, f in near:
         work.session.add(IncidentFacilityRow(incident_id=incident_id, facility_id=f.id, distance_m=d))
     work.facilities[incident_id] = [
-        FacilityOut(id=f.id, name=f.name, kind=f.kind, lat=f.lat, lon=f.lon, notes=f.notes, distance_m=round(d, 1)) for d, f in near
+        FacilityOut(
+            id=f.id, name=f.name, kind=f.kind, lat=f.lat, lon=f.lon, notes=f.notes, distance_m=round(d, 1)
+        )
+        for d, f in near
     ]
     return len(near)
 
@@ -147,7 +153,9 @@ def share_agencies(work: Work, requester: AgencyRow | None, kinds: tuple[AgencyK
     return out
 
 
-def open_incident(ctx: EngineContext, work: Work, req: NewIncident, picks: list[Pick] | None = None) -> tuple[IncidentRow, list[ShareRow]]:
+def open_incident(
+    ctx: EngineContext, work: Work, req: NewIncident, picks: list[Pick] | None = None
+) -> tuple[IncidentRow, list[ShareRow]]:
     """Create the incident with everything that comes with it, in ``work``'s transaction.
 
     ``picks`` may be chosen before the transaction opens (pure, in memory) to keep the write lock short.
@@ -217,7 +225,11 @@ def open_incident(ctx: EngineContext, work: Work, req: NewIncident, picks: list[
 
 
 def request_result(
-    ctx: EngineContext, work: Work, incident: IncidentRow, agency_id: str | None, shares: list[ShareRow] | None = None
+    ctx: EngineContext,
+    work: Work,
+    incident: IncidentRow,
+    agency_id: str | None,
+    shares: list[ShareRow] | None = None,
 ) -> RequestResultOut:
     """The answer to an intake: the incident, its cameras and facilities, and the caller's shares
     (``shares`` when this transaction made them, else read from the store)."""

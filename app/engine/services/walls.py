@@ -68,7 +68,9 @@ def get_wall(ctx: EngineContext, principal: Principal, wall_id: str) -> WallOut:
         return wall_out(row)
 
 
-def put_wall(ctx: EngineContext, principal: Principal, client: str | None, wall_id: str, body: WallIn) -> WallOut:
+def put_wall(
+    ctx: EngineContext, principal: Principal, client: str | None, wall_id: str, body: WallIn
+) -> WallOut:
     _require_user(principal)
     _check_ids(wall_id)
     with ctx.uow(principal, client) as work:
@@ -78,9 +80,20 @@ def put_wall(ctx: EngineContext, principal: Principal, client: str | None, wall_
         if unknown:
             raise invalid(f"unknown camera ids: {', '.join(unknown[:10])}")
         row = work.session.get(WallRow, wall_id)
-        layout: dict[str, Any] = {"grid": body.layout.grid, "tiles": list(body.layout.tiles), "show_map": body.layout.show_map, "mode": "normal"}
+        layout: dict[str, Any] = {
+            "grid": body.layout.grid,
+            "tiles": list(body.layout.tiles),
+            "show_map": body.layout.show_map,
+            "mode": "normal",
+        }
         if row is None:
-            row = WallRow(id=wall_id, name=body.name or wall_id, layout=layout, previous_layout=None, updated_at=work.now)
+            row = WallRow(
+                id=wall_id,
+                name=body.name or wall_id,
+                layout=layout,
+                previous_layout=None,
+                updated_at=work.now,
+            )
             work.session.add(row)
         else:
             row.layout, row.updated_at = layout, work.now
@@ -91,7 +104,9 @@ def put_wall(ctx: EngineContext, principal: Principal, client: str | None, wall_
         return wall_out(row)
 
 
-def takeover(ctx: EngineContext, principal: Principal, client: str | None, wall_id: str, incident_id: str) -> WallOut:
+def takeover(
+    ctx: EngineContext, principal: Principal, client: str | None, wall_id: str, incident_id: str
+) -> WallOut:
     """Send an incident to a wall: its cameras in a grid that fits them, plus the map."""
     _require_user(principal)
     with ctx.uow(principal, client) as work:
@@ -103,13 +118,21 @@ def takeover(ctx: EngineContext, principal: Principal, client: str | None, wall_
             raise not_found("incident", incident_id)
         cams = list(
             work.session.scalars(
-                select(IncidentCameraRow.camera_id).where(IncidentCameraRow.incident_id == incident_id).order_by(IncidentCameraRow.rank)
+                select(IncidentCameraRow.camera_id)
+                .where(IncidentCameraRow.incident_id == incident_id)
+                .order_by(IncidentCameraRow.rank)
             )
         )[:15]
         grid = grid_for(len(cams) + 1)  # one tile is left for the map
         if (row.layout or {}).get("mode") != "incident":
             row.previous_layout = row.layout
-        row.layout = {"grid": grid, "tiles": cams, "show_map": True, "mode": "incident", "incident_id": incident_id}
+        row.layout = {
+            "grid": grid,
+            "tiles": cams,
+            "show_map": True,
+            "mode": "incident",
+            "incident_id": incident_id,
+        }
         row.updated_at = work.now
         work.audit("wall.takeover", "wall", wall_id, incident_id=incident_id, cameras=cams)
         work.timeline(incident_id, "wall.takeover", wall=wall_id)
@@ -129,5 +152,3 @@ def release(ctx: EngineContext, principal: Principal, client: str | None, wall_i
         work.audit("wall.release", "wall", wall_id)
         _publish(work, row)
         return wall_out(row)
-
-

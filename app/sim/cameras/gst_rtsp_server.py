@@ -9,7 +9,7 @@ How it works (docs/STACK.md, "RTSP server for simulated cameras"):
 * Each clip (an MP4 encoded once by ``app.sim.cameras.clips``) is parsed once at start-up into a list
   of H.264 access units held in memory (Annex B, SPS/PPS in front of every IDR).
 * Every mount (``/cam{i}/main``, ``/cam{i}/sub``) is a *shared* media factory
-  ``appsrc ! h264parse ! rtph264pay``: however many RTSP clients watch a stream, it has one pipeline.
+  ``appsrc ! rtph264pay``: however many RTSP clients watch a stream, it has one pipeline.
 * One feeder thread pushes the next access unit into every prepared media at the clip's frame rate
   (timestamps are the pipeline's running time, advanced by exactly one frame duration per frame and
   re-anchored after a stall, so players see a steady 15 fps; the loop is seamless: each loop starts
@@ -154,7 +154,7 @@ class Server:
             factory.set_launch(
                 "( appsrc name=src is-live=true format=time do-timestamp=false "
                 f'caps="video/x-h264,stream-format=byte-stream,alignment=au,framerate={self.fps}/1" '
-                "! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+                "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
             )
             factory.set_shared(True)
             factory.connect("media-configure", self._on_media_configure, camera, stream)
