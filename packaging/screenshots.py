@@ -44,7 +44,10 @@ def xvfb() -> Iterator[str]:
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
             break
     display = f":{n}"
-    proc = subprocess.Popen([exe, display, "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24", "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, display, "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24", "-nolisten", "tcp"],
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while not Path(f"/tmp/.X11-unix/X{n}").exists():
         if time.monotonic() > deadline or proc.poll() is not None:
@@ -75,8 +78,19 @@ def parent(args: argparse.Namespace) -> int:
         }
         for lang in args.lang or ["ko", "en"]:
             out = args.out / f"console-{lang}.png"
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--lang", lang, "--out", str(out)]
-            print(f"screenshot {lang} → {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}", flush=True)
+            cmd = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                "--lang",
+                lang,
+                "--out",
+                str(out),
+            ]
+            print(
+                f"screenshot {lang} → {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}",
+                flush=True,
+            )
             subprocess.run(cmd, env=env, check=True, timeout=600, cwd=ROOT)
     return 0
 
@@ -119,8 +133,9 @@ class _Videos:
         self.servers: dict[str, Any] = {}
 
     def prepare(self, cameras: list[Any]) -> None:
-        from app.sim.cameras.clips import ClipSpec, ensure_clip
         from video_ts_server import LiveTsServer  # the pacing server of the video tests
+
+        from app.sim.cameras.clips import ClipSpec, ensure_clip
 
         for k, cam in enumerate(cameras):
             if cam.id in self.servers:
@@ -165,7 +180,13 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
     from app.domain.enums import AgencyKind, Role
     from app.engine.auth import Principal
     from app.engine.server import EngineServer
-    from app.engine.services.directory import add_user, create_agency, upsert_cameras, upsert_facilities, upsert_sensors
+    from app.engine.services.directory import (
+        add_user,
+        create_agency,
+        upsert_cameras,
+        upsert_facilities,
+        upsert_sensors,
+    )
     from app.engine.settings import Settings
     from app.formats.api import AgencyIn
     from app.sim.city import generate_city
@@ -185,10 +206,23 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
         for name, kind, endpoint in (
             ("112 경찰 상황실" if lang == "ko" else "112 Police situation room", AgencyKind.POLICE, sink.url),
             ("119 소방 상황실" if lang == "ko" else "119 Fire situation room", AgencyKind.FIRE, sink.url),
-            ("재난안전상황실" if lang == "ko" else "Disaster situation room", AgencyKind.DISASTER, "http://127.0.0.1:9/down"),
-            ("사회적약자 보호기관" if lang == "ko" else "Vulnerable-person service", AgencyKind.VULNERABLE, sink.url),
+            (
+                "재난안전상황실" if lang == "ko" else "Disaster situation room",
+                AgencyKind.DISASTER,
+                "http://127.0.0.1:9/down",
+            ),
+            (
+                "사회적약자 보호기관" if lang == "ko" else "Vulnerable-person service",
+                AgencyKind.VULNERABLE,
+                sink.url,
+            ),
         ):
-            created = create_agency(work.session, AgencyIn(name=name, kind=kind, endpoint=endpoint), server.settings.outbox, work.now)
+            created = create_agency(
+                work.session,
+                AgencyIn(name=name, kind=kind, endpoint=endpoint),
+                server.settings.outbox,
+                work.now,
+            )
             keys[kind.value] = created.api_key
     with server.uow(system) as work:
         upsert_cameras(work, city.cameras)
@@ -204,8 +238,20 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
         ("119-dispatch", 2, "공장 화재, 연기 다량 발생" if ko else "Factory fire, heavy smoke", "fire", 0),
         ("disaster-response", 3, "남강 수위 경보" if ko else "Nam river water level alarm", "disaster", 1),
         ("112-dispatch", 3, "교통사고, 2대 추돌" if ko else "Traffic collision, two cars", "police", 2),
-        ("vulnerable-sos", 2, "치매 어르신 실종 신고" if ko else "Missing elderly person with dementia", "vulnerable", 3),
-        ("112-emergency-video", 1, "편의점 강도, 용의자 도주 중" if ko else "Store robbery, suspect fleeing", "police", 4),
+        (
+            "vulnerable-sos",
+            2,
+            "치매 어르신 실종 신고" if ko else "Missing elderly person with dementia",
+            "vulnerable",
+            3,
+        ),
+        (
+            "112-emergency-video",
+            1,
+            "편의점 강도, 용의자 도주 중" if ko else "Store robbery, suspect fleeing",
+            "police",
+            4,
+        ),
         ("112-dispatch", 4, "소음 신고" if ko else "Noise complaint", "police", 5),
     ]
     by_id = {cam.id: cam for cam in city.cameras}
@@ -217,11 +263,17 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
                 "service": service,
                 "external_id": f"SHOT-{i}",
                 "title": title,
-                "location": {"lat": lat, "lon": lon, "address": places[spot % len(places)].name if places else None},
+                "location": {
+                    "lat": lat,
+                    "lon": lon,
+                    "address": places[spot % len(places)].name if places else None,
+                },
                 "priority": prio,
                 "exercise": i == 5,
             }
-            r = await http.post("/api/v1/requests", json=body, headers={"authorization": f"Bearer {keys[who]}"})
+            r = await http.post(
+                "/api/v1/requests", json=body, headers={"authorization": f"Bearer {keys[who]}"}
+            )
             r.raise_for_status()
             if prio == 1:
                 shown = [by_id[c["id"]] for c in r.json()["cameras"] if c["id"] in by_id][:9]
@@ -255,8 +307,10 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
             await _until(lambda: c.detail.incident_id == top)
             cams = c.detail.camera_ids()
             console.wall.put_cameras(cams[:9] if len(cams) >= 4 else cams)
-            tiles = [t for t, cid in zip(console.wall.visible_tiles(), console.wall.vm.tiles, strict=False) if cid]
-            await _until(lambda: all(t.status is TileStatus.LIVE for t in tiles), timeout=60)
+            tiles = [
+                t for t, cid in zip(console.wall.visible_tiles(), console.wall.vm.tiles, strict=False) if cid
+            ]
+            await _until(lambda: all(t.status is TileStatus.LIVE for t in tiles), limit_s=60)
             # A new emergency arrives just before the grab: the queue flashes.
             lat, lon = spots[7 % len(spots)]
             clock.advance(5)
@@ -277,7 +331,9 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
             await asyncio.sleep(2.5)  # map fly-to animation, tiles settle, refresh coalescing
             out.parent.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(
-                subprocess.run, ["import", "-window", "root", "-display", os.environ["DISPLAY"], str(out)], check=True
+                subprocess.run,
+                ["import", "-window", "root", "-display", os.environ["DISPLAY"], str(out)],
+                check=True,
             )
         finally:
             await console.stop()
@@ -287,8 +343,8 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
     return 0
 
 
-async def _until(cond: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
+async def _until(cond: Any, limit_s: float = 30.0) -> None:
+    deadline = time.monotonic() + limit_s
     while not cond():
         if time.monotonic() > deadline:
             raise TimeoutError("screenshot scene did not get ready")

@@ -31,7 +31,7 @@ from app.formats.api import (
     ShareOut,
 )
 
-__all__ = ["EngineClient", "MediaGrant", "StreamKind", "camera_stream_url"]
+__all__ = ["SUB_STREAM_SUFFIX", "EngineClient", "MediaGrant", "StreamKind", "camera_stream_url"]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,13 +47,19 @@ class MediaGrant(BaseModel):
     expires_at: datetime
 
 
-def camera_stream_url(base_url: str, grant_token: str, camera_id: str, stream: StreamKind) -> str:
-    """The relay URL a console tile plays for a camera's ``main`` or ``sub`` stream.
+#: A camera id ending in this asks the engine's relay for the camera's sub stream (grid tiles).
+SUB_STREAM_SUFFIX = "~sub"
 
-    The one place that knows the media URL layout (DESIGN §4, "Media").
+
+def camera_stream_url(base_url: str, grant_token: str, camera_id: str, stream: StreamKind) -> str:
+    """The relay URL a console tile plays for a camera's ``main`` or ``sub`` stream:
+    ``{base}/media/{grant}/{camera}.ts`` (main) or ``{base}/media/{grant}/{camera}~sub.ts`` (sub).
+
+    The one place that knows the media URL layout (DESIGN §4, "Media"; ``app/engine/media_wiring.py``).
     """
     base = base_url.rstrip("/")
-    return f"{base}/media/{quote(grant_token, safe='')}/{quote(camera_id, safe='')}.ts?stream={stream}"
+    name = camera_id + (SUB_STREAM_SUFFIX if stream == "sub" else "")
+    return f"{base}/media/{quote(grant_token, safe='')}/{quote(name, safe='~')}.ts"
 
 
 class EngineClient:

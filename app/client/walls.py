@@ -45,9 +45,7 @@ class WallsApi:
     async def takeover(self, wall_id: str, incident_id: str) -> WallOut:
         """Send an incident to the wall: its cameras plus the map; the replaced layout is kept."""
         body = WallTakeoverIn(incident_id=incident_id).model_dump(mode="json")
-        return await self.client._call(
-            "POST", f"/api/v1/walls/{_seg(wall_id)}/takeover", WallOut, json=body
-        )
+        return await self.client._call("POST", f"/api/v1/walls/{_seg(wall_id)}/takeover", WallOut, json=body)
 
     async def release(self, wall_id: str) -> WallOut:
         """Back to the layout before the takeover."""

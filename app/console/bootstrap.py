@@ -29,6 +29,8 @@ __all__ = ["Console", "ConsoleOptions", "run_console"]
 _log = logging.getLogger(__name__)
 DEFAULT_CENTER = (35.1800, 128.0800)  # Jinju city hall
 MAP_BATCH_MS = 400
+MAP_BATCH_MAX = 25
+MAP_BATCH_NEXT_MS = 30
 
 
 @dataclass
@@ -187,18 +189,21 @@ class Console:
         self._login_error = message
 
     async def _login(self) -> bool:
+        o = self.options
+        if o.username and o.password and await self.controller.login(o.username, o.password):
+            return True
+        return await self._ask_login(o.username or str(self.settings.value("last_user") or ""), self._login_error)
+
+    async def _ask_login(self, username: str, error: str) -> bool:
+        """The login dialog, until a login succeeds (True) or the operator cancels (False)."""
         from app.console.widgets.dialogs import LoginDialog
 
-        o = self.options
-        if o.username and o.password:
-            if await self.controller.login(o.username, o.password):
-                return True
         loop = asyncio.get_running_loop()
         done: asyncio.Future[bool] = loop.create_future()
-        dlg = LoginDialog(self.client.base_url, o.username or str(self.settings.value("last_user") or ""))
+        dlg = LoginDialog(self.client.base_url, username, self.window)
         self.login_dialog = dlg
-        if self._login_error:
-            dlg.show_error(self._login_error)
+        if error:
+            dlg.show_error(error)
 
         async def attempt(user: str, password: str) -> None:
             if await self.controller.login(user, password):
@@ -218,6 +223,20 @@ class Console:
             self.login_dialog = None
             dlg.deleteLater()
         return ok
+
+    def _on_connection(self, state: str, reason: str) -> None:
+        """A refused session (expired, or ended elsewhere): ask the operator to log in again."""
+        if state == "unauthorized" and self.window is not None and self.login_dialog is None:
+            from PySide6.QtCore import QCoreApplication
+
+            message = QCoreApplication.translate("Console", "Your session has ended ({reason}). Log in again.").format(
+                reason=reason
+            )
+            self.controller.spawn(self._relogin(message), name="relogin")
+
+    async def _relogin(self, message: str) -> None:
+        if not await self._ask_login(self.controller.username, message) and self.window is not None:
+            self.window.close()
 
     # ------------------------------------------------------------------ window
 
@@ -264,12 +283,14 @@ class Console:
         c.detailChanged.connect(self._on_detail_changed)
         c.healthChanged.connect(self.health_panel.refresh)
         c.camerasLoaded.connect(self._on_cameras_loaded)
+        c.cameraStateChanged.connect(self._on_camera_state)
         c.incidentOnMap.connect(self._map_upsert)
         c.incidentOffMap.connect(self._map_remove)
         c.mediaChanged.connect(self.wall.refresh_media)
         c.actionFailed.connect(self._on_action_failed)
         c.actionDone.connect(lambda msg: w.statusBar().showMessage(msg, 6000))
         c.connectionChanged.connect(w.set_connection)
+        c.connectionChanged.connect(self._on_connection)
         c.wallRequested.connect(self._on_wall_requested)
         # widgets → controller
         self.queue_panel.incidentSelected.connect(self._on_incident_selected)
@@ -348,18 +369,25 @@ class Console:
     def _map_upsert(self, payload: dict[str, Any]) -> None:
         self._map_pending[str(payload["id"])] = payload
         if not self._map_timer.isActive():
-            self._map_timer.start()
+            self._map_timer.start(MAP_BATCH_MS)
 
     def _map_remove(self, incident_id: str) -> None:
         self._map_pending[incident_id] = None
         if not self._map_timer.isActive():
-            self._map_timer.start()
+            self._map_timer.start(MAP_BATCH_MS)
 
     def _flush_map(self) -> None:
-        pending, self._map_pending = self._map_pending, {}
+        """Send at most ``MAP_BATCH_MAX`` markers per turn so a burst never holds the Qt thread long."""
         if self.map is None:
+            self._map_pending.clear()
             return
-        for incident_id, payload in pending.items():
+        ids = list(self._map_pending)[:MAP_BATCH_MAX]
+        batch = {i: self._map_pending.pop(i) for i in ids}
+        if self._map_pending:
+            self._map_timer.start(MAP_BATCH_NEXT_MS)
+        else:
+            self._map_timer.setInterval(MAP_BATCH_MS)
+        for incident_id, payload in batch.items():
             if payload is None:
                 self.map.remove_incident(incident_id)
             else:
@@ -418,6 +446,12 @@ class Console:
         if cam is not None:
             self.map.select_cameras([camera_id])
             self.map.fly_to(cam.lat, cam.lon, 17)
+
+    def _on_camera_state(self, camera_id: str, _online: bool) -> None:
+        # Offline if the engine or one of this console's tiles says so.
+        self.map.set_camera_state(
+            camera_id, "offline" if self.controller.health.is_offline(camera_id) else "online"
+        )
 
     def _on_tile_status(self, camera_id: str, status: str) -> None:
         if self.controller.health.set_tile_state(camera_id, status in ("offline", "error")):

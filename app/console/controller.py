@@ -93,6 +93,7 @@ class ConsoleController(QObject):
         detailChanged(): the incident detail view model changed (or another incident was selected).
         healthChanged(): cameras or agencies changed.
         camerasLoaded(): the camera list was (re)loaded.
+        cameraStateChanged(str, bool): a camera went online (True) or offline, per the engine's relay.
         incidentOnMap(dict): add or move an incident marker (payload for MapView.upsert_incident).
         incidentOffMap(str): remove an incident marker.
         mediaChanged(): the media grant changed (tiles should re-resolve their URLs).
@@ -111,6 +112,7 @@ class ConsoleController(QObject):
     detailChanged = Signal()
     healthChanged = Signal()
     camerasLoaded = Signal()
+    cameraStateChanged = Signal(str, bool)
     incidentOnMap = Signal(dict)
     incidentOffMap = Signal(str)
     mediaChanged = Signal()
@@ -232,7 +234,13 @@ class ConsoleController(QObject):
             self.loginFailed.emit(exc.message)
             return False
         self.loggedIn.emit(session.username)
-        self.feed.start()
+        if self.feed.running:  # a new session after the old one expired: resume where the feed stopped
+            self.feed.reconnect_now()
+            if self._grant is not None:  # grants die with their session
+                self._grant = None
+                self.spawn(self._refresh_grant(), name="media-grant")
+        else:
+            self.feed.start()
         self._health_timer.start()
         return True
 
@@ -355,6 +363,11 @@ class ConsoleController(QObject):
                 self._detail_timer.start()
         elif kind.startswith("agency."):
             self._directory_timer.start()
+        elif kind == "camera.updated":
+            camera_id, online = str(data.get("camera_id", "")), bool(data.get("online"))
+            if self.health.set_camera_online(camera_id, online):
+                self.cameraStateChanged.emit(camera_id, online)
+                self.healthChanged.emit()
 
     @Slot()
     def _on_detail_timer(self) -> None:

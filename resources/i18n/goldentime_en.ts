@@ -897,6 +897,14 @@
             </translation>
         </message>
         <message>
+            <source>OVERDUE {over}</source>
+            <translation>OVERDUE {over}</translation>
+        </message>
+        <message>
+            <source>met ({left} left)</source>
+            <translation>met ({left} left)</translation>
+        </message>
+        <message>
             <source>Service:</source>
             <translation>Service:</translation>
         </message>
@@ -1024,6 +1032,21 @@
         </message>
     </context>
     <context>
+        <name>WallCameraCell</name>
+        <message>
+            <source>{name}: waiting for media access from the engine</source>
+            <extracomment>A tile that is down with no reconnect scheduled (or one overdue by this long) is restarted. A new layout is shown this long after the old one was cleared (see ``_apply_layout``). (main URL, sub URL) for a camera, or None while there is no media access.</extracomment>
+            <translation>{name}: waiting for media access from the engine</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallMapCell</name>
+        <message>
+            <source>Map loading…</source>
+            <translation>Map loading…</translation>
+        </message>
+    </context>
+    <context>
         <name>WallPanel</name>
         <message>
             <source>{name}: no media access from the engine</source>
@@ -1047,6 +1070,47 @@
                 <numerusform>%n tile</numerusform>
                 <numerusform>%n tiles</numerusform>
             </translation>
+        </message>
+    </context>
+    <context>
+        <name>WallWindow</name>
+        <message>
+            <source>No camera</source>
+            <translation>No camera</translation>
+        </message>
+        <message>
+            <source>INCIDENT</source>
+            <translation>INCIDENT</translation>
+        </message>
+        <message>
+            <source>Connecting to the engine…</source>
+            <translation>Connecting to the engine…</translation>
+        </message>
+        <message>
+            <source>Engine unreachable, retrying – video keeps playing while the relay can</source>
+            <translation>Engine unreachable, retrying – video keeps playing while the relay can</translation>
+        </message>
+        <message>
+            <source>Session expired, logging in again…</source>
+            <translation>Session expired, logging in again…</translation>
+        </message>
+        <message>
+            <source>The engine refused the wall account; retrying</source>
+            <translation>The engine refused the wall account; retrying</translation>
+        </message>
+        <message>
+            <source>No wall account configured (user name and password)</source>
+            <translation>No wall account configured (user name and password)</translation>
+        </message>
+        <message>
+            <source>Waiting for a layout for wall {id}.
+Send cameras or an incident to this wall from an operator console.</source>
+            <translation>Waiting for a layout for wall {id}.
+Send cameras or an incident to this wall from an operator console.</translation>
+        </message>
+        <message>
+            <source>Wall {id}: connecting to the engine…</source>
+            <translation>Wall {id}: connecting to the engine…</translation>
         </message>
     </context>
 </TS>

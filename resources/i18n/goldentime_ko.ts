@@ -891,6 +891,14 @@
             </translation>
         </message>
         <message>
+            <source>OVERDUE {over}</source>
+            <translation>초과 {over}</translation>
+        </message>
+        <message>
+            <source>met ({left} left)</source>
+            <translation>준수 ({left} 남음)</translation>
+        </message>
+        <message>
             <source>Service:</source>
             <translation>서비스:</translation>
         </message>
@@ -1018,6 +1026,21 @@
         </message>
     </context>
     <context>
+        <name>WallCameraCell</name>
+        <message>
+            <source>{name}: waiting for media access from the engine</source>
+            <extracomment>A tile that is down with no reconnect scheduled (or one overdue by this long) is restarted. A new layout is shown this long after the old one was cleared (see ``_apply_layout``). (main URL, sub URL) for a camera, or None while there is no media access.</extracomment>
+            <translation>{name}: 엔진의 영상 접근 권한을 기다리는 중</translation>
+        </message>
+    </context>
+    <context>
+        <name>WallMapCell</name>
+        <message>
+            <source>Map loading…</source>
+            <translation>지도 불러오는 중…</translation>
+        </message>
+    </context>
+    <context>
         <name>WallPanel</name>
         <message>
             <source>{name}: no media access from the engine</source>
@@ -1040,6 +1063,47 @@
             <translation>
                 <numerusform>타일 %n개</numerusform>
             </translation>
+        </message>
+    </context>
+    <context>
+        <name>WallWindow</name>
+        <message>
+            <source>No camera</source>
+            <translation>카메라 없음</translation>
+        </message>
+        <message>
+            <source>INCIDENT</source>
+            <translation>사건</translation>
+        </message>
+        <message>
+            <source>Connecting to the engine…</source>
+            <translation>엔진에 연결하는 중…</translation>
+        </message>
+        <message>
+            <source>Engine unreachable, retrying – video keeps playing while the relay can</source>
+            <translation>엔진에 연결할 수 없어 재시도 중 – 중계 서버가 가능한 동안 영상은 계속 재생됩니다</translation>
+        </message>
+        <message>
+            <source>Session expired, logging in again…</source>
+            <translation>세션이 만료되어 다시 로그인하는 중…</translation>
+        </message>
+        <message>
+            <source>The engine refused the wall account; retrying</source>
+            <translation>엔진이 상황판 계정을 거부했습니다. 재시도 중</translation>
+        </message>
+        <message>
+            <source>No wall account configured (user name and password)</source>
+            <translation>상황판 계정(사용자 이름과 비밀번호)이 설정되지 않았습니다</translation>
+        </message>
+        <message>
+            <source>Waiting for a layout for wall {id}.
+Send cameras or an incident to this wall from an operator console.</source>
+            <translation>상황판 {id}의 화면 구성을 기다리는 중입니다.
+관제 콘솔에서 이 상황판으로 카메라나 사건을 보내세요.</translation>
+        </message>
+        <message>
+            <source>Wall {id}: connecting to the engine…</source>
+            <translation>상황판 {id}: 엔진에 연결하는 중…</translation>
         </message>
     </context>
 </TS>

@@ -88,6 +88,6 @@ def make_console(engine_url: str, settings_dir: Any, **options: Any) -> Any:
         settings_dir=settings_dir,
         sound=False,
         language="en",
-        **options,
+        **{"freeze_gc": False, **options},  # many consoles per test process: let the collector have them
     )
     return Console(opts, QApplication.instance())

@@ -31,8 +31,9 @@ def test_urls() -> None:
     assert live_url("https://h", -1) == "wss://h/api/v1/live?since=-1"
     assert (
         camera_stream_url("http://h:1/", "gtm_a/b", "CAM 1", "sub")
-        == "http://h:1/media/gtm_a%2Fb/CAM%201.ts?stream=sub"
+        == "http://h:1/media/gtm_a%2Fb/CAM%201~sub.ts"
     )
+    assert camera_stream_url("http://h:1", "t", "CAM-1", "main") == "http://h:1/media/t/CAM-1.ts"
 
 
 def test_backoff_is_capped_and_jittered() -> None:

@@ -291,3 +291,30 @@ def test_engine_outage_banner_video_keeps_playing_and_catch_up_misses_nothing(
         assert tile.status is TileStatus.LIVE
     finally:
         revived.close()
+
+
+def test_ended_session_asks_the_operator_to_log_in_again(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot, aw: Callable[..., Any]
+) -> None:
+    import httpx
+    from console_support import OPERATOR
+
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.connected, timeout=TIMEOUT)
+    old = c.client.token
+    httpx.delete(f"{engine.url}/api/v1/sessions", headers={"authorization": f"Bearer {old}"}).raise_for_status()
+
+    async def drop() -> None:
+        assert c.feed._ws is not None
+        await c.feed._ws.close()
+
+    aw(drop())
+    qtbot.waitUntil(lambda: console.login_dialog is not None and console.login_dialog.isVisible(), timeout=TIMEOUT)
+    dlg = console.login_dialog
+    assert dlg.username.text() == OPERATOR[0] and "log in again" in dlg.error.text().lower()
+    assert console.window.banner.isVisible()
+    dlg.password.setText(OPERATOR[1])
+    dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: c.connected and console.login_dialog is None, timeout=TIMEOUT)
+    assert c.client.token != old and not console.window.banner.isVisible()

@@ -215,6 +215,9 @@ def test_health_lists_offline_cameras_and_failing_agencies() -> None:
     assert vm.set_tile_state("A", True) and not vm.set_tile_state("A", True)
     assert [c.id for c in vm.offline_cameras()] == ["A", "B"]
     vm.set_tile_state("A", False)
+    assert vm.set_camera_online("B", True) and not vm.set_camera_online("B", True)
+    assert vm.offline_cameras() == [] and not vm.set_camera_online("nope", False)
+    vm.set_camera_online("B", False)
     vm.set_agencies(
         [
             agency("1", "Ok"),

@@ -29,6 +29,7 @@ import pytest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from pytestqt.qtbot import QtBot  # noqa: E402
 
+from app.console.widgets.queue_panel import COL_TITLE  # noqa: E402
 from app.domain.camera import Camera  # noqa: E402
 from app.domain.enums import AgencyKind, Purpose, Role  # noqa: E402
 from tests.engine.conftest import JINJU, EngineUnderTest, grid_cameras, start_engine  # noqa: E402
@@ -111,7 +112,7 @@ def test_112_request_reaches_the_queue_and_the_map(
         assert cue.args == [inc_id]
         qtbot.waitUntil(lambda: console.queue_panel.model.row_of(inc_id) == 0, timeout=TIMEOUT)
         row = console.queue_panel.model
-        assert row.data(row.index(0, 3)) == "Assault reported at the market"
+        assert row.data(row.index(0, COL_TITLE)) == "Assault reported at the market"
         assert console.queue_panel.flash.isVisible()
         qtbot.waitUntil(lambda: inc_id in map_snapshot(qtbot, console).get("incidents", []), timeout=TIMEOUT)
 

@@ -73,7 +73,7 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serve(
-    sim: CameraSim, *, check_interval: float = 0.5, **relay_overrides: Any
+    sim: CameraSim, *, check_interval: float = 0.5, send_buffer: int | None = None, **relay_overrides: Any
 ) -> AsyncIterator[Served]:
     """A relay and its router behind real uvicorn on 127.0.0.1 (any free port)."""
     config = RelayConfig(**{"idle_grace": 1.0, "backoff_initial": 0.2, "backoff_max": 1.0, **relay_overrides})
@@ -83,6 +83,8 @@ async def serve(
     app.include_router(make_media_router(relay, access, check_interval=check_interval))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:  # accepted sockets inherit it (and lose send-buffer autotuning)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(

@@ -146,7 +146,7 @@ async def test_revoked_grant_cuts_the_viewer_within_a_second(camera_sim: CameraS
 
 async def test_a_client_that_stopped_reading_is_cut_too(camera_sim: CameraSim) -> None:
     """Revocation also ends a stream whose client has stopped reading (the blocked send is abandoned)."""
-    async with serve(camera_sim, check_interval=1.0) as s:
+    async with serve(camera_sim, check_interval=1.0, send_buffer=16384) as s:
         loop = asyncio.get_running_loop()
         host, port = s.base.removeprefix("http://").split(":")
         sock = socket.socket()

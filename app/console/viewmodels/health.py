@@ -50,6 +50,15 @@ class HealthVM:
         self.version += 1
         return True
 
+    def set_camera_online(self, camera_id: str, online: bool) -> bool:
+        """The engine's relay saw the camera go online or offline (``camera.updated``). True if it changed."""
+        cam = self._cameras.get(camera_id)
+        if cam is None or cam.online == online:
+            return False
+        self._cameras[camera_id] = cam.model_copy(update={"online": online})
+        self.version += 1
+        return True
+
     def set_agencies(self, agencies: Iterable[AgencyOut]) -> None:
         self._agencies = {a.id: a for a in agencies}
         self.version += 1

@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from app.client import Backoff, EngineClient, EngineError, EngineUnreachable, FeedState, LiveFeed, NotAuthenticated
+from app.client import (
+    Backoff,
+    EngineClient,
+    EngineError,
+    EngineUnreachable,
+    FeedState,
+    LiveFeed,
+    NotAuthenticated,
+)
 from app.client.engine import MediaGrant
 from app.client.walls import WallsApi, relay_stream_url
 from app.console.wall.model import LinkState, WallDisplayModel
@@ -38,6 +46,8 @@ SESSION_MARGIN_S = 1800.0
 GRANT_RETRY_MS = 15_000
 #: While the password is refused, try again this often (the account may be fixed on the engine).
 LOGIN_REFUSED_RETRY_S = 30.0
+#: How long a new layout waits for its cameras' names before it is shown anyway (with ids).
+NAMES_WAIT_S = 2.0
 
 
 class WallLink(QObject):
@@ -118,7 +128,9 @@ class WallLink(QObject):
         if self._grant is None:
             return None
         base, token = self.client.base_url, self._grant.token
-        return relay_stream_url(base, token, camera_id, "main"), relay_stream_url(base, token, camera_id, "sub")
+        return relay_stream_url(base, token, camera_id, "main"), relay_stream_url(
+            base, token, camera_id, "sub"
+        )
 
     def camera_name(self, camera_id: str) -> str:
         cam = self.cameras.get(camera_id)
@@ -191,7 +203,9 @@ class WallLink(QObject):
                     await self.client.login(self._username, self._password)
                 except NotAuthenticated as exc:
                     if not failing:
-                        _log.error("wall %s: the engine refused the wall account: %s", self.wall_id, exc.message)
+                        _log.error(
+                            "wall %s: the engine refused the wall account: %s", self.wall_id, exc.message
+                        )
                     failing = True
                     self._set_link(LinkState.LOGIN_REFUSED, exc.message)
                     await asyncio.sleep(LOGIN_REFUSED_RETRY_S)
@@ -266,6 +280,7 @@ class WallLink(QObject):
 
     async def _fetch_wall_once(self) -> None:
         self.fetches += 1
+        version = self.model.version
         try:
             wall = await self._authed(lambda: self.walls.get_wall(self.wall_id))
         except EngineUnreachable as exc:
@@ -273,6 +288,8 @@ class WallLink(QObject):
             return
         except EngineError as exc:
             if exc.status == 404:
+                if self.model.version != version:
+                    return  # a wall.updated created the wall while the answer travelled
                 if self.model.wall_missing():
                     _log.info("wall %s does not exist on the engine yet: waiting for a layout", self.wall_id)
                     self.wallChanged.emit()
@@ -294,25 +311,35 @@ class WallLink(QObject):
             len(view.camera_ids) if view else 0,
             ", map" if view and view.show_map else "",
         )
+        self.spawn(self._announce(), name="wall-details")
+
+    async def _announce(self) -> None:
+        """Tell the window, once the new cameras' names are known (tiles then start once, named), then load
+        the incident shown on the map."""
+        view = self.model.view
+        if view is not None:
+            missing = [c for c in view.camera_ids if c not in self.cameras]
+            if missing:
+                loading = self.spawn(self._load_cameras(missing), name="wall-cameras")
+                await asyncio.wait({loading}, timeout=NAMES_WAIT_S)  # it goes on (owned) if slow
         self.wallChanged.emit()
         self.linkChanged.emit()  # "waiting for a layout" may have ended
-        self.spawn(self._load_details(), name="wall-details")
+        await self._load_incident()
 
-    async def _load_details(self) -> None:
-        """Names and positions of new cameras, and the incident shown on the map."""
+    async def _load_cameras(self, camera_ids: list[str]) -> None:
+        results = await asyncio.gather(
+            *(self._authed(lambda c=c: self.client.get_camera(c)) for c in camera_ids), return_exceptions=True
+        )
+        got = [r for r in results if isinstance(r, CameraOut)]
+        for cam in got:
+            self.cameras[cam.id] = cam
+        if got:
+            self.camerasChanged.emit()
+
+    async def _load_incident(self) -> None:
         view = self.model.view
         if view is None:
             return
-        missing = [c for c in view.camera_ids if c not in self.cameras]
-        if missing:
-            results = await asyncio.gather(
-                *(self._authed(lambda c=c: self.client.get_camera(c)) for c in missing), return_exceptions=True
-            )
-            got = [r for r in results if isinstance(r, CameraOut)]
-            for cam in got:
-                self.cameras[cam.id] = cam
-            if got:
-                self.camerasChanged.emit()
         iid = view.incident_id if view.show_map else None
         if iid is None:
             if self.incident is not None:

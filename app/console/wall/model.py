@@ -16,20 +16,23 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from app.formats.api import LiveEvent, WallOut
+from app.formats.api import CameraOut, IncidentOut, LiveEvent, WallOut
 
 __all__ = [
     "GRIDS",
     "Cell",
     "CellKind",
     "LinkState",
+    "MapState",
     "Notice",
     "WallDisplayModel",
     "WallView",
+    "big_map",
     "format_clock",
     "grid_side",
     "layout_cells",
     "map_index",
+    "map_state",
     "wall_from_event",
 ]
 
@@ -48,17 +51,24 @@ def grid_side(grid: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """One place on the wall, row by row from the top left."""
+    """One place on the wall, in reading order from the top left.
+
+    ``slot`` is the position in the layout's ``tiles`` list that this cell shows (and that a camera dropped
+    on it replaces); the map has none. A cell may span several rows and columns (the big map).
+    """
 
     index: int
     row: int
     col: int
     kind: CellKind
     camera_id: str | None = None
+    slot: int | None = None
+    row_span: int = 1
+    col_span: int = 1
 
 
 def map_index(grid: int, tiles: Sequence[str | None]) -> int:
-    """Where the map goes: the first cell without a camera, else the last cell (the map wins over it)."""
+    """Where a one-cell map goes: the first cell without a camera, else the last cell (the map wins)."""
     side = grid_side(grid)
     n = side * side
     for i in range(n):
@@ -67,13 +77,36 @@ def map_index(grid: int, tiles: Sequence[str | None]) -> int:
     return n - 1
 
 
+def big_map(grid: int, tiles: Sequence[str | None], show_map: bool) -> bool:
+    """Whether the map takes 2×2 cells: on a 3×3 or 4×4 grid that has four cells to spare for it."""
+    side = grid_side(grid)
+    cams = len(dict.fromkeys(t for t in tiles[: side * side] if t))
+    return show_map and side >= 3 and cams <= side * side - 4
+
+
 def layout_cells(grid: int, tiles: Sequence[str | None], show_map: bool) -> tuple[Cell, ...]:
-    """Every cell of the grid with what it shows. A camera appears once (a repeat leaves its cell empty)."""
+    """Every cell of the grid with what it shows. A camera appears once (a repeat leaves its cell empty).
+
+    Without a map, cell *i* shows ``tiles[i]``. A one-cell map takes the first free cell; a big map
+    (:func:`big_map`) takes the top-left 2×2 and the cameras follow it in order, gaps closed.
+    """
     side = grid_side(grid)
     n = side * side
-    where_map = map_index(grid, tiles) if show_map else -1
     seen: set[str] = set()
     cells: list[Cell] = []
+    if big_map(grid, tiles, show_map):
+        cams = [t for t in dict.fromkeys(t for t in tiles[:n] if t)]
+        cells.append(Cell(0, 0, 0, "map", row_span=2, col_span=2))
+        slot = 0
+        for pos in range(n):
+            row, col = divmod(pos, side)
+            if row < 2 and col < 2:
+                continue
+            cam = cams[slot] if slot < len(cams) else None
+            cells.append(Cell(len(cells), row, col, "camera" if cam else "empty", cam, slot))
+            slot += 1
+        return tuple(cells)
+    where_map = map_index(grid, tiles) if show_map else -1
     for i in range(n):
         row, col = divmod(i, side)
         cam = tiles[i] if i < len(tiles) else None
@@ -81,9 +114,9 @@ def layout_cells(grid: int, tiles: Sequence[str | None], show_map: bool) -> tupl
             cells.append(Cell(i, row, col, "map"))
         elif cam and cam not in seen:
             seen.add(cam)
-            cells.append(Cell(i, row, col, "camera", cam))
+            cells.append(Cell(i, row, col, "camera", cam, i))
         else:
-            cells.append(Cell(i, row, col, "empty"))
+            cells.append(Cell(i, row, col, "empty", None, i))
     return tuple(cells)
 
 
@@ -116,6 +149,60 @@ class WallView:
             incident_id=wall.incident_id,
             show_map=wall.show_map,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MapState:
+    """What the wall's map cell shows: camera markers (``MapView.set_cameras`` dicts, all highlighted), the
+    incident marker (``MapView.upsert_incident`` dict) and where to centre."""
+
+    cameras: tuple[dict[str, Any], ...]
+    incident: dict[str, Any] | None
+    center: tuple[float, float] | None
+    incident_title: str = ""
+
+
+def map_state(view: WallView | None, cameras: dict[str, CameraOut], incident: IncidentOut | None) -> MapState:
+    """The map for a layout: the wall's cameras (and the incident's), the incident, centred on it (else on
+    the cameras)."""
+    if view is None:
+        return MapState((), None, None)
+    ids = list(view.camera_ids)
+    inc = incident if incident is not None and incident.id == view.incident_id else None
+    extra = getattr(inc, "cameras", None) or []
+    ids += [c.id for c in extra if c.id not in ids]
+    cams = [cameras[i] for i in ids if i in cameras]
+    markers = tuple(
+        {
+            "id": c.id,
+            "name": c.name,
+            "lat": c.lat,
+            "lon": c.lon,
+            "purpose": str(c.purpose),
+            "state": "online" if c.online else "offline",
+            "direction_deg": c.direction_deg,
+            "fov_deg": c.fov_deg,
+        }
+        for c in cams
+    )
+    center: tuple[float, float] | None = None
+    marker: dict[str, Any] | None = None
+    if inc is not None:
+        center = (inc.location.lat, inc.location.lon)
+        marker = {
+            "id": inc.id,
+            "service": str(inc.service),
+            "lat": inc.location.lat,
+            "lon": inc.location.lon,
+            "title": inc.title,
+            "priority": inc.priority,
+            "status": str(inc.status),
+            "drill": inc.exercise,
+            "area": inc.area,
+        }
+    elif cams:
+        center = (sum(c.lat for c in cams) / len(cams), sum(c.lon for c in cams) / len(cams))
+    return MapState(markers, marker, center, inc.title if inc is not None else "")
 
 
 def format_clock(now: datetime, language: str = "en") -> str:
