@@ -6,9 +6,10 @@
 Starts Xvfb (1920×1080×24) unless ``--display`` is given, then for each language a child process that
 runs an engine on 127.0.0.1 with the demo city (``app.sim.city``: districts, 400 cameras, facilities),
 four agencies (one of them unreachable, so the health panel has something to show), a set of incidents
-of every service and age, and the console logged in as an operator. Video tiles play the camera
-simulator's loop clips (camera names burnt in) from a local live MPEG-TS server, so no camera simulator
-or media relay is needed. The root window is grabbed with ImageMagick's ``import -window root``.
+of every service and age, and the console logged in as an operator. Video comes the real way: the camera
+simulator (RTSP) → the engine's media relay → the console's tiles; where the simulator cannot run, the
+tiles play its loop clips from local live MPEG-TS servers instead. The root window is grabbed with
+ImageMagick's ``import -window root``.
 """
 
 from __future__ import annotations
@@ -189,10 +190,20 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
     )
     from app.engine.settings import Settings
     from app.formats.api import AgencyIn
+    from app.sim.cameras import default_cache_dir
     from app.sim.city import generate_city
     from app.video.tile_model import TileStatus
 
-    files = generate_city(tmp / "city", cameras=400, live_count=8)
+    # Live video the real way when the camera simulator can run (GStreamer under Debian's python3): the
+    # engine's relay pulls it and the console plays the relay; else local MPEG-TS servers stand in.
+    sim = None
+    try:
+        from app.sim.cameras import CameraSim
+
+        sim = await asyncio.to_thread(CameraSim(8).start)
+    except Exception as exc:
+        print(f"camera simulator unavailable ({exc}); tiles play local loop clips instead", flush=True)
+    files = generate_city(tmp / "city", cameras=400, live_count=8, rtsp_port=sim.port if sim else 8554)
     city = files.city
     # The engine's clock starts 9 minutes ago so that the queue shows incidents of every age.
     clock = ManualClock(datetime.now(UTC) - timedelta(minutes=9))
@@ -280,8 +291,9 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
             clock.advance(70)
         clock.advance(60)
 
-        videos = _Videos(tmp.parent / "goldentime-shot-clips")
-        await asyncio.to_thread(videos.prepare, shown or list(city.cameras[:4]))
+        videos = _Videos(default_cache_dir())
+        if sim is None:
+            await asyncio.to_thread(videos.prepare, shown or list(city.cameras[:4]))
         console = Console(
             ConsoleOptions(
                 url,
@@ -289,7 +301,7 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
                 password=OPERATOR[1],
                 language=lang,
                 settings_dir=tmp / "settings",
-                media_url_template=videos.url,
+                media_url_template=None if sim else videos.url,
                 districts_geojson=files.districts_geojson,
                 sound=False,
                 zoom=14,
@@ -338,6 +350,8 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
         finally:
             await console.stop()
             videos.stop()
+            if sim is not None:
+                await asyncio.to_thread(sim.stop)
     sink.close()
     server.stop()
     return 0

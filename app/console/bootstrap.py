@@ -98,6 +98,7 @@ class Console:
         apply_dark_theme(app)
         apply_cjk_font(app)
         self.client = EngineClient(options.engine_url)
+        self.wall_control: Any = None
         self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
         self.factory = BackendFactory(options.video_backend)
         self.cue = EmergencyCue(self.settings_dir / "cache", enabled=options.sound)
@@ -163,6 +164,9 @@ class Console:
             self.login_dialog.deleteLater()
             self.login_dialog = None
         self._map_timer.stop()
+        if self.wall_control is not None:
+            await self.wall_control.control.aclose()
+            self.wall_control = None
         await self.controller.aclose()
         if self.window is not None:
             window, self.window = self.window, None
@@ -178,6 +182,7 @@ class Console:
                 self.app.processEvents()
                 await asyncio.sleep(0)
         self.factory.close()
+        self.translations.uninstall()
         if self._page_dir is not None:
             self._page_dir.cleanup()
             self._page_dir = None
@@ -192,7 +197,9 @@ class Console:
         o = self.options
         if o.username and o.password and await self.controller.login(o.username, o.password):
             return True
-        return await self._ask_login(o.username or str(self.settings.value("last_user") or ""), self._login_error)
+        return await self._ask_login(
+            o.username or str(self.settings.value("last_user") or ""), self._login_error
+        )
 
     async def _ask_login(self, username: str, error: str) -> bool:
         """The login dialog, until a login succeeds (True) or the operator cancels (False)."""
@@ -229,9 +236,9 @@ class Console:
         if state == "unauthorized" and self.window is not None and self.login_dialog is None:
             from PySide6.QtCore import QCoreApplication
 
-            message = QCoreApplication.translate("Console", "Your session has ended ({reason}). Log in again.").format(
-                reason=reason
-            )
+            message = QCoreApplication.translate(
+                "Console", "Your session has ended ({reason}). Log in again."
+            ).format(reason=reason)
             self.controller.spawn(self._relogin(message), name="relogin")
 
     async def _relogin(self, message: str) -> None:
@@ -291,7 +298,6 @@ class Console:
         c.actionDone.connect(lambda msg: w.statusBar().showMessage(msg, 6000))
         c.connectionChanged.connect(w.set_connection)
         c.connectionChanged.connect(self._on_connection)
-        c.wallRequested.connect(self._on_wall_requested)
         # widgets → controller
         self.queue_panel.incidentSelected.connect(self._on_incident_selected)
         self.queue_panel.incidentActivated.connect(lambda _id: w.focus_dock("detail"))
@@ -323,6 +329,10 @@ class Console:
 
         find = QShortcut(QKeySequence.StandardKey.Find, w)
         find.activated.connect(lambda: w.focus_dock("cameras"))
+        # The wall control panel docks before the window restores its saved arrangement.
+        from app.console.wall.panel import install_wall_control
+
+        self.wall_control = install_wall_control(w, c, self.settings)
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()
@@ -483,17 +493,6 @@ class Console:
         box.setObjectName("actionFailedBox")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
-
-    def _on_wall_requested(self, incident_id: str, camera_ids: list[str]) -> None:
-        if self.window is not None:
-            from PySide6.QtCore import QCoreApplication
-
-            self.window.statusBar().showMessage(
-                QCoreApplication.translate(
-                    "Console", "Wall display: not connected in this version ({n} cameras of {id})"
-                ).format(n=len(camera_ids), id=incident_id),
-                6000,
-            )
 
     def _on_window_closing(self) -> None:
         if not self._closed.done():

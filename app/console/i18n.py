@@ -54,13 +54,17 @@ class Translations:
     def qm_path(self, language: str) -> Path:
         return self._dir / f"goldentime_{language}.qm"
 
+    def uninstall(self) -> None:
+        """Remove this object's translators (the console stops; the application may live on)."""
+        for t in self._installed:
+            QCoreApplication.removeTranslator(t)
+        self._installed.clear()
+
     def switch(self, language: str) -> bool:
         """Install ``language`` ("ko" or "en"); False (and English source strings) if its .qm is missing."""
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language {language!r}")
-        for t in self._installed:
-            QCoreApplication.removeTranslator(t)
-        self._installed.clear()
+        self.uninstall()
         ok = True
         app_tr = QTranslator(self._app)
         path = self.qm_path(language)

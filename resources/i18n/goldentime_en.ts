@@ -1,1116 +1,1230 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
-    <context>
-        <name>CameraPanel</name>
-        <message>
-            <source>offline</source>
-            <translation>offline</translation>
-        </message>
-        <message numerus="yes">
-            <source>%n camera(s)</source>
-            <translation>
-                <numerusform>%n camera</numerusform>
-                <numerusform>%n cameras</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>Search cameras (Ctrl+F)</source>
-            <translation>Search cameras (Ctrl+F)</translation>
-        </message>
-        <message>
-            <source>Drag a camera onto a video tile, or double-click to add it to the wall</source>
-            <translation>Drag a camera onto a video tile, or double-click to add it to the wall</translation>
-        </message>
-    </context>
-    <context>
-        <name>ConnectionBanner</name>
-        <message>
-            <source>Engine unreachable – video keeps playing, but actions cannot be carried out. Reconnecting… ({reason})</source>
-            <translation>Engine unreachable – video keeps playing, but actions cannot be carried out. Reconnecting… ({reason})</translation>
-        </message>
-        <message>
-            <source>Retry now</source>
-            <translation>Retry now</translation>
-        </message>
-    </context>
-    <context>
-        <name>Console</name>
-        <message>
-            <source>Wall display: not connected in this version ({n} cameras of {id})</source>
-            <translation>Wall display: not connected in this version ({n} cameras of {id})</translation>
-        </message>
-    </context>
-    <context>
-        <name>ConsoleController</name>
-        <message>
-            <source>Something went wrong; see the log for details.</source>
-            <translation>Something went wrong; see the log for details.</translation>
-        </message>
-        <message>
-            <source>Unknown user or wrong password.</source>
-            <translation>Unknown user or wrong password.</translation>
-        </message>
-        <message>
-            <source>The engine cannot be reached: {detail}</source>
-            <translation>The engine cannot be reached: {detail}</translation>
-        </message>
-        <message>
-            <source>The engine is unreachable; the action was not carried out. ({detail})</source>
-            <translation>The engine is unreachable; the action was not carried out. ({detail})</translation>
-        </message>
-        <message>
-            <source>The session has expired; please log in again.</source>
-            <translation>The session has expired; please log in again.</translation>
-        </message>
-        <message>
-            <source>The engine refused the action: {detail}</source>
-            <translation>The engine refused the action: {detail}</translation>
-        </message>
-        <message>
-            <source>Incident acknowledged.</source>
-            <translation>Incident acknowledged.</translation>
-        </message>
-        <message>
-            <source>Incident assigned to {name}.</source>
-            <translation>Incident assigned to {name}.</translation>
-        </message>
-        <message>
-            <source>Priority changed to {p}.</source>
-            <translation>Priority changed to {p}.</translation>
-        </message>
-        <message>
-            <source>Incident closed.</source>
-            <translation>Incident closed.</translation>
-        </message>
-        <message>
-            <source>A share needs an agency, at least one camera, 1–1440 minutes and a purpose.</source>
-            <translation>A share needs an agency, at least one camera, 1–1440 minutes and a purpose.</translation>
-        </message>
-        <message>
-            <source>Video shared with {agency}.</source>
-            <translation>Video shared with {agency}.</translation>
-        </message>
-        <message>
-            <source>Share extended by {m} minutes.</source>
-            <translation>Share extended by {m} minutes.</translation>
-        </message>
-        <message>
-            <source>Share revoked.</source>
-            <translation>Share revoked.</translation>
-        </message>
-        <message>
-            <source>No 119 fire agency is configured.</source>
-            <translation>No 119 fire agency is configured.</translation>
-        </message>
-        <message>
-            <source>Reported from the operator console</source>
-            <translation>Reported from the operator console</translation>
-        </message>
-        <message>
-            <source>Reported to {agency}.</source>
-            <translation>Reported to {agency}.</translation>
-        </message>
-        <message>
-            <source>Delivery queued again.</source>
-            <translation>Delivery queued again.</translation>
-        </message>
-    </context>
-    <context>
-        <name>DetailPanel</name>
-        <message>
-            <source>DRILL</source>
-            <extracomment>Same MIME type as the map's camera drags (app.console.map.widget.CAMERA_MIME_TYPE).</extracomment>
-            <translation>DRILL</translation>
-        </message>
-        <message>
-            <source>{service} · {status} · {where} · assignee: {assignee} · units: {units}</source>
-            <translation>{service} · {status} · {where} · assignee: {assignee} · units: {units}</translation>
-        </message>
-        <message>
-            <source>Golden time {left}</source>
-            <translation>Golden time {left}</translation>
-        </message>
-        <message>
-            <source>Golden time OVERDUE {over}</source>
-            <translation>Golden time OVERDUE {over}</translation>
-        </message>
-        <message>
-            <source>Golden time met</source>
-            <translation>Golden time met</translation>
-        </message>
-        <message>
-            <source>Golden time missed ({over})</source>
-            <translation>Golden time missed ({over})</translation>
-        </message>
-        <message>
-            <source>offline</source>
-            <translation>offline</translation>
-        </message>
-        <message>
-            <source>Drag onto a video tile, or double-click to add it to the wall</source>
-            <translation>Drag onto a video tile, or double-click to add it to the wall</translation>
-        </message>
-        <message numerus="yes">
-            <source>Cameras (%n)</source>
-            <translation>
-                <numerusform>Cameras (%n)</numerusform>
-                <numerusform>Cameras (%n)</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>Shares (%n)</source>
-            <translation>
-                <numerusform>Shares (%n)</numerusform>
-                <numerusform>Shares (%n)</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>{ok}/{total} delivered</source>
-            <translation>{ok}/{total} delivered</translation>
-        </message>
-        <message numerus="yes">
-            <source>attempt %n</source>
-            <translation>
-                <numerusform>attempt %n</numerusform>
-                <numerusform>attempt %n</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>Deliveries</source>
-            <translation>Deliveries</translation>
-        </message>
-        <message>
-            <source>Assign incident</source>
-            <translation>Assign incident</translation>
-        </message>
-        <message>
-            <source>Assign to (operator name):</source>
-            <translation>Assign to (operator name):</translation>
-        </message>
-        <message>
-            <source>Close incident</source>
-            <translation>Close incident</translation>
-        </message>
-        <message>
-            <source>Close “{title}”? Active shares end with it.</source>
-            <translation>Close “{title}”? Active shares end with it.</translation>
-        </message>
-        <message>
-            <source>Closed by the operator</source>
-            <translation>Closed by the operator</translation>
-        </message>
-        <message>
-            <source>Acknowledge</source>
-            <translation>Acknowledge</translation>
-        </message>
-        <message>
-            <source>Acknowledge the incident (Ctrl+Enter)</source>
-            <translation>Acknowledge the incident (Ctrl+Enter)</translation>
-        </message>
-        <message>
-            <source>Assign…</source>
-            <translation>Assign…</translation>
-        </message>
-        <message>
-            <source>Share video…</source>
-            <translation>Share video…</translation>
-        </message>
-        <message>
-            <source>Share cameras with an agency for a time and purpose (Ctrl+Shift+S)</source>
-            <translation>Share cameras with an agency for a time and purpose (Ctrl+Shift+S)</translation>
-        </message>
-        <message>
-            <source>Report to 119</source>
-            <translation>Report to 119</translation>
-        </message>
-        <message>
-            <source>Report a fire to 119 with a snapshot of the selected camera, in one step (Ctrl+Shift+R)</source>
-            <translation>Report a fire to 119 with a snapshot of the selected camera, in one step (Ctrl+Shift+R)</translation>
-        </message>
-        <message>
-            <source>Cameras to wall</source>
-            <translation>Cameras to wall</translation>
-        </message>
-        <message>
-            <source>Put all of this incident's cameras on the video wall (Ctrl+Shift+W)</source>
-            <translation>Put all of this incident's cameras on the video wall (Ctrl+Shift+W)</translation>
-        </message>
-        <message>
-            <source>Send to wall display</source>
-            <translation>Send to wall display</translation>
-        </message>
-        <message>
-            <source>Show this incident on the control room's wall display</source>
-            <translation>Show this incident on the control room's wall display</translation>
-        </message>
-        <message>
-            <source>Priority:</source>
-            <translation>Priority:</translation>
-        </message>
-        <message>
-            <source>Extend 30 min</source>
-            <translation>Extend 30 min</translation>
-        </message>
-        <message>
-            <source>Revoke</source>
-            <translation>Revoke</translation>
-        </message>
-        <message>
-            <source>Retry dead letters</source>
-            <translation>Retry dead letters</translation>
-        </message>
-        <message>
-            <source>Timeline</source>
-            <translation>Timeline</translation>
-        </message>
-        <message>
-            <source>Time</source>
-            <translation>Time</translation>
-        </message>
-        <message>
-            <source>By</source>
-            <translation>By</translation>
-        </message>
-        <message>
-            <source>Event</source>
-            <translation>Event</translation>
-        </message>
-        <message>
-            <source>Agency</source>
-            <translation>Agency</translation>
-        </message>
-        <message>
-            <source>State</source>
-            <translation>State</translation>
-        </message>
-        <message>
-            <source>Expires in</source>
-            <translation>Expires in</translation>
-        </message>
-        <message>
-            <source>Cameras</source>
-            <translation>Cameras</translation>
-        </message>
-        <message>
-            <source>Purpose</source>
-            <translation>Purpose</translation>
-        </message>
-        <message>
-            <source>Progress</source>
-            <translation>Progress</translation>
-        </message>
-        <message>
-            <source>Last error</source>
-            <translation>Last error</translation>
-        </message>
-        <message>
-            <source>Select an incident in the queue or on the map.</source>
-            <translation>Select an incident in the queue or on the map.</translation>
-        </message>
-    </context>
-    <context>
-        <name>HealthPanel</name>
-        <message>
-            <source>{off} of {total} cameras offline · {bad} agencies with delivery problems</source>
-            <translation>{off} of {total} cameras offline · {bad} agencies with delivery problems</translation>
-        </message>
-        <message>
-            <source>{dead} dead · {queued} queued</source>
-            <translation>{dead} dead · {queued} queued</translation>
-        </message>
-        <message>
-            <source>Agencies</source>
-            <translation>Agencies</translation>
-        </message>
-        <message>
-            <source>Offline cameras</source>
-            <translation>Offline cameras</translation>
-        </message>
-        <message>
-            <source>Agency</source>
-            <translation>Agency</translation>
-        </message>
-        <message>
-            <source>Kind</source>
-            <translation>Kind</translation>
-        </message>
-        <message>
-            <source>State</source>
-            <translation>State</translation>
-        </message>
-        <message>
-            <source>Deliveries</source>
-            <translation>Deliveries</translation>
-        </message>
-        <message>
-            <source>Camera</source>
-            <translation>Camera</translation>
-        </message>
-        <message>
-            <source>ID</source>
-            <translation>ID</translation>
-        </message>
-        <message>
-            <source>Purpose</source>
-            <translation>Purpose</translation>
-        </message>
-    </context>
-    <context>
-        <name>IncidentTableModel</name>
-        <message>
-            <source>Priority</source>
-            <translation>Priority</translation>
-        </message>
-        <message>
-            <source>Golden time</source>
-            <translation>Golden time</translation>
-        </message>
-        <message>
-            <source>Service</source>
-            <translation>Service</translation>
-        </message>
-        <message>
-            <source>Incident</source>
-            <translation>Incident</translation>
-        </message>
-        <message>
-            <source>Status</source>
-            <translation>Status</translation>
-        </message>
-        <message>
-            <source>Assignee</source>
-            <translation>Assignee</translation>
-        </message>
-        <message>
-            <source>Received</source>
-            <translation>Received</translation>
-        </message>
-        <message>
-            <source>met ({left} left)</source>
-            <translation>met ({left} left)</translation>
-        </message>
-        <message>
-            <source>late ({over})</source>
-            <translation>late ({over})</translation>
-        </message>
-        <message>
-            <source>OVERDUE {over}</source>
-            <translation>OVERDUE {over}</translation>
-        </message>
-        <message>
-            <source>DRILL</source>
-            <translation>DRILL</translation>
-        </message>
-    </context>
-    <context>
-        <name>Labels</name>
-        <message>
-            <source>112 emergency video</source>
-            <translation>112 emergency video</translation>
-        </message>
-        <message>
-            <source>112 dispatch</source>
-            <translation>112 dispatch</translation>
-        </message>
-        <message>
-            <source>119 dispatch</source>
-            <translation>119 dispatch</translation>
-        </message>
-        <message>
-            <source>Disaster response</source>
-            <translation>Disaster response</translation>
-        </message>
-        <message>
-            <source>Vulnerable person SOS</source>
-            <translation>Vulnerable person SOS</translation>
-        </message>
-        <message>
-            <source>New</source>
-            <translation>New</translation>
-        </message>
-        <message>
-            <source>Acknowledged</source>
-            <translation>Acknowledged</translation>
-        </message>
-        <message>
-            <source>Closed</source>
-            <translation>Closed</translation>
-        </message>
-        <message>
-            <source>1 – critical</source>
-            <translation>1 – critical</translation>
-        </message>
-        <message>
-            <source>2 – high</source>
-            <translation>2 – high</translation>
-        </message>
-        <message>
-            <source>3 – medium</source>
-            <translation>3 – medium</translation>
-        </message>
-        <message>
-            <source>4 – low</source>
-            <translation>4 – low</translation>
-        </message>
-        <message>
-            <source>5 – minimal</source>
-            <translation>5 – minimal</translation>
-        </message>
-        <message>
-            <source>Crime prevention</source>
-            <translation>Crime prevention</translation>
-        </message>
-        <message>
-            <source>Traffic</source>
-            <translation>Traffic</translation>
-        </message>
-        <message>
-            <source>Disaster watch</source>
-            <translation>Disaster watch</translation>
-        </message>
-        <message>
-            <source>Child protection</source>
-            <translation>Child protection</translation>
-        </message>
-        <message>
-            <source>Other</source>
-            <translation>Other</translation>
-        </message>
-        <message>
-            <source>Police</source>
-            <translation>Police</translation>
-        </message>
-        <message>
-            <source>Fire</source>
-            <translation>Fire</translation>
-        </message>
-        <message>
-            <source>Disaster</source>
-            <translation>Disaster</translation>
-        </message>
-        <message>
-            <source>Vulnerable-person service</source>
-            <translation>Vulnerable-person service</translation>
-        </message>
-        <message>
-            <source>Delivered</source>
-            <translation>Delivered</translation>
-        </message>
-        <message>
-            <source>Pending</source>
-            <translation>Pending</translation>
-        </message>
-        <message>
-            <source>Retrying</source>
-            <translation>Retrying</translation>
-        </message>
-        <message>
-            <source>Dead letter</source>
-            <translation>Dead letter</translation>
-        </message>
-        <message>
-            <source>Active</source>
-            <translation>Active</translation>
-        </message>
-        <message>
-            <source>Expiring soon</source>
-            <translation>Expiring soon</translation>
-        </message>
-        <message>
-            <source>Expired</source>
-            <translation>Expired</translation>
-        </message>
-        <message>
-            <source>Revoked</source>
-            <translation>Revoked</translation>
-        </message>
-        <message>
-            <source>OK</source>
-            <translation>OK</translation>
-        </message>
-        <message>
-            <source>Failing</source>
-            <translation>Failing</translation>
-        </message>
-        <message>
-            <source>Disabled</source>
-            <translation>Disabled</translation>
-        </message>
-        <message>
-            <source>Idle</source>
-            <translation>Idle</translation>
-        </message>
-        <message>
-            <source>Dead letters</source>
-            <translation>Dead letters</translation>
-        </message>
-        <message>
-            <source>Incident created ({service})</source>
-            <translation>Incident created ({service})</translation>
-        </message>
-        <message>
-            <source>Cameras selected: {cameras}</source>
-            <translation>Cameras selected: {cameras}</translation>
-        </message>
-        <message>
-            <source>Location updated</source>
-            <translation>Location updated</translation>
-        </message>
-        <message>
-            <source>Closed: {reason}</source>
-            <translation>Closed: {reason}</translation>
-        </message>
-        <message>
-            <source>Units dispatched: {units}</source>
-            <translation>Units dispatched: {units}</translation>
-        </message>
-        <message>
-            <source>Note: {text}</source>
-            <translation>Note: {text}</translation>
-        </message>
-        <message>
-            <source>Warning: {text}</source>
-            <translation>Warning: {text}</translation>
-        </message>
-        <message>
-            <source>Sensor reading {value}</source>
-            <translation>Sensor reading {value}</translation>
-        </message>
-        <message>
-            <source>Shared with {agency} for {minutes} min</source>
-            <translation>Shared with {agency} for {minutes} min</translation>
-        </message>
-        <message>
-            <source>Share with {agency} revoked</source>
-            <translation>Share with {agency} revoked</translation>
-        </message>
-        <message>
-            <source>Share extended by {minutes} min</source>
-            <translation>Share extended by {minutes} min</translation>
-        </message>
-        <message>
-            <source>Status changed: {value}</source>
-            <translation>Status changed: {value}</translation>
-        </message>
-        <message>
-            <source>Assigned to {value}</source>
-            <translation>Assigned to {value}</translation>
-        </message>
-        <message>
-            <source>Priority changed: {value}</source>
-            <translation>Priority changed: {value}</translation>
-        </message>
-        <message>
-            <source>Reported to {agency}</source>
-            <translation>Reported to {agency}</translation>
-        </message>
-        <message>
-            <source>Delivery queued again</source>
-            <translation>Delivery queued again</translation>
-        </message>
-    </context>
-    <context>
-        <name>LoginDialog</name>
-        <message>
-            <source>Enter your user name and password.</source>
-            <translation>Enter your user name and password.</translation>
-        </message>
-        <message>
-            <source>GoldenTime – log in</source>
-            <translation>GoldenTime – log in</translation>
-        </message>
-        <message>
-            <source>GoldenTime operator console</source>
-            <translation>GoldenTime operator console</translation>
-        </message>
-        <message>
-            <source>Engine:</source>
-            <translation>Engine:</translation>
-        </message>
-        <message>
-            <source>User name:</source>
-            <translation>User name:</translation>
-        </message>
-        <message>
-            <source>Password:</source>
-            <translation>Password:</translation>
-        </message>
-    </context>
-    <context>
-        <name>MainWindow</name>
-        <message>
-            <source>Operator: {name}</source>
-            <translation>Operator: {name}</translation>
-        </message>
-        <message>
-            <source>● Live</source>
-            <translation>● Live</translation>
-        </message>
-        <message>
-            <source>● Connecting…</source>
-            <translation>● Connecting…</translation>
-        </message>
-        <message>
-            <source>● Engine unreachable</source>
-            <translation>● Engine unreachable</translation>
-        </message>
-        <message>
-            <source>● Session refused</source>
-            <translation>● Session refused</translation>
-        </message>
-        <message>
-            <source>● Stopped</source>
-            <translation>● Stopped</translation>
-        </message>
-        <message>
-            <source>Go to queue, detail, map, wall, cameras, health</source>
-            <translation>Go to queue, detail, map, wall, cameras, health</translation>
-        </message>
-        <message>
-            <source>Move through the incident queue</source>
-            <translation>Move through the incident queue</translation>
-        </message>
-        <message>
-            <source>Open the selected incident</source>
-            <translation>Open the selected incident</translation>
-        </message>
-        <message>
-            <source>Acknowledge</source>
-            <translation>Acknowledge</translation>
-        </message>
-        <message>
-            <source>Share video with an agency</source>
-            <translation>Share video with an agency</translation>
-        </message>
-        <message>
-            <source>Report to 119 with a snapshot</source>
-            <translation>Report to 119 with a snapshot</translation>
-        </message>
-        <message>
-            <source>Put the incident's cameras on the wall</source>
-            <translation>Put the incident's cameras on the wall</translation>
-        </message>
-        <message>
-            <source>Close the incident</source>
-            <translation>Close the incident</translation>
-        </message>
-        <message>
-            <source>Wall layout 1, 4, 9, 16</source>
-            <translation>Wall layout 1, 4, 9, 16</translation>
-        </message>
-        <message>
-            <source>Restore a maximised tile</source>
-            <translation>Restore a maximised tile</translation>
-        </message>
-        <message>
-            <source>Search cameras</source>
-            <translation>Search cameras</translation>
-        </message>
-        <message>
-            <source>Reload from the engine</source>
-            <translation>Reload from the engine</translation>
-        </message>
-        <message>
-            <source>Quit</source>
-            <translation>Quit</translation>
-        </message>
-        <message>
-            <source>Keyboard shortcuts</source>
-            <translation>Keyboard shortcuts</translation>
-        </message>
-        <message>
-            <source>GoldenTime – operator console</source>
-            <translation>GoldenTime – operator console</translation>
-        </message>
-        <message>
-            <source>Incident queue</source>
-            <translation>Incident queue</translation>
-        </message>
-        <message>
-            <source>Incident detail</source>
-            <translation>Incident detail</translation>
-        </message>
-        <message>
-            <source>Map</source>
-            <translation>Map</translation>
-        </message>
-        <message>
-            <source>Video wall</source>
-            <translation>Video wall</translation>
-        </message>
-        <message>
-            <source>Cameras</source>
-            <translation>Cameras</translation>
-        </message>
-        <message>
-            <source>Camera and agency health</source>
-            <translation>Camera and agency health</translation>
-        </message>
-        <message>
-            <source>&amp;File</source>
-            <translation>&amp;File</translation>
-        </message>
-        <message>
-            <source>&amp;Reload from the engine</source>
-            <translation>&amp;Reload from the engine</translation>
-        </message>
-        <message>
-            <source>&amp;Quit</source>
-            <translation>&amp;Quit</translation>
-        </message>
-        <message>
-            <source>&amp;View</source>
-            <translation>&amp;View</translation>
-        </message>
-        <message>
-            <source>Reset panel layout</source>
-            <translation>Reset panel layout</translation>
-        </message>
-        <message>
-            <source>&amp;Language</source>
-            <translation>&amp;Language</translation>
-        </message>
-        <message>
-            <source>&amp;Help</source>
-            <translation>&amp;Help</translation>
-        </message>
-    </context>
-    <context>
-        <name>MapView</name>
-        <message>
-            <source>Districts</source>
-            <extracomment>MIME type of a camera dragged from the map (payload: the camera id, UTF-8). Text is set too.</extracomment>
-            <translation>Districts</translation>
-        </message>
-        <message>
-            <source>Cameras</source>
-            <translation>Cameras</translation>
-        </message>
-        <message>
-            <source>Camera views</source>
-            <translation>Camera views</translation>
-        </message>
-        <message>
-            <source>Incidents</source>
-            <translation>Incidents</translation>
-        </message>
-        <message>
-            <source>DRILL</source>
-            <translation>DRILL</translation>
-        </message>
-        <message>
-            <source>online</source>
-            <translation>online</translation>
-        </message>
-        <message>
-            <source>offline</source>
-            <translation>offline</translation>
-        </message>
-        <message>
-            <source>No basemap configured: showing districts, cameras and incidents only.</source>
-            <translation>No basemap configured: showing districts, cameras and incidents only.</translation>
-        </message>
-        <message>
-            <source>Basemap unreachable: showing districts, cameras and incidents only.</source>
-            <translation>Basemap unreachable: showing districts, cameras and incidents only.</translation>
-        </message>
-        <message>
-            <source>Draw a circle to select cameras</source>
-            <translation>Draw a circle to select cameras</translation>
-        </message>
-        <message>
-            <source>Draw a polygon to select cameras</source>
-            <translation>Draw a polygon to select cameras</translation>
-        </message>
-        <message>
-            <source>Clear the drawn area</source>
-            <translation>Clear the drawn area</translation>
-        </message>
-        <message>
-            <source>Press and drag to draw a circle. Esc cancels.</source>
-            <translation>Press and drag to draw a circle. Esc cancels.</translation>
-        </message>
-        <message>
-            <source>Click to add corners, double-click to finish. Esc cancels.</source>
-            <translation>Click to add corners, double-click to finish. Esc cancels.</translation>
-        </message>
-        <message>
-            <source>112 emergency video</source>
-            <translation>112 emergency video</translation>
-        </message>
-        <message>
-            <source>112 dispatch</source>
-            <translation>112 dispatch</translation>
-        </message>
-        <message>
-            <source>119 dispatch</source>
-            <translation>119 dispatch</translation>
-        </message>
-        <message>
-            <source>Disaster response</source>
-            <translation>Disaster response</translation>
-        </message>
-        <message>
-            <source>Vulnerable person SOS</source>
-            <translation>Vulnerable person SOS</translation>
-        </message>
-        <message>
-            <source>Crime prevention</source>
-            <translation>Crime prevention</translation>
-        </message>
-        <message>
-            <source>Traffic</source>
-            <translation>Traffic</translation>
-        </message>
-        <message>
-            <source>Disaster watch</source>
-            <translation>Disaster watch</translation>
-        </message>
-        <message>
-            <source>Child protection</source>
-            <translation>Child protection</translation>
-        </message>
-        <message>
-            <source>Other</source>
-            <translation>Other</translation>
-        </message>
-    </context>
-    <context>
-        <name>QueuePanel</name>
-        <message>
-            <source>NEW EMERGENCY: {title}</source>
-            <translation>NEW EMERGENCY: {title}</translation>
-        </message>
-        <message numerus="yes">
-            <source>%n open</source>
-            <translation>
-                <numerusform>%n open</numerusform>
-                <numerusform>%n open</numerusform>
-            </translation>
-        </message>
-        <message numerus="yes">
-            <source>%n overdue</source>
-            <translation>
-                <numerusform>%n overdue</numerusform>
-                <numerusform>%n overdue</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>OVERDUE {over}</source>
-            <translation>OVERDUE {over}</translation>
-        </message>
-        <message>
-            <source>met ({left} left)</source>
-            <translation>met ({left} left)</translation>
-        </message>
-        <message>
-            <source>Service:</source>
-            <translation>Service:</translation>
-        </message>
-        <message>
-            <source>All services</source>
-            <translation>All services</translation>
-        </message>
-        <message>
-            <source>Open incidents by priority, then age. Enter opens one.</source>
-            <translation>Open incidents by priority, then age. Enter opens one.</translation>
-        </message>
-    </context>
-    <context>
-        <name>ShareDialog</name>
-        <message>
-            <source>There is no agency to share with.</source>
-            <translation>There is no agency to share with.</translation>
-        </message>
-        <message>
-            <source>Choose at least one camera.</source>
-            <translation>Choose at least one camera.</translation>
-        </message>
-        <message>
-            <source>State the purpose of the share (it is recorded and sent to the agency).</source>
-            <translation>State the purpose of the share (it is recorded and sent to the agency).</translation>
-        </message>
-        <message>
-            <source>Share video with an agency</source>
-            <translation>Share video with an agency</translation>
-        </message>
-        <message>
-            <source>Agency:</source>
-            <translation>Agency:</translation>
-        </message>
-        <message>
-            <source>Cameras:</source>
-            <translation>Cameras:</translation>
-        </message>
-        <message>
-            <source>Minutes:</source>
-            <translation>Minutes:</translation>
-        </message>
-        <message>
-            <source>Purpose:</source>
-            <translation>Purpose:</translation>
-        </message>
-        <message>
-            <source>min</source>
-            <translation>min</translation>
-        </message>
-        <message>
-            <source>e.g. suspect tracking for patrol units</source>
-            <translation>e.g. suspect tracking for patrol units</translation>
-        </message>
-    </context>
-    <context>
-        <name>TileSlot</name>
-        <message>
-            <source>Remove from wall</source>
-            <extracomment>(main URL, sub URL) for a camera, or None when the console has no media access (yet).</extracomment>
-            <translation>Remove from wall</translation>
-        </message>
-        <message>
-            <source>Reconnect</source>
-            <translation>Reconnect</translation>
-        </message>
-        <message>
-            <source>Maximise / restore</source>
-            <translation>Maximise / restore</translation>
-        </message>
-    </context>
-    <context>
-        <name>VideoTile</name>
-        <message>
-            <source>Video backend and stream playing on this tile</source>
-            <translation>Video backend and stream playing on this tile</translation>
-        </message>
-        <message>
-            <source>No camera</source>
-            <translation>No camera</translation>
-        </message>
-        <message>
-            <source>Connecting…</source>
-            <translation>Connecting…</translation>
-        </message>
-        <message>
-            <source>Camera offline</source>
-            <translation>Camera offline</translation>
-        </message>
-        <message>
-            <source>Cannot play this camera</source>
-            <translation>Cannot play this camera</translation>
-        </message>
-        <message>
-            <source>Live</source>
-            <translation>Live</translation>
-        </message>
-        <message>
-            <source>Stalled</source>
-            <translation>Stalled</translation>
-        </message>
-        <message>
-            <source>Offline</source>
-            <translation>Offline</translation>
-        </message>
-        <message>
-            <source>Error</source>
-            <translation>Error</translation>
-        </message>
-        <message>
-            <source>last frame {age} s ago</source>
-            <translation>last frame {age} s ago</translation>
-        </message>
-        <message>
-            <source>retry in {secs} s</source>
-            <translation>retry in {secs} s</translation>
-        </message>
-        <message>
-            <source>main</source>
-            <translation>main</translation>
-        </message>
-        <message>
-            <source>sub</source>
-            <translation>sub</translation>
-        </message>
-    </context>
-    <context>
-        <name>WallCameraCell</name>
-        <message>
-            <source>{name}: waiting for media access from the engine</source>
-            <extracomment>A tile that is down with no reconnect scheduled (or one overdue by this long) is restarted. A new layout is shown this long after the old one was cleared (see ``_apply_layout``). (main URL, sub URL) for a camera, or None while there is no media access.</extracomment>
-            <translation>{name}: waiting for media access from the engine</translation>
-        </message>
-    </context>
-    <context>
-        <name>WallMapCell</name>
-        <message>
-            <source>Map loading…</source>
-            <translation>Map loading…</translation>
-        </message>
-    </context>
-    <context>
-        <name>WallPanel</name>
-        <message>
-            <source>{name}: no media access from the engine</source>
-            <translation>{name}: no media access from the engine</translation>
-        </message>
-        <message>
-            <source>Layout:</source>
-            <translation>Layout:</translation>
-        </message>
-        <message>
-            <source>Drag cameras onto tiles · double-click to maximise · Esc to restore</source>
-            <translation>Drag cameras onto tiles · double-click to maximise · Esc to restore</translation>
-        </message>
-        <message>
-            <source>Clear wall</source>
-            <translation>Clear wall</translation>
-        </message>
-        <message numerus="yes">
-            <source>%n tile(s)</source>
-            <translation>
-                <numerusform>%n tile</numerusform>
-                <numerusform>%n tiles</numerusform>
-            </translation>
-        </message>
-    </context>
-    <context>
-        <name>WallWindow</name>
-        <message>
-            <source>No camera</source>
-            <translation>No camera</translation>
-        </message>
-        <message>
-            <source>INCIDENT</source>
-            <translation>INCIDENT</translation>
-        </message>
-        <message>
-            <source>Connecting to the engine…</source>
-            <translation>Connecting to the engine…</translation>
-        </message>
-        <message>
-            <source>Engine unreachable, retrying – video keeps playing while the relay can</source>
-            <translation>Engine unreachable, retrying – video keeps playing while the relay can</translation>
-        </message>
-        <message>
-            <source>Session expired, logging in again…</source>
-            <translation>Session expired, logging in again…</translation>
-        </message>
-        <message>
-            <source>The engine refused the wall account; retrying</source>
-            <translation>The engine refused the wall account; retrying</translation>
-        </message>
-        <message>
-            <source>No wall account configured (user name and password)</source>
-            <translation>No wall account configured (user name and password)</translation>
-        </message>
-        <message>
-            <source>Waiting for a layout for wall {id}.
+<context>
+    <name>CameraPanel</name>
+    <message>
+        <source>offline</source>
+        <translation>offline</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n camera(s)</source>
+        <translation>
+            <numerusform>%n camera</numerusform>
+            <numerusform>%n cameras</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Search cameras (Ctrl+F)</source>
+        <translation>Search cameras (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>Drag a camera onto a video tile, or double-click to add it to the wall</source>
+        <translation>Drag a camera onto a video tile, or double-click to add it to the wall</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectionBanner</name>
+    <message>
+        <source>Engine unreachable – video keeps playing, but actions cannot be carried out. Reconnecting… ({reason})</source>
+        <translation>Engine unreachable – video keeps playing, but actions cannot be carried out. Reconnecting… ({reason})</translation>
+    </message>
+    <message>
+        <source>Retry now</source>
+        <translation>Retry now</translation>
+    </message>
+</context>
+<context>
+    <name>Console</name>
+    <message>
+        <source>Your session has ended ({reason}). Log in again.</source>
+        <translation>Your session has ended ({reason}). Log in again.</translation>
+    </message>
+</context>
+<context>
+    <name>ConsoleController</name>
+    <message>
+        <source>Something went wrong; see the log for details.</source>
+        <translation>Something went wrong; see the log for details.</translation>
+    </message>
+    <message>
+        <source>Unknown user or wrong password.</source>
+        <translation>Unknown user or wrong password.</translation>
+    </message>
+    <message>
+        <source>The engine cannot be reached: {detail}</source>
+        <translation>The engine cannot be reached: {detail}</translation>
+    </message>
+    <message>
+        <source>The engine is unreachable; the action was not carried out. ({detail})</source>
+        <translation>The engine is unreachable; the action was not carried out. ({detail})</translation>
+    </message>
+    <message>
+        <source>The session has expired; please log in again.</source>
+        <translation>The session has expired; please log in again.</translation>
+    </message>
+    <message>
+        <source>The engine refused the action: {detail}</source>
+        <translation>The engine refused the action: {detail}</translation>
+    </message>
+    <message>
+        <source>Incident acknowledged.</source>
+        <translation>Incident acknowledged.</translation>
+    </message>
+    <message>
+        <source>Incident assigned to {name}.</source>
+        <translation>Incident assigned to {name}.</translation>
+    </message>
+    <message>
+        <source>Priority changed to {p}.</source>
+        <translation>Priority changed to {p}.</translation>
+    </message>
+    <message>
+        <source>Incident closed.</source>
+        <translation>Incident closed.</translation>
+    </message>
+    <message>
+        <source>A share needs an agency, at least one camera, 1–1440 minutes and a purpose.</source>
+        <translation>A share needs an agency, at least one camera, 1–1440 minutes and a purpose.</translation>
+    </message>
+    <message>
+        <source>Video shared with {agency}.</source>
+        <translation>Video shared with {agency}.</translation>
+    </message>
+    <message>
+        <source>Share extended by {m} minutes.</source>
+        <translation>Share extended by {m} minutes.</translation>
+    </message>
+    <message>
+        <source>Share revoked.</source>
+        <translation>Share revoked.</translation>
+    </message>
+    <message>
+        <source>No 119 fire agency is configured.</source>
+        <translation>No 119 fire agency is configured.</translation>
+    </message>
+    <message>
+        <source>Reported from the operator console</source>
+        <translation>Reported from the operator console</translation>
+    </message>
+    <message>
+        <source>Reported to {agency}.</source>
+        <translation>Reported to {agency}.</translation>
+    </message>
+    <message>
+        <source>Delivery queued again.</source>
+        <translation>Delivery queued again.</translation>
+    </message>
+</context>
+<context>
+    <name>DetailPanel</name>
+    <message>
+        <source>DRILL</source>
+        <extracomment>Same MIME type as the map&apos;s camera drags (app.console.map.widget.CAMERA_MIME_TYPE).</extracomment>
+        <translation>DRILL</translation>
+    </message>
+    <message>
+        <source>{service} · {status} · {where} · assignee: {assignee} · units: {units}</source>
+        <translation>{service} · {status} · {where} · assignee: {assignee} · units: {units}</translation>
+    </message>
+    <message>
+        <source>Golden time {left}</source>
+        <translation>Golden time {left}</translation>
+    </message>
+    <message>
+        <source>Golden time OVERDUE {over}</source>
+        <translation>Golden time OVERDUE {over}</translation>
+    </message>
+    <message>
+        <source>Golden time met</source>
+        <translation>Golden time met</translation>
+    </message>
+    <message>
+        <source>Golden time missed ({over})</source>
+        <translation>Golden time missed ({over})</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>offline</translation>
+    </message>
+    <message>
+        <source>Drag onto a video tile, or double-click to add it to the wall</source>
+        <translation>Drag onto a video tile, or double-click to add it to the wall</translation>
+    </message>
+    <message numerus="yes">
+        <source>Cameras (%n)</source>
+        <translation>
+            <numerusform>Cameras (%n)</numerusform>
+            <numerusform>Cameras (%n)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Shares (%n)</source>
+        <translation>
+            <numerusform>Shares (%n)</numerusform>
+            <numerusform>Shares (%n)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{ok}/{total} delivered</source>
+        <translation>{ok}/{total} delivered</translation>
+    </message>
+    <message numerus="yes">
+        <source>attempt %n</source>
+        <translation>
+            <numerusform>attempt %n</numerusform>
+            <numerusform>attempt %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Deliveries</source>
+        <translation>Deliveries</translation>
+    </message>
+    <message>
+        <source>Assign incident</source>
+        <translation>Assign incident</translation>
+    </message>
+    <message>
+        <source>Assign to (operator name):</source>
+        <translation>Assign to (operator name):</translation>
+    </message>
+    <message>
+        <source>Close incident</source>
+        <translation>Close incident</translation>
+    </message>
+    <message>
+        <source>Close “{title}”? Active shares end with it.</source>
+        <translation>Close “{title}”? Active shares end with it.</translation>
+    </message>
+    <message>
+        <source>Closed by the operator</source>
+        <translation>Closed by the operator</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>Acknowledge</translation>
+    </message>
+    <message>
+        <source>Acknowledge the incident (Ctrl+Enter)</source>
+        <translation>Acknowledge the incident (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <source>Assign…</source>
+        <translation>Assign…</translation>
+    </message>
+    <message>
+        <source>Share video…</source>
+        <translation>Share video…</translation>
+    </message>
+    <message>
+        <source>Share cameras with an agency for a time and purpose (Ctrl+Shift+S)</source>
+        <translation>Share cameras with an agency for a time and purpose (Ctrl+Shift+S)</translation>
+    </message>
+    <message>
+        <source>Report to 119</source>
+        <translation>Report to 119</translation>
+    </message>
+    <message>
+        <source>Report a fire to 119 with a snapshot of the selected camera, in one step (Ctrl+Shift+R)</source>
+        <translation>Report a fire to 119 with a snapshot of the selected camera, in one step (Ctrl+Shift+R)</translation>
+    </message>
+    <message>
+        <source>Cameras to wall</source>
+        <translation>Cameras to wall</translation>
+    </message>
+    <message>
+        <source>Put all of this incident&apos;s cameras on the video wall (Ctrl+Shift+W)</source>
+        <translation>Put all of this incident&apos;s cameras on the video wall (Ctrl+Shift+W)</translation>
+    </message>
+    <message>
+        <source>Send to wall display</source>
+        <translation>Send to wall display</translation>
+    </message>
+    <message>
+        <source>Show this incident on the control room&apos;s wall display</source>
+        <translation>Show this incident on the control room&apos;s wall display</translation>
+    </message>
+    <message>
+        <source>Priority:</source>
+        <translation>Priority:</translation>
+    </message>
+    <message>
+        <source>Extend 30 min</source>
+        <translation>Extend 30 min</translation>
+    </message>
+    <message>
+        <source>Revoke</source>
+        <translation>Revoke</translation>
+    </message>
+    <message>
+        <source>Retry dead letters</source>
+        <translation>Retry dead letters</translation>
+    </message>
+    <message>
+        <source>Timeline</source>
+        <translation>Timeline</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation>By</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>Event</translation>
+    </message>
+    <message>
+        <source>Agency</source>
+        <translation>Agency</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Expires in</source>
+        <translation>Expires in</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>Cameras</translation>
+    </message>
+    <message>
+        <source>Purpose</source>
+        <translation>Purpose</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>Progress</translation>
+    </message>
+    <message>
+        <source>Last error</source>
+        <translation>Last error</translation>
+    </message>
+    <message>
+        <source>Select an incident in the queue or on the map.</source>
+        <translation>Select an incident in the queue or on the map.</translation>
+    </message>
+</context>
+<context>
+    <name>HealthPanel</name>
+    <message>
+        <source>{off} of {total} cameras offline · {bad} agencies with delivery problems</source>
+        <translation>{off} of {total} cameras offline · {bad} agencies with delivery problems</translation>
+    </message>
+    <message>
+        <source>{dead} dead · {queued} queued</source>
+        <translation>{dead} dead · {queued} queued</translation>
+    </message>
+    <message>
+        <source>Agencies</source>
+        <translation>Agencies</translation>
+    </message>
+    <message>
+        <source>Offline cameras</source>
+        <translation>Offline cameras</translation>
+    </message>
+    <message>
+        <source>Agency</source>
+        <translation>Agency</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <source>Deliveries</source>
+        <translation>Deliveries</translation>
+    </message>
+    <message>
+        <source>Camera</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Purpose</source>
+        <translation>Purpose</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentTableModel</name>
+    <message>
+        <source>Priority</source>
+        <translation>Priority</translation>
+    </message>
+    <message>
+        <source>Golden time</source>
+        <translation>Golden time</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>Service</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>Incident</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>Assignee</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <source>met ({left} left)</source>
+        <translation>met ({left} left)</translation>
+    </message>
+    <message>
+        <source>late ({over})</source>
+        <translation>late ({over})</translation>
+    </message>
+    <message>
+        <source>OVERDUE {over}</source>
+        <translation>OVERDUE {over}</translation>
+    </message>
+    <message>
+        <source>DRILL</source>
+        <translation>DRILL</translation>
+    </message>
+</context>
+<context>
+    <name>Labels</name>
+    <message>
+        <source>112 emergency video</source>
+        <translation>112 emergency video</translation>
+    </message>
+    <message>
+        <source>112 dispatch</source>
+        <translation>112 dispatch</translation>
+    </message>
+    <message>
+        <source>119 dispatch</source>
+        <translation>119 dispatch</translation>
+    </message>
+    <message>
+        <source>Disaster response</source>
+        <translation>Disaster response</translation>
+    </message>
+    <message>
+        <source>Vulnerable person SOS</source>
+        <translation>Vulnerable person SOS</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>Acknowledged</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>1 – critical</source>
+        <translation>1 – critical</translation>
+    </message>
+    <message>
+        <source>2 – high</source>
+        <translation>2 – high</translation>
+    </message>
+    <message>
+        <source>3 – medium</source>
+        <translation>3 – medium</translation>
+    </message>
+    <message>
+        <source>4 – low</source>
+        <translation>4 – low</translation>
+    </message>
+    <message>
+        <source>5 – minimal</source>
+        <translation>5 – minimal</translation>
+    </message>
+    <message>
+        <source>Crime prevention</source>
+        <translation>Crime prevention</translation>
+    </message>
+    <message>
+        <source>Traffic</source>
+        <translation>Traffic</translation>
+    </message>
+    <message>
+        <source>Disaster watch</source>
+        <translation>Disaster watch</translation>
+    </message>
+    <message>
+        <source>Child protection</source>
+        <translation>Child protection</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>Other</translation>
+    </message>
+    <message>
+        <source>Police</source>
+        <translation>Police</translation>
+    </message>
+    <message>
+        <source>Fire</source>
+        <translation>Fire</translation>
+    </message>
+    <message>
+        <source>Disaster</source>
+        <translation>Disaster</translation>
+    </message>
+    <message>
+        <source>Vulnerable-person service</source>
+        <translation>Vulnerable-person service</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>Delivered</translation>
+    </message>
+    <message>
+        <source>Pending</source>
+        <translation>Pending</translation>
+    </message>
+    <message>
+        <source>Retrying</source>
+        <translation>Retrying</translation>
+    </message>
+    <message>
+        <source>Dead letter</source>
+        <translation>Dead letter</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>Active</translation>
+    </message>
+    <message>
+        <source>Expiring soon</source>
+        <translation>Expiring soon</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>Expired</translation>
+    </message>
+    <message>
+        <source>Revoked</source>
+        <translation>Revoked</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>Failing</source>
+        <translation>Failing</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>Disabled</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>Idle</translation>
+    </message>
+    <message>
+        <source>Dead letters</source>
+        <translation>Dead letters</translation>
+    </message>
+    <message>
+        <source>Incident created ({service})</source>
+        <translation>Incident created ({service})</translation>
+    </message>
+    <message>
+        <source>Cameras selected: {cameras}</source>
+        <translation>Cameras selected: {cameras}</translation>
+    </message>
+    <message>
+        <source>Location updated</source>
+        <translation>Location updated</translation>
+    </message>
+    <message>
+        <source>Closed: {reason}</source>
+        <translation>Closed: {reason}</translation>
+    </message>
+    <message>
+        <source>Units dispatched: {units}</source>
+        <translation>Units dispatched: {units}</translation>
+    </message>
+    <message>
+        <source>Note: {text}</source>
+        <translation>Note: {text}</translation>
+    </message>
+    <message>
+        <source>Warning: {text}</source>
+        <translation>Warning: {text}</translation>
+    </message>
+    <message>
+        <source>Sensor reading {value}</source>
+        <translation>Sensor reading {value}</translation>
+    </message>
+    <message>
+        <source>Shared with {agency} for {minutes} min</source>
+        <translation>Shared with {agency} for {minutes} min</translation>
+    </message>
+    <message>
+        <source>Share with {agency} revoked</source>
+        <translation>Share with {agency} revoked</translation>
+    </message>
+    <message>
+        <source>Share extended by {minutes} min</source>
+        <translation>Share extended by {minutes} min</translation>
+    </message>
+    <message>
+        <source>Status changed: {value}</source>
+        <translation>Status changed: {value}</translation>
+    </message>
+    <message>
+        <source>Assigned to {value}</source>
+        <translation>Assigned to {value}</translation>
+    </message>
+    <message>
+        <source>Priority changed: {value}</source>
+        <translation>Priority changed: {value}</translation>
+    </message>
+    <message>
+        <source>Reported to {agency}</source>
+        <translation>Reported to {agency}</translation>
+    </message>
+    <message>
+        <source>Delivery queued again</source>
+        <translation>Delivery queued again</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <source>Enter your user name and password.</source>
+        <translation>Enter your user name and password.</translation>
+    </message>
+    <message>
+        <source>GoldenTime – log in</source>
+        <translation>GoldenTime – log in</translation>
+    </message>
+    <message>
+        <source>GoldenTime operator console</source>
+        <translation>GoldenTime operator console</translation>
+    </message>
+    <message>
+        <source>Engine:</source>
+        <translation>Engine:</translation>
+    </message>
+    <message>
+        <source>User name:</source>
+        <translation>User name:</translation>
+    </message>
+    <message>
+        <source>Password:</source>
+        <translation>Password:</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Operator: {name}</source>
+        <translation>Operator: {name}</translation>
+    </message>
+    <message>
+        <source>● Live</source>
+        <translation>● Live</translation>
+    </message>
+    <message>
+        <source>● Connecting…</source>
+        <translation>● Connecting…</translation>
+    </message>
+    <message>
+        <source>● Engine unreachable</source>
+        <translation>● Engine unreachable</translation>
+    </message>
+    <message>
+        <source>● Session refused</source>
+        <translation>● Session refused</translation>
+    </message>
+    <message>
+        <source>● Stopped</source>
+        <translation>● Stopped</translation>
+    </message>
+    <message>
+        <source>Go to queue, detail, map, wall, cameras, health</source>
+        <translation>Go to queue, detail, map, wall, cameras, health</translation>
+    </message>
+    <message>
+        <source>Move through the incident queue</source>
+        <translation>Move through the incident queue</translation>
+    </message>
+    <message>
+        <source>Open the selected incident</source>
+        <translation>Open the selected incident</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>Acknowledge</translation>
+    </message>
+    <message>
+        <source>Share video with an agency</source>
+        <translation>Share video with an agency</translation>
+    </message>
+    <message>
+        <source>Report to 119 with a snapshot</source>
+        <translation>Report to 119 with a snapshot</translation>
+    </message>
+    <message>
+        <source>Put the incident&apos;s cameras on the wall</source>
+        <translation>Put the incident&apos;s cameras on the wall</translation>
+    </message>
+    <message>
+        <source>Close the incident</source>
+        <translation>Close the incident</translation>
+    </message>
+    <message>
+        <source>Wall layout 1, 4, 9, 16</source>
+        <translation>Wall layout 1, 4, 9, 16</translation>
+    </message>
+    <message>
+        <source>Restore a maximised tile</source>
+        <translation>Restore a maximised tile</translation>
+    </message>
+    <message>
+        <source>Search cameras</source>
+        <translation>Search cameras</translation>
+    </message>
+    <message>
+        <source>Reload from the engine</source>
+        <translation>Reload from the engine</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Keyboard shortcuts</translation>
+    </message>
+    <message>
+        <source>GoldenTime – operator console</source>
+        <translation>GoldenTime – operator console</translation>
+    </message>
+    <message>
+        <source>Incident queue</source>
+        <translation>Incident queue</translation>
+    </message>
+    <message>
+        <source>Incident detail</source>
+        <translation>Incident detail</translation>
+    </message>
+    <message>
+        <source>Map</source>
+        <translation>Map</translation>
+    </message>
+    <message>
+        <source>Video wall</source>
+        <translation>Video wall</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>Cameras</translation>
+    </message>
+    <message>
+        <source>Camera and agency health</source>
+        <translation>Camera and agency health</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;File</translation>
+    </message>
+    <message>
+        <source>&amp;Reload from the engine</source>
+        <translation>&amp;Reload from the engine</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Quit</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;View</translation>
+    </message>
+    <message>
+        <source>Reset panel layout</source>
+        <translation>Reset panel layout</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>&amp;Language</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Help</translation>
+    </message>
+</context>
+<context>
+    <name>MapView</name>
+    <message>
+        <source>Districts</source>
+        <extracomment>MIME type of a camera dragged from the map (payload: the camera id, UTF-8). Text is set too.</extracomment>
+        <translation>Districts</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>Cameras</translation>
+    </message>
+    <message>
+        <source>Camera views</source>
+        <translation>Camera views</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>Incidents</translation>
+    </message>
+    <message>
+        <source>DRILL</source>
+        <translation>DRILL</translation>
+    </message>
+    <message>
+        <source>online</source>
+        <translation>online</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>offline</translation>
+    </message>
+    <message>
+        <source>No basemap configured: showing districts, cameras and incidents only.</source>
+        <translation>No basemap configured: showing districts, cameras and incidents only.</translation>
+    </message>
+    <message>
+        <source>Basemap unreachable: showing districts, cameras and incidents only.</source>
+        <translation>Basemap unreachable: showing districts, cameras and incidents only.</translation>
+    </message>
+    <message>
+        <source>Draw a circle to select cameras</source>
+        <translation>Draw a circle to select cameras</translation>
+    </message>
+    <message>
+        <source>Draw a polygon to select cameras</source>
+        <translation>Draw a polygon to select cameras</translation>
+    </message>
+    <message>
+        <source>Clear the drawn area</source>
+        <translation>Clear the drawn area</translation>
+    </message>
+    <message>
+        <source>Press and drag to draw a circle. Esc cancels.</source>
+        <translation>Press and drag to draw a circle. Esc cancels.</translation>
+    </message>
+    <message>
+        <source>Click to add corners, double-click to finish. Esc cancels.</source>
+        <translation>Click to add corners, double-click to finish. Esc cancels.</translation>
+    </message>
+    <message>
+        <source>112 emergency video</source>
+        <translation>112 emergency video</translation>
+    </message>
+    <message>
+        <source>112 dispatch</source>
+        <translation>112 dispatch</translation>
+    </message>
+    <message>
+        <source>119 dispatch</source>
+        <translation>119 dispatch</translation>
+    </message>
+    <message>
+        <source>Disaster response</source>
+        <translation>Disaster response</translation>
+    </message>
+    <message>
+        <source>Vulnerable person SOS</source>
+        <translation>Vulnerable person SOS</translation>
+    </message>
+    <message>
+        <source>Crime prevention</source>
+        <translation>Crime prevention</translation>
+    </message>
+    <message>
+        <source>Traffic</source>
+        <translation>Traffic</translation>
+    </message>
+    <message>
+        <source>Disaster watch</source>
+        <translation>Disaster watch</translation>
+    </message>
+    <message>
+        <source>Child protection</source>
+        <translation>Child protection</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>Other</translation>
+    </message>
+</context>
+<context>
+    <name>QueuePanel</name>
+    <message>
+        <source>NEW EMERGENCY: {title}</source>
+        <translation>NEW EMERGENCY: {title}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n open</source>
+        <translation>
+            <numerusform>%n open</numerusform>
+            <numerusform>%n open</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n overdue</source>
+        <translation>
+            <numerusform>%n overdue</numerusform>
+            <numerusform>%n overdue</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>OVERDUE {over}</source>
+        <translation>OVERDUE {over}</translation>
+    </message>
+    <message>
+        <source>met ({left} left)</source>
+        <translation>met ({left} left)</translation>
+    </message>
+    <message>
+        <source>Service:</source>
+        <translation>Service:</translation>
+    </message>
+    <message>
+        <source>All services</source>
+        <translation>All services</translation>
+    </message>
+    <message>
+        <source>Open incidents by priority, then age. Enter opens one.</source>
+        <translation>Open incidents by priority, then age. Enter opens one.</translation>
+    </message>
+</context>
+<context>
+    <name>ShareDialog</name>
+    <message>
+        <source>There is no agency to share with.</source>
+        <translation>There is no agency to share with.</translation>
+    </message>
+    <message>
+        <source>Choose at least one camera.</source>
+        <translation>Choose at least one camera.</translation>
+    </message>
+    <message>
+        <source>State the purpose of the share (it is recorded and sent to the agency).</source>
+        <translation>State the purpose of the share (it is recorded and sent to the agency).</translation>
+    </message>
+    <message>
+        <source>Share video with an agency</source>
+        <translation>Share video with an agency</translation>
+    </message>
+    <message>
+        <source>Agency:</source>
+        <translation>Agency:</translation>
+    </message>
+    <message>
+        <source>Cameras:</source>
+        <translation>Cameras:</translation>
+    </message>
+    <message>
+        <source>Minutes:</source>
+        <translation>Minutes:</translation>
+    </message>
+    <message>
+        <source>Purpose:</source>
+        <translation>Purpose:</translation>
+    </message>
+    <message>
+        <source>min</source>
+        <translation>min</translation>
+    </message>
+    <message>
+        <source>e.g. suspect tracking for patrol units</source>
+        <translation>e.g. suspect tracking for patrol units</translation>
+    </message>
+</context>
+<context>
+    <name>TileSlot</name>
+    <message>
+        <source>Remove from wall</source>
+        <extracomment>(main URL, sub URL) for a camera, or None when the console has no media access (yet).</extracomment>
+        <translation>Remove from wall</translation>
+    </message>
+    <message>
+        <source>Reconnect</source>
+        <translation>Reconnect</translation>
+    </message>
+    <message>
+        <source>Maximise / restore</source>
+        <translation>Maximise / restore</translation>
+    </message>
+</context>
+<context>
+    <name>VideoTile</name>
+    <message>
+        <source>Video backend and stream playing on this tile</source>
+        <translation>Video backend and stream playing on this tile</translation>
+    </message>
+    <message>
+        <source>No camera</source>
+        <translation>No camera</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Connecting…</translation>
+    </message>
+    <message>
+        <source>Camera offline</source>
+        <translation>Camera offline</translation>
+    </message>
+    <message>
+        <source>Cannot play this camera</source>
+        <translation>Cannot play this camera</translation>
+    </message>
+    <message>
+        <source>Live</source>
+        <translation>Live</translation>
+    </message>
+    <message>
+        <source>Stalled</source>
+        <translation>Stalled</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>Offline</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Error</translation>
+    </message>
+    <message>
+        <source>last frame {age} s ago</source>
+        <translation>last frame {age} s ago</translation>
+    </message>
+    <message>
+        <source>retry in {secs} s</source>
+        <translation>retry in {secs} s</translation>
+    </message>
+    <message>
+        <source>main</source>
+        <translation>main</translation>
+    </message>
+    <message>
+        <source>sub</source>
+        <translation>sub</translation>
+    </message>
+</context>
+<context>
+    <name>WallCameraCell</name>
+    <message>
+        <source>{name}: waiting for media access from the engine</source>
+        <translation>{name}: waiting for media access from the engine</translation>
+    </message>
+</context>
+<context>
+    <name>WallControl</name>
+    <message>
+        <source>Incident sent to {wall}.</source>
+        <translation>Incident sent to {wall}.</translation>
+    </message>
+    <message>
+        <source>{wall} is back to its previous layout.</source>
+        <translation>{wall} is back to its previous layout.</translation>
+    </message>
+    <message>
+        <source>The engine is unreachable; the wall was not changed. ({detail})</source>
+        <translation>The engine is unreachable; the wall was not changed. ({detail})</translation>
+    </message>
+    <message>
+        <source>The session has expired; please log in again.</source>
+        <translation>The session has expired; please log in again.</translation>
+    </message>
+    <message>
+        <source>The engine refused the wall change: {detail}</source>
+        <translation>The engine refused the wall change: {detail}</translation>
+    </message>
+</context>
+<context>
+    <name>WallControlPanel</name>
+    <message>
+        <source>INCIDENT</source>
+        <translation>INCIDENT</translation>
+    </message>
+    <message>
+        <source>No video wall to send to: the engine knows no wall yet.</source>
+        <translation>No video wall to send to: the engine knows no wall yet.</translation>
+    </message>
+    <message>
+        <source>Give the preset a name first.</source>
+        <translation>Give the preset a name first.</translation>
+    </message>
+    <message>
+        <source>Preset “{name}” saved.</source>
+        <translation>Preset “{name}” saved.</translation>
+    </message>
+    <message>
+        <source>Video walls</source>
+        <translation>Video walls</translation>
+    </message>
+    <message>
+        <source>No video wall yet. A wall appears here once a console has given it a layout.</source>
+        <translation>No video wall yet. A wall appears here once a console has given it a layout.</translation>
+    </message>
+    <message>
+        <source>Grid:</source>
+        <translation>Grid:</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tile(s)</source>
+        <translation>
+            <numerusform>%n tile</numerusform>
+            <numerusform>%n tiles</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Send incident to wall</source>
+        <translation>Send incident to wall</translation>
+    </message>
+    <message>
+        <source>The incident&apos;s cameras and the map on the selected wall</source>
+        <translation>The incident&apos;s cameras and the map on the selected wall</translation>
+    </message>
+    <message>
+        <source>Release</source>
+        <translation>Release</translation>
+    </message>
+    <message>
+        <source>Back to the layout the wall showed before</source>
+        <translation>Back to the layout the wall showed before</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>Apply</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>Preset name</source>
+        <translation>Preset name</translation>
+    </message>
+    <message>
+        <source>Save layout</source>
+        <translation>Save layout</translation>
+    </message>
+</context>
+<context>
+    <name>WallMapCell</name>
+    <message>
+        <source>Map loading…</source>
+        <translation>Map loading…</translation>
+    </message>
+</context>
+<context>
+    <name>WallPanel</name>
+    <message>
+        <source>{name}: no media access from the engine</source>
+        <translation>{name}: no media access from the engine</translation>
+    </message>
+    <message>
+        <source>Layout:</source>
+        <translation>Layout:</translation>
+    </message>
+    <message>
+        <source>Drag cameras onto tiles · double-click to maximise · Esc to restore</source>
+        <translation>Drag cameras onto tiles · double-click to maximise · Esc to restore</translation>
+    </message>
+    <message>
+        <source>Clear wall</source>
+        <translation>Clear wall</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tile(s)</source>
+        <translation>
+            <numerusform>%n tile</numerusform>
+            <numerusform>%n tiles</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>WallWindow</name>
+    <message>
+        <source>No camera</source>
+        <translation>No camera</translation>
+    </message>
+    <message>
+        <source>INCIDENT</source>
+        <translation>INCIDENT</translation>
+    </message>
+    <message>
+        <source>Connecting to the engine…</source>
+        <translation>Connecting to the engine…</translation>
+    </message>
+    <message>
+        <source>Engine unreachable, retrying…</source>
+        <translation>Engine unreachable, retrying…</translation>
+    </message>
+    <message>
+        <source>Session expired, logging in again…</source>
+        <translation>Session expired, logging in again…</translation>
+    </message>
+    <message>
+        <source>The engine refused the wall account; retrying</source>
+        <translation>The engine refused the wall account; retrying</translation>
+    </message>
+    <message>
+        <source>No wall account configured (user name and password)</source>
+        <translation>No wall account configured (user name and password)</translation>
+    </message>
+    <message>
+        <source>Waiting for a layout for wall {id}.
 Send cameras or an incident to this wall from an operator console.</source>
-            <translation>Waiting for a layout for wall {id}.
+        <translation>Waiting for a layout for wall {id}.
 Send cameras or an incident to this wall from an operator console.</translation>
-        </message>
-        <message>
-            <source>Wall {id}: connecting to the engine…</source>
-            <translation>Wall {id}: connecting to the engine…</translation>
-        </message>
-    </context>
+    </message>
+    <message>
+        <source>Wall {id}: connecting to the engine…</source>
+        <translation>Wall {id}: connecting to the engine…</translation>
+    </message>
+</context>
+<context>
+    <name>_MiniCell</name>
+    <message>
+        <source>Remove from the wall</source>
+        <translation>Remove from the wall</translation>
+    </message>
+</context>
+<context>
+    <name>_WallCard</name>
+    <message>
+        <source>Map</source>
+        <translation>Map</translation>
+    </message>
+    <message>
+        <source>The map of the incident</source>
+        <translation>The map of the incident</translation>
+    </message>
+    <message>
+        <source>Drop a camera here</source>
+        <translation>Drop a camera here</translation>
+    </message>
+</context>
 </TS>

@@ -303,14 +303,18 @@ def test_ended_session_asks_the_operator_to_log_in_again(
     c = console.controller
     qtbot.waitUntil(lambda: c.connected, timeout=TIMEOUT)
     old = c.client.token
-    httpx.delete(f"{engine.url}/api/v1/sessions", headers={"authorization": f"Bearer {old}"}).raise_for_status()
+    httpx.delete(
+        f"{engine.url}/api/v1/sessions", headers={"authorization": f"Bearer {old}"}
+    ).raise_for_status()
 
     async def drop() -> None:
         assert c.feed._ws is not None
         await c.feed._ws.close()
 
     aw(drop())
-    qtbot.waitUntil(lambda: console.login_dialog is not None and console.login_dialog.isVisible(), timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: console.login_dialog is not None and console.login_dialog.isVisible(), timeout=TIMEOUT
+    )
     dlg = console.login_dialog
     assert dlg.username.text() == OPERATOR[0] and "log in again" in dlg.error.text().lower()
     assert console.window.banner.isVisible()
@@ -318,3 +322,18 @@ def test_ended_session_asks_the_operator_to_log_in_again(
     dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: c.connected and console.login_dialog is None, timeout=TIMEOUT)
     assert c.client.token != old and not console.window.banner.isVisible()
+
+
+def test_another_panel_can_join_the_window(engine: Engine, console_factory: Callable[..., Any]) -> None:
+    from PySide6.QtWidgets import QDockWidget, QLabel
+
+    console = console_factory(engine.url)
+    w = console.window
+    dock = QDockWidget("Extra", w)
+    dock.setWidget(QLabel("extra", dock))
+    w.add_dock("extra", dock)
+    assert w.docks["extra"] is dock and dock.objectName() == "dock_extra"
+    assert dock.toggleViewAction() in w.view_menu.actions()
+    console.set_language("ko")  # retranslation leaves a panel's own title alone
+    w.retranslate()
+    assert dock.windowTitle() == "Extra"

@@ -110,7 +110,9 @@ def test_display_model_follows_layouts_and_ignores_older_ones() -> None:
     assert not m.apply_wall(wall(["C"], at=T0 - timedelta(seconds=1)))  # a slow GET crossing an event
     assert m.view.camera_ids == ["A", "B"]
     assert not m.apply_wall(wall(["C"], wall_id="WALL-2", at=T0 + timedelta(seconds=5)))  # another wall
-    event = LiveEvent(type="wall.updated", seq=7, data=wall(["C"], 1, at=T0 + timedelta(seconds=2)).model_dump(mode="json"))
+    event = LiveEvent(
+        type="wall.updated", seq=7, data=wall(["C"], 1, at=T0 + timedelta(seconds=2)).model_dump(mode="json")
+    )
     assert m.apply_event(event) and m.view.grid == 1 and m.view.camera_ids == ["C"]
     assert not m.apply_event(LiveEvent(type="incident.updated", seq=8, data={"id": "X"}))
     assert wall_from_event(LiveEvent(type="wall.updated", seq=9, data={"id": "broken"})) is None
@@ -252,7 +254,10 @@ def test_presets_round_trip_and_bad_ones_are_dropped() -> None:
 
 
 def test_relay_urls_ask_for_the_sub_stream_by_suffix() -> None:
-    assert relay_stream_url("http://h:1/", "gtm_a/b", "CAM 1", "sub") == "http://h:1/media/gtm_a%2Fb/CAM%201~sub.ts"
+    assert (
+        relay_stream_url("http://h:1/", "gtm_a/b", "CAM 1", "sub")
+        == "http://h:1/media/gtm_a%2Fb/CAM%201~sub.ts"
+    )
     assert relay_stream_url("http://h:1", "t", "CAM-1", "main") == "http://h:1/media/t/CAM-1.ts"
 
 
@@ -264,3 +269,26 @@ def test_a_wall_list_read_before_an_event_does_not_undo_it() -> None:
     assert m.walls["WALL-1"].tiles == ["B"] and "WALL-2" in m.walls
     m.reset([wall(["C"], wall_id="WALL-1", at=T0 + timedelta(seconds=9))])
     assert m.walls["WALL-1"].tiles == ["C"]
+
+
+def test_the_map_zooms_to_fit_the_incident_and_its_cameras() -> None:
+    from app.console.wall.model import zoom_to_fit
+
+    c = (35.19, 128.08)
+    assert zoom_to_fit(c, []) == 17 and zoom_to_fit(c, [c]) == 18
+    assert zoom_to_fit(c, [(35.1904, 128.0803)]) == 18  # cameras ~50 m away: as close as the map goes
+    near, far = zoom_to_fit(c, [(35.195, 128.08)]), zoom_to_fit(c, [(35.23, 128.08)])
+    assert 12 <= far < near <= 18
+    assert zoom_to_fit(c, [(36.5, 129.9)]) == 12
+
+
+def test_the_wall_basemap_comes_from_the_environment(tmp_path: Any) -> None:
+    from app.console.wall.runner import basemap_from_env
+
+    assert basemap_from_env({}).kind == "none"
+    assert basemap_from_env({"GOLDENTIME_WALL_MAP_MBTILES": str(tmp_path / "missing.mbtiles")}).kind == "none"
+    (tmp_path / "city.mbtiles").write_bytes(b"")
+    assert basemap_from_env({"GOLDENTIME_WALL_MAP_MBTILES": str(tmp_path / "city.mbtiles")}).kind == "mbtiles"
+    xyz = basemap_from_env({"GOLDENTIME_WALL_MAP_XYZ": "https://tiles.example/{z}/{x}/{y}.png"})
+    assert xyz.kind == "xyz" and xyz.url.startswith("https://tiles.example/")
+    assert basemap_from_env({"GOLDENTIME_WALL_MAP_XYZ": "https://no-placeholders.example"}).kind == "none"

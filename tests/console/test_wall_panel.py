@@ -67,7 +67,11 @@ def drop_camera(widget: Any, camera_id: str) -> None:
     mime = QMimeData()
     mime.setData(CAMERA_MIME_TYPE, camera_id.encode("utf-8"))
     event = QDropEvent(
-        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
     )
     widget.dropEvent(event)
     assert event.isAccepted()
@@ -82,7 +86,9 @@ def test_walls_are_listed_mirrored_and_driven_through_the_engine(
     assert not panel.send_btn.isEnabled() and not panel.release_btn.isEnabled()
 
     # Another console creates a wall: it appears, mirrored in miniature.
-    put_wall(engine, "WALL-1", {"name": "Wall one", "layout": {"grid": 4, "tiles": ["CAM-0001", None, "CAM-0003"]}})
+    put_wall(
+        engine, "WALL-1", {"name": "Wall one", "layout": {"grid": 4, "tiles": ["CAM-0001", None, "CAM-0003"]}}
+    )
     qtbot.waitUntil(lambda: "WALL-1" in panel.cards, timeout=TIMEOUT)
     card = panel.cards["WALL-1"]
     assert [c.text() for c in card.cells] == ["Cam 01", "", "Cam 03", ""]
@@ -90,7 +96,9 @@ def test_walls_are_listed_mirrored_and_driven_through_the_engine(
 
     # A camera dropped on an empty cell goes to the engine, and comes back as the wall's state.
     drop_camera(card.cells[1], "CAM-0005")
-    qtbot.waitUntil(lambda: panel.model.walls["WALL-1"].tiles == ["CAM-0001", "CAM-0005", "CAM-0003"], timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: panel.model.walls["WALL-1"].tiles == ["CAM-0001", "CAM-0005", "CAM-0003"], timeout=TIMEOUT
+    )
     assert engine_wall(engine)["tiles"] == ["CAM-0001", "CAM-0005", "CAM-0003"]
     qtbot.waitUntil(lambda: [c.text() for c in panel.cards["WALL-1"].cells][1] == "Cam 05", timeout=TIMEOUT)
 
@@ -108,8 +116,10 @@ def test_walls_are_listed_mirrored_and_driven_through_the_engine(
     qtbot.waitUntil(lambda: panel.model.walls["WALL-1"].grid == 1, timeout=TIMEOUT)
     panel.apply_preset_btn.click()
     qtbot.waitUntil(
-        lambda: panel.model.walls["WALL-1"].grid == 9
-        and panel.model.walls["WALL-1"].tiles == ["CAM-0001", "CAM-0005", "CAM-0003"],
+        lambda: (
+            panel.model.walls["WALL-1"].grid == 9
+            and panel.model.walls["WALL-1"].tiles == ["CAM-0001", "CAM-0005", "CAM-0003"]
+        ),
         timeout=TIMEOUT,
     )
 
@@ -157,3 +167,29 @@ def test_two_consoles_see_the_same_walls(
     assert a.release_btn.isEnabled()
     # Selection and presets are remembered per console.
     assert a.settings is not None and a.settings.value("wall_control/selected") == "WALL-1"
+
+
+def test_the_panel_docks_into_the_operator_console(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot, aw: Callable[..., Any]
+) -> None:
+    """The console's composition root docks the panel (``install_wall_control``): camera names from the
+    console, and the incident detail's "send to the wall display" putting the incident on the wall."""
+    from PySide6.QtWidgets import QDockWidget
+
+    put_wall(engine, "WALL-1", {"name": "Wall one", "layout": {"grid": 4, "tiles": ["CAM-0002"]}})
+    console = console_factory(engine.url)
+    c = console.controller
+    panel = console.wall_control
+    assert console.window.findChild(QDockWidget, "dock_wall_control") is panel
+    assert panel.toggleViewAction() in console.window.view_menu.actions()
+    qtbot.waitUntil(lambda: "WALL-1" in panel.cards and c.health.camera_count > 0, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: panel.cards["WALL-1"].cells[0].text() == "Camera 2", timeout=TIMEOUT)
+    incident = engine.request("W-9")["incident"]["id"]
+    qtbot.waitUntil(lambda: c.queue.get(incident) is not None, timeout=TIMEOUT)
+    c.select_incident(incident)
+    qtbot.waitUntil(
+        lambda: panel.current_incident == incident and panel.send_btn.isEnabled(), timeout=TIMEOUT
+    )
+    c.send_to_wall_display()  # the detail panel's "Send to wall display" button
+    qtbot.waitUntil(lambda: panel.model.walls["WALL-1"].mode == "incident", timeout=TIMEOUT)
+    assert engine_wall(engine)["incident_id"] == incident

@@ -38,15 +38,15 @@ __all__ = ["WallLink"]
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Re-read the layout this often even when the live feed is quiet (a missed event heals by itself).
+# Re-read the layout this often even when the live feed is quiet (a missed event heals by itself).
 POLL_MS = 60_000
-#: Renew the media grant this long before it expires; log in again first if the session ends sooner.
+# Renew the media grant this long before it expires; log in again first if the session ends sooner.
 GRANT_MARGIN_S = 600.0
 SESSION_MARGIN_S = 1800.0
 GRANT_RETRY_MS = 15_000
-#: While the password is refused, try again this often (the account may be fixed on the engine).
+# While the password is refused, try again this often (the account may be fixed on the engine).
 LOGIN_REFUSED_RETRY_S = 30.0
-#: How long a new layout waits for its cameras' names before it is shown anyway (with ids).
+# How long a new layout waits for its cameras' names before it is shown anyway (with ids).
 NAMES_WAIT_S = 2.0
 
 
@@ -143,6 +143,12 @@ class WallLink(QObject):
     def reconnect_now(self) -> None:
         self.feed.reconnect_now()
 
+    @Slot()
+    def renew_media(self) -> None:
+        """Ask for a new media grant now (no tile can play: the grant may have been revoked or expired)."""
+        if not self._closing and self.client.token and self.model.link is LinkState.CONNECTED:
+            self.spawn(self._refresh_grant(), name="wall-grant")
+
     def spawn(self, coro: Awaitable[Any], name: str | None = None) -> asyncio.Task[Any]:
         """Run a coroutine as a task the link owns (cancelled by :meth:`aclose`)."""
         task = asyncio.ensure_future(coro)
@@ -230,12 +236,14 @@ class WallLink(QObject):
 
     async def _relogin(self, refused_token: str | None) -> None:
         """The session was refused: log in again (once, however many calls noticed it)."""
-        if self.client.token is not None and self.client.token != refused_token:
-            return  # someone else already logged in again
-        self._set_link(LinkState.UNAUTHORIZED, "session refused")
-        if await self._login(refused_token, relogin=True):
-            await self._refresh_grant(relogin=False)
-        self.feed.reconnect_now()
+        if self.client.token is None or self.client.token == refused_token:
+            self._set_link(LinkState.UNAUTHORIZED, "session refused")
+            if await self._login(refused_token, relogin=True):
+                await self._refresh_grant(relogin=False)
+        if self.feed.state is FeedState.CONNECTED:
+            self._set_link(LinkState.CONNECTED, "")  # the feed never dropped: nothing else to wait for
+        else:
+            self.feed.reconnect_now()  # with the new token
 
     async def _authed(self, call: Callable[[], Awaitable[T]]) -> T:
         """A REST call; a 401 logs in again and tries once more."""

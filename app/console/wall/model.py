@@ -34,6 +34,7 @@ __all__ = [
     "map_index",
     "map_state",
     "wall_from_event",
+    "zoom_to_fit",
 ]
 
 GRIDS: tuple[int, ...] = (1, 4, 9, 16)
@@ -160,6 +161,21 @@ class MapState:
     incident: dict[str, Any] | None
     center: tuple[float, float] | None
     incident_title: str = ""
+    zoom: int = 17
+
+
+def zoom_to_fit(
+    center: tuple[float, float], points: Sequence[tuple[float, float]], *, radius_px: float = 240.0
+) -> int:
+    """The web-map zoom (12–18) at which every point lies within ``radius_px`` of ``center`` on screen."""
+    if not points:
+        return 17
+    k = math.cos(math.radians(center[0])) or 1e-6
+    spread = max(max(abs(lon - center[1]), abs(lat - center[0]) / k) for lat, lon in points)
+    if spread <= 0:
+        return 18
+    z = math.floor(math.log2(radius_px * 360.0 / (256.0 * spread)))
+    return max(12, min(18, z))
 
 
 def map_state(view: WallView | None, cameras: dict[str, CameraOut], incident: IncidentOut | None) -> MapState:
@@ -202,7 +218,8 @@ def map_state(view: WallView | None, cameras: dict[str, CameraOut], incident: In
         }
     elif cams:
         center = (sum(c.lat for c in cams) / len(cams), sum(c.lon for c in cams) / len(cams))
-    return MapState(markers, marker, center, inc.title if inc is not None else "")
+    zoom = zoom_to_fit(center, [(c.lat, c.lon) for c in cams]) if center is not None else 17
+    return MapState(markers, marker, center, inc.title if inc is not None else "", zoom)
 
 
 def format_clock(now: datetime, language: str = "en") -> str:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMenu,
     QPushButton,
     QScrollArea,
@@ -53,7 +54,7 @@ from app.console.wall.control import PRESET_NAME_MAX, WallControlModel
 from app.console.wall.model import GRIDS, Cell, grid_side
 from app.formats.api import LiveEvent, WallLayoutIn, WallOut
 
-__all__ = ["CAMERA_MIME_TYPE", "WallControl", "WallControlPanel"]
+__all__ = ["CAMERA_MIME_TYPE", "WallControl", "WallControlPanel", "install_wall_control"]
 
 _log = logging.getLogger(__name__)
 CAMERA_MIME_TYPE = "application/x-goldentime-camera-id"
@@ -508,6 +509,13 @@ class WallControlPanel(QDockWidget):
         self.set_current_incident(incident_id)
         self._on_send_clicked()
 
+    @Slot()
+    def refresh_names(self) -> None:
+        """Camera names changed (the console loaded its cameras): redraw the miniatures."""
+        for card in self.cards.values():
+            card._key = None
+        self._render()
+
     def sizeHint(self) -> QSize:
         return QSize(300, 520)
 
@@ -672,9 +680,7 @@ class WallControlPanel(QDockWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
-            for card in self.cards.values():
-                card._key = None
-            self._render()
+            self.refresh_names()
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Video walls"))
@@ -694,3 +700,34 @@ class WallControlPanel(QDockWidget):
         self.delete_preset_btn.setText(self.tr("Delete"))
         self.preset_name.setPlaceholderText(self.tr("Preset name"))
         self.save_preset_btn.setText(self.tr("Save layout"))
+
+
+def install_wall_control(
+    window: QMainWindow, controller: Any, settings: QSettings | None
+) -> WallControlPanel:
+    """Dock the panel in the console window and wire it to the console's controller; returns it, started.
+
+    Call it before the window restores its saved arrangement (``MainWindow.restore``), so the dock's place
+    is remembered between runs.
+
+    ``controller`` is the console's :class:`~app.console.controller.ConsoleController`: its client (the
+    operator's session), camera names, its "send to the wall display" request (``wallRequested``) and the
+    selected incident. Stop it with ``await panel.control.aclose()`` before the controller closes its client.
+    """
+    c = controller
+
+    def name(camera_id: str) -> str:
+        cam = c.camera(camera_id)
+        return str(cam.name) if cam is not None else camera_id
+
+    panel = WallControlPanel(c.client, settings, name, window)
+    add_dock = getattr(window, "add_dock", None)
+    if add_dock is not None:  # the console's main window: tabbed with the health panel, in the View menu
+        add_dock("wall_control", panel)
+    else:
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
+    c.wallRequested.connect(panel.on_wall_requested)
+    c.detailChanged.connect(lambda: panel.set_current_incident(c.selected_incident or ""))
+    c.camerasLoaded.connect(panel.refresh_names)
+    panel.start()
+    return panel

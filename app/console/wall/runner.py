@@ -5,6 +5,10 @@ engine (logs in, retrying for as long as it takes) → map page built off the Qt
 SIGINT, or Ctrl+Shift+Q on the wall's keyboard): link and every task stopped → session ended → players
 stopped and released → widgets deleted → libVLC released.
 
+The map's base layer comes from ``GOLDENTIME_WALL_MAP_MBTILES`` (an offline MBTiles file) or
+``GOLDENTIME_WALL_MAP_XYZ`` (a tile server URL template); without either the map shows cameras and the
+incident on a plain background, as the console's does.
+
 ``GOLDENTIME_WALL_STATUS=/path/status.json`` makes the wall write what it shows (layout, tiles, notice)
 to that file whenever it changes: cheap diagnostics for a technician, and what the end-to-end tests read.
 """
@@ -13,22 +17,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
 import signal
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["STATUS_ENV", "WallDisplay", "WallOptions", "run_wall"]
 
 _log = logging.getLogger(__name__)
 STATUS_ENV = "GOLDENTIME_WALL_STATUS"
+MBTILES_ENV = "GOLDENTIME_WALL_MAP_MBTILES"
+XYZ_ENV = "GOLDENTIME_WALL_MAP_XYZ"
+XYZ_ATTRIBUTION_ENV = "GOLDENTIME_WALL_MAP_ATTRIBUTION"
 DEFAULT_CENTER = (35.1800, 128.0800)  # Jinju city hall
 STATUS_MIN_INTERVAL_MS = 250
+T = TypeVar("T")
 
 
 @dataclass
@@ -71,6 +82,9 @@ class WallDisplay:
         self.model = self.link.model
         self.window: Any = None
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+        # Its own small pool for file work (the map page, the status file): plain threads that stop() joins,
+        # not the Qt loop's default executor, whose QThreads would outlive the loop.
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wall-io")
         self._page_dir: tempfile.TemporaryDirectory[str] | None = None
         self._status_text = ""
         self._status_writing = False
@@ -104,6 +118,7 @@ class WallDisplay:
         link.camerasChanged.connect(self._on_details)
         link.incidentChanged.connect(self._on_details)
         w.statusChanged.connect(self._schedule_status)
+        w.mediaSuspect.connect(link.renew_media)
         w.closing.connect(self._on_window_closing)
         quit_key = QShortcut(QKeySequence("Ctrl+Shift+Q"), w, context=Qt.ShortcutContext.WindowShortcut)
         quit_key.activated.connect(self.request_close)
@@ -134,6 +149,7 @@ class WallDisplay:
                 self.app.processEvents()
                 await asyncio.sleep(0)
         self.factory.close()
+        self._io.shutdown(wait=True, cancel_futures=True)
         if self._page_dir is not None:
             self._page_dir.cleanup()
             self._page_dir = None
@@ -169,7 +185,7 @@ class WallDisplay:
         basemap = self.options.basemap or BasemapConfig.none()
         self._page_dir = tempfile.TemporaryDirectory(prefix="goldentime-wall-map-")
         try:
-            page = await asyncio.to_thread(
+            page = await self._in_thread(
                 build_map_page, Path(self._page_dir.name), self.options.center, 15, None, [], basemap
             )
         except (OSError, FileNotFoundError) as exc:
@@ -177,6 +193,9 @@ class WallDisplay:
             return
         if self.window is not None:
             self.window.set_map_page(page, basemap)
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._io, functools.partial(fn, *args))
 
     def _on_wall_changed(self) -> None:
         if self.window is not None:
@@ -216,11 +235,29 @@ class WallDisplay:
 
     async def _write_status_file(self, path: Path, text: str) -> None:
         try:
-            await asyncio.to_thread(_atomic_write, path, text)
+            await self._in_thread(_atomic_write, path, text)
         except OSError as exc:
             _log.warning("wall: cannot write the status file %s: %s", path, exc)
         finally:
             self._status_writing = False
+
+
+def basemap_from_env(env: Mapping[str, str]) -> Any:
+    """The map's base layer: an offline MBTiles file (``GOLDENTIME_WALL_MAP_MBTILES``), an XYZ tile server
+    (``GOLDENTIME_WALL_MAP_XYZ``, with ``…_ATTRIBUTION``), else none (districts, cameras and incidents only)."""
+    from app.console.map.page import BasemapConfig
+
+    mbtiles, xyz = env.get(MBTILES_ENV), env.get(XYZ_ENV)
+    try:
+        if mbtiles and Path(mbtiles).is_file():
+            return BasemapConfig.mbtiles(Path(mbtiles))
+        if xyz:
+            return BasemapConfig.xyz(xyz, env.get(XYZ_ATTRIBUTION_ENV, ""))
+    except ValueError as exc:
+        _log.warning("wall: ignoring the basemap setting: %s", exc)
+    if mbtiles:
+        _log.warning("wall: the MBTiles file %s does not exist; no basemap", mbtiles)
+    return BasemapConfig.none()
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -272,6 +309,7 @@ def run_wall(
         screen=screen,
         language=language,
         status_path=Path(status) if status else None,
+        basemap=basemap_from_env(os.environ),
     )
     display: WallDisplay | None = None
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.console.wall.model import Cell, LinkState, MapState, Notice, WallDisplayModel, WallView, format_clock
+from app.video.choice import ReconnectPolicy
 from app.video.factory import BackendFactory
 from app.video.tile import VideoTile
 from app.video.tile_model import TileStatus
@@ -38,11 +39,13 @@ __all__ = ["WallCameraCell", "WallMapCell", "WallWindow"]
 
 _log = logging.getLogger(__name__)
 
-#: A tile that is down with no reconnect scheduled (or one overdue by this long) is restarted.
+# A tile that is down with no reconnect scheduled (or one overdue by this long) is restarted.
 STUCK_S = 20.0
 SUPERVISE_MS = 5_000
-#: A new layout is shown this long after the old one was cleared (see ``_apply_layout``).
+# A new layout is shown this long after the old one was cleared (see ``_apply_layout``).
 REVEAL_MS = 60
+# Every camera tile down this long: ask for new media access (a revoked or expired grant looks like this).
+ALL_DOWN_S = 60.0
 HEADER_STYLE = """
 QWidget#wallHeader { background: #0b0f14; border-bottom: 1px solid #1f2937; }
 QLabel#wallName { color: #f3f4f6; font-weight: bold; }
@@ -60,7 +63,7 @@ WALL_MAP_STYLE_JS = """(function () {
 })()"""
 _DOWN = (TileStatus.OFFLINE, TileStatus.ERROR, TileStatus.STALLED, TileStatus.CONNECTING)
 
-#: (main URL, sub URL) for a camera, or None while there is no media access.
+# (main URL, sub URL) for a camera, or None while there is no media access.
 UrlProvider = Callable[[str], "tuple[str, str] | None"]
 
 
@@ -87,9 +90,11 @@ class WallCameraCell(QFrame):
         parent: QWidget | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        policy: Callable[[], ReconnectPolicy] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("wallCameraCell")
+        self._policy = policy
         self.setStyleSheet("QFrame#wallCameraCell { background: black; border: 1px solid #111827; }")
         self._factory = factory
         self._clock = clock
@@ -136,16 +141,10 @@ class WallCameraCell(QFrame):
             self._stuck_since = None
             return
         now = self._clock()
-        model = self.tile.model
-        due = model.reconnect_at
-        stuck = self.tile.status in _DOWN and (
-            (due is None and self.tile.status is not TileStatus.CONNECTING)
-            or (due is not None and now - due > STUCK_S)
-        )
-        if self.tile.status is TileStatus.CONNECTING and self.tile.backend is None:
-            stuck = (
-                True  # a player that raised while opening leaves the tile "connecting" with nothing behind it
-            )
+        due = self.tile.model.reconnect_at
+        # Down with no reconnect scheduled (or one long overdue), or "connecting" for longer than any player
+        # takes to give up (a player that raised half-way through opening leaves the tile like that).
+        stuck = self.tile.status in _DOWN and (due is None or now - due > STUCK_S)
         if not stuck:
             self._stuck_since = None
             return
@@ -176,7 +175,7 @@ class WallCameraCell(QFrame):
     # ------------------------------------------------------------------ internals
 
     def _new_tile(self) -> VideoTile:
-        tile = VideoTile(self._factory, self)
+        tile = VideoTile(self._factory, self, policy=self._policy() if self._policy else None)
         tile.stateChanged.connect(self._on_tile_state)
         self._layout.insertWidget(0, tile, 1)
         return tile
@@ -300,10 +299,12 @@ class WallWindow(QWidget):
     Signals:
         statusChanged(): what the wall shows changed (layout, a tile's status, the notice).
         closing(): the window is closing (the process shuts down).
+        mediaSuspect(): no tile has played for ``ALL_DOWN_S``: the media grant may be gone (renew it).
     """
 
     statusChanged = Signal()
     closing = Signal()
+    mediaSuspect = Signal()
 
     def __init__(
         self,
@@ -313,10 +314,12 @@ class WallWindow(QWidget):
         names: Callable[[str], str],
         *,
         language: str = "en",
+        policy: Callable[[], ReconnectPolicy] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("goldentimeWall")
+        self._policy = policy
         self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         _dark(self)
         self.model = model
@@ -332,6 +335,7 @@ class WallWindow(QWidget):
         self._map_state: dict[str, Any] | None = None
         self._incident_title = ""
         self._shown: WallView | None = None
+        self._all_down_since: float | None = None
 
         # header
         self.header = QWidget(self)
@@ -445,7 +449,12 @@ class WallWindow(QWidget):
 
     def set_map_state(self, state: MapState) -> None:
         """What the map cell shows (the incident, its cameras) and the incident's title in the header."""
-        self._map_state = {"cameras": list(state.cameras), "incident": state.incident, "center": state.center}
+        self._map_state = {
+            "cameras": list(state.cameras),
+            "incident": state.incident,
+            "center": state.center,
+            "zoom": state.zoom,
+        }
         self._incident_title = state.incident_title
         if self.map_cell is not None:
             self.map_cell.show_state(**self._map_state)
@@ -535,7 +544,7 @@ class WallWindow(QWidget):
         return label
 
     def _new_camera_cell(self) -> WallCameraCell:
-        cell = WallCameraCell(self.factory, self.body)
+        cell = WallCameraCell(self.factory, self.body, policy=self._policy)
         cell.statusChanged.connect(self.statusChanged)
         return cell
 
@@ -583,9 +592,7 @@ class WallWindow(QWidget):
             return ""
         texts = {
             Notice.CONNECTING: self.tr("Connecting to the engine…"),
-            Notice.UNREACHABLE: self.tr(
-                "Engine unreachable, retrying – video keeps playing while the relay can"
-            ),
+            Notice.UNREACHABLE: self.tr("Engine unreachable, retrying…"),
             Notice.RELOGIN: self.tr("Session expired, logging in again…"),
             Notice.LOGIN_REFUSED: self.tr("The engine refused the wall account; retrying"),
             Notice.NO_ACCOUNT: self.tr("No wall account configured (user name and password)"),
@@ -608,8 +615,20 @@ class WallWindow(QWidget):
 
     @Slot()
     def _on_supervise(self) -> None:
-        for cell in list(self.camera_cells.values()):
+        cells = [c for c in self.camera_cells.values() if c.urls is not None]
+        for cell in cells:
             cell.supervise()
+        # Every tile down for a long time, while the engine answers: perhaps the media grant is gone.
+        down = bool(cells) and all(c.status in (TileStatus.OFFLINE, TileStatus.ERROR) for c in cells)
+        now = time.monotonic()
+        if not down:
+            self._all_down_since = None
+        elif self._all_down_since is None:
+            self._all_down_since = now
+        elif now - self._all_down_since >= ALL_DOWN_S:
+            self._all_down_since = now
+            _log.warning("wall: no tile can play; asking the engine for new media access")
+            self.mediaSuspect.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.close_players()

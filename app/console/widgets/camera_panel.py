@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidgetItem, QVBoxLayout, QWidget
 
 from app.console.viewmodels.health import HealthVM
@@ -29,6 +29,9 @@ class CameraPanel(QWidget):
         self.search.setClearButtonEnabled(True)
         self.list = CameraListWidget(self)
         self.list.setObjectName("cameraList")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setUniformItemSizes(True)
         self.count = QLabel(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -46,6 +49,7 @@ class CameraPanel(QWidget):
         self.list.clear()
         for cam in self.vm.cameras():
             item = QListWidgetItem(self._text(cam.id))
+            item.setToolTip(item.text())
             item.setData(CameraIdRole, cam.id)
             self.list.addItem(item)
             if cam.id == current:

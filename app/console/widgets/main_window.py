@@ -192,9 +192,19 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(d["cameras"], d["health"])
         self.splitDockWidget(d["map"], d["wall"], Qt.Orientation.Vertical)
         d["cameras"].raise_()
-        self.resizeDocks([d["queue"], d["map"], d["cameras"]], [640, 860, 300], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["queue"], d["map"], d["cameras"]], [720, 900, 280], Qt.Orientation.Horizontal)
         self.resizeDocks([d["queue"], d["detail"]], [380, 520], Qt.Orientation.Vertical)
         self.resizeDocks([d["map"], d["wall"]], [430, 470], Qt.Orientation.Vertical)
+
+    def add_dock(self, key: str, dock: QDockWidget, beside: str = "health") -> None:
+        """Add another panel (e.g. the video-wall control dock) tabbed with ``beside``; it joins the View
+        menu and the saved arrangement (call before :meth:`restore`)."""
+        if not dock.objectName():
+            dock.setObjectName(f"dock_{key}")
+        self.docks[key] = dock
+        self.tabifyDockWidget(self.docks[beside], dock)
+        self.view_menu.insertAction(self.view_menu.actions()[len(self.docks) - 1], dock.toggleViewAction())
+        self._default_state = self.saveState(STATE_VERSION)
 
     def restore(self) -> None:
         """Geometry and dock arrangement from the last run (if any)."""
@@ -202,8 +212,8 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1800, 1000)
+        else:  # first run: the whole screen, as a control-room workstation expects
+            self.setGeometry(self.screen().availableGeometry())
         if isinstance(state, QByteArray) and not self.restoreState(state, STATE_VERSION):
             self.restoreState(self._default_state, STATE_VERSION)
 
@@ -319,7 +329,8 @@ class MainWindow(QMainWindow):
             "health": self.tr("Camera and agency health"),
         }
         for key, dock in self.docks.items():
-            dock.setWindowTitle(titles[key])
+            if key in titles:  # added panels title themselves
+                dock.setWindowTitle(titles[key])
         self.file_menu.setTitle(self.tr("&File"))
         self.reload_action.setText(self.tr("&Reload from the engine"))
         self.quit_action.setText(self.tr("&Quit"))

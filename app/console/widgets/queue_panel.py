@@ -436,14 +436,14 @@ class QueuePanel(QWidget):
                 self.tr("met ({left} left)").format(left="4:00"),
             ],
             COL_SERVICE: ["119 dispatch"],
-            COL_STATUS: [status_name(s.value) for s in IncidentStatus],
-            COL_ASSIGNEE: ["operator"],
+            COL_STATUS: [status_name(IncidentStatus.NEW.value)],  # acknowledged rows are not bold
+            COL_ASSIGNEE: ["op"],
             COL_RECEIVED: ["00:00"],
         }
         for col, texts in samples.items():
             title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
-            width = max([fmb.horizontalAdvance(t) for t in texts] + [fm.horizontalAdvance(title)]) + 18
-            header.resizeSection(col, width)
+            width = max([fmb.horizontalAdvance(t) for t in texts] + [fm.horizontalAdvance(title)]) + 14
+            header.resizeSection(col, min(width, 150))
 
     # ------------------------------------------------------------------ language
 
