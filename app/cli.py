@@ -338,11 +338,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 0
         from app.console.bootstrap import run_console
 
+        # The demo speaks the operators' language unless told otherwise.
         return run_console(
             server.base_url,
             username="operator",
             password=DEMO_PASSWORD,
-            language=args.language,
+            language=args.language or "ko",
             districts_geojson=districts[0] if districts else None,
         )
     finally:

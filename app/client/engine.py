@@ -84,6 +84,9 @@ class EngineClient:
             timeout=timeout,
             transport=transport,
             headers={"user-agent": user_agent, "accept": "application/json"},
+            # Drop idle connections well before the engine does (65 s), so a request never goes out on a
+            # connection the server is closing ("Server disconnected without sending a response").
+            limits=httpx.Limits(keepalive_expiry=30.0),
         )
 
     # ------------------------------------------------------------------ session
@@ -252,7 +255,13 @@ class EngineClient:
         if auth and self._token:
             headers["authorization"] = f"Bearer {self._token}"
         try:
-            response = await self._http.request(method, path, headers=headers, **kwargs)
+            try:
+                response = await self._http.request(method, path, headers=headers, **kwargs)
+            except httpx.RemoteProtocolError:
+                if method != "GET":
+                    raise
+                # A stale pooled connection; a read is safe to send again once.
+                response = await self._http.request(method, path, headers=headers, **kwargs)
         except httpx.TimeoutException:
             raise EngineUnreachable(f"no answer from {self.base_url} in time") from None
         except httpx.TransportError as exc:

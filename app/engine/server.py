@@ -128,6 +128,9 @@ class EngineServer:
             lifespan="on",
             ws="websockets-sansio",
             timeout_graceful_shutdown=5,
+            # Longer than clients keep idle connections (the console: 30 s), so the server is never the
+            # one closing a connection a client is about to reuse.
+            timeout_keep_alive=65,
         )
 
     def _bind(self) -> socket.socket:

@@ -84,7 +84,7 @@ class Settings(_Strict):
             service=Service.EMERGENCY_VIDEO_112,
             agencies=[AgencyKind.POLICE],
             priority=1,
-            title="Emergency bell pressed",
+            title="비상벨 호출",
         ),
         SensorRule(
             kind=SensorKind.WATER_LEVEL,
@@ -92,7 +92,7 @@ class Settings(_Strict):
             agencies=[AgencyKind.DISASTER],
             threshold=3.0,
             priority=2,
-            title="Water level above threshold",
+            title="수위 경보 기준 초과",
         ),
         SensorRule(
             kind=SensorKind.GAS,
@@ -100,7 +100,7 @@ class Settings(_Strict):
             agencies=[AgencyKind.FIRE],
             threshold=50.0,
             priority=1,
-            title="Gas concentration above threshold",
+            title="가스 농도 기준 초과",
         ),
     ]
     sender_id: str = "goldentime@city.example"

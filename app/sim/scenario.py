@@ -400,7 +400,7 @@ class Scenario:
                     "drill",
                     AgencyKind.FIRE,
                     Service.DISPATCH_119,
-                    f"[훈련] {plant.name} 염산 유출 대응 합동훈련",
+                    f"{plant.name} 염산 유출 대응 합동훈련",
                     (plant.lat, plant.lon),
                     plant.name,
                     priority=3,
