@@ -83,7 +83,9 @@ class RequestUpdateIn(_In):
     """``POST /api/v1/requests/{external_id}/updates``."""
 
     location: LocationIn | None = None
-    units: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=50)] | None = None
+    units: (
+        Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=50)] | None
+    ) = None
     note: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
     closed: bool = False
 
