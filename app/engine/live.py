@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -132,6 +131,3 @@ class LiveHub:
             sub.queue.get_nowait()
         sub.queue.put_nowait(None)
 
-
-def live_event_row(type_: str, data: dict[str, Any], at: Any) -> LiveEventRow:
-    return LiveEventRow(type=type_, data=data, at=at)

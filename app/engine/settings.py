@@ -51,7 +51,7 @@ class OutboxSettings(_Strict):
     max_age_s: Annotated[float, Field(gt=0)] = 6 * 3600
     request_timeout_s: Annotated[float, Field(gt=0)] = 10.0
     max_response_bytes: Annotated[int, Field(gt=0)] = 64 * 1024
-    concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 96
     claim_s: Annotated[float, Field(gt=0)] = 60.0
     allowed_hosts: list[str] | None = None  # None: any host; a list: endpoints must be on these hosts
     allowed_schemes: list[str] = ["https", "http"]

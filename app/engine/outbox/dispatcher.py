@@ -343,8 +343,15 @@ class Dispatcher:
     def _record(self, batch: list[Outcome]) -> None:
         now = self._ctx.now()
         with self._ctx.uow.writing() as s:
+            # One query for the whole batch: under load a batch holds dozens of outcomes.
+            rows = {
+                d.id: d
+                for d in s.scalars(
+                    select(DeliveryRow).where(DeliveryRow.id.in_([o.claimed.delivery_id for o in batch]))
+                )
+            }
             for o in batch:
-                d = s.get(DeliveryRow, o.claimed.delivery_id)
+                d = rows.get(o.claimed.delivery_id)
                 if d is None or (not self._ctx.uow.db.is_sqlite and d.claimed_by != self._owner):
                     continue  # our lease ran out and another engine took it over
                 d.attempts += 1

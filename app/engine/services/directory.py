@@ -17,7 +17,7 @@ from app.domain.ids import new_id
 from app.domain.layers import Facility, Sensor
 from app.engine.auth import Principal, digest, hash_password, new_api_key
 from app.engine.context import EngineContext
-from app.engine.errors import ServiceError, conflict, forbidden, invalid, not_found
+from app.engine.errors import conflict, forbidden, invalid, not_found
 from app.engine.settings import OutboxSettings
 from app.engine.views import camera_out
 from app.engine.work import Work
@@ -309,7 +309,3 @@ def get_camera(ctx: EngineContext, principal: Principal, client: str | None, cam
         work.audit("camera.read", "camera", camera_id)
         return camera_out(row)
 
-
-def ensure(condition: bool, detail: str) -> None:
-    if not condition:
-        raise ServiceError(422, "Unprocessable Content", detail)

@@ -69,6 +69,16 @@ def area_from_api(area: AreaIn | None) -> tuple[Area | None, dict[str, Any] | No
     return poly, {"polygon": [[p.lat, p.lon] for p in pts]}
 
 
+def area_from_json(area: dict[str, Any] | None) -> Area | None:
+    """The stored form (``{"circle": …}`` / ``{"polygon": …}``) back to a domain area."""
+    if not area:
+        return None
+    if "circle" in area:
+        c = area["circle"]
+        return Circle(GeoPoint(c["lat"], c["lon"]), c["radius_m"])
+    return Polygon(tuple(GeoPoint(lat, lon) for lat, lon in area["polygon"]))
+
+
 def choose_cameras(ctx: EngineContext, service: Service, point: GeoPoint, area: Area | None) -> list[Pick]:
     return POLICIES[service].choose(ctx.cameras.index(), point, area, ctx.settings.selection)
 
@@ -311,8 +321,8 @@ def apply_location(
         incident.address = address
     if POLICIES[service].tracks_location:
         work.session.add(TrackPointRow(incident_id=incident.id, lat=point.lat, lon=point.lon, at=work.now))
-    area = None
-    picks = choose_cameras(ctx, service, point, area)
+    # An alert area stays what it was; only the point moved.
+    picks = choose_cameras(ctx, service, point, area_from_json(incident.area))
     _store_cameras(ctx, work, incident.id, picks)
     if POLICIES[service].wants_facilities:
         _store_facilities(ctx, work, incident.id, point)
