@@ -101,7 +101,7 @@ class EngineClient:
 
     async def login(self, username: str, password: str) -> SessionOut:
         """``POST /api/v1/sessions``; keeps the token for every later call."""
-        out = await self._call(
+        out = await self.call(
             "POST",
             "/api/v1/sessions",
             SessionOut,
@@ -144,14 +144,14 @@ class EngineClient:
             params["service"] = service
         if exercise is not None:
             params["exercise"] = "true" if exercise else "false"
-        return await self._call("GET", "/api/v1/incidents", list[IncidentOut], params=params)
+        return await self.call("GET", "/api/v1/incidents", list[IncidentOut], params=params)
 
     async def get_incident(self, incident_id: str) -> IncidentDetailOut:
-        return await self._call("GET", f"/api/v1/incidents/{_seg(incident_id)}", IncidentDetailOut)
+        return await self.call("GET", f"/api/v1/incidents/{_seg(incident_id)}", IncidentDetailOut)
 
     async def patch_incident(self, incident_id: str, patch: IncidentPatchIn) -> IncidentOut:
         body = patch.model_dump(mode="json", exclude_none=True)
-        return await self._call("PATCH", f"/api/v1/incidents/{_seg(incident_id)}", IncidentOut, json=body)
+        return await self.call("PATCH", f"/api/v1/incidents/{_seg(incident_id)}", IncidentOut, json=body)
 
     async def acknowledge(self, incident_id: str) -> IncidentOut:
         return await self.patch_incident(incident_id, IncidentPatchIn(status="acknowledged"))
@@ -168,7 +168,7 @@ class EngineClient:
     # ------------------------------------------------------------------ shares and reports
 
     async def create_share(self, incident_id: str, share: ShareIn) -> ShareOut:
-        return await self._call(
+        return await self.call(
             "POST",
             f"/api/v1/incidents/{_seg(incident_id)}/shares",
             ShareOut,
@@ -176,15 +176,15 @@ class EngineClient:
         )
 
     async def extend_share(self, share_id: str, minutes: int) -> ShareOut:
-        return await self._call(
+        return await self.call(
             "PATCH", f"/api/v1/shares/{_seg(share_id)}", ShareOut, json={"minutes": minutes}
         )
 
     async def revoke_share(self, share_id: str) -> ShareOut:
-        return await self._call("DELETE", f"/api/v1/shares/{_seg(share_id)}", ShareOut)
+        return await self.call("DELETE", f"/api/v1/shares/{_seg(share_id)}", ShareOut)
 
     async def create_report(self, incident_id: str, report: ReportIn) -> ReportOut:
-        return await self._call(
+        return await self.call(
             "POST",
             f"/api/v1/incidents/{_seg(incident_id)}/reports",
             ReportOut,
@@ -194,7 +194,7 @@ class EngineClient:
     # ------------------------------------------------------------------ directory
 
     async def list_cameras(self, *, limit: int = CAMERA_PAGE, offset: int = 0) -> list[CameraOut]:
-        return await self._call(
+        return await self.call(
             "GET", "/api/v1/cameras", list[CameraOut], params={"limit": limit, "offset": offset}
         )
 
@@ -210,7 +210,7 @@ class EngineClient:
     async def cameras_near(
         self, lat: float, lon: float, *, radius_m: float = 500, limit: int = 50
     ) -> list[CameraOut]:
-        return await self._call(
+        return await self.call(
             "GET",
             "/api/v1/cameras",
             list[CameraOut],
@@ -218,31 +218,33 @@ class EngineClient:
         )
 
     async def get_camera(self, camera_id: str) -> CameraOut:
-        return await self._call("GET", f"/api/v1/cameras/{_seg(camera_id)}", CameraOut)
+        return await self.call("GET", f"/api/v1/cameras/{_seg(camera_id)}", CameraOut)
 
     async def list_agencies(self) -> list[AgencyOut]:
-        return await self._call("GET", "/api/v1/agencies", list[AgencyOut])
+        return await self.call("GET", "/api/v1/agencies", list[AgencyOut])
 
     async def retry_delivery(self, delivery_id: str) -> DeliveryOut:
-        return await self._call("POST", f"/api/v1/deliveries/{_seg(delivery_id)}/retry", DeliveryOut)
+        return await self.call("POST", f"/api/v1/deliveries/{_seg(delivery_id)}/retry", DeliveryOut)
 
     # ------------------------------------------------------------------ media
 
     async def media_grant(self) -> MediaGrant:
         """``POST /api/v1/media/grants``: a media token tied to this session."""
-        return await self._call("POST", "/api/v1/media/grants", MediaGrant)
+        return await self.call("POST", "/api/v1/media/grants", MediaGrant)
 
     def stream_url(self, grant_token: str, camera_id: str, stream: StreamKind) -> str:
         return camera_stream_url(self.base_url, grant_token, camera_id, stream)
 
     async def health(self) -> dict[str, Any]:
-        return await self._call("GET", "/api/v1/health", dict[str, Any], auth=False)
+        return await self.call("GET", "/api/v1/health", dict[str, Any], auth=False)
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _call(
+    async def call(
         self, method: str, path: str, model: type[T] | Any, *, auth: bool = True, **kwargs: Any
     ) -> T:
+        """One API call with this session, its answer validated as ``model`` (for API wrappers such as
+        :class:`~app.client.walls.WallsApi`)."""
         response = await self._request(method, path, auth=auth, **kwargs)
         try:
             result: T = TypeAdapter(model).validate_json(response.content)

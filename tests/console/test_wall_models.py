@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.client.walls import relay_stream_url
+from app.client.engine import camera_stream_url
 from app.console.wall.control import WallControlModel
 from app.console.wall.model import (
     LinkState,
@@ -255,10 +255,10 @@ def test_presets_round_trip_and_bad_ones_are_dropped() -> None:
 
 def test_relay_urls_ask_for_the_sub_stream_by_suffix() -> None:
     assert (
-        relay_stream_url("http://h:1/", "gtm_a/b", "CAM 1", "sub")
+        camera_stream_url("http://h:1/", "gtm_a/b", "CAM 1", "sub")
         == "http://h:1/media/gtm_a%2Fb/CAM%201~sub.ts"
     )
-    assert relay_stream_url("http://h:1", "t", "CAM-1", "main") == "http://h:1/media/t/CAM-1.ts"
+    assert camera_stream_url("http://h:1", "t", "CAM-1", "main") == "http://h:1/media/t/CAM-1.ts"
 
 
 def test_a_wall_list_read_before_an_event_does_not_undo_it() -> None:

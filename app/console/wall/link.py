@@ -28,8 +28,8 @@ from app.client import (
     LiveFeed,
     NotAuthenticated,
 )
-from app.client.engine import MediaGrant
-from app.client.walls import WallsApi, relay_stream_url
+from app.client.engine import MediaGrant, camera_stream_url
+from app.client.walls import WallsApi
 from app.console.wall.model import LinkState, WallDisplayModel
 from app.formats.api import CameraOut, IncidentOut, LiveEvent
 
@@ -128,7 +128,7 @@ class WallLink(QObject):
         if self._grant is None:
             return None
         base, token = self.client.base_url, self._grant.token
-        return relay_stream_url(base, token, camera_id, "main"), relay_stream_url(
+        return camera_stream_url(base, token, camera_id, "main"), camera_stream_url(
             base, token, camera_id, "sub"
         )
 
