@@ -72,6 +72,23 @@ def wait_states(e: EngineUnderTest, predicate: object, timeout: float = 10.0) ->
         time.sleep(0.02)
 
 
+def advance_until(
+    e: EngineUnderTest, clock: ManualClock, predicate: object, step_s: float = 60, timeout: float = 20.0
+) -> list[DeliveryRow]:
+    """Move the clock a retry step at a time until the outbox satisfies ``predicate``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = deliveries(e)
+        if predicate(rows):  # type: ignore[operator]
+            return rows
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"outbox did not reach the state: {[(d.event_type, d.state, d.attempts) for d in rows]}"
+            )
+        advance(e, clock, step_s)
+        time.sleep(0.05)
+
+
 def advance(e: EngineUnderTest, clock: ManualClock, seconds: float) -> None:
     clock.advance(seconds)
     e.server.dispatcher.wake()
@@ -187,11 +204,8 @@ def test_agency_down_then_back_receives_exactly_the_missing_events_in_order(
         for k in range(3):
             eng.http.post("/api/v1/requests/O-1/updates", headers=agency.headers, json={"note": f"note {k}"})
         # Only the head of the stream is tried while the agency is down.
-        for n in range(1, 5):  # fail through the first steps of the schedule: 1 s, 3 s, 10 s, 30 s
-            sim.wait_for_attempts(n)
-            wait_states(eng, lambda rows, n=n: rows[0].attempts == n)
-            advance(eng, clock, 40)
-        rows = deliveries(eng)
+        # Fail through the first steps of the schedule (1 s, 3 s, 10 s, 30 s).
+        rows = advance_until(eng, clock, lambda rows: len(rows) == 4 and rows[0].attempts >= 4, step_s=40)
         assert all(d.attempts == 0 for d in rows[1:]), "later events must wait for the first"
         assert {a.webhook_id for a in sim.attempts()} == {rows[0].id}
         sim.set_failure("ok")
@@ -247,10 +261,7 @@ def test_dead_letter_and_retry(tmp_path: Path, clock: ManualClock) -> None:
     try:
         sim.set_failure("http500")
         eng.http.post("/api/v1/requests", headers=agency.headers, json=req("D-1"))
-        for n in range(1, 4):
-            wait_states(eng, lambda rows, n=n: rows[0].attempts == n)
-            advance(eng, clock, 60)
-        rows = wait_states(eng, lambda rows: rows[0].state == "dead")
+        rows = advance_until(eng, clock, lambda rows: rows[0].state == "dead")
         assert rows[0].attempts == 3
         op = eng.add_user()
         health = eng.http.get("/api/v1/agencies", headers=op).json()[0]["health"]
