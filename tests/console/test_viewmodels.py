@@ -261,3 +261,10 @@ def test_wall_layouts_assignments_and_incident_cameras() -> None:
         and again.tiles[6] == "X"
     )
     assert WallLayoutVM.from_dict("garbage").layout == 4
+
+
+def test_camera_names_sort_naturally() -> None:
+    from app.console.viewmodels.health import natural_key
+
+    names = ["가호동 10 방범", "가호동 2 시설", "가호동 1 방범", "Camera 9", "Camera 10"]
+    assert sorted(names, key=natural_key) == ["Camera 9", "Camera 10", "가호동 1 방범", "가호동 2 시설", "가호동 10 방범"]

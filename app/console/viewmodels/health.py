@@ -3,12 +3,18 @@ per the console's own tiles) and which agencies' deliveries are failing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.formats.api import AgencyOut, CameraOut
 
 __all__ = ["AgencyStatus", "HealthVM"]
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort "가호동 2" before "가호동 10": digit runs compare as numbers."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +77,16 @@ class HealthVM:
         return self._cameras.get(camera_id)
 
     def cameras(self) -> list[CameraOut]:
-        return sorted(self._cameras.values(), key=lambda c: c.name)
+        return sorted(self._cameras.values(), key=lambda c: natural_key(c.name))
 
     def is_offline(self, camera_id: str) -> bool:
         c = self._cameras.get(camera_id)
         return c is not None and (not c.online or camera_id in self._tile_offline)
 
     def offline_cameras(self) -> list[CameraOut]:
-        return sorted((c for c in self._cameras.values() if self.is_offline(c.id)), key=lambda c: c.name)
+        return sorted(
+            (c for c in self._cameras.values() if self.is_offline(c.id)), key=lambda c: natural_key(c.name)
+        )
 
     def agencies(self) -> list[AgencyStatus]:
         """Every agency, problems first."""
