@@ -19,6 +19,7 @@ from qasync import asyncSlot
 from app.client import EngineClient, EngineError, EngineUnreachable, FeedState, LiveFeed, NotAuthenticated
 from app.client.engine import StreamKind
 from app.client.live import Backoff
+from app.console.tasks import OwnedTasks
 from app.console.viewmodels.detail import IncidentDetailVM
 from app.console.viewmodels.health import HealthVM
 from app.console.viewmodels.queue import IncidentQueueVM
@@ -60,7 +61,7 @@ def owned(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Corouti
     async def inner(self: ConsoleController, *args: Any, **kwargs: Any) -> None:
         task = asyncio.current_task()
         if task is not None:
-            self._tasks.add(task)
+            self._tasks.adopt(task)
         try:
             await fn(self, *args, **kwargs)
         except asyncio.CancelledError:
@@ -76,7 +77,7 @@ def owned(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Corouti
             )
         finally:
             if task is not None:
-                self._tasks.discard(task)
+                self._tasks.release(task)
 
     return inner
 
@@ -139,7 +140,7 @@ class ConsoleController(QObject):
         self.agencies: list[AgencyOut] = []
         self.media_url_template = media_url_template
         self._grant: str | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = OwnedTasks("console", _log)
         self._selected: str | None = None
         self._closing = False
         self.feed = LiveFeed(
@@ -208,17 +209,7 @@ class ConsoleController(QObject):
 
     def spawn(self, coro: Awaitable[Any], name: str | None = None) -> asyncio.Task[Any]:
         """Run a coroutine as a task the controller owns (cancelled by :meth:`aclose`)."""
-        task = asyncio.ensure_future(coro)
-        if name:
-            task.set_name(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _log.error("console task %s failed", task.get_name(), exc_info=task.exception())
+        return self._tasks.spawn(coro, name)
 
     async def login(self, username: str, password: str) -> bool:
         """Open the session, then start the live feed (which triggers the first full load)."""
@@ -250,11 +241,7 @@ class ConsoleController(QObject):
         for t in (self._detail_timer, self._directory_timer, self._health_timer):
             t.stop()
         await self.feed.stop()
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        await self._tasks.aclose()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.client.logout(), 2)
         await self.client.aclose()

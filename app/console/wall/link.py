@@ -30,6 +30,7 @@ from app.client import (
 )
 from app.client.engine import MediaGrant, camera_stream_url
 from app.client.walls import WallsApi
+from app.console.tasks import OwnedTasks
 from app.console.wall.model import LinkState, WallDisplayModel
 from app.formats.api import CameraOut, IncidentOut, LiveEvent
 
@@ -90,7 +91,7 @@ class WallLink(QObject):
         self._grant: MediaGrant | None = None
         self.cameras: dict[str, CameraOut] = {}
         self.incident: IncidentOut | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = OwnedTasks("wall", _log)
         self._login_lock = asyncio.Lock()
         self._login_backoff = login_backoff or Backoff(1.0, 15.0)
         self._fetching = False
@@ -151,12 +152,7 @@ class WallLink(QObject):
 
     def spawn(self, coro: Awaitable[Any], name: str | None = None) -> asyncio.Task[Any]:
         """Run a coroutine as a task the link owns (cancelled by :meth:`aclose`)."""
-        task = asyncio.ensure_future(coro)
-        if name:
-            task.set_name(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+        return self._tasks.spawn(coro, name)
 
     @property
     def task_count(self) -> int:
@@ -168,22 +164,13 @@ class WallLink(QObject):
         self._poll_timer.stop()
         self._grant_timer.stop()
         await self.feed.stop()
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        await self._tasks.aclose()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.client.logout(), 2)
         await self.client.aclose()
         self._set_link(LinkState.STOPPED, "stopped")
 
     # ------------------------------------------------------------------ tasks
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _log.error("wall task %s failed", task.get_name(), exc_info=task.exception())
 
     async def _start(self) -> None:
         if not self._username or not self._password:

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 from app.client import EngineClient, EngineError, EngineUnreachable, FeedState, LiveFeed, NotAuthenticated
 from app.client.live import Backoff
 from app.client.walls import WallsApi
+from app.console.tasks import OwnedTasks
 from app.console.wall.control import PRESET_NAME_MAX, WallControlModel
 from app.console.wall.model import GRIDS, Cell, grid_side
 from app.formats.api import LiveEvent, WallLayoutIn, WallOut
@@ -97,7 +98,7 @@ class WallControl(QObject):
         self.client = client
         self.api = WallsApi(client)
         self.model = model or WallControlModel()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = OwnedTasks("wall control", _log)
         self._closing = False
         self.loads = 0
         self.feed = LiveFeed(
@@ -122,24 +123,10 @@ class WallControl(QObject):
         self._closing = True
         self._auth_timer.stop()
         await self.feed.stop()
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        await self._tasks.aclose()
 
     def spawn(self, coro: Awaitable[Any], name: str | None = None) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        if name:
-            task.set_name(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _log.error("wall control task %s failed", task.get_name(), exc_info=task.exception())
+        return self._tasks.spawn(coro, name)
 
     @property
     def task_count(self) -> int:
