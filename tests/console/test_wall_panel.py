@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from app.client import EngineClient
 from app.client.live import Backoff
-from app.console.wall.panel import CAMERA_MIME_TYPE, WallControlPanel
+from app.console.camera_drag import CAMERA_MIME_TYPE
+from app.console.wall.panel import WallControlPanel
 
 TIMEOUT = 15_000
 

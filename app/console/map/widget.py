@@ -30,6 +30,7 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from app.console.camera_drag import CAMERA_MIME_TYPE
 from app.console.map.mbtiles import SCHEME as MBTILES_SCHEME_BYTES
 from app.console.map.mbtiles import MbtilesSchemeHandler
 from app.console.map.page import MBTILES_HOST, BasemapConfig
@@ -38,7 +39,6 @@ from app.domain.enums import Purpose, Service
 log = logging.getLogger(__name__)
 
 #: MIME type of a camera dragged from the map (payload: the camera id, UTF-8). Text is set too.
-CAMERA_MIME_TYPE = "application/x-goldentime-camera-id"
 RELOAD_AFTER_CRASH_MS = 1000
 
 

@@ -23,10 +23,6 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
-    QDragEnterEvent,
-    QDragLeaveEvent,
-    QDragMoveEvent,
-    QDropEvent,
     QMouseEvent,
 )
 from PySide6.QtWidgets import (
@@ -50,26 +46,19 @@ from PySide6.QtWidgets import (
 from app.client import EngineClient, EngineError, EngineUnreachable, FeedState, LiveFeed, NotAuthenticated
 from app.client.live import Backoff
 from app.client.walls import WallsApi
+from app.console.camera_drag import CameraDropTarget
 from app.console.tasks import OwnedTasks
 from app.console.wall.control import PRESET_NAME_MAX, WallControlModel
 from app.console.wall.model import GRIDS, Cell, grid_side
 from app.formats.api import LiveEvent, WallLayoutIn, WallOut
 
-__all__ = ["CAMERA_MIME_TYPE", "WallControl", "WallControlPanel", "install_wall_control"]
+__all__ = ["WallControl", "WallControlPanel", "install_wall_control"]
 
 _log = logging.getLogger(__name__)
-CAMERA_MIME_TYPE = "application/x-goldentime-camera-id"
 PRESETS_KEY = "wall_control/presets"
 SELECTED_KEY = "wall_control/selected"
 UNAUTHORIZED_RETRY_MS = 15_000
 MINI_HEIGHT = 118
-
-
-def camera_id_from_mime(mime: Any) -> str | None:
-    if mime is None or not mime.hasFormat(CAMERA_MIME_TYPE):
-        return None
-    raw = bytes(mime.data(CAMERA_MIME_TYPE).data()).decode("utf-8", "replace").strip()
-    return raw or None
 
 
 class WallControl(QObject):
@@ -211,7 +200,7 @@ class WallControl(QObject):
             self.refresh()  # back after an outage: read the walls again rather than trust the gap
 
 
-class _MiniCell(QLabel):
+class _MiniCell(CameraDropTarget, QLabel):
     """One miniature cell: a camera's name, "Map", or empty; a drop target for cameras.
 
     Signals:
@@ -232,9 +221,9 @@ class _MiniCell(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.setText(text)
         self.setToolTip(tooltip)
-        self._highlight(False)
+        self._drop_highlight(False)
 
-    def _highlight(self, on: bool) -> None:
+    def _drop_highlight(self, on: bool) -> None:
         kind = self.cell.kind
         bg = {"camera": "#1e3a5f", "map": "#14532d", "empty": "#111827"}[kind]
         fg = {"camera": "#e5e7eb", "map": "#bbf7d0", "empty": "#4b5563"}[kind]
@@ -243,34 +232,8 @@ class _MiniCell(QLabel):
             f"QLabel {{ background: {bg}; color: {fg}; border: 1px solid {border}; font-size: 8pt; }}"
         )
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if camera_id_from_mime(event.mimeData()):
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-            self._highlight(True)
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if camera_id_from_mime(event.mimeData()):
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
-        self._highlight(False)
-        super().dragLeaveEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self._highlight(False)
-        cid = camera_id_from_mime(event.mimeData())
-        if cid:
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-            self.cameraDropped.emit(self.cell.index, cid)
-        else:
-            event.ignore()
+    def _camera_dropped(self, camera_id: str) -> None:
+        self.cameraDropped.emit(self.cell.index, camera_id)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         if self.cell.kind == "empty":

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.console.camera_drag import CAMERA_MIME_TYPE
 from app.console.viewmodels.detail import DeliveryHealth, IncidentDetailVM, ShareState
 from app.console.viewmodels.queue import GoldenTimeState
 from app.console.widgets.dialogs import ShareDialog
@@ -40,8 +41,6 @@ from app.domain.enums import IncidentStatus
 
 __all__ = ["CAMERA_MIME_TYPE", "CameraListWidget", "DetailPanel"]
 
-#: Same MIME type as the map's camera drags (app.console.map.widget.CAMERA_MIME_TYPE).
-CAMERA_MIME_TYPE = "application/x-goldentime-camera-id"
 CameraIdRole = Qt.ItemDataRole.UserRole + 1
 
 _STATE_COLOUR = {

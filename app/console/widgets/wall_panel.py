@@ -14,9 +14,6 @@ from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
     QKeySequence,
     QShortcut,
 )
@@ -32,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.console.camera_drag import CAMERA_MIME_TYPE, CameraDropTarget
 from app.console.viewmodels.wall import LAYOUTS, WallLayoutVM, grid_shape
 from app.video.factory import BackendFactory
 from app.video.tile import VideoTile
@@ -39,22 +37,13 @@ from app.video.tile_model import TileStatus
 
 __all__ = ["CAMERA_MIME_TYPE", "TileSlot", "WallPanel"]
 
-CAMERA_MIME_TYPE = "application/x-goldentime-camera-id"
 _log = logging.getLogger(__name__)
 
 #: (main URL, sub URL) for a camera, or None when the console has no media access (yet).
 UrlProvider = Callable[[str], "tuple[str, str] | None"]
 
 
-def camera_id_from_mime(mime: object) -> str | None:
-    has = getattr(mime, "hasFormat", None)
-    if has is None or not has(CAMERA_MIME_TYPE):
-        return None
-    raw = bytes(mime.data(CAMERA_MIME_TYPE).data()).decode("utf-8", "replace").strip()  # type: ignore[attr-defined]
-    return raw or None
-
-
-class TileSlot(QFrame):
+class TileSlot(CameraDropTarget, QFrame):
     """One place on the wall: a drop target around a video tile.
 
     Signals:
@@ -74,7 +63,7 @@ class TileSlot(QFrame):
         self.setAcceptDrops(True)
         self.setFrameShape(QFrame.Shape.Box)
         self.setLineWidth(1)
-        self._set_highlight(False)
+        self._drop_highlight(False)
         self.tile = VideoTile(factory, self)
         self.tile.doubleClicked.connect(lambda: self.maximiseToggled.emit(self.index))
         self.camera_id: str | None = None
@@ -88,38 +77,12 @@ class TileSlot(QFrame):
         layout.addWidget(self.tile, 1)
         layout.addWidget(self.notice)
 
-    def _set_highlight(self, on: bool) -> None:
+    def _drop_highlight(self, on: bool) -> None:
         colour = "#facc15" if on else "#374151"
         self.setStyleSheet(f"QFrame#tileSlot {{ border: 1px solid {colour}; background: #111827; }}")
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if camera_id_from_mime(event.mimeData()):
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-            self._set_highlight(True)
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if camera_id_from_mime(event.mimeData()):
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event: QEvent) -> None:
-        self._set_highlight(False)
-        super().dragLeaveEvent(event)  # type: ignore[arg-type]
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self._set_highlight(False)
-        cid = camera_id_from_mime(event.mimeData())
-        if cid:
-            event.setDropAction(Qt.DropAction.CopyAction)
-            event.accept()
-            self.cameraDropped.emit(self.index, cid)
-        else:
-            event.ignore()
+    def _camera_dropped(self, camera_id: str) -> None:
+        self.cameraDropped.emit(self.index, camera_id)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         if self.camera_id is None:
