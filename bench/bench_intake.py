@@ -10,7 +10,6 @@ script, so the ratio does not depend on the machine. Targets: p95 under 20 ms, a
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 import asyncio
 import json
 import os
@@ -20,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
