@@ -8,9 +8,11 @@ only starts and stops its player and answers :meth:`PlayerBackend._sample` (fram
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
@@ -22,6 +24,18 @@ from app.video.state import PlayerState, PlayerStats
 __all__ = ["PlayerBackend", "PlayerSample", "PlayerState", "PlayerStats"]
 
 _log = logging.getLogger(__name__)
+
+
+def loggable_url(url: str | None) -> str:
+    """A URL fit for a log: passwords and media tokens (``/media/{token}/…``) replaced by ``***``."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    path = re.sub(r"^/media/[^/]+/", "/media/***/", parts.path)
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +186,7 @@ class PlayerBackend(QObject):
         """
         if self._state in (PlayerState.IDLE, PlayerState.OFFLINE, PlayerState.ERROR) or self.released:
             return
-        _log.info("%s %s: %s %s", self.label, self._url, state.value, message)
+        _log.info("%s %s: %s %s", self.label, loggable_url(self._url), state.value, message)
         self._poll.stop()
         self._backend_stop()
         if message:
