@@ -130,4 +130,3 @@ class LiveHub:
         while not sub.queue.empty():
             sub.queue.get_nowait()
         sub.queue.put_nowait(None)
-

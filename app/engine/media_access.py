@@ -83,8 +83,10 @@ class EngineMediaAccess:
             camera = s.get(CameraRow, camera_id)
             if token.startswith(GRANT_PREFIX):
                 grant = self._console_grant(s, token, camera_id, now)
+                grant_digest: str | None = digest(token)
             else:
                 grant = self._share_grant(s, token, camera_id, now)
+                grant_digest = None
             if camera is None:
                 raise MediaDenied(404, "Not Found", f"no camera with id {camera_id!r}")
             url = (
@@ -94,14 +96,16 @@ class EngineMediaAccess:
             )
             if not url:
                 raise MediaDenied(503, "Camera Unavailable", f"camera {camera_id!r} has no stream configured")
-            return ViewGrant(
+            full = ViewGrant(
                 viewer=grant.viewer,
                 camera_id=camera_id,
                 stream_url=url,
                 kind=grant.kind,
                 share_id=grant.share_id,
                 expires_at=grant.expires_at,
+                grant_ref=grant_digest,
             )
+        return full
 
     def _share_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
         share = s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
@@ -147,7 +151,12 @@ class EngineMediaAccess:
             if grant.share_id is not None:
                 share = s.get(ShareRow, grant.share_id)
                 return share is not None and share_status(share, now) is ShareStatus.ACTIVE
-            return True
+            if grant.grant_ref is None:
+                return True
+            row = s.get(MediaGrantRow, grant.grant_ref)
+            sess = None if row is None else s.get(SessionRow, row.session_hash)
+            # The grant ends with its session: a logout cuts the console's or wall's video too.
+            return sess is not None and sess.ended_at is None and sess.expires_at > now
 
     def _record(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
         with self._ctx.uow.writing() as s:

@@ -180,3 +180,21 @@ def test_report_to_119_carries_a_snapshot(video_engine: EngineUnderTest) -> None
     with av.open(io.BytesIO(r.content), format="mjpeg") as c:
         frame = next(c.decode(video=0))
     assert (frame.width, frame.height) == (1280, 720)
+
+
+def test_logging_out_cuts_the_consoles_video_within_a_second(video_engine: EngineUnderTest) -> None:
+    e = video_engine
+    op = e.add_user()
+    token = e.http.post("/api/v1/media/grants", headers=op).json()["token"]
+    with httpx.stream("GET", f"{e.url}/media/{token}/CAM-1~sub.ts", timeout=15) as stream:
+        assert stream.status_code == 200
+        chunks = stream.iter_raw()
+        next(chunks)
+        assert e.http.delete("/api/v1/sessions", headers=op).status_code == 204
+        ended_at = time.monotonic()
+        for _ in chunks:
+            if time.monotonic() - ended_at > 5:
+                pytest.fail("the console kept its video after logging out")
+        cut_after = time.monotonic() - ended_at
+    assert cut_after < 1.5, cut_after
+    assert e.http.get(f"{e.url}/media/{token}/CAM-1~sub.ts").status_code == 403

@@ -69,6 +69,7 @@ class ViewGrant:
     kind: str  # "share" | "console" | "wall" …
     share_id: str | None = None
     expires_at: datetime | None = None
+    grant_ref: str | None = None  # the engine's handle on a console/wall grant, re-checked while streaming
 
 
 class MediaAccess(Protocol):

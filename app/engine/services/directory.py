@@ -308,4 +308,3 @@ def get_camera(ctx: EngineContext, principal: Principal, client: str | None, cam
             raise not_found("camera", camera_id)
         work.audit("camera.read", "camera", camera_id)
         return camera_out(row)
-
