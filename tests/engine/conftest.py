@@ -75,6 +75,17 @@ class EngineUnderTest:
         self.server.stop()
 
 
+def request_body(ext: str, service: str = "112-emergency-video", **extra: object) -> dict[str, object]:
+    """An agency's linked-service request at Jinju's centre."""
+    return {
+        "service": service,
+        "external_id": ext,
+        "title": f"incident {ext}",
+        "location": {"lat": JINJU[0], "lon": JINJU[1]},
+        **extra,
+    }
+
+
 def grid_cameras(
     n_side: int = 10, step_deg: float = 0.001, purpose_cycle: tuple[Purpose, ...] = tuple(Purpose)
 ) -> list[Camera]:

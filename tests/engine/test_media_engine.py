@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from app.domain.camera import Camera
 from app.domain.enums import AgencyKind, Purpose
 from app.store.models import AuditRow
-from tests.engine.conftest import JINJU, EngineUnderTest, start_engine
+from tests.engine.conftest import JINJU, EngineUnderTest, request_body, start_engine
 
 
 @pytest.fixture
@@ -50,6 +51,20 @@ def _read_some(url: str, n: int = 200_000, timeout: float = 15.0) -> tuple[int, 
         return 200, bytes(buf)
 
 
+def _seconds_until_cut(url: str, cut: Callable[[], None]) -> float:
+    """Start watching ``url``, call ``cut`` once video flows, and time how long the stream keeps going."""
+    with httpx.stream("GET", url, timeout=15) as stream:
+        assert stream.status_code == 200
+        chunks = stream.iter_raw()
+        next(chunks)
+        cut()
+        started = time.monotonic()
+        for _ in chunks:
+            if time.monotonic() - started > 5:
+                pytest.fail("the stream kept going after its access ended")
+        return time.monotonic() - started
+
+
 def _probe(ts: bytes) -> tuple[str, int, int]:
     with av.open(io.BytesIO(ts), format="mpegts") as c:
         s = c.streams.video[0]
@@ -62,12 +77,7 @@ def test_share_urls_play_the_main_stream_and_viewing_is_audited(video_engine: En
     r = e.http.post(
         "/api/v1/requests",
         headers=police.headers,
-        json={
-            "service": "112-emergency-video",
-            "external_id": "V-1",
-            "title": "t",
-            "location": {"lat": JINJU[0], "lon": JINJU[1]},
-        },
+        json=request_body("V-1"),
     )
     urls = r.json()["shares"][0]["urls"]
     # The chosen cameras' upstreams open before anyone asks (pre-warming).
@@ -115,24 +125,13 @@ def test_revoking_a_share_cuts_the_viewer_within_a_second(video_engine: EngineUn
     r = e.http.post(
         "/api/v1/requests",
         headers=police.headers,
-        json={
-            "service": "112-emergency-video",
-            "external_id": "V-2",
-            "title": "t",
-            "location": {"lat": JINJU[0], "lon": JINJU[1]},
-        },
+        json=request_body("V-2"),
     )
     share = r.json()["shares"][0]
-    with httpx.stream("GET", share["urls"]["CAM-1"], timeout=15) as stream:
-        assert stream.status_code == 200
-        chunks = stream.iter_raw()
-        next(chunks)
-        e.http.delete(f"/api/v1/shares/{share['id']}", headers=op).raise_for_status()
-        revoked_at = time.monotonic()
-        for _ in chunks:
-            if time.monotonic() - revoked_at > 5:
-                pytest.fail("the stream kept going after the share was revoked")
-        cut_after = time.monotonic() - revoked_at
+    cut_after = _seconds_until_cut(
+        share["urls"]["CAM-1"],
+        lambda: e.http.delete(f"/api/v1/shares/{share['id']}", headers=op).raise_for_status(),
+    )
     assert cut_after < 1.5, cut_after
     again = e.http.get(share["urls"]["CAM-1"])
     assert again.status_code == 403 and again.headers["content-type"].startswith("application/problem+json")
@@ -155,12 +154,7 @@ def test_report_to_119_carries_a_snapshot(video_engine: EngineUnderTest) -> None
     iid = e.http.post(
         "/api/v1/requests",
         headers=police.headers,
-        json={
-            "service": "112-emergency-video",
-            "external_id": "V-3",
-            "title": "t",
-            "location": {"lat": JINJU[0], "lon": JINJU[1]},
-        },
+        json=request_body("V-3"),
     ).json()["incident"]["id"]
     rep = e.http.post(
         f"/api/v1/incidents/{iid}/reports",
@@ -186,15 +180,10 @@ def test_logging_out_cuts_the_consoles_video_within_a_second(video_engine: Engin
     e = video_engine
     op = e.add_user()
     token = e.http.post("/api/v1/media/grants", headers=op).json()["token"]
-    with httpx.stream("GET", f"{e.url}/media/{token}/CAM-1~sub.ts", timeout=15) as stream:
-        assert stream.status_code == 200
-        chunks = stream.iter_raw()
-        next(chunks)
+
+    def log_out() -> None:
         assert e.http.delete("/api/v1/sessions", headers=op).status_code == 204
-        ended_at = time.monotonic()
-        for _ in chunks:
-            if time.monotonic() - ended_at > 5:
-                pytest.fail("the console kept its video after logging out")
-        cut_after = time.monotonic() - ended_at
+
+    cut_after = _seconds_until_cut(f"{e.url}/media/{token}/CAM-1~sub.ts", log_out)
     assert cut_after < 1.5, cut_after
     assert e.http.get(f"{e.url}/media/{token}/CAM-1~sub.ts").status_code == 403

@@ -25,18 +25,9 @@ from app.domain.enums import AgencyKind, DeliveryFormat
 from app.sim.agency import AgencySimulator
 from app.store.models import AgencyRow, DeliveryRow
 from tests.engine.conftest import JINJU, AgencyKeys, EngineUnderTest, grid_cameras, start_engine
+from tests.engine.conftest import request_body as req
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def req(ext: str, service: str = "112-emergency-video", **extra: object) -> dict[str, object]:
-    return {
-        "service": service,
-        "external_id": ext,
-        "title": f"incident {ext}",
-        "location": {"lat": JINJU[0], "lon": JINJU[1]},
-        **extra,
-    }
 
 
 @pytest.fixture

@@ -167,7 +167,9 @@ def test_disaster_response_takes_every_camera_in_the_area_and_shares_with_the_di
     assert r.json()["incident"]["area"] == {"polygon": poly}
     # A new reported position keeps the alert area: the cameras are still every camera inside it.
     moved = engine.http.post(
-        "/api/v1/requests/DIS-1/updates", headers=disaster.headers, json={"location": {"lat": JINJU[0] + 0.001, "lon": JINJU[1]}}
+        "/api/v1/requests/DIS-1/updates",
+        headers=disaster.headers,
+        json={"location": {"lat": JINJU[0] + 0.001, "lon": JINJU[1]}},
     )
     assert moved.status_code == 200, moved.text
     assert {c["id"] for c in moved.json()["cameras"]} == got
