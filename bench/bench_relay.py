@@ -84,7 +84,22 @@ def serve(port: int, urls: dict[str, str], gop_cache: bool, prewarm: bool) -> No
         if prewarm:
             for cam, url in urls.items():
                 relay.prewarm(cam, url, seconds=3600)
+        if os.environ.get("BENCH_GC"):
+            import gc
+
+            gc.freeze()
+            gc.set_threshold(*map(int, os.environ["BENCH_GC"].split(",")))
         task = asyncio.create_task(server.serve())
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            await asyncio.sleep(5)
+            prof.enable()
+            await asyncio.sleep(15)
+            prof.disable()
+            pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(35)
         await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin
         await relay.aclose()
         server.should_exit = True
@@ -419,10 +434,15 @@ async def run(args: argparse.Namespace) -> None:
         sim_pid = sim._proc.pid if sim._proc else 0
         s0 = cpu_seconds(sim_pid)
         t0 = time.monotonic()
-        per_relay, _ = await bench_cpu(sim, args.cameras, args.seconds)
-        await bench_first_frame(sim, args.cameras, args.trials)
-        await bench_fanout(sim, args.viewers, args.seconds, per_relay)
-        await bench_latency(sim, min(args.seconds, 15))
+        per_relay = 0.0
+        if "cpu" in args.parts:
+            per_relay, _ = await bench_cpu(sim, args.cameras, args.seconds)
+        if "first" in args.parts:
+            await bench_first_frame(sim, args.cameras, args.trials)
+        if "fanout" in args.parts:
+            await bench_fanout(sim, args.viewers, args.seconds, per_relay)
+        if "latency" in args.parts:
+            await bench_latency(sim, min(args.seconds, 15))
         print(f"(camera simulator process: {100 * (cpu_seconds(sim_pid) - s0) / (time.monotonic() - t0):.2f} %"
               " of a core on average over the run)")  # fmt: skip
 
@@ -433,6 +453,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--viewers", type=int, default=50)
+    parser.add_argument(
+        "--parts", default="cpu,first,fanout,latency", help="comma-separated: cpu, first, fanout, latency"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--urls", help=argparse.SUPPRESS)
     parser.add_argument("--no-gop-cache", action="store_true", help=argparse.SUPPRESS)

@@ -10,6 +10,8 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -87,6 +89,36 @@ def authenticate_key(session: Session, key: str) -> Principal | None:
     if row is None or not hmac.compare_digest(row.api_key_hash, wanted):
         return None
     return Principal(kind="agency", id=row.id, name=row.name, agency_kind=row.kind)
+
+
+class KeyCache:
+    """Recently verified API keys (by digest), so a busy agency is not looked up on every request.
+
+    Only successes are kept, for ``ttl_s`` seconds: a new key works at once, and a change to an agency
+    (its name, from the admin API) is seen within ``ttl_s``; :meth:`clear` drops everything at once.
+    """
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+        self._ttl = ttl_s
+        self._max = max_entries
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, key: str) -> Principal | None:
+        entry = self._entries.get(digest(key))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, key: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries.clear()  # many agencies at once: start over rather than grow
+            self._entries[digest(key)] = (principal, time.monotonic() + self._ttl)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 def authenticate_token(session: Session, token: str, now: datetime) -> Principal | None:

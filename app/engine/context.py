@@ -17,6 +17,7 @@ from app.domain.camera import Camera
 from app.domain.camera_index import CameraIndex
 from app.domain.clock import Clock
 from app.domain.enums import Purpose, Service
+from app.engine.auth import KeyCache
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
 from app.store.models import CameraRow, ReportRow, ShareRow
@@ -39,6 +40,10 @@ class CameraCatalog:
         now = time.monotonic()
         if now - self._checked >= self._check_s:
             self.refresh()
+        return self._index
+
+    def current(self) -> CameraIndex:
+        """The index as loaded, without the staleness check (which reads the store): for the event loop."""
         return self._index
 
     def refresh(self, force: bool = False) -> None:
@@ -77,6 +82,8 @@ class EngineContext:
     uow: UnitOfWorkFactory
     cameras: CameraCatalog
     base_url: Callable[[], str]
+    # Verified API keys (agencies change rarely; a request should not cost a lookup).
+    keys: KeyCache = field(default_factory=KeyCache)
     # Called after a commit that chose cameras, so the media relay can open them before the first viewer.
     prewarm: Callable[[list[str]], None] = field(default=lambda ids: None)
     # Captures a report's snapshot after its transaction committed (report id, camera id); set by the server.

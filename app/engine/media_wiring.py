@@ -84,8 +84,14 @@ class MediaWiring:
         relay = self.relay
         if relay is None:
             return
-        rows = await asyncio.to_thread(self._streams, camera_ids)
-        for cam_id, url in rows:
+        # The in-memory catalog knows every camera's stream (no database read per incident); a camera
+        # imported a moment ago and not yet indexed is read from the store.
+        index = self.ctx.cameras.current()
+        known = [(c.id, c.stream_main or c.stream_sub) for i in camera_ids if (c := index.get(i)) is not None]
+        missing = [i for i in camera_ids if index.get(i) is None]
+        if missing:
+            known += await asyncio.to_thread(self._streams, missing)
+        for cam_id, url in known:
             if url:
                 relay.prewarm(cam_id, url)
 

@@ -4,10 +4,11 @@ outbox deliveries together or not at all, then wakes the live push and the dispa
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -22,6 +23,25 @@ from app.store.database import Database
 from app.store.models import AgencyRow, AuditRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
 
 
+@dataclass(frozen=True)
+class FreshDelivery:
+    """The first delivery of a new (incident, agency) stream, handed to the dispatcher after the commit
+    so it goes out at once, without the dispatcher reading back what this transaction just wrote.
+    Nothing can be ahead of it in its stream, so sending it at once keeps the order."""
+
+    delivery_id: str
+    agency_id: str
+    incident_id: str
+    sequence: int
+    created_at: datetime
+    event: OutboundEvent
+    endpoint: str
+    fmt: str
+    agency_name: str
+    agency_kind: str
+    secrets: tuple[str, ...]
+
+
 @dataclass
 class Work:
     session: Session
@@ -33,6 +53,9 @@ class Work:
     facilities: dict[str, list[FacilityOut]] = field(default_factory=dict)
     _last_seq: dict[tuple[str, str], int] = field(default_factory=dict)
     _new_incidents: set[str] = field(default_factory=set)
+    # Set by the factory: which engine leases the fresh deliveries, and for how long.
+    lease_owner: str = ""
+    lease_s: float = 60.0
 
     def audit(self, action: str, target_type: str, target_id: str | None, /, **detail: Any) -> None:
         self.session.add(
@@ -89,6 +112,9 @@ class Work:
         seq = self._last_seq[key] = self._last_seq[key] + 1
         event_id = new_id("msg")
         payload = build(event_id, seq)
+        # The first event of a new stream to an enabled agency goes straight to this engine's dispatcher,
+        # leased to it from birth (so no other engine sharing the database sends it too).
+        fresh = seq == 1 and incident.id in self._new_incidents and agency.enabled and bool(self.lease_owner)
         row = DeliveryRow(
             id=event_id,
             agency_id=agency.id,
@@ -100,9 +126,34 @@ class Work:
             attempts=0,
             created_at=self.now,
             next_attempt_at=self.now,
+            claimed_by=self.lease_owner if fresh else None,
+            claimed_until=self.now + timedelta(seconds=self.lease_s) if fresh else None,
         )
         self.session.add(row)
         self.session.info["outbox"] = True
+        if fresh:
+            secrets = [agency.webhook_secret]
+            if (
+                agency.webhook_secret_previous
+                and agency.previous_secret_until
+                and agency.previous_secret_until > self.now
+            ):
+                secrets.append(agency.webhook_secret_previous)
+            self.session.info.setdefault("fresh", []).append(
+                FreshDelivery(
+                    event_id,
+                    agency.id,
+                    incident.id,
+                    seq,
+                    self.now,
+                    payload,
+                    agency.endpoint,
+                    agency.format,
+                    agency.name,
+                    agency.kind,
+                    tuple(secrets),
+                )
+            )
         return row
 
 
@@ -115,13 +166,16 @@ class UnitOfWorkFactory:
         self.clock = clock
         self._write_lock: AbstractContextManager[object] = threading.Lock() if db.is_sqlite else nullcontext()
         self._on_live: list[Callable[[], None]] = []
-        self._on_outbox: list[Callable[[], None]] = []
+        self._on_outbox: list[Callable[[list[FreshDelivery]], None]] = []
+        # This engine's identity for delivery leases (the dispatcher leases under the same name).
+        self.engine_id = uuid.uuid4().hex[:16]
+        self.lease_s = 60.0
         event.listen(self.factory, "after_commit", self._after_commit)
 
     def on_live(self, fn: Callable[[], None]) -> None:
         self._on_live.append(fn)
 
-    def on_outbox(self, fn: Callable[[], None]) -> None:
+    def on_outbox(self, fn: Callable[[list[FreshDelivery]], None]) -> None:
         self._on_outbox.append(fn)
 
     def notify_live(self) -> None:
@@ -132,9 +186,10 @@ class UnitOfWorkFactory:
         if session.info.pop("live", False):
             for fn in self._on_live:
                 fn()
+        fresh: list[FreshDelivery] = session.info.pop("fresh", [])
         if session.info.pop("outbox", False):
-            for fn in self._on_outbox:
-                fn()
+            for wake in self._on_outbox:
+                wake(fresh)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -146,7 +201,14 @@ class UnitOfWorkFactory:
     @contextmanager
     def __call__(self, principal: Principal, client: str | None = None) -> Iterator[Work]:
         with self.writing() as session:
-            yield Work(session=session, principal=principal, client=client, now=self.clock.now())
+            yield Work(
+                session=session,
+                principal=principal,
+                client=client,
+                now=self.clock.now(),
+                lease_owner=self.engine_id if self._on_outbox else "",
+                lease_s=self.lease_s,
+            )
 
     @contextmanager
     def read(self) -> Iterator[Session]:

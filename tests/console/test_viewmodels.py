@@ -267,4 +267,10 @@ def test_camera_names_sort_naturally() -> None:
     from app.console.viewmodels.health import natural_key
 
     names = ["가호동 10 방범", "가호동 2 시설", "가호동 1 방범", "Camera 9", "Camera 10"]
-    assert sorted(names, key=natural_key) == ["Camera 9", "Camera 10", "가호동 1 방범", "가호동 2 시설", "가호동 10 방범"]
+    assert sorted(names, key=natural_key) == [
+        "Camera 9",
+        "Camera 10",
+        "가호동 1 방범",
+        "가호동 2 시설",
+        "가호동 10 방범",
+    ]

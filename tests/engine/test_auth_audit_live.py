@@ -103,3 +103,36 @@ def test_live_refuses_agencies_and_bad_tokens(engine: EngineUnderTest) -> None:
         with pytest.raises((InvalidStatus, ConnectionClosed)):
             with connect(ws_url, additional_headers=headers) as ws:
                 ws.recv(timeout=5)
+
+
+def test_verified_api_keys_are_cached_but_an_agency_rename_is_seen_at_once(engine: EngineUnderTest) -> None:
+    engine.add_cameras(grid_cameras())
+    police = engine.add_agency("Jinju 112", AgencyKind.POLICE)
+    admin = engine.add_user("root", Role.ADMIN)
+    assert engine.http.post("/api/v1/requests", headers=police.headers, json=REQ).status_code == 201
+    assert engine.server.ctx.keys.get(police.api_key) is not None  # the next request skips the lookup
+    # A key that differs in one character is not taken for the cached one.
+    forged = police.api_key[:-1] + ("A" if police.api_key[-1] != "A" else "B")
+    r = engine.http.get("/api/v1/incidents", headers={"authorization": f"Bearer {forged}"})
+    assert r.status_code == 401
+    r = engine.http.patch(f"/api/v1/agencies/{police.id}", headers=admin, json={"name": "Jinju 112 room"})
+    assert r.status_code == 200
+    second = {**REQ, "external_id": "L-2"}
+    assert engine.http.post("/api/v1/requests", headers=police.headers, json=second).status_code == 201
+    actors = {r["actor"] for r in engine.http.get("/api/v1/audit", headers=admin).json()}
+    assert "agency:Jinju 112 room" in actors
+
+
+def test_key_cache_entries_expire() -> None:
+    from app.engine.auth import KeyCache, Principal
+
+    p = Principal(kind="agency", id="a", name="A")
+    cache = KeyCache(ttl_s=0.0)
+    cache.put("gtk_x", p)
+    assert cache.get("gtk_x") is None
+    cache = KeyCache(ttl_s=60.0, max_entries=2)
+    cache.put("gtk_x", p)
+    assert cache.get("gtk_x") is p and cache.get("gtk_y") is None
+    cache.put("gtk_y", p)
+    cache.put("gtk_z", p)  # full: starts over rather than growing
+    assert cache.get("gtk_x") is None and cache.get("gtk_z") is p

@@ -172,6 +172,62 @@ def test_every_event_type_reaches_the_right_agency_in_every_format(
         )
 
 
+def test_first_deliveries_are_handed_over_at_commit_and_sent_exactly_once(
+    eng: EngineUnderTest, clock: ManualClock
+) -> None:
+    """A new incident's first event goes straight from the commit to the dispatcher (leased to this
+    engine from birth); the claim query running at the same time must not send it a second time."""
+    sim, agency = _sim_for(eng, clock)
+    try:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def post(i: int) -> int:
+            return eng.http.post("/api/v1/requests", headers=agency.headers, json=req(f"H-{i}")).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(post, range(40))) == {201}
+        got = sim.wait_for(40)
+        assert sorted(e.type for e in got) == ["share.created"] * 40
+        rows = wait_states(eng, lambda rows: len(rows) == 40 and all(d.state == "delivered" for d in rows))
+        assert [d.attempts for d in rows] == [1] * 40, "a delivery was sent twice"
+        assert sim.duplicates() == {}
+        assert all(d.claimed_by is None for d in rows)  # the lease ends with the recorded attempt
+    finally:
+        sim.stop()
+
+
+def test_a_fresh_delivery_is_leased_to_its_engine_and_not_lost_with_the_hand_over(
+    eng: EngineUnderTest, clock: ManualClock
+) -> None:
+    """Written with this engine's lease (another engine sharing the database leaves it alone). If the
+    hand-over is lost (the dispatcher stopped), the row waits in the outbox and goes out after a restart."""
+    import asyncio
+
+    sim, agency = _sim_for(eng, clock)
+    try:
+        d = eng.server.dispatcher
+        loop = d._loop
+        assert loop is not None
+        asyncio.run_coroutine_threadsafe(d.stop(), loop).result(10)
+        eng.http.post("/api/v1/requests", headers=agency.headers, json=req("L-1"))
+        (row,) = deliveries(eng)
+        assert row.claimed_by == eng.server.uow.engine_id and row.attempts == 0
+        assert row.claimed_until is not None and row.claimed_until > clock.now()
+        with eng.server.uow.writing() as s:
+            s.get(AgencyRow, agency.id).enabled = False  # type: ignore[union-attr]
+        eng.http.post("/api/v1/requests", headers=agency.headers, json=req("L-2"))
+        assert [r.claimed_by for r in deliveries(eng)][1] is None, "a disabled agency's row is not leased"
+        with eng.server.uow.writing() as s:
+            s.get(AgencyRow, agency.id).enabled = True  # type: ignore[union-attr]
+        asyncio.run_coroutine_threadsafe(d.start(drop_leases=True), loop).result(10)
+        got = sim.wait_for(2)
+        rows = wait_states(eng, lambda rows: all(r.state == "delivered" for r in rows))
+        assert sorted(e.id for e in got) == sorted(r.id for r in rows)
+        assert [r.attempts for r in rows] == [1, 1]
+    finally:
+        sim.stop()
+
+
 def test_bad_signature_is_rejected_by_the_agency(eng: EngineUnderTest, clock: ManualClock) -> None:
     agency = eng.add_agency("Jinju 112", AgencyKind.POLICE, "http://127.0.0.1:9/x")
     with AgencySimulator(secrets="whsec_" + "A" * 43, kind=AgencyKind.POLICE, clock=clock.now) as sim:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
-from app.engine.auth import Principal, authenticate_key, authenticate_token
+from app.engine.auth import KEY_PREFIX, Principal, authenticate_key, authenticate_token
 from app.engine.context import EngineContext
 
 
@@ -31,8 +31,15 @@ def bearer(request: Request) -> str | None:
 def resolve(ctx: EngineContext, secret: str | None) -> Principal | None:
     if not secret:
         return None
+    cached = ctx.keys.get(secret) if secret.startswith(KEY_PREFIX) else None
+    if cached is not None:
+        return cached
     with ctx.uow.read() as s:
-        return authenticate_key(s, secret) or authenticate_token(s, secret, ctx.now())
+        principal = authenticate_key(s, secret)
+        if principal is not None:
+            ctx.keys.put(secret, principal)
+            return principal
+        return authenticate_token(s, secret, ctx.now())
 
 
 def get_principal(request: Request, ctx: Annotated[EngineContext, Depends(get_ctx)]) -> Principal:

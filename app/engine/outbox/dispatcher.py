@@ -15,7 +15,6 @@ import asyncio
 import logging
 import random
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +25,7 @@ from sqlalchemy.orm import aliased
 from app.domain.enums import AgencyKind, DeliveryState
 from app.engine.context import EngineContext
 from app.engine.outbox.schedule import next_delay, parse_retry_after
+from app.engine.work import FreshDelivery
 from app.formats.api import OutboundEvent
 from app.formats.payloads import AgencyContext, adapter_for
 from app.formats.webhooks import sign_headers
@@ -50,6 +50,7 @@ class Claimed:
     agency_name: str
     agency_kind: str
     secrets: tuple[str, ...]
+    event: OutboundEvent | None = None  # already parsed (a fresh delivery handed over at commit)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ class Dispatcher:
     ) -> None:
         self._ctx = ctx
         self._cfg = ctx.settings.outbox
-        self._owner = uuid.uuid4().hex[:16]
+        self._owner = ctx.uow.engine_id  # the lease name fresh deliveries are written with
+        ctx.uow.lease_s = self._cfg.claim_s
         self._rng = rng or random.Random()
         self._transport = transport
         self._wake = asyncio.Event()
@@ -125,11 +127,43 @@ class Dispatcher:
             await self._client.aclose()
             self._client = None
 
-    def wake(self) -> None:
-        """Thread-safe: new or re-queued deliveries were committed."""
+    def wake(self, fresh: list[FreshDelivery] | None = None) -> None:
+        """Thread-safe: new or re-queued deliveries were committed; ``fresh`` ones are sent at once."""
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
+        if loop is None or loop.is_closed():
+            return
+        try:
+            if fresh:
+                loop.call_soon_threadsafe(self._take_fresh, fresh)
+            else:
+                loop.call_soon_threadsafe(self._wake.set)
+        except RuntimeError:  # the loop closed meanwhile: the rows wait in the outbox for the next start
+            pass
+
+    def _take_fresh(self, fresh: list[FreshDelivery]) -> None:
+        if not self._tasks or self._tasks[0].done():  # stopping: the claimer would not see them finish
+            return
+        for f in fresh:
+            if f.delivery_id in self._inflight:
+                continue
+            c = Claimed(
+                f.delivery_id,
+                f.agency_id,
+                f.incident_id,
+                f.sequence,
+                0,
+                f.created_at,
+                {},
+                f.endpoint,
+                f.fmt,
+                f.agency_name,
+                f.agency_kind,
+                f.secrets,
+                f.event,
+            )
+            self._inflight[c.delivery_id] = asyncio.create_task(
+                self._send(c), name=f"deliver-{c.delivery_id}"
+            )
 
     # ------------------------------------------------------------------ claiming
 
@@ -232,6 +266,8 @@ class Dispatcher:
                     claimed = []
                     await asyncio.sleep(min(5.0, 0.2 * 2**failures))
                 for c in claimed:
+                    if c.delivery_id in self._inflight:  # handed over fresh while the claim ran
+                        continue
                     self._inflight[c.delivery_id] = asyncio.create_task(
                         self._send(c), name=f"deliver-{c.delivery_id}"
                     )
@@ -263,7 +299,7 @@ class Dispatcher:
 
     async def _post(self, c: Claimed, start: float) -> Outcome:
         assert self._client is not None
-        event = OutboundEvent.model_validate(c.payload)
+        event = c.event if c.event is not None else OutboundEvent.model_validate(c.payload)
         agency = AgencyContext(
             agency_id=c.agency_id,
             name=c.agency_name,

@@ -210,7 +210,9 @@ def api_patch_agency(
         work.live("agency.updated", {"agency_id": row.id})
         work.session.info["outbox"] = True  # re-enabled agencies get their backlog at once
         health = agency_health(work.session, [row], work.now)[row.id]
-        return agency_out(row, health), new
+        out = agency_out(row, health)
+    ctx.keys.clear()  # after the commit, so no request re-caches the agency as it was
+    return out, new
 
 
 def add_user(session: Session, username: str, role: Role, password: str, now_: datetime) -> UserRow:
