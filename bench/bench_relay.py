@@ -84,28 +84,15 @@ def serve(port: int, urls: dict[str, str], gop_cache: bool, prewarm: bool) -> No
         if prewarm:
             for cam, url in urls.items():
                 relay.prewarm(cam, url, seconds=3600)
-        if os.environ.get("BENCH_GC"):
-            import gc
-
-            gc.freeze()
-            gc.set_threshold(*map(int, os.environ["BENCH_GC"].split(",")))
         task = asyncio.create_task(server.serve())
-        if os.environ.get("BENCH_PROFILE"):
-            import cProfile
-            import pstats
-
-            prof = cProfile.Profile()
-            await asyncio.sleep(5)
-            prof.enable()
-            await asyncio.sleep(15)
-            prof.disable()
-            pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(35)
         await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin
         await relay.aclose()
         server.should_exit = True
         await task
 
-    if os.environ.get("BENCH_UVLOOP"):
+    # The engine runs on uvicorn's default loop, uvloop where it is installed (it is, with
+    # uvicorn[standard]); BENCH_UVLOOP=0 measures the plain asyncio loop instead.
+    if os.environ.get("BENCH_UVLOOP", "1") != "0":
         import uvloop
 
         uvloop.install()

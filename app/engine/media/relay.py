@@ -5,7 +5,8 @@ Design (DESIGN §4 "Media", §5):
 * A *channel* per upstream URL. Its supervisor task runs the pull in a dedicated thread (PyAV is
   blocking): ``av.open`` over RTSP/TCP with small probing, packets of the first video stream copied —
   never decoded or re-encoded — into one MPEG-TS muxer per channel writing into memory. Each packet
-  becomes one chunk of TS bytes, handed to the event loop and appended to every viewer's queue. Muxing
+  becomes one chunk of TS bytes, handed to the event loop through one relay-wide mailbox (a loop
+  wake-up drains every chunk queued by then, from all cameras) and appended to every viewer's queue. Muxing
   once per camera (not per viewer) keeps the cost flat in the number of viewers.
 * GOP cache: the chunks since the last keyframe. FFmpeg's TS muxer writes PAT/PMT in front of a video
   keyframe (the relay puts the last ones in front itself where FFmpeg skips them: a keyframe right
@@ -646,7 +647,7 @@ class _Channel:
                 got = True
                 last = time.monotonic()
                 start = muxer.start_bytes(chunk) if packet.is_keyframe else None
-                if not self._post(self.on_chunk, attempt, chunk, start):
+                if not self.relay._hand_over(self, attempt, chunk, start):
                     return _Outcome(got, "event loop closed")
             if stop.is_set():
                 return _Outcome(got, None)
@@ -722,6 +723,10 @@ class MediaRelay:
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[StatusListener] = []
         self._opens_total = 0
+        # Chunks from the pull threads wait here for the loop; one wake-up drains everything queued, so
+        # many cameras cost fewer loop wake-ups than packets (deque appends and pops are thread-safe).
+        self._mailbox: deque[tuple[_Channel, int, bytes, bytes | None]] = deque()
+        self._drain_scheduled = False
 
     # --- viewers -------------------------------------------------------------------------------------
     def subscribe(self, camera_id: str, url: str, *, client: str = "") -> Viewer:
@@ -753,6 +758,31 @@ class MediaRelay:
             channel = _Channel(self, camera_id, url)
             self._channels[url] = channel
         return channel
+
+    # --- chunks from the pull threads ---------------------------------------------------------------
+    def _hand_over(self, channel: _Channel, attempt: int, chunk: bytes, start: bytes | None) -> bool:
+        """Worker thread: queue one packet's TS bytes for the loop. False once the loop is closed."""
+        self._mailbox.append((channel, attempt, chunk, start))
+        if self._drain_scheduled:
+            return True  # the drain that is due will take this chunk too
+        self._drain_scheduled = True
+        try:
+            self.loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:  # loop closed
+            return False
+        return True
+
+    def _drain(self) -> None:
+        # Cleared before popping: a chunk queued after this line either is popped below or schedules
+        # the next drain itself, so none is left behind.
+        self._drain_scheduled = False
+        mailbox = self._mailbox
+        while mailbox:
+            channel, attempt, chunk, start = mailbox.popleft()
+            try:
+                channel.on_chunk(attempt, chunk, start)
+            except Exception:  # one camera's fault must not hold back the others' chunks
+                log.exception("camera %s: handing a chunk to its viewers failed", channel.camera_id)
 
     # --- state -------------------------------------------------------------------------------------
     def status(self, url: str) -> ChannelStatus | None:
