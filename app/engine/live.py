@@ -2,8 +2,10 @@
 
 Events are rows of ``live_events`` written in the same transaction as the change, so a console that
 reconnects asks for everything after the last ``seq`` it saw and misses nothing. After a commit the
-writer calls :meth:`LiveHub.notify` (from any thread); one pump task on the engine's loop reads the new
-rows in ``seq`` order and fans them out to bounded per-subscriber queues. A subscriber that falls too far
+writer calls :meth:`LiveHub.notify` (from any thread) with the committed events (SQLite, where writers
+are serialised and seq order is commit order) or with nothing (PostgreSQL, or a write from elsewhere):
+one pump task on the engine's loop takes them in arrival order, reading the new rows from the store when
+told nothing, and fans them out to bounded per-subscriber queues. A subscriber that falls too far
 behind is dropped and reconnects with ``since`` (SQLite serialises writers, so ``seq`` order is commit order).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 
 from sqlalchemy import func, select
@@ -39,6 +42,7 @@ class LiveHub:
         self._last_seq = 0
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[LiveEvent], None]] = []
+        self._arrivals: deque[list[LiveEvent] | None] = deque()
 
     @property
     def last_seq(self) -> int:
@@ -57,11 +61,19 @@ class LiveHub:
         for sub in list(self._subs):
             self._close(sub)
 
-    def notify(self) -> None:
-        """Thread-safe: something was committed."""
+    def notify(self, events: list[LiveEvent] | None = None) -> None:
+        """Thread-safe: something was committed. ``events`` are the committed events themselves (pushed
+        as they are); None: read what is new from the store. Items are taken in the order they came."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
+            try:
+                loop.call_soon_threadsafe(self._arrive, events)
+            except RuntimeError:  # closed meanwhile
+                pass
+
+    def _arrive(self, events: list[LiveEvent] | None) -> None:
+        self._arrivals.append(events)
+        self._wake.set()
 
     def add_listener(self, fn: Callable[[LiveEvent], None]) -> None:
         """In-process listeners (e.g. the relay pre-warming cameras) called on the engine loop."""
@@ -102,14 +114,21 @@ class LiveHub:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            try:
-                events = await asyncio.to_thread(self._read_new, self._last_seq)
-            except Exception:
-                _log.exception("live hub could not read new events; will retry on the next change")
-                continue
-            for ev in events:
-                self._last_seq = ev.seq
-                self._fan_out(ev)
+            while self._arrivals:
+                item = self._arrivals.popleft()
+                if item is None:
+                    while self._arrivals and self._arrivals[0] is None:
+                        self._arrivals.popleft()  # one read covers them all
+                    try:
+                        item = await asyncio.to_thread(self._read_new, self._last_seq)
+                    except Exception:
+                        _log.exception("live hub could not read new events; will retry on the next change")
+                        continue
+                for ev in item:
+                    if ev.seq <= self._last_seq:
+                        continue  # a read already brought it
+                    self._last_seq = ev.seq
+                    self._fan_out(ev)
 
     def _fan_out(self, ev: LiveEvent) -> None:
         for fn in self._listeners:

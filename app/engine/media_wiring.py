@@ -135,7 +135,6 @@ class MediaWiring:
                         },
                     )
                 )
-        self.ctx.uow.notify_live()
 
     # ------------------------------------------------------------------ camera health from the relay
 
@@ -158,7 +157,6 @@ class MediaWiring:
                     data={"camera_id": camera_id, "online": online, "error": error},
                 )
             )
-        self.ctx.uow.notify_live()
 
     # ------------------------------------------------------------------ report snapshots
 

@@ -18,7 +18,7 @@ from app.domain.clock import Clock
 from app.domain.enums import DeliveryState
 from app.domain.ids import new_id
 from app.engine.auth import Principal
-from app.formats.api import CameraOut, EventType, FacilityOut, OutboundEvent
+from app.formats.api import CameraOut, EventType, FacilityOut, LiveEvent, OutboundEvent
 from app.store.database import Database
 from app.store.models import AgencyRow, AuditRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
 
@@ -165,27 +165,49 @@ class UnitOfWorkFactory:
         self.factory = db.writer
         self.clock = clock
         self._write_lock: AbstractContextManager[object] = threading.Lock() if db.is_sqlite else nullcontext()
-        self._on_live: list[Callable[[], None]] = []
+        # Live listeners get the committed events (SQLite: commits are serialised, so seq order is commit
+        # order and the events can be pushed as they are), or None: "read what is new from the store".
+        self._on_live: list[Callable[[list[LiveEvent] | None], None]] = []
         self._on_outbox: list[Callable[[list[FreshDelivery]], None]] = []
         # This engine's identity for delivery leases (the dispatcher leases under the same name).
         self.engine_id = uuid.uuid4().hex[:16]
         self.lease_s = 60.0
+        event.listen(self.factory, "after_flush", self._collect_live)
         event.listen(self.factory, "after_commit", self._after_commit)
+        event.listen(self.factory, "after_rollback", self._forget_live)
 
-    def on_live(self, fn: Callable[[], None]) -> None:
+    def on_live(self, fn: Callable[[list[LiveEvent] | None], None]) -> None:
         self._on_live.append(fn)
 
     def on_outbox(self, fn: Callable[[list[FreshDelivery]], None]) -> None:
         self._on_outbox.append(fn)
 
     def notify_live(self) -> None:
+        """Something was written outside these sessions: listeners read what is new."""
         for fn in self._on_live:
-            fn()
+            fn(None)
+
+    @staticmethod
+    def _collect_live(session: Session, _flush_context: object) -> None:
+        rows = [o for o in session.new if isinstance(o, LiveEventRow)]
+        if rows:
+            session.info.setdefault("live_rows", []).extend(rows)
+
+    @staticmethod
+    def _forget_live(session: Session) -> None:
+        session.info.pop("live_rows", None)
 
     def _after_commit(self, session: Session) -> None:
-        if session.info.pop("live", False):
+        rows: list[LiveEventRow] = session.info.pop("live_rows", [])
+        session.info.pop("live", None)
+        if rows:
+            events: list[LiveEvent] | None = None
+            if self.db.is_sqlite:
+                events = sorted(
+                    (LiveEvent(type=r.type, seq=r.seq, data=r.data) for r in rows), key=lambda e: e.seq
+                )
             for fn in self._on_live:
-                fn()
+                fn(events)
         fresh: list[FreshDelivery] = session.info.pop("fresh", [])
         if session.info.pop("outbox", False):
             for wake in self._on_outbox:

@@ -374,7 +374,6 @@ class Dispatcher:
             self._inflight.pop(o.claimed.delivery_id, None)
         self.attempts_total += len(batch)
         self._wake.set()
-        self._ctx.uow.notify_live()
 
     def _record(self, batch: list[Outcome]) -> None:
         now = self._ctx.now()
