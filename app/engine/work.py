@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.domain.clock import Clock
@@ -57,24 +57,34 @@ class Work:
     lease_owner: str = ""
     lease_s: float = 60.0
 
+    # Audit, timeline and live rows are only ever appended: they are kept here and written at the end of
+    # the unit of work with one statement per table (cheaper than an ORM object each).
+    _audit: list[dict[str, Any]] = field(default_factory=list)
+    _timeline: list[dict[str, Any]] = field(default_factory=list)
+    _live: list[dict[str, Any]] = field(default_factory=list)
+
     def audit(self, action: str, target_type: str, target_id: str | None, /, **detail: Any) -> None:
-        self.session.add(
-            AuditRow(
-                at=self.now,
-                actor=self.principal.actor,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                client=self.client,
-                detail=detail,
-            )
+        self._audit.append(
+            {
+                "at": self.now,
+                "actor": self.principal.actor,
+                "action": action,
+                "target_type": target_type,
+                "target_id": target_id,
+                "client": self.client,
+                "detail": detail,
+            }
         )
 
     def timeline(self, incident_id: str, kind: str, /, **data: Any) -> None:
-        self.session.add(
-            TimelineRow(
-                incident_id=incident_id, at=self.now, kind=kind, actor=self.principal.actor, data=data
-            )
+        self._timeline.append(
+            {
+                "incident_id": incident_id,
+                "at": self.now,
+                "kind": kind,
+                "actor": self.principal.actor,
+                "data": data,
+            }
         )
 
     def new_incident(self, incident_id: str) -> None:
@@ -82,8 +92,24 @@ class Work:
         self._new_incidents.add(incident_id)
 
     def live(self, type_: str, data: dict[str, Any]) -> None:
-        self.session.add(LiveEventRow(at=self.now, type=type_, data=data))
-        self.session.info["live"] = True
+        self._live.append({"at": self.now, "type": type_, "data": data})
+
+    def write_appended(self) -> None:
+        """Write the audit, timeline and live rows (after the ORM objects they may refer to)."""
+        self.session.flush()
+        if self._timeline:
+            self.session.execute(insert(TimelineRow), self._timeline)
+        if self._audit:
+            self.session.execute(insert(AuditRow), self._audit)
+        if self._live:
+            seqs = self.session.scalars(
+                insert(LiveEventRow).returning(LiveEventRow.seq, sort_by_parameter_order=True), self._live
+            ).all()
+            self.session.info.setdefault("live_events", []).extend(
+                LiveEvent(type=row["type"], seq=seq, data=row["data"])
+                for seq, row in zip(seqs, self._live, strict=True)
+            )
+        self._audit, self._timeline, self._live = [], [], []
 
     def enqueue(
         self,
@@ -189,23 +215,21 @@ class UnitOfWorkFactory:
 
     @staticmethod
     def _collect_live(session: Session, _flush_context: object) -> None:
-        rows = [o for o in session.new if isinstance(o, LiveEventRow)]
-        if rows:
-            session.info.setdefault("live_rows", []).extend(rows)
+        """Live rows added as ORM objects (outside :class:`Work`), numbered by the flush."""
+        events = [
+            LiveEvent(type=o.type, seq=o.seq, data=o.data) for o in session.new if isinstance(o, LiveEventRow)
+        ]
+        if events:
+            session.info.setdefault("live_events", []).extend(events)
 
     @staticmethod
     def _forget_live(session: Session) -> None:
-        session.info.pop("live_rows", None)
+        session.info.pop("live_events", None)
 
     def _after_commit(self, session: Session) -> None:
-        rows: list[LiveEventRow] = session.info.pop("live_rows", [])
-        session.info.pop("live", None)
-        if rows:
-            events: list[LiveEvent] | None = None
-            if self.db.is_sqlite:
-                events = sorted(
-                    (LiveEvent(type=r.type, seq=r.seq, data=r.data) for r in rows), key=lambda e: e.seq
-                )
+        committed: list[LiveEvent] = session.info.pop("live_events", [])
+        if committed:
+            events = sorted(committed, key=lambda e: e.seq) if self.db.is_sqlite else None
             for fn in self._on_live:
                 fn(events)
         fresh: list[FreshDelivery] = session.info.pop("fresh", [])
@@ -223,7 +247,7 @@ class UnitOfWorkFactory:
     @contextmanager
     def __call__(self, principal: Principal, client: str | None = None) -> Iterator[Work]:
         with self.writing() as session:
-            yield Work(
+            work = Work(
                 session=session,
                 principal=principal,
                 client=client,
@@ -231,6 +255,8 @@ class UnitOfWorkFactory:
                 lease_owner=self.engine_id if self._on_outbox else "",
                 lease_s=self.lease_s,
             )
+            yield work  # an exception here rolls everything back, appended rows included
+            work.write_appended()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
