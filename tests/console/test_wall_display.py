@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -270,7 +271,9 @@ class FlakyFactory(BackendFactory):
 
 def test_a_player_that_raises_is_replaced_and_a_stuck_tile_is_restarted(qtbot: QtBot, ts_server: Any) -> None:
     factory = FlakyFactory()
-    now = [1000.0]
+    # The tile schedules its reconnects on the monotonic clock: the supervisor's clock starts there too
+    # (a fixed start would make the test depend on how long the machine has been up).
+    now = [time.monotonic()]
     cell = WallCameraCell(factory, clock=lambda: now[0], policy=quick_policy)
     qtbot.addWidget(cell, before_close_func=lambda c: c.close_player())
     cell.resize(480, 300)
