@@ -2,23 +2,26 @@
 
 Events are rows of ``live_events`` written in the same transaction as the change, so a console that
 reconnects asks for everything after the last ``seq`` it saw and misses nothing. After a commit the
-writer calls :meth:`LiveHub.notify` (from any thread) with the committed events (SQLite, where writers
-are serialised and seq order is commit order) or with nothing (PostgreSQL, or a write from elsewhere):
-one pump task on the engine's loop takes them in arrival order, reading the new rows from the store when
-told nothing, and fans them out to bounded per-subscriber queues. A subscriber that falls too far
-behind is dropped and reconnects with ``since`` (SQLite serialises writers, so ``seq`` order is commit order).
+writer calls :meth:`LiveHub.notify` (from any thread) with the committed events, or with nothing when
+another engine or process wrote (PostgreSQL: a LISTEN connection hears every engine's commits): one pump
+task on the engine's loop takes them in arrival order, reading the new rows from the store when told
+nothing, and fans them out to bounded per-subscriber queues. ``seq`` order is commit order (see
+``app.engine.work.add_live``), so "everything after seq N" never misses a later commit. A subscriber
+that falls too far behind is dropped and reconnects with ``since``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.engine.work import LIVE_CHANNEL
 from app.formats.api import LiveEvent
 from app.store.models import LiveEventRow
 
@@ -34,8 +37,13 @@ class Subscription:
 
 
 class LiveHub:
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], listen_url: str | None = None) -> None:
+        """``listen_url``: a PostgreSQL database shared with other engines; the hub LISTENs there, so a
+        change committed by any engine reaches this engine's consoles too."""
         self._factory = factory
+        self._listen_url = listen_url
+        self._listener: threading.Thread | None = None
+        self._stop_listening = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._subs: set[Subscription] = set()
@@ -52,8 +60,41 @@ class LiveHub:
         self._loop = asyncio.get_running_loop()
         self._last_seq = await asyncio.to_thread(self._max_seq)
         self._task = asyncio.create_task(self._pump(), name="live-hub")
+        if self._listen_url:
+            self._stop_listening.clear()
+            self._listener = threading.Thread(target=self._listen, name="live-hub-listen", daemon=True)
+            self._listener.start()
+
+    def _listen(self) -> None:
+        """Thread: LISTEN on the shared database; every notification (a commit with live events, by any
+        engine) makes the pump read what is new. Reconnects with backoff; a read after each (re)connect
+        covers whatever was committed while not listening."""
+        import psycopg
+
+        assert self._listen_url is not None
+        conninfo = (
+            make_url(self._listen_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        delay = 0.5
+        while not self._stop_listening.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {LIVE_CHANNEL}")
+                    delay = 0.5
+                    self.notify()
+                    while not self._stop_listening.is_set():
+                        for _ in conn.notifies(timeout=0.5):
+                            self.notify()
+            except Exception as exc:  # the database restarted or is unreachable: try again
+                _log.warning("live hub lost its LISTEN connection (%s); retrying in %.1f s", exc, delay)
+                self._stop_listening.wait(delay)
+                delay = min(10.0, delay * 2)
 
     async def stop(self) -> None:
+        self._stop_listening.set()
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.join, 5.0)
+            self._listener = None
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -23,7 +23,8 @@ from app.engine.media.relay import CameraState, ChannelStatus, MediaRelay
 from app.engine.media.routes import make_media_router
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
 from app.engine.media_access import EngineMediaAccess, create_media_grant
-from app.store.models import CameraRow, LiveEventRow, ReportRow, ShareRow
+from app.engine.work import add_live
+from app.store.models import CameraRow, ReportRow, ShareRow
 
 _log = logging.getLogger(__name__)
 
@@ -123,17 +124,16 @@ class MediaWiring:
         with self.ctx.uow.writing() as s:
             report = s.get(ReportRow, report_id)
             if report is not None:
-                s.add(
-                    LiveEventRow(
-                        at=self.ctx.now(),
-                        type="report.snapshot",
-                        data={
-                            "report_id": report_id,
-                            "incident_id": report.incident_id,
-                            "camera_id": camera_id,
-                            "bytes": size,
-                        },
-                    )
+                add_live(
+                    s,
+                    self.ctx.now(),
+                    "report.snapshot",
+                    {
+                        "report_id": report_id,
+                        "incident_id": report.incident_id,
+                        "camera_id": camera_id,
+                        "bytes": size,
+                    },
                 )
 
     # ------------------------------------------------------------------ camera health from the relay
@@ -150,12 +150,11 @@ class MediaWiring:
     def _record_health(self, camera_id: str, online: bool, error: str | None) -> None:
         with self.ctx.uow.writing() as s:
             s.execute(update(CameraRow).where(CameraRow.id == camera_id).values(online=online))
-            s.add(
-                LiveEventRow(
-                    at=self.ctx.now(),
-                    type="camera.updated",
-                    data={"camera_id": camera_id, "online": online, "error": error},
-                )
+            add_live(
+                s,
+                self.ctx.now(),
+                "camera.updated",
+                {"camera_id": camera_id, "online": online, "error": error},
             )
 
     # ------------------------------------------------------------------ report snapshots

@@ -59,7 +59,7 @@ class EngineServer:
             cameras=CameraCatalog(self.uow.read),
             base_url=lambda: settings.base_url(self.bound_port),
         )
-        self.hub = LiveHub(self.db.reader)
+        self.hub = LiveHub(self.db.reader, listen_url=None if self.db.is_sqlite else self.db.url)
         self.dispatcher = Dispatcher(self.ctx, transport=transport)
         self.uow.on_live(self.hub.notify)
         self.uow.on_outbox(self.dispatcher.wake)

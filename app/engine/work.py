@@ -22,6 +22,16 @@ from app.formats.api import CameraOut, EventType, FacilityOut, LiveEvent, Outbou
 from app.store.database import Database
 from app.store.models import AgencyRow, AuditRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
 
+LIVE_CHANNEL = "goldentime_live"
+_LIVE_ORDER_LOCK = 0x47540001  # PostgreSQL advisory lock: live events are numbered in commit order
+
+
+def add_live(session: Session, at: datetime, type_: str, data: dict[str, Any]) -> None:
+    """Queue a live event in ``session``'s transaction. Every live event is written as the very last thing
+    before the commit (see :class:`UnitOfWorkFactory`), so that ``seq`` order is commit order: a console
+    asking for "everything after seq N" can never miss an event committed later with a smaller number."""
+    session.info.setdefault("live_pending", []).append({"at": at, "type": type_, "data": data})
+
 
 @dataclass(frozen=True)
 class FreshDelivery:
@@ -57,11 +67,10 @@ class Work:
     lease_owner: str = ""
     lease_s: float = 60.0
 
-    # Audit, timeline and live rows are only ever appended: they are kept here and written at the end of
-    # the unit of work with one statement per table (cheaper than an ORM object each).
+    # Audit and timeline rows are only ever appended: they are kept here and written at the end of the
+    # unit of work with one statement per table (cheaper than an ORM object each). Live events: add_live.
     _audit: list[dict[str, Any]] = field(default_factory=list)
     _timeline: list[dict[str, Any]] = field(default_factory=list)
-    _live: list[dict[str, Any]] = field(default_factory=list)
 
     def audit(self, action: str, target_type: str, target_id: str | None, /, **detail: Any) -> None:
         self._audit.append(
@@ -92,24 +101,16 @@ class Work:
         self._new_incidents.add(incident_id)
 
     def live(self, type_: str, data: dict[str, Any]) -> None:
-        self._live.append({"at": self.now, "type": type_, "data": data})
+        add_live(self.session, self.now, type_, data)
 
     def write_appended(self) -> None:
-        """Write the audit, timeline and live rows (after the ORM objects they may refer to)."""
+        """Write the audit and timeline rows (after the ORM objects they may refer to)."""
         self.session.flush()
         if self._timeline:
             self.session.execute(insert(TimelineRow), self._timeline)
         if self._audit:
             self.session.execute(insert(AuditRow), self._audit)
-        if self._live:
-            seqs = self.session.scalars(
-                insert(LiveEventRow).returning(LiveEventRow.seq, sort_by_parameter_order=True), self._live
-            ).all()
-            self.session.info.setdefault("live_events", []).extend(
-                LiveEvent(type=row["type"], seq=seq, data=row["data"])
-                for seq, row in zip(seqs, self._live, strict=True)
-            )
-        self._audit, self._timeline, self._live = [], [], []
+        self._audit, self._timeline = [], []
 
     def enqueue(
         self,
@@ -191,14 +192,14 @@ class UnitOfWorkFactory:
         self.factory = db.writer
         self.clock = clock
         self._write_lock: AbstractContextManager[object] = threading.Lock() if db.is_sqlite else nullcontext()
-        # Live listeners get the committed events (SQLite: commits are serialised, so seq order is commit
-        # order and the events can be pushed as they are), or None: "read what is new from the store".
+        # Live listeners get the committed events (numbered in commit order, see _write_live), or None:
+        # "read what is new from the store" (a write by another engine or process).
         self._on_live: list[Callable[[list[LiveEvent] | None], None]] = []
         self._on_outbox: list[Callable[[list[FreshDelivery]], None]] = []
         # This engine's identity for delivery leases (the dispatcher leases under the same name).
         self.engine_id = uuid.uuid4().hex[:16]
         self.lease_s = 60.0
-        event.listen(self.factory, "after_flush", self._collect_live)
+        event.listen(self.factory, "before_commit", self._write_live)
         event.listen(self.factory, "after_commit", self._after_commit)
         event.listen(self.factory, "after_rollback", self._forget_live)
 
@@ -213,25 +214,37 @@ class UnitOfWorkFactory:
         for fn in self._on_live:
             fn(None)
 
-    @staticmethod
-    def _collect_live(session: Session, _flush_context: object) -> None:
-        """Live rows added as ORM objects (outside :class:`Work`), numbered by the flush."""
-        events = [
-            LiveEvent(type=o.type, seq=o.seq, data=o.data) for o in session.new if isinstance(o, LiveEventRow)
-        ]
-        if events:
-            session.info.setdefault("live_events", []).extend(events)
+    def _write_live(self, session: Session) -> None:
+        """Last statements of the transaction: the live events. SQLite's single writer already commits in
+        seq order; on PostgreSQL a transaction-scoped advisory lock, taken only now (nothing else is
+        waited for while it is held), keeps concurrent engines and threads numbering in commit order,
+        and a NOTIFY at commit tells every engine's live hub to read."""
+        pending: list[dict[str, Any]] | None = session.info.pop("live_pending", None)
+        if not pending:
+            return
+        session.flush()
+        if not self.db.is_sqlite:
+            session.execute(select(func.pg_advisory_xact_lock(_LIVE_ORDER_LOCK)))
+        seqs = session.scalars(
+            insert(LiveEventRow).returning(LiveEventRow.seq, sort_by_parameter_order=True), pending
+        ).all()
+        session.info.setdefault("live_events", []).extend(
+            LiveEvent(type=row["type"], seq=seq, data=row["data"])
+            for seq, row in zip(seqs, pending, strict=True)
+        )
+        if not self.db.is_sqlite:
+            session.execute(select(func.pg_notify(LIVE_CHANNEL, "")))
 
     @staticmethod
     def _forget_live(session: Session) -> None:
         session.info.pop("live_events", None)
+        session.info.pop("live_pending", None)
 
     def _after_commit(self, session: Session) -> None:
         committed: list[LiveEvent] = session.info.pop("live_events", [])
         if committed:
-            events = sorted(committed, key=lambda e: e.seq) if self.db.is_sqlite else None
             for fn in self._on_live:
-                fn(events)
+                fn(committed)
         fresh: list[FreshDelivery] = session.info.pop("fresh", [])
         if session.info.pop("outbox", False):
             for wake in self._on_outbox:

@@ -3,22 +3,46 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from sqlalchemy import event
+
 from app.domain.clock import SystemClock
 from app.engine.live import LiveHub
-from app.engine.work import UnitOfWorkFactory
+from app.engine.work import UnitOfWorkFactory, add_live
 from app.formats.api import LiveEvent
 from app.store.database import Database, sqlite_url
 from app.store.models import LiveEventRow
+from tests.engine.conftest import PG_ADMIN_URL, fresh_pg_database
 
 
-def test_pushed_and_read_events_reach_a_subscriber_once_each_in_commit_order(tmp_path: Path) -> None:
-    db = Database(sqlite_url(tmp_path / "hub.db"))
+@pytest.fixture
+def pg_url() -> str:
+    if not PG_ADMIN_URL:
+        pytest.skip("no PostgreSQL (set GOLDENTIME_TEST_PG; the test setup does)")
+    return fresh_pg_database()
+
+
+def test_pushed_and_read_events_reach_a_subscriber_once_each_in_commit_order(
+    tmp_path: Path, db_url: str | None
+) -> None:
+    """Four threads commit live events while the hub is also told to read; on PostgreSQL (no single
+    writer) a pause between numbering an event and committing it would let a later number commit first
+    and be missed for good, unless numbering follows commit order."""
+    db = Database(db_url or sqlite_url(tmp_path / "hub.db"))
     db.migrate()
     uow = UnitOfWorkFactory(db, SystemClock())
+    rng = random.Random(7)
+
+    @event.listens_for(uow.factory, "before_commit")
+    def pause(_session: object) -> None:  # after the live rows are written, before the commit
+        time.sleep(rng.uniform(0, 0.004))
+
     hub = LiveHub(db.reader)
     uow.on_live(hub.notify)
     got: list[int] = []
@@ -27,16 +51,14 @@ def test_pushed_and_read_events_reach_a_subscriber_once_each_in_commit_order(tmp
         await hub.start()
         sub = hub.subscribe()
 
-        def writers() -> None:
-            # Four threads commit events; one in five commits also tells the hub "read the store"
-            # (as a write from elsewhere would), so pushes and reads interleave.
-            def write(k: int) -> None:
-                for i in range(25):
-                    with uow.writing() as s:
-                        s.add(LiveEventRow(at=datetime.now(UTC), type="t", data={"k": k, "i": i}))
-                    if i % 5 == 0:
-                        uow.notify_live()
+        def write(k: int) -> None:
+            for i in range(25):
+                with uow.writing() as s:
+                    add_live(s, datetime.now(UTC), "t", {"k": k, "i": i})
+                if i % 5 == 0:
+                    uow.notify_live()  # as a write from elsewhere would
 
+        def writers() -> None:
             threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
             for t in threads:
                 t.start()
@@ -54,6 +76,36 @@ def test_pushed_and_read_events_reach_a_subscriber_once_each_in_commit_order(tmp
     db.dispose()
     assert got == sorted(got) and len(set(got)) == 100
     assert hub.last_seq == got[-1]
+
+
+def test_a_second_engine_on_the_same_postgresql_hears_every_commit(pg_url: str) -> None:
+    """Two engines share PostgreSQL: what one commits reaches the other's live subscribers (LISTEN)."""
+    db = Database(pg_url)
+    db.migrate()
+    writer = UnitOfWorkFactory(db, SystemClock())  # "engine A" (no hub of its own needed here)
+    hub = LiveHub(Database(pg_url).reader, listen_url=pg_url)  # "engine B"
+
+    async def main() -> list[str]:
+        await hub.start()
+        sub = hub.subscribe()
+        await asyncio.sleep(0)  # let the listener thread connect (the first read covers a race)
+        for i in range(3):
+            await asyncio.to_thread(_commit_one, writer, f"e{i}")
+        types = []
+        for _ in range(3):
+            ev = await asyncio.wait_for(sub.queue.get(), 10)
+            assert isinstance(ev, LiveEvent)
+            types.append(str(ev.data["name"]))
+        await hub.stop()
+        return types
+
+    assert asyncio.run(main()) == ["e0", "e1", "e2"]
+    db.dispose()
+
+
+def _commit_one(uow: UnitOfWorkFactory, name: str) -> None:
+    with uow.writing() as s:
+        add_live(s, datetime.now(UTC), "t", {"name": name})
 
 
 def test_events_written_elsewhere_are_read_when_the_hub_is_told(tmp_path: Path) -> None:

@@ -25,11 +25,11 @@ from sqlalchemy.orm import aliased
 from app.domain.enums import AgencyKind, DeliveryState
 from app.engine.context import EngineContext
 from app.engine.outbox.schedule import next_delay, parse_retry_after
-from app.engine.work import FreshDelivery
+from app.engine.work import FreshDelivery, add_live
 from app.formats.api import OutboundEvent
 from app.formats.payloads import AgencyContext, adapter_for
 from app.formats.webhooks import sign_headers
-from app.store.models import AgencyRow, AuditRow, DeliveryRow, LiveEventRow, TimelineRow
+from app.store.models import AgencyRow, AuditRow, DeliveryRow, TimelineRow
 
 _log = logging.getLogger(__name__)
 OPEN = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
@@ -407,13 +407,7 @@ class Dispatcher:
                         if agency is not None and agency.enabled:
                             agency.enabled = False
                             agency.disabled_reason = "endpoint answered 410 Gone"
-                            s.add(
-                                LiveEventRow(
-                                    at=now,
-                                    type="agency.updated",
-                                    data={"agency_id": agency.id, "enabled": False},
-                                )
-                            )
+                            add_live(s, now, "agency.updated", {"agency_id": agency.id, "enabled": False})
                         d.state, d.next_attempt_at = DeliveryState.DEAD.value, None
                     elif d.attempts >= self._cfg.max_attempts or age >= self._cfg.max_age_s:
                         d.state, d.next_attempt_at = DeliveryState.DEAD.value, None
@@ -459,17 +453,16 @@ class Dispatcher:
                         },
                     )
                 )
-                s.add(
-                    LiveEventRow(
-                        at=now,
-                        type="delivery.updated",
-                        data={
-                            "delivery_id": d.id,
-                            "incident_id": d.incident_id,
-                            "agency_id": d.agency_id,
-                            "state": d.state,
-                            "attempts": d.attempts,
-                            "sequence": d.sequence,
-                        },
-                    )
+                add_live(
+                    s,
+                    now,
+                    "delivery.updated",
+                    {
+                        "delivery_id": d.id,
+                        "incident_id": d.incident_id,
+                        "agency_id": d.agency_id,
+                        "state": d.state,
+                        "attempts": d.attempts,
+                        "sequence": d.sequence,
+                    },
                 )
