@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Regenerate docs/screenshots/console-ko.png and console-en.png from the real console.
+"""Regenerate docs/screenshots/console-{ko,en}.png and console-audit-{ko,en}.png from the real console.
 
     python packaging/screenshots.py [--out docs/screenshots] [--lang ko --lang en]
 
 Starts Xvfb (1920×1080×24) unless ``--display`` is given, then for each language a child process that
 runs an engine on 127.0.0.1 with the demo city (``app.sim.city``: districts, 400 cameras, facilities),
 four agencies (one of them unreachable, so the health panel has something to show), a set of incidents
-of every service and age, and the console logged in as an operator. Video comes the real way: the camera
+of every service and age, and the console logged in as a supervisor (an operator's console plus the
+audit trail, grabbed second). Video comes the real way: the camera
 simulator (RTSP) → the engine's media relay → the console's tiles; where the simulator cannot run, the
 tiles play its loop clips from local live MPEG-TS servers instead. The root window is grabbed with
 ImageMagick's ``import -window root``.
@@ -30,7 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (1920, 1080)
-OPERATOR = ("operator", "goldentime")
+# A supervisor: the console of an operator plus the audit trail (grabbed as a second picture).
+OPERATOR = ("supervisor", "goldentime")
 
 
 # ------------------------------------------------------------------ parent: Xvfb and one child per language
@@ -213,7 +215,7 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
     system = Principal(kind="system", id="screenshots", name="screenshots")
     keys: dict[str, str] = {}
     with server.uow(system) as work:
-        add_user(work.session, OPERATOR[0], Role.OPERATOR, OPERATOR[1], work.now)
+        add_user(work.session, OPERATOR[0], Role.SUPERVISOR, OPERATOR[1], work.now)
         for name, kind, endpoint in (
             ("112 경찰 상황실" if lang == "ko" else "112 Police situation room", AgencyKind.POLICE, sink.url),
             ("119 소방 상황실" if lang == "ko" else "119 Fire situation room", AgencyKind.FIRE, sink.url),
@@ -342,11 +344,18 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
             console.detail_panel.tabs.setCurrentIndex(2)  # shares, with their countdowns
             await asyncio.sleep(2.5)  # map fly-to animation, tiles settle, refresh coalescing
             out.parent.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(
-                subprocess.run,
-                ["import", "-window", "root", "-display", os.environ["DISPLAY"], str(out)],
-                check=True,
-            )
+            await _grab(out)
+            # The audit trail, floated over the console: who watched, shared and read what.
+            audit = console.audit_panel
+            dock = w.docks["audit"]
+            dock.setFloating(True)
+            dock.setGeometry(160, 120, 1600, 820)
+            dock.show()
+            dock.raise_()
+            audit.searchRequested.emit(audit.query())
+            await _until(lambda: audit.table.rowCount() > 10)
+            await asyncio.sleep(1.0)
+            await _grab(out.with_name(out.name.replace("console-", "console-audit-")))
         finally:
             await console.stop()
             videos.stop()
@@ -355,6 +364,14 @@ async def _child(app: Any, lang: str, out: Path, tmp: Path) -> int:
     sink.close()
     server.stop()
     return 0
+
+
+async def _grab(path: Path) -> None:
+    await asyncio.to_thread(
+        subprocess.run,
+        ["import", "-window", "root", "-display", os.environ["DISPLAY"], str(path)],
+        check=True,
+    )
 
 
 async def _until(cond: Any, limit_s: float = 30.0) -> None:

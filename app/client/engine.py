@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from app.client.errors import EngineError, EngineUnreachable, NotAuthenticated
 from app.formats.api import (
     AgencyOut,
+    AuditOut,
     CameraOut,
     DeliveryOut,
     IncidentDetailOut,
@@ -225,6 +226,18 @@ class EngineClient:
 
     async def retry_delivery(self, delivery_id: str) -> DeliveryOut:
         return await self.call("POST", f"/api/v1/deliveries/{_seg(delivery_id)}/retry", DeliveryOut)
+
+    # ------------------------------------------------------------------ audit (supervisors and admins)
+
+    async def audit(self, params: dict[str, Any]) -> list[AuditOut]:
+        """``GET /api/v1/audit`` with ``actor``, ``action``, ``target_type``, ``target_id``, ``since``,
+        ``until``, ``limit`` (newest first)."""
+        return await self.call("GET", "/api/v1/audit", list[AuditOut], params=params)
+
+    async def audit_csv(self, params: dict[str, Any]) -> bytes:
+        """The same query as CSV (for a file the supervisor keeps)."""
+        response = await self._request("GET", "/api/v1/audit", params={**params, "format": "csv"})
+        return response.content
 
     # ------------------------------------------------------------------ media
 

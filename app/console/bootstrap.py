@@ -99,6 +99,7 @@ class Console:
         apply_cjk_font(app)
         self.client = EngineClient(options.engine_url)
         self.wall_control: Any = None
+        self.audit_panel: Any = None
         self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
         self.factory = BackendFactory(options.video_backend)
         self.cue = EmergencyCue(self.settings_dir / "cache", enabled=options.sound)
@@ -331,8 +332,11 @@ class Console:
         find.activated.connect(lambda: w.focus_dock("cameras"))
         # The wall control panel docks before the window restores its saved arrangement.
         from app.console.wall.panel import install_wall_control
+        from app.console.widgets.audit_panel import install_audit_panel
 
         self.wall_control = install_wall_control(w, c, self.settings)
+        # Supervisors and administrators also get the audit trail (an operator's session may not read it).
+        self.audit_panel = install_audit_panel(w, c)
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()

@@ -2,6 +2,105 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>AuditPanel</name>
+    <message>
+        <source>Searching…</source>
+        <translation>Searching…</translation>
+    </message>
+    <message>
+        <source>Export the audit trail</source>
+        <translation>Export the audit trail</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <source>The newest {n} rows; narrow the search or export to see the rest.</source>
+        <translation>The newest {n} rows; narrow the search or export to see the rest.</translation>
+    </message>
+    <message>
+        <source>{n} rows</source>
+        <translation>{n} rows</translation>
+    </message>
+    <message>
+        <source>Exported to {path} ({kb} KB)</source>
+        <translation>Exported to {path} ({kb} KB)</translation>
+    </message>
+    <message>
+        <source>Audit trail</source>
+        <translation>Audit trail</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>Who</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <source>Target id</source>
+        <translation>Target id</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>Period</translation>
+    </message>
+    <message>
+        <source>e.g. user:kim or agency:112 room</source>
+        <translation>e.g. user:kim or agency:112 room</translation>
+    </message>
+    <message>
+        <source>camera, incident or share id</source>
+        <translation>camera, incident or share id</translation>
+    </message>
+    <message>
+        <source>every action</source>
+        <translation>every action</translation>
+    </message>
+    <message>
+        <source>Last hour</source>
+        <translation>Last hour</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>Last 24 hours</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>Last 7 days</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>Last 30 days</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>Export CSV…</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>Target</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>From</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Details</translation>
+    </message>
+</context>
+<context>
     <name>CameraPanel</name>
     <message>
         <source>offline</source>
@@ -120,7 +219,6 @@
     <name>DetailPanel</name>
     <message>
         <source>DRILL</source>
-        <extracomment>Same MIME type as the map&apos;s camera drags (app.console.map.widget.CAMERA_MIME_TYPE).</extracomment>
         <translation>DRILL</translation>
     </message>
     <message>
@@ -1225,6 +1323,13 @@ Send cameras or an incident to this wall from an operator console.</translation>
     <message>
         <source>Drop a camera here</source>
         <translation>Drop a camera here</translation>
+    </message>
+</context>
+<context>
+    <name>panel</name>
+    <message>
+        <source>Could not write {path}: {error}</source>
+        <translation>Could not write {path}: {error}</translation>
     </message>
 </context>
 </TS>

@@ -2,6 +2,105 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ko">
 <context>
+    <name>AuditPanel</name>
+    <message>
+        <source>Searching…</source>
+        <translation>검색 중…</translation>
+    </message>
+    <message>
+        <source>Export the audit trail</source>
+        <translation>감사 기록 내보내기</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 파일 (*.csv)</translation>
+    </message>
+    <message>
+        <source>The newest {n} rows; narrow the search or export to see the rest.</source>
+        <translation>최근 {n}건만 표시합니다. 조건을 좁히거나 내보내기로 나머지를 확인하십시오.</translation>
+    </message>
+    <message>
+        <source>{n} rows</source>
+        <translation>{n}건</translation>
+    </message>
+    <message>
+        <source>Exported to {path} ({kb} KB)</source>
+        <translation>{path}(으)로 내보냈습니다 ({kb} KB)</translation>
+    </message>
+    <message>
+        <source>Audit trail</source>
+        <translation>감사 기록</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>사용자</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>행위</translation>
+    </message>
+    <message>
+        <source>Target id</source>
+        <translation>대상 ID</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>기간</translation>
+    </message>
+    <message>
+        <source>e.g. user:kim or agency:112 room</source>
+        <translation>예: user:kim 또는 agency:112 상황실</translation>
+    </message>
+    <message>
+        <source>camera, incident or share id</source>
+        <translation>카메라·사건·공유 ID</translation>
+    </message>
+    <message>
+        <source>every action</source>
+        <translation>모든 행위</translation>
+    </message>
+    <message>
+        <source>Last hour</source>
+        <translation>최근 1시간</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>최근 24시간</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>최근 7일</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>최근 30일</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>검색</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>CSV 내보내기…</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>시각</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>대상</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>접속 주소</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>세부 내용</translation>
+    </message>
+</context>
+<context>
     <name>CameraPanel</name>
     <message>
         <source>offline</source>
@@ -119,7 +218,6 @@
     <name>DetailPanel</name>
     <message>
         <source>DRILL</source>
-        <extracomment>Same MIME type as the map&apos;s camera drags (app.console.map.widget.CAMERA_MIME_TYPE).</extracomment>
         <translation>훈련</translation>
     </message>
     <message>
@@ -1217,6 +1315,13 @@ Send cameras or an incident to this wall from an operator console.</source>
     <message>
         <source>Drop a camera here</source>
         <translation>여기에 카메라를 놓으세요</translation>
+    </message>
+</context>
+<context>
+    <name>panel</name>
+    <message>
+        <source>Could not write {path}: {error}</source>
+        <translation>{path}에 쓸 수 없습니다: {error}</translation>
     </message>
 </context>
 </TS>

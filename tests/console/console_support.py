@@ -78,16 +78,16 @@ class Engine:
 
 
 def make_console(engine_url: str, settings_dir: Any, **options: Any) -> Any:
-    """A Console on pytest-qt's QApplication, logged in as the test operator (not started yet)."""
+    """A Console on pytest-qt's QApplication, logged in as the test operator unless ``options`` name another
+    user (not started yet)."""
     from app.console.bootstrap import Console, ConsoleOptions
 
     opts = ConsoleOptions(
         engine_url,
-        username=OPERATOR[0],
-        password=OPERATOR[1],
         settings_dir=settings_dir,
         sound=False,
         language="en",
-        **{"freeze_gc": False, **options},  # many consoles per test process: let the collector have them
+        # many consoles per test process: let the collector have them
+        **{"username": OPERATOR[0], "password": OPERATOR[1], "freeze_gc": False, **options},
     )
     return Console(opts, QApplication.instance())

@@ -337,3 +337,39 @@ def test_another_panel_can_join_the_window(engine: Engine, console_factory: Call
     console.set_language("ko")  # retranslation leaves a panel's own title alone
     w.retranslate()
     assert dock.windowTitle() == "Extra"
+
+
+def test_a_supervisor_reads_and_exports_the_audit_trail_an_operator_has_no_such_panel(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot, tmp_path: Any
+) -> None:
+    from app.domain.enums import Role
+
+    engine.e.add_user("boss", role=Role.SUPERVISOR, password="supervisor-pass")
+    engine.request("A-1")
+    operator = console_factory(engine.url)
+    assert operator.audit_panel is None and "audit" not in operator.window.docks
+
+    console = console_factory(engine.url, username="boss", password="supervisor-pass")
+    panel = console.audit_panel
+    assert panel is not None and console.window.docks["audit"].widget() is panel
+    panel.action.setEditText("incident.create")
+    qtbot.mouseClick(panel.search_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=TIMEOUT)
+    assert panel.table.item(0, 1).text() == "agency:112 Police room"
+    assert panel.table.item(0, 3).text().startswith("incident INC")
+
+    # Everything of the last 24 hours, newest first: the supervisor's own login is there.
+    panel.action.setEditText("")
+    qtbot.mouseClick(panel.search_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 3, timeout=TIMEOUT)
+    actions = {panel.table.item(r, 2).text() for r in range(panel.table.rowCount())}
+    assert {"incident.create", "share.create", "session.create"} <= actions
+
+    out = tmp_path / "audit.csv"
+    panel.exportRequested.emit(panel.query(), str(out))
+    qtbot.waitUntil(lambda: out.exists() and "Exported" in panel.status.text(), timeout=TIMEOUT)
+    assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("id,at,actor,action")
+
+    console.set_language("ko")  # LanguageChange is posted
+    qtbot.waitUntil(lambda: console.window.docks["audit"].windowTitle() == "감사 기록", timeout=TIMEOUT)
+    assert panel.search_button.text() == "검색" and panel.period.currentText() == "최근 24시간"

@@ -274,3 +274,52 @@ def test_camera_names_sort_naturally() -> None:
         "가호동 2 시설",
         "가호동 10 방범",
     ]
+
+
+# ------------------------------------------------------------------ audit trail
+
+
+def test_audit_query_params_and_file_name() -> None:
+    from datetime import UTC, datetime
+
+    from app.console.viewmodels.audit import ROW_LIMIT, AuditQuery
+
+    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    q = AuditQuery(actor=" user:kim ", action="video.view", target_id="", hours=24)
+    assert q.params(now) == {
+        "since": "2026-11-24T09:30:00+00:00",
+        "limit": ROW_LIMIT,
+        "actor": "user:kim",
+        "action": "video.view",
+    }
+    assert AuditQuery(hours=1).params(now) == {"since": "2026-11-25T08:30:00+00:00", "limit": ROW_LIMIT}
+    name = AuditQuery(action="video.view", target_id="CAM/1").file_name(now)
+    assert name == "goldentime-audit-20261125-0930-video.view-CAM_1.csv"
+
+
+def test_audit_rows_become_cells_and_a_full_page_says_so() -> None:
+    from datetime import UTC, datetime
+
+    from app.console.viewmodels.audit import ROW_LIMIT, AuditQuery, AuditVM, detail_text
+    from app.formats.api import AuditOut
+
+    row = AuditOut(
+        id=1,
+        at=datetime(2026, 11, 25, 0, 0, 5, tzinfo=UTC),
+        actor="user:kim",
+        action="video.view",
+        target_type="camera",
+        target_id="CAM-1",
+        client="10.0.0.7",
+        detail={"bytes": 1200, "share_id": None, "cameras": ["a", "b", "c", "d", "e", "f"], "ms": 1.5},
+    )
+    vm = AuditVM()
+    vm.set_rows(AuditQuery(), [row])
+    at, actor, action, target, client, detail = vm.cells(row)
+    assert at.endswith(datetime(2026, 11, 25, 0, 0, 5, tzinfo=UTC).astimezone().strftime("%H:%M:%S"))
+    assert (actor, action, target, client) == ("user:kim", "video.view", "camera CAM-1", "10.0.0.7")
+    assert detail == "bytes=1200, cameras=[a, b, c, d, e, …], ms=1.5"  # empty values left out
+    assert not vm.truncated
+    vm.set_rows(AuditQuery(), [row] * ROW_LIMIT)
+    assert vm.truncated
+    assert len(detail_text({"note": "x" * 500})) == 160

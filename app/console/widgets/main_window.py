@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
             dock.setObjectName(f"dock_{key}")
         self.docks[key] = dock
         self.tabifyDockWidget(self.docks[beside], dock)
+        self.docks["cameras"].raise_()  # a new tab joins the group without taking the front
         self.view_menu.insertAction(self.view_menu.actions()[len(self.docks) - 1], dock.toggleViewAction())
         self._default_state = self.saveState(STATE_VERSION)
 
