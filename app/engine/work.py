@@ -243,8 +243,12 @@ class UnitOfWorkFactory:
     def _after_commit(self, session: Session) -> None:
         committed: list[LiveEvent] = session.info.pop("live_events", [])
         if committed:
+            # SQLite: this runs inside the writer lock, so commits are announced in commit order and the
+            # events can be pushed as they are. PostgreSQL: two threads' hooks may run in either order
+            # after their commits, so the hub reads "everything after the last seq" instead.
+            events = committed if self.db.is_sqlite else None
             for fn in self._on_live:
-                fn(committed)
+                fn(events)
         fresh: list[FreshDelivery] = session.info.pop("fresh", [])
         if session.info.pop("outbox", False):
             for wake in self._on_outbox:

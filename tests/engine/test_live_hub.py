@@ -43,6 +43,10 @@ def test_pushed_and_read_events_reach_a_subscriber_once_each_in_commit_order(
     def pause(_session: object) -> None:  # after the live rows are written, before the commit
         time.sleep(rng.uniform(0, 0.004))
 
+    @event.listens_for(uow.factory, "after_commit", insert=True)
+    def pause_after(_session: object) -> None:  # between the commit and the hub hearing of it
+        time.sleep(rng.uniform(0, 0.004))
+
     hub = LiveHub(db.reader)
     uow.on_live(hub.notify)
     got: list[int] = []
