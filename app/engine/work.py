@@ -158,6 +158,8 @@ class Work:
         )
         self.session.add(row)
         self.session.info["outbox"] = True
+        if not fresh:
+            self.session.info["outbox_claim"] = True  # this row goes through the claim query
         if fresh:
             secrets = [agency.webhook_secret]
             if (
@@ -201,7 +203,7 @@ class UnitOfWorkFactory:
         self.lease_s = 60.0
         event.listen(self.factory, "before_commit", self._write_live)
         event.listen(self.factory, "after_commit", self._after_commit)
-        event.listen(self.factory, "after_rollback", self._forget_live)
+        event.listen(self.factory, "after_rollback", self._forget_pending)
 
     def on_live(self, fn: Callable[[list[LiveEvent] | None], None]) -> None:
         self._on_live.append(fn)
@@ -236,9 +238,9 @@ class UnitOfWorkFactory:
             session.execute(select(func.pg_notify(LIVE_CHANNEL, "")))
 
     @staticmethod
-    def _forget_live(session: Session) -> None:
-        session.info.pop("live_events", None)
-        session.info.pop("live_pending", None)
+    def _forget_pending(session: Session) -> None:
+        for key in ("live_events", "live_pending", "fresh", "outbox", "outbox_claim"):
+            session.info.pop(key, None)
 
     def _after_commit(self, session: Session) -> None:
         committed: list[LiveEvent] = session.info.pop("live_events", [])
@@ -250,9 +252,13 @@ class UnitOfWorkFactory:
             for fn in self._on_live:
                 fn(events)
         fresh: list[FreshDelivery] = session.info.pop("fresh", [])
+        claim = session.info.pop("outbox_claim", False)
         if session.info.pop("outbox", False):
             for wake in self._on_outbox:
-                wake(fresh)
+                if fresh:
+                    wake(fresh)
+                if claim or not fresh:  # rows for the claim query (or a plain "something changed")
+                    wake([])
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
