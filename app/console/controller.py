@@ -19,6 +19,7 @@ from qasync import asyncSlot
 from app.client import EngineClient, EngineError, EngineUnreachable, FeedState, LiveFeed, NotAuthenticated
 from app.client.engine import StreamKind
 from app.client.live import Backoff
+from app.console.map.markers import incident_map_payload
 from app.console.tasks import OwnedTasks
 from app.console.viewmodels.detail import IncidentDetailVM
 from app.console.viewmodels.health import HealthVM
@@ -27,7 +28,7 @@ from app.domain.clock import Clock, SystemClock
 from app.domain.enums import AgencyKind, IncidentStatus
 from app.formats.api import AgencyOut, CameraOut, IncidentOut, LiveEvent, ReportIn, ShareIn
 
-__all__ = ["ConsoleController", "incident_map_payload"]
+__all__ = ["ConsoleController"]
 
 _log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -36,21 +37,6 @@ R = TypeVar("R")
 HEALTH_REFRESH_MS = 30_000
 DETAIL_RELOAD_DEBOUNCE_MS = 250
 DIRECTORY_RELOAD_DEBOUNCE_MS = 1_000
-
-
-def incident_map_payload(inc: IncidentOut) -> dict[str, Any]:
-    """What :meth:`MapView.upsert_incident` takes."""
-    return {
-        "id": inc.id,
-        "service": str(inc.service),
-        "lat": inc.location.lat,
-        "lon": inc.location.lon,
-        "title": inc.title,
-        "priority": inc.priority,
-        "status": str(inc.status),
-        "drill": inc.exercise,
-        "area": inc.area,
-    }
 
 
 def owned(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Coroutine[Any, Any, None]]:

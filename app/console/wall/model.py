@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from app.console.map.markers import incident_map_payload
 from app.formats.api import CameraOut, IncidentOut, LiveEvent, WallOut
 
 __all__ = [
@@ -205,17 +206,7 @@ def map_state(view: WallView | None, cameras: dict[str, CameraOut], incident: In
     marker: dict[str, Any] | None = None
     if inc is not None:
         center = (inc.location.lat, inc.location.lon)
-        marker = {
-            "id": inc.id,
-            "service": str(inc.service),
-            "lat": inc.location.lat,
-            "lon": inc.location.lon,
-            "title": inc.title,
-            "priority": inc.priority,
-            "status": str(inc.status),
-            "drill": inc.exercise,
-            "area": inc.area,
-        }
+        marker = incident_map_payload(inc)
     elif cams:
         center = (sum(c.lat for c in cams) / len(cams), sum(c.lon for c in cams) / len(cams))
     zoom = zoom_to_fit(center, [(c.lat, c.lon) for c in cams]) if center is not None else 17
