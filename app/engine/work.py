@@ -33,6 +33,14 @@ def add_live(session: Session, at: datetime, type_: str, data: dict[str, Any]) -
     session.info.setdefault("live_pending", []).append({"at": at, "type": type_, "data": data})
 
 
+def signing_secrets(agency: AgencyRow, now: datetime) -> tuple[str, ...]:
+    """The secrets a delivery to ``agency`` is signed with: the current one, and during a rotation's
+    overlap the previous one too."""
+    if agency.webhook_secret_previous and agency.previous_secret_until and agency.previous_secret_until > now:
+        return (agency.webhook_secret, agency.webhook_secret_previous)
+    return (agency.webhook_secret,)
+
+
 @dataclass(frozen=True)
 class FreshDelivery:
     """The first delivery of a new (incident, agency) stream, handed to the dispatcher after the commit
@@ -161,13 +169,6 @@ class Work:
         if not fresh:
             self.session.info["outbox_claim"] = True  # this row goes through the claim query
         if fresh:
-            secrets = [agency.webhook_secret]
-            if (
-                agency.webhook_secret_previous
-                and agency.previous_secret_until
-                and agency.previous_secret_until > self.now
-            ):
-                secrets.append(agency.webhook_secret_previous)
             self.session.info.setdefault("fresh", []).append(
                 FreshDelivery(
                     event_id,
@@ -180,7 +181,7 @@ class Work:
                     agency.format,
                     agency.name,
                     agency.kind,
-                    tuple(secrets),
+                    signing_secrets(agency, self.now),
                 )
             )
         return row

@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from app.domain.enums import AgencyKind, DeliveryState
 from app.engine.context import EngineContext
 from app.engine.outbox.schedule import next_delay, parse_retry_after
-from app.engine.work import FreshDelivery, add_live
+from app.engine.work import FreshDelivery, add_live, signing_secrets
 from app.formats.api import OutboundEvent
 from app.formats.payloads import AgencyContext, adapter_for
 from app.formats.webhooks import sign_headers
@@ -215,9 +215,6 @@ class Dispatcher:
                     continue
                 if leasing:
                     d.claimed_by, d.claimed_until = self._owner, lease
-                secrets = [a.webhook_secret]
-                if a.webhook_secret_previous and a.previous_secret_until and a.previous_secret_until > now:
-                    secrets.append(a.webhook_secret_previous)
                 out.append(
                     Claimed(
                         d.id,
@@ -231,7 +228,7 @@ class Dispatcher:
                         a.format,
                         a.name,
                         a.kind,
-                        tuple(secrets),
+                        signing_secrets(a, now),
                     )
                 )
             next_due = s.scalar(
