@@ -97,10 +97,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (the engine runs this on every start)."""
+    """Bring the schema to the newest revision (the engine runs this on every start).
+
+    ``heads``: features add their tables on their own branches off the initial schema, and each branch
+    is applied; a later merge revision may join them.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")
     _log.info("database schema is current (%s)", engine.url.render_as_string(hide_password=True))
