@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import sys
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -74,9 +73,6 @@ class EngineServer:
     def _build_app(self) -> FastAPI:
         @contextlib.asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-            # Request threads hand the GIL back and forth around every SQLite call; the default 5 ms
-            # switch interval turns that into a convoy behind the one writer. 1 ms keeps p95 low.
-            sys.setswitchinterval(0.001)
             # Few request threads: SQLite takes one writer at a time, and forty threads fighting over the
             # GIL cost more than they overlap.
             anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.request_threads
