@@ -57,6 +57,11 @@ class OutboxSettings(_Strict):
     allowed_schemes: list[str] = ["https", "http"]
 
 
+class OpsSettings(_Strict):
+    # Bearer token a monitoring system sends to GET /metrics; unset: metrics only to loopback callers.
+    metrics_token: Annotated[str, Field(min_length=16)] | None = None
+
+
 class Settings(_Strict):
     data_dir: Path = Path(platformdirs.user_data_dir("goldentime", appauthor=False))
     db_url: str | None = None  # default: SQLite in data_dir
@@ -78,6 +83,7 @@ class Settings(_Strict):
     }
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
+    ops: OpsSettings = OpsSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,

@@ -131,6 +131,11 @@ class Dispatcher:
             await self._client.aclose()
             self._client = None
 
+    @property
+    def running(self) -> bool:
+        """The claimer and the recorder are both alive."""
+        return len(self._tasks) == 2 and not any(t.done() for t in self._tasks)
+
     def wake(self, fresh: list[FreshDelivery] | None = None) -> None:
         """Thread-safe: new or re-queued deliveries were committed; ``fresh`` ones are sent at once."""
         loop = self._loop
