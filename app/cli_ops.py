@@ -72,7 +72,25 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(c.level == "FAIL" for c in checks) else 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.store.database import Database
+
+    settings = _settings(args)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    try:
+        db.migrate()
+    finally:
+        db.dispose()
+    print("database schema is current")
+    return 0
+
+
 def register(sub: Any, db_options: Any) -> None:
+    p = sub.add_parser("migrate", help="bring the database schema to this version (the engine also does at start)")
+    db_options(p)
+    p.set_defaults(func=cmd_migrate)
+
     p = sub.add_parser("settings", help="check a settings file")
     s2 = p.add_subparsers(dest="action", required=True)
     chk = s2.add_parser("check", help="validate FILE; names each wrong key, its line and what is allowed")
