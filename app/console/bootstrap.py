@@ -514,6 +514,26 @@ def _json_setting(value: Any) -> Any:
         return {}
 
 
+def console_options(
+    engine_url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    language: str | None = None,
+    settings_dir: Path | None = None,
+    districts_geojson: Path | None = None,
+) -> ConsoleOptions:
+    """The options ``run_console`` starts its console with (the districts file included: it used to be dropped)."""
+    return ConsoleOptions(
+        engine_url,
+        username=username,
+        password=password,
+        language=language,
+        settings_dir=settings_dir,
+        districts_geojson=districts_geojson,
+    )
+
+
 def run_console(
     engine_url: str,
     *,
@@ -547,8 +567,13 @@ def run_console(
     async def main() -> int:
         nonlocal console
         console = Console(
-            ConsoleOptions(
-                engine_url, username=username, password=password, language=language, settings_dir=settings_dir
+            console_options(
+                engine_url,
+                username=username,
+                password=password,
+                language=language,
+                settings_dir=settings_dir,
+                districts_geojson=districts_geojson,
             ),
             app,
         )
