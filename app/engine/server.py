@@ -111,7 +111,10 @@ class EngineServer:
 
         @app.get("/api/v1/health", tags=["health"])
         def health() -> dict[str, Any]:
-            return {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
+            answer: dict[str, Any] = {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
+            if self.media is not None:
+                answer["media"] = self.media.health()
+            return answer
 
         app.add_middleware(BodyGuard, max_bytes=self.settings.max_body_bytes)
         return app

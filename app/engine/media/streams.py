@@ -16,6 +16,7 @@ a pipe read returned and hand back whole units.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 TS_PACKET = 188
@@ -74,7 +75,7 @@ class TsCutter:
         self._rest = buf[i:]
         pieces = []
         edges = [0, *cuts, i]
-        for a, b in zip(edges, edges[1:], strict=False):
+        for a, b in itertools.pairwise(edges):
             if b > a:
                 pieces.append(Piece(buf[a:b], a in cuts))
         return pieces
@@ -85,9 +86,7 @@ class TsCutter:
             return
         if buf[off + 7] & 0x80:
             p = buf[off + 9 : off + 14]
-            self.last_pts = (
-                ((p[0] >> 1) & 7) << 30 | p[1] << 22 | (p[2] >> 1) << 15 | p[3] << 7 | (p[4] >> 1)
-            )
+            self.last_pts = ((p[0] >> 1) & 7) << 30 | p[1] << 22 | (p[2] >> 1) << 15 | p[3] << 7 | (p[4] >> 1)
 
     @staticmethod
     def _section(pkt: bytes) -> bytes:
