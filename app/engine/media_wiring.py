@@ -60,6 +60,7 @@ class MediaWiring:
         self._app: FastAPI | None = None
         self.snapshot_dir = ctx.settings.data_dir / "snapshots"
         self.active: dict[str, tuple[int, ViewGrant]] = {}  # grant key -> (viewings, grant)
+        self.channels: dict[str, dict[str, Any]] = {}  # upstream (redacted URL) -> last status reported
         ctx.media_base_url = self.base_url
 
     def base_url(self) -> str:
@@ -145,6 +146,7 @@ class MediaWiring:
             )
             return None
         if kind == "status":
+            self.channels[str(message.get("url") or message.get("camera_id"))] = message
             self._on_status(message)
             return None
         return {"error": f"unknown message {kind!r}"} if "id" in message else None
@@ -152,6 +154,14 @@ class MediaWiring:
     def _reset(self) -> None:
         """A new media process: nobody watches through it yet."""
         self.active.clear()
+        self.channels.clear()
+
+    def gauges(self) -> tuple[int, dict[str, int]]:
+        """Viewers and upstreams by state, as the media process last reported them (for /metrics)."""
+        by_state: dict[str, int] = {}
+        for status in self.channels.values():
+            by_state[str(status["state"])] = by_state.get(str(status["state"]), 0) + 1
+        return sum(int(c.get("viewers") or 0) for c in self.channels.values()), by_state
 
     def _revoke(self, key: str, reason: str) -> None:
         self.active.pop(key, None)

@@ -130,6 +130,7 @@ class ControlAccess:
 def status_to_json(status: ChannelStatus) -> dict[str, Any]:
     return {
         "camera_id": status.camera_id,
+        "url": status.url,
         "state": status.state.value,
         "error": status.last_error,
         "viewers": status.viewers,
