@@ -16,7 +16,7 @@ Callers:
 ``credential`` says where the caller's credential travels: ``bearer`` (the ``Authorization`` header),
 ``public`` (none needed), ``url`` (a share token or media grant in the path: the route checks it itself,
 the gate lets the request through and the test presents each caller's own media credential), ``gateway``
-(a media gateway's call).
+(a media gateway's call), ``own`` (a credential of the route's own, e.g. the metrics token).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Caller(StrEnum):
     AGENCY = "agency"
 
 
-Credential = Literal["bearer", "public", "url", "gateway"]
+Credential = Literal["bearer", "public", "url", "gateway", "own"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,16 @@ RULES: tuple[Rule, ...] = (
     _r("POST", "/api/v1/media/auth", EVERYONE, "a media gateway's per-viewer authorisation call", "gateway"),
     _r("GET", "/api/v1/health", EVERYONE, "liveness", "public"),
     _r("ANY", "/media/{rest:path}", EVERYONE, "any other media URL: 404", "public"),
+    # ------------------------------------------------------------------ operations
+    _r("GET", "/healthz", EVERYONE, "liveness for a service manager", "public"),
+    _r("GET", "/readyz", EVERYONE, "readiness (names of failing checks only)", "public"),
+    _r(
+        "GET",
+        "/metrics",
+        EVERYONE,
+        "Prometheus: the metrics token, or loopback callers when none is set",
+        "own",
+    ),
 )
 
 _INDEX: dict[tuple[str, str], Rule] = {(r.method, r.path): r for r in RULES}

@@ -266,7 +266,7 @@ def test_every_caller_gets_exactly_what_its_rule_allows(world: World) -> None:
                 status_code = _request(world, rule.method, rule.path, caller)
                 status = str(status_code)
                 assert status_code != 500, f"{rule.method} {rule.path} as {caller}: 500"
-                if rule.credential in ("public", "gateway"):
+                if rule.credential in ("public", "gateway", "own"):
                     allowed = status_code not in DENIED_BEARER
                 else:
                     denied = DENIED_URL if rule.credential == "url" else DENIED_BEARER
