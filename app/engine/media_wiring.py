@@ -32,7 +32,7 @@ from app.engine.api.problems import problem
 from app.engine.context import EngineContext
 from app.engine.live import LiveHub
 from app.engine.media.control import ChannelClosed
-from app.engine.media.process import grant_from_json, grant_key, grant_to_json
+from app.engine.media.process import camera_key, grant_from_json, grant_to_json
 from app.engine.media.routes import MediaDenied, ViewGrant, add_gateway_auth, checked_authorize
 from app.engine.media.routes import problem as media_problem
 from app.engine.media.supervisor import MediaSupervisor
@@ -40,7 +40,7 @@ from app.engine.media_access import EngineMediaAccess, create_media_grant
 from app.engine.views import share_status
 from app.engine.work import add_live
 from app.formats.api import LiveEvent
-from app.store.models import CameraRow, MediaGrantRow, ReportRow, SessionRow, ShareRow
+from app.store.models import CameraRow, ReportRow, ShareRow
 
 _log = logging.getLogger(__name__)
 CHECK_EVERY_S = 1.0
@@ -124,14 +124,14 @@ class MediaWiring:
                         "type": exc.type,
                     }
                 }
-            key = grant_key(grant)
+            key = camera_key(grant)
             if key is not None:
                 count = self.active.get(key, (0, grant))[0]
                 self.active[key] = (count + 1, grant)
             return {"grant": grant_to_json(grant)}
         if kind == "viewing":
             grant = grant_from_json(message["grant"])
-            key = grant_key(grant)
+            key = camera_key(grant)
             if key is not None and key in self.active:
                 count, g = self.active[key]
                 if count <= 1:
@@ -164,13 +164,15 @@ class MediaWiring:
         return sum(int(c.get("viewers") or 0) for c in self.channels.values()), by_state
 
     def _revoke(self, key: str, reason: str) -> None:
-        self.active.pop(key, None)
+        """Push a revocation: ``share:ID`` or ``grant:DIGEST`` (all its cameras) or ``…/CAMERA``."""
+        for k in [k for k in self.active if k == key or k.startswith(key + "/")]:
+            del self.active[k]
         self.supervisor.send({"t": "revoke", "key": key, "reason": reason})
 
     def _on_live(self, event: LiveEvent) -> None:
         if event.type == "share.revoked" and event.data.get("share_id"):
             key = f"share:{event.data['share_id']}"
-            if key in self.active:
+            if any(k.startswith(key + "/") for k in self.active):
                 self._revoke(key, "revoked")
 
     async def _check_grants(self) -> None:
@@ -189,35 +191,28 @@ class MediaWiring:
                 self._revoke(key, reason)
 
     def _ended_grants(self, grants: dict[str, ViewGrant]) -> dict[str, str]:
-        now = self.ctx.now()
+        """The watched (grant, camera) pairs that are no longer valid, with why: the engine's one rule
+        (``EngineMediaAccess``) decides, so shares, console sessions and wall keys stay in one place."""
         ended: dict[str, str] = {}
-        shares = {g.share_id: k for k, g in grants.items() if g.share_id is not None}
-        refs = {g.grant_ref: k for k, g in grants.items() if g.share_id is None and g.grant_ref is not None}
-        with self.ctx.uow.read() as s:
-            if shares:
-                rows = s.scalars(select(ShareRow).where(ShareRow.id.in_(list(shares)))).all()
-                found = {r.id for r in rows}
-                for row in rows:
-                    status = share_status(row, now)
-                    if status is not ShareStatus.ACTIVE:
-                        ended[shares[row.id]] = status.value
-                for share_id in set(shares) - found:
-                    ended[shares[share_id]] = "revoked"
-            if refs:
-                grant_rows = s.scalars(select(MediaGrantRow).where(MediaGrantRow.token_hash.in_(list(refs))))
-                live: set[str] = set()
-                for g in grant_rows:
-                    sess = s.get(SessionRow, g.session_hash)
-                    if (
-                        g.expires_at > now
-                        and sess is not None
-                        and sess.ended_at is None
-                        and sess.expires_at > now
-                    ):
-                        live.add(g.token_hash)
-                for ref, key in refs.items():
-                    if ref not in live:
-                        ended[key] = "session ended"
+        now = self.ctx.now()
+        for key, grant in grants.items():
+            if self.access._still_valid(grant):
+                continue
+            reason = "access ended"
+            if grant.expires_at is not None and grant.expires_at <= now:
+                reason = "expired"
+            elif grant.share_id is not None:
+                with self.ctx.uow.read() as s:
+                    share = s.get(ShareRow, grant.share_id)
+                    status = None if share is None else share_status(share, now)
+                reason = (
+                    "camera removed from the share"
+                    if status is ShareStatus.ACTIVE
+                    else (status.value if status is not None else "revoked")
+                )
+            elif grant.kind == "console":
+                reason = "session ended"
+            ended[key] = reason
         return ended
 
     # ------------------------------------------------------------------ hooks called from request threads

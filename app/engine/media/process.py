@@ -62,12 +62,18 @@ def grant_from_json(data: dict[str, Any]) -> ViewGrant:
 
 
 def grant_key(grant: ViewGrant) -> str | None:
-    """What a revocation names: the share, or the console/wall grant's digest."""
+    """What a revocation of the whole grant names: the share, or the console/wall grant's digest."""
     if grant.share_id is not None:
         return f"share:{grant.share_id}"
     if grant.grant_ref is not None:
         return f"grant:{grant.grant_ref}"
     return None
+
+
+def camera_key(grant: ViewGrant) -> str | None:
+    """What a revocation of one camera of a grant names (a camera taken out of a share or off a wall)."""
+    key = grant_key(grant)
+    return None if key is None else f"{key}/{grant.camera_id}"
 
 
 class ControlAccess:
@@ -89,9 +95,9 @@ class ControlAccess:
             raise MediaDenied(503, "Media relay unavailable", "The engine did not answer.") from exc
         if "grant" in reply:
             grant = grant_from_json(reply["grant"])
-            key = grant_key(grant)
-            if key is not None:
-                self.revoked.pop(key, None)  # the engine just said it is valid (e.g. extended)
+            for key in (grant_key(grant), camera_key(grant)):
+                if key is not None:
+                    self.revoked.pop(key, None)  # the engine just said it is valid (e.g. extended)
             return grant
         denied = reply.get("denied") or {}
         raise MediaDenied(
@@ -107,9 +113,9 @@ class ControlAccess:
     def end_reason(self, grant: ViewGrant) -> str | None:
         if grant.expires_at is not None and grant.expires_at <= datetime.now(UTC):
             return "expired"
-        key = grant_key(grant)
-        if key is not None and key in self.revoked:
-            return self.revoked[key]
+        for key in (grant_key(grant), camera_key(grant)):
+            if key is not None and key in self.revoked:
+                return self.revoked[key]
         return None
 
     async def record_viewing(
