@@ -27,15 +27,6 @@ from dataclasses import dataclass, field
 
 from app.domain.camera import Camera
 from app.domain.enums import Purpose
-from app.domain.kr_register import (
-    KR_PURPOSES,
-    LAYOUTS,
-    MARKERS,
-    MAX_CAMERAS_PER_ROW,
-    HeldRow,
-    map_columns,
-    parse_register,
-)
 from app.domain.import_common import (
     MAX_NAME_CHARS,
     CsvDialect,
@@ -60,11 +51,20 @@ from app.domain.import_common import (
     unknown_columns,
     url_value,
 )
+from app.domain.kr_register import (
+    KR_PURPOSES,
+    LAYOUTS,
+    MARKERS,
+    MAX_CAMERAS_PER_ROW,
+    HeldRow,
+    map_columns,
+    parse_register,
+)
 
 __all__ = [
     "KR_PURPOSES",
-    "HeldRow",
     "MAX_CAMERAS_PER_ROW",
+    "HeldRow",
     "ImportResult",
     "RowError",
     "parse_cameras",
@@ -255,5 +255,3 @@ def _from_geojson(text: str, decoded: DecodedText, errors: ErrorLog) -> list[Cam
             continue
         cameras.append(camera)
     return cameras
-
-

@@ -101,7 +101,9 @@ STANDARD_COLUMNS: Mapping[str, str] = {
     "데이터기준일자": "data_date",
 }
 """Known and ignored: 번호 (a row number), 데이터갱신구분, 데이터갱신시점, 최종수정시점, 제공기관코드, 제공기관명."""
-IGNORED_COLUMNS = frozenset({"번호", "데이터갱신구분", "데이터갱신시점", "최종수정시점", "제공기관코드", "제공기관명"})
+IGNORED_COLUMNS = frozenset(
+    {"번호", "데이터갱신구분", "데이터갱신시점", "최종수정시점", "제공기관코드", "제공기관명"}
+)
 MARKERS = frozenset({"관리기관명", "설치목적구분", "카메라대수", "관리번호", "개방자치단체코드"})
 LAYOUTS = (
     "전국CCTV표준데이터 2020- (개방자치단체코드, 관리번호, 관리기관명, 소재지도로명주소, 소재지지번주소, "
@@ -211,7 +213,9 @@ def kr_position(lat_text: str, lon_text: str) -> tuple[float, float]:
     if lat == 0.0 and lon == 0.0:
         raise Held("the position is 0, 0 (a placeholder for a missing position)", "position-zero")
     if _NINES.fullmatch(lat_text) or _NINES.fullmatch(lon_text):
-        raise Held(f"the position {lat_text}, {lon_text} is a placeholder, not a place", "position-placeholder")
+        raise Held(
+            f"the position {lat_text}, {lon_text} is a placeholder, not a place", "position-placeholder"
+        )
     if KOREA_LAT[0] <= lon <= KOREA_LAT[1] and KOREA_LON[0] <= lat <= KOREA_LON[1]:
         raise Held(f"WGS84위도 {lat!r} and WGS84경도 {lon!r} look swapped", "position-swapped")
     if abs(lat) > 90.0 or abs(lon) > 180.0:
@@ -294,7 +298,12 @@ def parse_register(
     lat_col, lon_col = fields["lat"], fields["lon"]
     if "purpose" not in fields:
         out.warnings.append(
-            RowError(header_line, "no 설치목적구분 column: every camera is imported as other", "warning", "purpose-none")
+            RowError(
+                header_line,
+                "no 설치목적구분 column: every camera is imported as other",
+                "warning",
+                "purpose-none",
+            )
         )
     seen_rows: dict[tuple[str, ...], int] = {}
     seen_numbers: dict[tuple[str, str], int] = {}
@@ -339,7 +348,9 @@ def parse_register(
             if count_col is not None and row[count_col]:
                 count = kr_count(row[count_col])
             elif count_col is not None:
-                out.warnings.append(RowError(line, "카메라대수 is empty: taken as 1", "warning", "count-empty"))
+                out.warnings.append(
+                    RowError(line, "카메라대수 is empty: taken as 1", "warning", "count-empty")
+                )
         except RowRejected as exc:
             errors.add(line, exc.reason, exc.code or "invalid-text")
             out.refused_rows += 1
@@ -347,8 +358,14 @@ def parse_register(
         purpose = kr_purpose(purpose_text) if purpose_text else None
         if purpose is None:
             if "purpose" in fields:
-                what = f"설치목적구분 {shown(purpose_text)} is not a known value" if purpose_text else "설치목적구분 is empty"
-                out.warnings.append(RowError(line, f"{what}: imported as other", "warning", "purpose-unknown"))
+                what = (
+                    f"설치목적구분 {shown(purpose_text)} is not a known value"
+                    if purpose_text
+                    else "설치목적구분 is empty"
+                )
+                out.warnings.append(
+                    RowError(line, f"{what}: imported as other", "warning", "purpose-unknown")
+                )
             purpose = Purpose.OTHER
         # identity
         base = ""
@@ -359,10 +376,23 @@ def parse_register(
                 base = _digest(("no", register.scope, number))
             else:
                 out.warnings.append(
-                    RowError(line, f"관리번호 {number} is also on line {earlier}: identified by its content", "warning", "number-repeated")
+                    RowError(
+                        line,
+                        f"관리번호 {number} is also on line {earlier}: identified by its content",
+                        "warning",
+                        "number-repeated",
+                    )
                 )
         if not base:
-            site: tuple[str, ...] = ("site", provider, code, road, lot, _WS.sub("", purpose_text), _WS.sub("", installed))
+            site: tuple[str, ...] = (
+                "site",
+                provider,
+                code,
+                road,
+                lot,
+                _WS.sub("", purpose_text),
+                _WS.sub("", installed),
+            )
             if not road and not lot:
                 site += (row[lat_col], row[lon_col])
             n = site_count[site] = site_count.get(site, 0) + 1
@@ -379,7 +409,18 @@ def parse_register(
             lat, lon = kr_position(row[lat_col], row[lon_col])
         except Held as exc:
             out.held.append(
-                HeldRow(line, exc.code, exc.reason, base, count, name, purpose, register, row[lat_col], row[lon_col])
+                HeldRow(
+                    line,
+                    exc.code,
+                    exc.reason,
+                    base,
+                    count,
+                    name,
+                    purpose,
+                    register,
+                    row[lat_col],
+                    row[lon_col],
+                )
             )
             continue
         point = (round(lat, 6), round(lon, 6))
@@ -412,3 +453,31 @@ def _retention(row: Mapping[str, str], col: str | None) -> int | None:
     if value.endswith("일"):
         value = value[:-1].strip()
     return int(value) if _DIGITS.fullmatch(value) else None
+
+
+def parse_positions(
+    text: str,
+    decoded: DecodedText,
+    header_line: int,
+    columns: list[str],
+    dialect: CsvDialect,
+    errors: ErrorLog,
+) -> list[tuple[int, str, float, float]]:
+    """Corrected positions: rows of ``id, lat, lon`` (also 위도/경도 or WGS84위도/WGS84경도; other columns,
+    such as those ``cameras pending`` writes, are ignored). Each position must be in South Korea."""
+    lat_col = next((c for c in ("lat", "wgs84위도", "위도") if c in columns), None)
+    lon_col = next((c for c in ("lon", "wgs84경도", "경도") if c in columns), None)
+    if "id" not in columns or lat_col is None or lon_col is None:
+        raise ValueError(
+            f"a corrected-positions file needs the columns id, lat, lon (found: {', '.join(columns) or 'none'})"
+        )
+    out: list[tuple[int, str, float, float]] = []
+    for line, row in iter_csv_rows(text, dialect, header_line, columns, decoded, errors):
+        pid = row["id"]
+        try:
+            lat, lon = kr_position(row[lat_col], row[lon_col])
+        except Held as exc:
+            errors.add(line, f"{pid}: {exc.reason}", exc.code)
+            continue
+        out.append((line, pid, lat, lon))
+    return out

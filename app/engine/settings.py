@@ -57,6 +57,13 @@ class OutboxSettings(_Strict):
     allowed_schemes: list[str] = ["https", "http"]
 
 
+class CameraImportSettings(_Strict):
+    """``[cameras]``: how ``cameras import`` reads a city's own list (see docs/CAMERAS.md)."""
+
+    # The file's column -> the register's column, e.g. {"자치구" = "관리기관명", "수량" = "카메라대수"}.
+    columns: dict[str, str] = {}
+
+
 class Settings(_Strict):
     data_dir: Path = Path(platformdirs.user_data_dir("goldentime", appauthor=False))
     db_url: str | None = None  # default: SQLite in data_dir
@@ -78,6 +85,7 @@ class Settings(_Strict):
     }
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
+    cameras: CameraImportSettings = CameraImportSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,

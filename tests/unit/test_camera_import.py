@@ -254,7 +254,13 @@ def test_kr_bad_rows_reported_with_line_numbers() -> None:
     )
     result = parse_cameras(text.encode("cp949"), "kr.csv")
     # Unknown or empty purposes are imported as other, with a warning.
-    assert [c.name for c in result.cameras] == ["경상남도 진주시 동진로 155 #1", "x #1", "v #1", "ok2 #1", "ok2 #2"]
+    assert [c.name for c in result.cameras] == [
+        "경상남도 진주시 동진로 155 #1",
+        "x #1",
+        "v #1",
+        "ok2 #1",
+        "ok2 #2",
+    ]
     assert [c.purpose for c in result.cameras][1:3] == [Purpose.OTHER, Purpose.OTHER]
     warned = {w.line: w.reason for w in result.warnings}
     assert warned == {

@@ -94,7 +94,10 @@ def expected(name: str, columns: dict[str, str] | None = None) -> Expected:
     [
         ("daejeon_2026_cp949.csv", None),  # one row per camera, 관리번호, a stack of 990 rows at 36.1, 127.1
         ("gyeongsan_2024_cp949.csv", None),  # one row per camera, 관리번호, area centroids
-        ("busan_2024_utf8.csv", None),  # no 관리번호, two cameras of a pole differing only in 화소수, 0,0, the sea
+        (
+            "busan_2024_utf8.csv",
+            None,
+        ),  # no 관리번호, two cameras of a pole differing only in 화소수, 0,0, the sea
         ("gangnam_2019_cp949.csv", None),  # 2019 layout (설치년월, 위도/경도), 카메라대수 up to 7, one repeat
         ("mapo_2017_placeholders_cp949.csv", MAPO_COLUMNS),  # 99.999999/999.999999 throughout, own columns
     ],
@@ -112,7 +115,9 @@ def test_every_row_of_a_real_register_is_accounted_for(name: str, columns: dict[
     assert sum(c.approximate for c in result.cameras) == want.approximate
     # Every row is imported, held or a repeat: nothing else happens to it.
     held_cameras = sum(h.count for h in result.held)
-    assert want.rows == len(result.repeats) + len(result.held) + len({c.id.rsplit("-", 1)[0] for c in result.cameras})
+    assert want.rows == len(result.repeats) + len(result.held) + len(
+        {c.id.rsplit("-", 1)[0] for c in result.cameras}
+    )
     assert held_cameras >= len(result.held)
     if want.has_numbers:
         assert all(c.register is not None and c.register.register_no for c in result.cameras)
@@ -126,9 +131,17 @@ def test_figures_of_the_real_registers() -> None:
     assert {c.register.provider for c in stack if c.register} == {"대전광역시 대덕구청"}
     busan = parse_cameras((REGISTERS / "busan_2024_utf8.csv").read_bytes(), "b.csv")
     assert sorted(h.code for h in busan.held) == ["position-outside-korea", "position-zero"]
-    pole = [c for c in busan.cameras if c.register and c.register.lot_address == "부산광역시 연제구 연산동 산90-19"]
+    pole = [
+        c
+        for c in busan.cameras
+        if c.register and c.register.lot_address == "부산광역시 연제구 연산동 산90-19"
+    ]
     assert {c.register.pixels for c in pole if c.register} == {"200", "500"}  # both cameras of each pole
-    assert len(pole) == sum(1 for line in (REGISTERS / "busan_2024_utf8.csv").read_text().splitlines() if "연산동 산90-19," in line)
+    assert len(pole) == sum(
+        1
+        for line in (REGISTERS / "busan_2024_utf8.csv").read_text().splitlines()
+        if "연산동 산90-19," in line
+    )
     mapo = parse_cameras((REGISTERS / "mapo_2017_placeholders_cp949.csv").read_bytes(), "m.csv", MAPO_COLUMNS)
     assert mapo.cameras == [] and {h.code for h in mapo.held} == {"position-placeholder"}
     assert all(h.register.road_address or h.register.lot_address for h in mapo.held)
@@ -174,7 +187,9 @@ def test_ids_follow_a_camera_across_editions() -> None:
 
 def test_unknown_layout_names_the_columns_found_and_the_layouts_known() -> None:
     data = (REGISTERS / "mapo_2017_placeholders_cp949.csv").read_bytes()
-    with pytest.raises(ValueError, match=r"Columns found: man, add, rd, object.*Layouts known: 전국CCTV표준데이터"):
+    with pytest.raises(
+        ValueError, match=r"Columns found: man, add, rd, object.*Layouts known: 전국CCTV표준데이터"
+    ):
         parse_cameras(data, "mapo.csv")
     with pytest.raises(ValueError, match="'별명' is not a column of 전국CCTV표준데이터"):
         parse_cameras(data, "mapo.csv", {"man": "별명"})
@@ -182,8 +197,19 @@ def test_unknown_layout_names_the_columns_found_and_the_layouts_known() -> None:
 
 def test_a_city_list_through_a_column_mapping() -> None:
     text = "자치구,주소,용도,위도,경도,수량\n강남구,서울 강남구 역삼동 1,방범,37.5,127.03,2\n강남구,서울 강남구 역삼동 2,주차단속,37.51,127.04,1\n"
-    mapping = {"자치구": "관리기관명", "주소": "소재지지번주소", "용도": "설치목적구분", "위도": "위도", "경도": "경도", "수량": "카메라대수"}
+    mapping = {
+        "자치구": "관리기관명",
+        "주소": "소재지지번주소",
+        "용도": "설치목적구분",
+        "위도": "위도",
+        "경도": "경도",
+        "수량": "카메라대수",
+    }
     result = parse_cameras(text.encode(), "city.csv", mapping)
-    assert [c.name for c in result.cameras] == ["서울 강남구 역삼동 1 #1", "서울 강남구 역삼동 1 #2", "서울 강남구 역삼동 2 #1"]
+    assert [c.name for c in result.cameras] == [
+        "서울 강남구 역삼동 1 #1",
+        "서울 강남구 역삼동 1 #2",
+        "서울 강남구 역삼동 2 #1",
+    ]
     assert [c.purpose for c in result.cameras] == [Purpose.CRIME, Purpose.CRIME, Purpose.OTHER]
     assert [w.code for w in result.warnings] == ["purpose-unknown"]
