@@ -485,6 +485,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=["ko", "en"])
     p.set_defaults(func=cmd_wall)
 
+    from app import cli_ops
+
+    cli_ops.register(sub, _db_options)
+
     p = sub.add_parser("sim", help="simulators for the demo and the tests")
     s2 = p.add_subparsers(dest="what", required=True)
     s2.add_parser(

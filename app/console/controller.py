@@ -87,8 +87,8 @@ class ConsoleController(QObject):
         actionFailed(str): an operator action failed (message for the operator).
         actionDone(str): an operator action succeeded (message for the status bar).
         reportCreated(str): a report was sent (its snapshot URL, or "").
-        wallRequested(str, list): "send to the wall display" for an incident and its cameras (stub until
-            the wall display exists: nothing listens but the status bar).
+        wallRequested(str, list): "send to the wall display" for an incident and its cameras (the wall
+            control panel takes it over onto the chosen wall: ``app/console/wall/panel.py``).
     """
 
     loggedIn = Signal(str)

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import sys
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,13 +23,15 @@ from fastapi import FastAPI
 from app import __version__
 from app.domain.clock import Clock, SystemClock
 from app.engine.api import directory, incidents, intake, live, walls
+from app.engine.api.ops import Gauge, make_ops_router
 from app.engine.api.problems import BodyGuard, install_problem_handlers
 from app.engine.context import CameraCatalog, EngineContext
 from app.engine.live import LiveHub
+from app.engine.metrics import EngineMetrics, MetricsMiddleware
 from app.engine.outbox.dispatcher import Dispatcher
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
-from app.store.database import Database
+from app.store.database import Database, schema_is_current
 
 _log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class EngineServer:
         self.uow.on_live(self.hub.notify)
         self.uow.on_outbox(self.dispatcher.wake)
         self.media = _build_media(self.ctx)
+        self.metrics = EngineMetrics()
         self.app = self._build_app()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -74,9 +76,6 @@ class EngineServer:
     def _build_app(self) -> FastAPI:
         @contextlib.asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-            # Request threads hand the GIL back and forth around every SQLite call; the default 5 ms
-            # switch interval turns that into a convoy behind the one writer. 1 ms keeps p95 low.
-            sys.setswitchinterval(0.001)
             # Few request threads: SQLite takes one writer at a time, and forty threads fighting over the
             # GIL cost more than they overlap.
             anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.request_threads
@@ -113,8 +112,37 @@ class EngineServer:
         def health() -> dict[str, Any]:
             return {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
 
+        app.include_router(make_ops_router(self.metrics, self.readiness, self._media_gauges))
         app.add_middleware(BodyGuard, max_bytes=self.settings.max_body_bytes)
+        app.add_middleware(MetricsMiddleware, metrics=self.metrics)
         return app
+
+    # ------------------------------------------------------------------ operations
+
+    def readiness(self) -> dict[str, bool]:
+        """Each check by name: the database answers, its schema is this version's, the dispatcher runs."""
+        try:
+            schema = schema_is_current(self.db.read)
+            database = True
+        except Exception:
+            _log.warning("readiness: the database does not answer", exc_info=True)
+            database = schema = False
+        return {"database": database, "schema": schema, "dispatcher": self.dispatcher.running}
+
+    def _media_gauges(self) -> list[Gauge]:
+        relay = getattr(self.media, "relay", None)
+        if relay is None:
+            return []
+        stats = relay.stats()
+        out: list[Gauge] = [("goldentime_media_viewers", "Viewers of relayed video.", {}, stats.viewers)]
+        by_state: dict[str, int] = {}
+        for ch in stats.channels:
+            by_state[str(ch.state)] = by_state.get(str(ch.state), 0) + 1
+        for state, n in sorted(by_state.items()):
+            out.append(
+                ("goldentime_media_upstreams", "Upstream camera streams by state.", {"state": state}, n)
+            )
+        return out
 
     # ------------------------------------------------------------------ running
 

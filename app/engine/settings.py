@@ -64,6 +64,11 @@ class CameraImportSettings(_Strict):
     columns: dict[str, str] = {}
 
 
+class OpsSettings(_Strict):
+    # Bearer token a monitoring system sends to GET /metrics; unset: metrics only to loopback callers.
+    metrics_token: Annotated[str, Field(min_length=16)] | None = None
+
+
 class Settings(_Strict):
     data_dir: Path = Path(platformdirs.user_data_dir("goldentime", appauthor=False))
     db_url: str | None = None  # default: SQLite in data_dir
@@ -86,6 +91,7 @@ class Settings(_Strict):
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
     cameras: CameraImportSettings = CameraImportSettings()
+    ops: OpsSettings = OpsSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,
@@ -128,22 +134,37 @@ class SettingsError(ValueError):
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
-    """Defaults ← TOML file (``path`` or ``$GOLDENTIME_CONFIG``) ← ``GOLDENTIME_<FIELD>`` ← overrides."""
+    """Defaults ← TOML file (``path`` or ``$GOLDENTIME_CONFIG``) ← ``GOLDENTIME_<KEY>`` and
+    ``GOLDENTIME_<TABLE>__<KEY>`` environment variables ← overrides (the command line).
+
+    A refusal names each key, its line in the file and what is allowed (see ``settings_source``).
+    """
+    from app.engine.settings_source import environment_overrides, line_of, merge
+
     raw: dict[str, Any] = {}
+    text = ""
     path = path or (Path(os.environ["GOLDENTIME_CONFIG"]) if os.environ.get("GOLDENTIME_CONFIG") else None)
     if path is not None:
         try:
-            raw.update(tomllib.loads(path.read_text(encoding="utf-8")))
+            text = path.read_text(encoding="utf-8")
+            raw.update(tomllib.loads(text))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"cannot read settings file {path}: {exc}") from exc
-    for name in ("data_dir", "db_url", "host", "port", "public_base_url"):
-        value = os.environ.get(f"GOLDENTIME_{name.upper()}")
-        if value:
-            raw[name] = value
+    sections = {
+        name
+        for name, f in Settings.model_fields.items()
+        if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)
+    }
+    raw = merge(raw, environment_overrides(os.environ, set(Settings.model_fields) - sections, sections))
     raw.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
         where = f" in {path}" if path else ""
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise SettingsError(f"invalid settings{where}: {problems}") from exc
+        problems = []
+        for e in exc.errors():
+            key = ".".join(map(str, e["loc"])) or "(file)"
+            line = line_of(text, e["loc"]) if text else None
+            at = f" (line {line})" if line else ""
+            problems.append(f"{key}{at}: {e['msg']}")
+        raise SettingsError(f"invalid settings{where}: " + "; ".join(problems)) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.domain.enums import (
     AgencyKind,
@@ -28,6 +28,31 @@ ExternalId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 Priority = Annotated[int, Field(ge=1, le=5)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+DETAILS_MAX_DEPTH = 16
+DETAILS_MAX_NODES = 5_000
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Free-form ``details`` stay small and shallow: every layer that stores, renders or signs them
+    recurses, and a 300-level object would pass here only to fail later as a server error."""
+    nodes = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if nodes > DETAILS_MAX_NODES:
+            raise ValueError(f"has more than {DETAILS_MAX_NODES} values")
+        if isinstance(item, dict | list):
+            if depth > DETAILS_MAX_DEPTH:
+                raise ValueError(f"is nested deeper than {DETAILS_MAX_DEPTH} levels")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return value
+
+
+JsonDetails = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 
 
 class _In(BaseModel):
@@ -75,7 +100,7 @@ class RequestIn(_In):
     location: LocationIn
     area: AreaIn | None = None
     priority: Priority = 3
-    details: dict[str, Any] | None = None
+    details: JsonDetails | None = None
     exercise: bool = False
 
 

@@ -56,6 +56,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail = "no such route"
         elif exc.status_code == 405 and detail == "Method Not Allowed":
             detail = "this route does not accept that method"
+        elif exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+            detail = "the body is nested too deeply to parse"
         resp = problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v

@@ -81,6 +81,10 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._results: asyncio.Queue[Outcome] = asyncio.Queue()
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # Deliveries whose outcome was recorded since the current claim began. On SQLite a claim reads a
+        # snapshot; a send that finished and was recorded after that snapshot is no longer in flight, yet
+        # the snapshot still shows it due, so without this set it would be sent again (after its successor).
+        self._recorded_since_claim: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
@@ -126,6 +130,11 @@ class Dispatcher:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    @property
+    def running(self) -> bool:
+        """The claimer and the recorder are both alive."""
+        return len(self._tasks) == 2 and not any(t.done() for t in self._tasks)
 
     def wake(self, fresh: list[FreshDelivery] | None = None) -> None:
         """Thread-safe: new or re-queued deliveries were committed; ``fresh`` ones are sent at once."""
@@ -251,6 +260,7 @@ class Dispatcher:
             free = self._cfg.concurrency - len(self._inflight)
             next_due: datetime | None = None
             if free > 0:
+                self._recorded_since_claim = set()
                 try:
                     claimed, next_due = await asyncio.to_thread(self._claim, free)
                     if failures:
@@ -264,6 +274,8 @@ class Dispatcher:
                     await asyncio.sleep(min(5.0, 0.2 * 2**failures))
                 for c in claimed:
                     if c.delivery_id in self._inflight:  # handed over fresh while the claim ran
+                        continue
+                    if c.delivery_id in self._recorded_since_claim:  # finished after the claim's snapshot
                         continue
                     self._inflight[c.delivery_id] = asyncio.create_task(
                         self._send(c), name=f"deliver-{c.delivery_id}"
@@ -369,6 +381,7 @@ class Dispatcher:
         # Unrecorded outcomes keep their lease: the rows are claimed and sent again later (at least once).
         for o in batch:
             self._inflight.pop(o.claimed.delivery_id, None)
+            self._recorded_since_claim.add(o.claimed.delivery_id)
         self.attempts_total += len(batch)
         self._wake.set()
 
