@@ -18,7 +18,8 @@ from app.domain.camera import Camera, CameraRegister
 from app.domain.camera_index import CameraIndex
 from app.domain.clock import Clock
 from app.domain.enums import Purpose, Service
-from app.engine.auth import KeyCache
+from app.engine.auth import KeyCache, SessionPolicy
+from app.engine.refusals import RefusalLog
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
 from app.store.models import CameraRow, ReportRow, ShareRow
@@ -100,6 +101,8 @@ class EngineContext:
     base_url: Callable[[], str]
     # Verified API keys (agencies change rarely; a request should not cost a lookup).
     keys: KeyCache = field(default_factory=KeyCache)
+    # Refused logins and requests, audited in batches (app/engine/refusals.py).
+    refusals: RefusalLog = field(default_factory=RefusalLog)
     # Called after a commit that chose cameras, so the media relay can open them before the first viewer.
     prewarm: Callable[[list[str]], None] = field(default=lambda ids: None)
     # Captures a report's snapshot after its transaction committed (report id, camera id); set by the server.
@@ -107,6 +110,10 @@ class EngineContext:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def session_policy(self) -> SessionPolicy:
+        sec = self.settings.security
+        return SessionPolicy(hours=self.settings.session_hours, idle_s=sec.session_idle_minutes * 60)
 
     def golden_time(self, service: Service | str) -> int:
         return self.settings.golden_time_s.get(Service(service), 300)

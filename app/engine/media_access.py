@@ -10,12 +10,21 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.domain.enums import ShareStatus
-from app.engine.auth import Principal, digest
+from app.engine.auth import Principal, digest, session_alive, wall_key_alive
 from app.engine.context import EngineContext
 from app.engine.errors import forbidden
 from app.engine.media.routes import MediaDenied, ViewGrant
 from app.engine.views import share_status
-from app.store.models import AgencyRow, AuditRow, CameraRow, MediaGrantRow, SessionRow, ShareRow
+from app.store.models import (
+    AgencyRow,
+    AuditRow,
+    CameraRow,
+    MediaGrantRow,
+    SessionRow,
+    ShareRow,
+    WallGrantRow,
+    WallRow,
+)
 
 GRANT_PREFIX = "gtm_"
 SUB_SUFFIX = "~sub"
@@ -33,7 +42,12 @@ _TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 
 def create_media_grant(ctx: EngineContext, principal: Principal, session_token: str) -> tuple[str, datetime]:
-    """A console or wall asks for a token to put in its media URLs (a session token never goes in a URL)."""
+    """A console or wall asks for a token to put in its media URLs (a session token never goes in a URL).
+
+    A console's grant ends with its session; a wall's grant ends with its key and plays only the cameras
+    its wall's layout shows at the moment of viewing."""
+    if principal.kind == "wall":
+        return _create_wall_grant(ctx, principal)
     if principal.kind != "user":
         raise forbidden("media grants are for console and wall sessions")
     token = GRANT_PREFIX + secrets.token_urlsafe(32)
@@ -53,6 +67,32 @@ def create_media_grant(ctx: EngineContext, principal: Principal, session_token: 
         )
         work.audit("media.grant", "media", None)
     return token, expires
+
+
+def _create_wall_grant(ctx: EngineContext, principal: Principal) -> tuple[str, datetime]:
+    assert principal.credential is not None
+    token = GRANT_PREFIX + secrets.token_urlsafe(32)
+    with ctx.uow(principal) as work:
+        expires = work.now + timedelta(hours=GRANT_HOURS)
+        work.session.add(
+            WallGrantRow(
+                token_hash=digest(token),
+                key_hash=principal.credential,
+                wall_id=principal.id,
+                created_at=work.now,
+                expires_at=expires,
+            )
+        )
+        work.audit("media.grant", "wall", principal.id)
+    return token, expires
+
+
+def wall_cameras(s: Session, wall_id: str) -> set[str]:
+    """The cameras a wall's layout shows now (what its key may play)."""
+    row = s.get(WallRow, wall_id)
+    if row is None:
+        return set()
+    return {str(c) for c in (row.layout or {}).get("tiles", []) if c}
 
 
 class EngineMediaAccess:
@@ -130,15 +170,34 @@ class EngineMediaAccess:
     def _console_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
         row = s.get(MediaGrantRow, digest(token))
         if row is None:
-            raise MediaDenied(401, "Unauthorized", "the media grant is not valid")
-        sess = s.get(SessionRow, row.session_hash)
-        if row.expires_at <= now or sess is None or sess.ended_at is not None or sess.expires_at <= now:
+            return self._wall_grant(s, token, camera_id, now)
+        if (
+            row.expires_at <= now
+            or session_alive(s, row.session_hash, now, self._ctx.session_policy()) is None
+        ):
             raise MediaDenied(403, "Forbidden", "the media grant has expired or its session ended")
         return ViewGrant(
             viewer=row.viewer,
             camera_id=camera_id,
             stream_url="",
             kind="console",
+            share_id=None,
+            expires_at=row.expires_at,
+        )
+
+    def _wall_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
+        row = s.get(WallGrantRow, digest(token))
+        if row is None:
+            raise MediaDenied(401, "Unauthorized", "the media grant is not valid")
+        if row.expires_at <= now or wall_key_alive(s, row.key_hash) != row.wall_id:
+            raise MediaDenied(403, "Forbidden", "the media grant has expired or its wall key was revoked")
+        if camera_id not in wall_cameras(s, row.wall_id):
+            raise MediaDenied(403, "Forbidden", f"camera {camera_id!r} is not on wall {row.wall_id!r}")
+        return ViewGrant(
+            viewer=f"wall:{row.wall_id}",
+            camera_id=camera_id,
+            stream_url="",
+            kind="wall",
             share_id=None,
             expires_at=row.expires_at,
         )
@@ -159,10 +218,21 @@ class EngineMediaAccess:
                 )
             if grant.grant_ref is None:
                 return True
+            if grant.kind == "wall":
+                wall = s.get(WallGrantRow, grant.grant_ref)
+                # The wall's key still holds, and the camera is still on its layout.
+                return (
+                    wall is not None
+                    and wall_key_alive(s, wall.key_hash) == wall.wall_id
+                    and grant.camera_id in wall_cameras(s, wall.wall_id)
+                )
             row = s.get(MediaGrantRow, grant.grant_ref)
-            sess = None if row is None else s.get(SessionRow, row.session_hash)
-            # The grant ends with its session: a logout cuts the console's or wall's video too.
-            return sess is not None and sess.ended_at is None and sess.expires_at > now
+            # The grant ends with its session: a logout, an idle or ended session or a disabled user cuts
+            # the console's video too.
+            return (
+                row is not None
+                and session_alive(s, row.session_hash, now, self._ctx.session_policy()) is not None
+            )
 
     def _record(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
         with self._ctx.uow.writing() as s:

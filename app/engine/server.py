@@ -18,17 +18,19 @@ from typing import Any
 import anyio.to_thread
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.domain.clock import Clock, SystemClock
 from app.engine.api import directory, incidents, intake, live, walls
+from app.engine.api.gate import access_gate
 from app.engine.api.ops import Gauge, make_ops_router
 from app.engine.api.problems import BodyGuard, install_problem_handlers
 from app.engine.context import CameraCatalog, EngineContext
 from app.engine.live import LiveHub
 from app.engine.metrics import EngineMetrics, MetricsMiddleware
 from app.engine.outbox.dispatcher import Dispatcher
+from app.engine.security_wiring import SecurityWiring
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
 from app.store.database import Database, schema_is_current
@@ -65,6 +67,7 @@ class EngineServer:
         self.uow.on_live(self.hub.notify)
         self.uow.on_outbox(self.dispatcher.wake)
         self.media = _build_media(self.ctx)
+        self.security = SecurityWiring(self.ctx)
         self.metrics = EngineMetrics()
         self.app = self._build_app()
         self._server: uvicorn.Server | None = None
@@ -80,6 +83,7 @@ class EngineServer:
             # GIL cost more than they overlap.
             anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.request_threads
             self.ctx.cameras.refresh(force=True)
+            await self.security.start()
             await self.hub.start()
             if self.media is not None:
                 await self.media.start(self.hub)
@@ -93,16 +97,20 @@ class EngineServer:
                 if self.media is not None:
                     await self.media.stop()
                 await self.hub.stop()
+                await self.security.stop()
 
         app = FastAPI(
             title="GoldenTime engine",
             version=__version__,
             summary="Linked-service requests in, incidents and live video out, every access audited.",
             lifespan=lifespan,
+            # Every route passes the role × route rules first (app/engine/access_rules.py).
+            dependencies=[Depends(access_gate)],
         )
         app.state.ctx = self.ctx
         app.state.hub = self.hub
         install_problem_handlers(app)
+        self.security.install(app)
         for module in (intake, incidents, directory, live, walls):
             app.include_router(module.router)
         if self.media is not None:

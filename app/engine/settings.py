@@ -64,6 +64,26 @@ class CameraImportSettings(_Strict):
     columns: dict[str, str] = {}
 
 
+class SecuritySettings(_Strict):
+    """Sessions, login throttling, transport (see docs/SECURITY.md)."""
+
+    session_idle_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 30.0
+    # Logins verify passwords on a small pool of their own, so a flood cannot starve intake or video.
+    login_workers: Annotated[int, Field(ge=1, le=16)] = 1
+    login_queue: Annotated[int, Field(ge=1, le=1000)] = 8  # waiting beyond this: 429 at once
+    # After this many failures from one address (or for one user) each further attempt waits twice as
+    # long as the previous one: base, 2×base, 4×base … up to max.
+    throttle_free_failures: Annotated[int, Field(ge=0, le=100)] = 5
+    throttle_base_s: Annotated[float, Field(gt=0)] = 1.0
+    throttle_max_s: Annotated[float, Field(gt=0)] = 900.0
+    throttle_forget_s: Annotated[float, Field(gt=0)] = 3600.0  # failures older than this are forgotten
+    # TLS for the engine's own listener (PEM files; see `python main.py certs init`).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # A plain-HTTP engine listens on loopback only unless this is true.
+    allow_plain_http_remote: bool = False
+
+
 class OpsSettings(_Strict):
     # Bearer token a monitoring system sends to GET /metrics; unset: metrics only to loopback callers.
     metrics_token: Annotated[str, Field(min_length=16)] | None = None
@@ -91,6 +111,7 @@ class Settings(_Strict):
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
     cameras: CameraImportSettings = CameraImportSettings()
+    security: SecuritySettings = SecuritySettings()
     ops: OpsSettings = OpsSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(

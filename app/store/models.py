@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -151,6 +152,8 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    # A disabled user's sessions, live feeds and video stop within a second (privilege_users_0001).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SessionRow(Base):
@@ -161,6 +164,8 @@ class SessionRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # Last request seen (written at most once a minute): the idle timeout counts from it.
+    last_seen_at: Mapped[datetime | None]
 
 
 class IncidentRow(Base):
@@ -340,5 +345,29 @@ class MediaGrantRow(Base):
         ForeignKey("sessions.token_hash", ondelete="CASCADE"), index=True
     )
     viewer: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class WallKeyRow(Base):
+    """A wall display PC's key (``gtw_…``, stored as SHA-256): it reads its own wall and the video its
+    layout shows, nothing else."""
+
+    __tablename__ = "wall_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wall_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WallGrantRow(Base):
+    """A wall's media grant: it ends with the wall key, and plays only cameras of the wall's layout."""
+
+    __tablename__ = "wall_grants"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(ForeignKey("wall_keys.key_hash", ondelete="CASCADE"), index=True)
+    wall_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
