@@ -127,7 +127,7 @@ class EngineMediaAccess:
             else:
                 grant = self._share_grant(s, token, camera_id, now)
                 grant_digest = None
-            if camera is None:
+            if camera is None or camera.retired_at is not None:
                 raise MediaDenied(404, "Not Found", f"no camera with id {camera_id!r}")
             url = (
                 (camera.stream_sub or camera.stream_main)
@@ -209,7 +209,13 @@ class EngineMediaAccess:
         with self._ctx.uow.read() as s:
             if grant.share_id is not None:
                 share = s.get(ShareRow, grant.share_id)
-                return share is not None and share_status(share, now) is ShareStatus.ACTIVE
+                # A camera taken out of the share (a re-selection, a register edition that removed it)
+                # is cut like a revoked share.
+                return (
+                    share is not None
+                    and share_status(share, now) is ShareStatus.ACTIVE
+                    and grant.camera_id in {str(c) for c in share.camera_ids}
+                )
             if grant.grant_ref is None:
                 return True
             if grant.kind == "wall":

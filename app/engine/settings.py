@@ -66,6 +66,13 @@ class MediaSettings(_Strict):
     prewarm: bool = True  # open the chosen cameras when an incident is created
 
 
+class CameraImportSettings(_Strict):
+    """``[cameras]``: how ``cameras import`` reads a city's own list (see docs/CAMERAS.md)."""
+
+    # The file's column -> the register's column, e.g. {"자치구" = "관리기관명", "수량" = "카메라대수"}.
+    columns: dict[str, str] = {}
+
+
 class SecuritySettings(_Strict):
     """Sessions, login throttling, transport (see docs/SECURITY.md)."""
 
@@ -114,6 +121,7 @@ class Settings(_Strict):
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
     media: MediaSettings = MediaSettings()
+    cameras: CameraImportSettings = CameraImportSettings()
     security: SecuritySettings = SecuritySettings()
     ops: OpsSettings = OpsSettings()
     sensor_rules: list[SensorRule] = [

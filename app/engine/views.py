@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.domain.enums import DeliveryState, IncidentStatus, Purpose, Service, ShareStatus
 from app.formats.api import (
     CameraOut,
+    CameraRegisterOut,
     DeliveryOut,
     FacilityOut,
     IncidentDetailOut,
@@ -74,6 +75,28 @@ def camera_out(row: CameraRow, link: IncidentCameraRow | None = None) -> CameraO
         distance_m=None if link is None else round(link.distance_m, 1),
         covers_point=None if link is None else link.covers_point,
         role=None if link is None else link.role,
+        approximate=row.approximate,
+        retired=row.retired_at is not None,
+        register_entry=_register_out(row),
+    )
+
+
+def _register_out(row: CameraRow) -> CameraRegisterOut | None:
+    if not (row.provider or row.provider_code or row.register_no):
+        return None
+    return CameraRegisterOut(
+        provider=row.provider,
+        provider_code=row.provider_code,
+        register_no=row.register_no,
+        road_address=row.road_address,
+        lot_address=row.lot_address,
+        purpose_text=row.purpose_text,
+        installed=row.installed,
+        pixels=row.pixels,
+        view=row.view,
+        retention_days=row.retention_days,
+        phone=row.phone,
+        data_date=row.data_date,
     )
 
 
