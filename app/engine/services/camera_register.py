@@ -157,6 +157,8 @@ def import_cameras(
             if cid not in incoming and old.retired_at is None and cid not in held_ids
         )
     if dry_run:
+        if out.removed:
+            retire_cameras(ctx, work, out.removed, out, reason=f"not in {source}", dry_run=True)
         return out
     if inserts:
         work.session.execute(insert(CameraRow), inserts)
@@ -243,16 +245,25 @@ def held_row(row: CameraPendingRow) -> HeldRow:
 
 
 def retire_cameras(
-    ctx: EngineContext, work: Work, camera_ids: Sequence[str], out: ImportOutcome, reason: str
+    ctx: EngineContext,
+    work: Work,
+    camera_ids: Sequence[str],
+    out: ImportOutcome,
+    reason: str,
+    *,
+    dry_run: bool = False,
 ) -> None:
     """Take cameras out of service: retired in the store, out of every active share (a share left with
-    none is revoked) and off every wall; each change audited, told to the agencies and pushed live."""
+    none is revoked) and off every wall; each change audited, told to the agencies and pushed live.
+    ``dry_run`` only counts the shares and walls it would change."""
     gone = set(camera_ids)
-    work.session.execute(
-        update(CameraRow), [{"id": cid, "retired_at": work.now, "updated_at": work.now} for cid in camera_ids]
-    )
-    for cid in camera_ids:
-        work.audit("camera.retire", "camera", cid, reason=reason)
+    if not dry_run:
+        work.session.execute(
+            update(CameraRow),
+            [{"id": cid, "retired_at": work.now, "updated_at": work.now} for cid in camera_ids],
+        )
+        for cid in camera_ids:
+            work.audit("camera.retire", "camera", cid, reason=reason)
     active = work.session.scalars(
         select(ShareRow).where(ShareRow.revoked_at.is_(None), ShareRow.expires_at > work.now)
     ).all()
@@ -260,6 +271,12 @@ def retire_cameras(
         cams = [str(c) for c in share.camera_ids]
         keep = [c for c in cams if c not in gone]
         if len(keep) == len(cams) or share_status(share, work.now) is not ShareStatus.ACTIVE:
+            continue
+        if dry_run:
+            if keep:
+                out.shares_updated += 1
+            else:
+                out.shares_revoked += 1
             continue
         incident = work.session.get(IncidentRow, share.incident_id, with_for_update=True)
         agency = work.session.get(AgencyRow, share.agency_id)
@@ -288,6 +305,9 @@ def retire_cameras(
         layout = dict(wall.layout or {})
         tiles = list(layout.get("tiles", []))
         if not any(t in gone for t in tiles if t):
+            continue
+        if dry_run:
+            out.walls_updated += 1
             continue
         layout["tiles"] = [None if t in gone else t for t in tiles]
         wall.layout, wall.updated_at = layout, work.now
