@@ -75,6 +75,8 @@ class SecuritySettings(_Strict):
     tls_key: Path | None = None
     # A plain-HTTP engine listens on loopback only unless this is true.
     allow_plain_http_remote: bool = False
+
+
 class OpsSettings(_Strict):
     # Bearer token a monitoring system sends to GET /metrics; unset: metrics only to loopback callers.
     metrics_token: Annotated[str, Field(min_length=16)] | None = None
@@ -137,7 +139,8 @@ class Settings(_Strict):
     def base_url(self, bound_port: int | None = None) -> str:
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
-        return f"http://{self.host}:{bound_port or self.port}"
+        scheme = "https" if self.security.tls_cert else "http"
+        return f"{scheme}://{self.host}:{bound_port or self.port}"
 
 
 class SettingsError(ValueError):
