@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.cli_cameras import register as register_camera_commands
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -98,13 +99,6 @@ def _import_layer(
         summary.update(inserted=counts[0], updated=counts[1])
     print(json.dumps(summary))
     return 0 if rows or not result.errors else 1
-
-
-def cmd_cameras_import(args: argparse.Namespace) -> int:
-    from app.domain.camera_import import parse_cameras
-    from app.engine.services.directory import upsert_cameras
-
-    return _import_layer(args, parse_cameras, "cameras", upsert_cameras)
 
 
 def cmd_facilities_import(args: argparse.Namespace) -> int:
@@ -406,12 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="listen port (default 8740)")
     p.set_defaults(func=cmd_engine)
 
+    register_camera_commands(sub, _db_options)  # app/cli_cameras.py
     for name, func, what in (
-        (
-            "cameras",
-            cmd_cameras_import,
-            "cameras: GoldenTime CSV or GeoJSON, or the national CCTV standard data CSV (UTF-8 or CP949)",
-        ),
         (
             "facilities",
             cmd_facilities_import,
@@ -510,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     s2.add_parser(
         "agency", help="a simulated agency webhook receiver (see: sim agency --help)", add_help=False
     ).set_defaults(func_rest=cmd_sim_agency)
+    __import__("app.cli_media", fromlist=["register"]).register(sub)
     return parser
 
 

@@ -95,6 +95,13 @@ def wall_cameras(s: Session, wall_id: str) -> set[str]:
     return {str(c) for c in (row.layout or {}).get("tiles", []) if c}
 
 
+def find_share(s: Session, token: str) -> ShareRow | None:
+    """The share a token in a media or viewer URL names (the one place that knows how tokens are kept)."""
+    if not token or len(token) > 128:
+        return None
+    return s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+
+
 class EngineMediaAccess:
     """Implements the relay's ``MediaAccess`` protocol against the store."""
 
@@ -127,7 +134,7 @@ class EngineMediaAccess:
             else:
                 grant = self._share_grant(s, token, camera_id, now)
                 grant_digest = None
-            if camera is None:
+            if camera is None or camera.retired_at is not None:
                 raise MediaDenied(404, "Not Found", f"no camera with id {camera_id!r}")
             url = (
                 (camera.stream_sub or camera.stream_main)
@@ -148,7 +155,7 @@ class EngineMediaAccess:
         return full
 
     def _share_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
-        share = s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+        share = find_share(s, token)
         if share is None:
             raise MediaDenied(401, "Unauthorized", "the media token is not valid")
         status = share_status(share, now)
@@ -209,7 +216,13 @@ class EngineMediaAccess:
         with self._ctx.uow.read() as s:
             if grant.share_id is not None:
                 share = s.get(ShareRow, grant.share_id)
-                return share is not None and share_status(share, now) is ShareStatus.ACTIVE
+                # A camera taken out of the share (a re-selection, a register edition that removed it)
+                # is cut like a revoked share.
+                return (
+                    share is not None
+                    and share_status(share, now) is ShareStatus.ACTIVE
+                    and grant.camera_id in {str(c) for c in share.camera_ids}
+                )
             if grant.grant_ref is None:
                 return True
             if grant.kind == "wall":

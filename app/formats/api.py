@@ -200,6 +200,25 @@ class LocationOut(_Out):
     address: str | None = None
 
 
+class CameraRegisterOut(_Out):
+    """What the camera register (전국CCTV표준데이터) says of a camera: who runs it (관리기관명,
+    개방자치단체코드), its 관리번호, addresses, 설치목적구분 as written, 설치연월, 카메라화소수, 촬영방면정보,
+    보관일수 (days of video kept), the provider's phone and the edition's 데이터기준일자."""
+
+    provider: str = ""
+    provider_code: str = ""
+    register_no: str = ""
+    road_address: str = ""
+    lot_address: str = ""
+    purpose_text: str = ""
+    installed: str = ""
+    pixels: str = ""
+    view: str = ""
+    retention_days: int | None = None
+    phone: str = ""
+    data_date: str = ""
+
+
 class CameraOut(_Out):
     id: str
     name: str
@@ -212,6 +231,11 @@ class CameraOut(_Out):
     distance_m: float | None = None
     covers_point: bool | None = None
     role: str | None = None  # "nearest", "escape-route", "area", "child-protection"
+    # The position is a stand-in (an area centroid, a point shared by many addresses): ranked after exact
+    # cameras, never chosen as nearest, shown as approximate on the map.
+    approximate: bool = False
+    retired: bool = False  # no longer in its register (kept for the incidents that used it)
+    register_entry: CameraRegisterOut | None = None
 
 
 class FacilityOut(_Out):
@@ -235,6 +259,8 @@ class ShareOut(_Out):
     expires_at: datetime
     revoked_at: datetime | None = None
     urls: dict[str, str] = Field(default_factory=dict)
+    # The share page: every shared camera live in any current browser (absent once the share ended).
+    viewer_url: str | None = None
 
 
 class ReportOut(_Out):

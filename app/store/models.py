@@ -62,6 +62,45 @@ class CameraRow(Base):
     stream_sub: Mapped[str] = mapped_column(String(2000), default="")
     online: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
+    # What a camera register (전국CCTV표준데이터) says of the camera (migration register_0002).
+    provider: Mapped[str] = mapped_column(String(200), default="", index=True)
+    provider_code: Mapped[str] = mapped_column(String(40), default="", index=True)
+    register_no: Mapped[str] = mapped_column(String(100), default="")
+    road_address: Mapped[str] = mapped_column(String(300), default="")
+    lot_address: Mapped[str] = mapped_column(String(300), default="")
+    purpose_text: Mapped[str] = mapped_column(String(200), default="")
+    installed: Mapped[str] = mapped_column(String(40), default="")
+    pixels: Mapped[str] = mapped_column(String(40), default="")
+    view: Mapped[str] = mapped_column(String(300), default="")
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    data_date: Mapped[str] = mapped_column(String(40), default="")
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A camera its register no longer lists (``cameras import --sync``): kept for the incidents that
+    # used it, out of every search and selection.
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CameraPendingRow(Base):
+    """A register row held until its position is corrected (``cameras pending``): the cameras it stands
+    for, ``id``-1 … -``count``, with everything but a usable position."""
+
+    __tablename__ = "camera_pending"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(200), index=True)
+    provider_code: Mapped[str] = mapped_column(String(40), index=True)
+    register: Mapped[dict[str, Any]]
+    lat_text: Mapped[str] = mapped_column(String(64))
+    lon_text: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(300))
+    line: Mapped[int] = mapped_column(Integer)
+    held_at: Mapped[datetime]
 
 
 class FacilityRow(Base):

@@ -200,6 +200,7 @@ def _request(world: World, method: str, path: str, caller: Caller) -> int:
         "wall_id": "WALL-1",
         "username": "someone-else",
         "rest": "nothing/here",
+        "name": "viewer.js",
     }
     headers: dict[str, str] = {}
     if rule.credential == "url":

@@ -18,6 +18,7 @@ from app.domain.layers import Facility, Sensor
 from app.engine.auth import Principal, digest, hash_password, new_api_key
 from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
+from app.engine.services.camera_register import upsert_cameras as bulk_upsert
 from app.engine.settings import OutboxSettings
 from app.engine.views import camera_out
 from app.engine.work import Work
@@ -241,21 +242,8 @@ def add_user(
 
 
 def upsert_cameras(work: Work, cameras: Iterable[Camera]) -> tuple[int, int]:
-    """Insert or update in place (never duplicate). Returns (inserted, updated)."""
-    ins = upd = 0
-    for c in cameras:
-        row = work.session.get(CameraRow, c.id)
-        if row is None:
-            row = CameraRow(id=c.id, online=True)
-            work.session.add(row)
-            ins += 1
-        else:
-            upd += 1
-        row.name, row.lat, row.lon, row.purpose = c.name, c.lat, c.lon, c.purpose.value
-        row.direction_deg, row.fov_deg = c.direction_deg, c.fov_deg
-        row.stream_main, row.stream_sub = c.stream_main, c.stream_sub
-        row.updated_at = work.now
-    return ins, upd
+    """Insert or update in place (never duplicate), in bulk. Returns (inserted, updated)."""
+    return bulk_upsert(work, cameras)
 
 
 def upsert_facilities(work: Work, facilities: Iterable[Facility]) -> int:
@@ -312,7 +300,11 @@ def list_cameras(
 ) -> list[CameraOut]:
     with ctx.uow(principal, client) as work:
         rows = work.session.scalars(
-            select(CameraRow).order_by(CameraRow.id).limit(limit).offset(offset)
+            select(CameraRow)
+            .where(CameraRow.retired_at.is_(None))
+            .order_by(CameraRow.id)
+            .limit(limit)
+            .offset(offset)
         ).all()
         work.audit("camera.list", "camera", None, count=len(rows))
         return [camera_out(r) for r in rows]
