@@ -307,7 +307,7 @@ def video_engine(tmp_path: Path, camera_sim: object) -> Iterator[EngineUnderTest
 
 
 def _seconds_until_cut(url: str, cut: object) -> float:
-    with httpx.stream("GET", url, timeout=15) as stream:
+    with httpx.stream("GET", url, timeout=15, follow_redirects=True) as stream:
         assert stream.status_code == 200
         chunks = stream.iter_raw()
         next(chunks)
@@ -329,4 +329,4 @@ def test_disabling_a_user_cuts_their_video_within_a_second(video_engine: EngineU
         assert e.http.patch("/api/v1/users/op", headers=admin, json={"disabled": True}).status_code == 200
 
     assert _seconds_until_cut(f"{e.url}/media/{token}/CAM-1~sub.ts", disable) < 1.5
-    assert e.http.get(f"{e.url}/media/{token}/CAM-1~sub.ts").status_code == 403
+    assert e.http.get(f"{e.url}/media/{token}/CAM-1~sub.ts", follow_redirects=True).status_code == 403
