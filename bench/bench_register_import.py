@@ -48,7 +48,16 @@ HEADER = (
     "촬영방면정보,보관일수,설치연월,관리기관전화번호,WGS84위도,WGS84경도,데이터기준일자,데이터갱신구분,"
     "데이터갱신시점,최종수정시점"
 )
-PURPOSES = ("생활방범", "다목적", "어린이보호", "교통단속", "재난재해", "시설물관리", "쓰레기단속", "차량방범")
+PURPOSES = (
+    "생활방범",
+    "다목적",
+    "어린이보호",
+    "교통단속",
+    "재난재해",
+    "시설물관리",
+    "쓰레기단속",
+    "차량방범",
+)
 
 
 def make_register(n: int, seed: int = 19) -> bytes:
@@ -121,7 +130,14 @@ def timed_reference(url: str, data: bytes) -> tuple[float, int]:
     cams = parse_cameras(data, "bench.csv").cameras
     now = SystemClock().now().replace(tzinfo=None)
     rows: list[dict[str, Any]] = [
-        {"id": c.id, "online": True, "updated_at": now, "retired_at": None, **_values(c, True), **_values(c, False)}
+        {
+            "id": c.id,
+            "online": True,
+            "updated_at": now,
+            "retired_at": None,
+            **_values(c, True),
+            **_values(c, False),
+        }
         for c in cams
     ]
     cols = list(rows[0])
