@@ -497,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     s2.add_parser(
         "agency", help="a simulated agency webhook receiver (see: sim agency --help)", add_help=False
     ).set_defaults(func_rest=cmd_sim_agency)
+    __import__("app.cli_media", fromlist=["register"]).register(sub)
     return parser
 
 

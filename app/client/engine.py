@@ -46,6 +46,7 @@ class MediaGrant(BaseModel):
 
     token: str
     expires_at: datetime
+    media_base_url: str | None = None  # the engine's media port (absent: the engine itself)
 
 
 #: A camera id ending in this asks the engine's relay for the camera's sub stream (grid tiles).
@@ -78,6 +79,7 @@ class EngineClient:
         user_agent: str = "GoldenTime-console",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.media_base_url: str | None = None  # set by media_grant()
         self._token: str | None = None
         self._session: SessionOut | None = None
         self._http = httpx.AsyncClient(
@@ -242,11 +244,15 @@ class EngineClient:
     # ------------------------------------------------------------------ media
 
     async def media_grant(self) -> MediaGrant:
-        """``POST /api/v1/media/grants``: a media token tied to this session."""
-        return await self.call("POST", "/api/v1/media/grants", MediaGrant)
+        """``POST /api/v1/media/grants``: a media token tied to this session (media URLs then go to the
+        media port the engine names)."""
+        grant = await self.call("POST", "/api/v1/media/grants", MediaGrant)
+        if grant.media_base_url:
+            self.media_base_url = grant.media_base_url
+        return grant
 
     def stream_url(self, grant_token: str, camera_id: str, stream: StreamKind) -> str:
-        return camera_stream_url(self.base_url, grant_token, camera_id, stream)
+        return camera_stream_url(self.media_base_url or self.base_url, grant_token, camera_id, stream)
 
     async def health(self) -> dict[str, Any]:
         return await self.call("GET", "/api/v1/health", dict[str, Any], auth=False)

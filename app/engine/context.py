@@ -107,6 +107,8 @@ class EngineContext:
     prewarm: Callable[[list[str]], None] = field(default=lambda ids: None)
     # Captures a report's snapshot after its transaction committed (report id, camera id); set by the server.
     capture_report_snapshot: Callable[[str, str], None] = field(default=lambda report_id, camera_id: None)
+    # Where the media process answers (its own port); set by the media wiring. Default: the engine itself.
+    media_base_url: Callable[[], str] | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -118,14 +120,23 @@ class EngineContext:
     def golden_time(self, service: Service | str) -> int:
         return self.settings.golden_time_s.get(Service(service), 300)
 
+    def _media_base(self) -> str:
+        return self.media_base_url() if self.media_base_url is not None else self.base_url()
+
     def media_url(self, token: str, camera_id: str) -> str:
         return self.settings.media_url_template.format(
-            base_url=self.base_url(), token=token, camera_id=camera_id
+            base_url=self.base_url(), media_base_url=self._media_base(), token=token, camera_id=camera_id
         )
 
     def snapshot_url(self, token: str, camera_id: str) -> str:
         return self.settings.snapshot_url_template.format(
-            base_url=self.base_url(), token=token, camera_id=camera_id
+            base_url=self.base_url(), media_base_url=self._media_base(), token=token, camera_id=camera_id
+        )
+
+    def viewer_url(self, token: str) -> str:
+        """The browser page of a share (``/view/{token}`` on the engine)."""
+        return self.settings.viewer_url_template.format(
+            base_url=self.base_url(), media_base_url=self._media_base(), token=token
         )
 
     def report_snapshot_url(self, report: ReportRow, session: Session) -> str | None:

@@ -118,7 +118,10 @@ class EngineServer:
 
         @app.get("/api/v1/health", tags=["health"])
         def health() -> dict[str, Any]:
-            return {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
+            answer: dict[str, Any] = {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
+            if self.media is not None:
+                answer["media"] = self.media.health()
+            return answer
 
         app.include_router(make_ops_router(self.metrics, self.readiness, self._media_gauges))
         app.add_middleware(BodyGuard, max_bytes=self.settings.max_body_bytes)
@@ -138,14 +141,10 @@ class EngineServer:
         return {"database": database, "schema": schema, "dispatcher": self.dispatcher.running}
 
     def _media_gauges(self) -> list[Gauge]:
-        relay = getattr(self.media, "relay", None)
-        if relay is None:
+        if self.media is None:
             return []
-        stats = relay.stats()
-        out: list[Gauge] = [("goldentime_media_viewers", "Viewers of relayed video.", {}, stats.viewers)]
-        by_state: dict[str, int] = {}
-        for ch in stats.channels:
-            by_state[str(ch.state)] = by_state.get(str(ch.state), 0) + 1
+        viewers, by_state = self.media.gauges()  # from what the media process last reported
+        out: list[Gauge] = [("goldentime_media_viewers", "Viewers of relayed video.", {}, viewers)]
         for state, n in sorted(by_state.items()):
             out.append(
                 ("goldentime_media_upstreams", "Upstream camera streams by state.", {"state": state}, n)

@@ -57,6 +57,15 @@ class OutboxSettings(_Strict):
     allowed_schemes: list[str] = ["https", "http"]
 
 
+class MediaSettings(_Strict):
+    """The media process (DESIGN §2, §8 2026-12-05): its port, its public address, its caches."""
+
+    port: Annotated[int, Field(ge=0, le=65535)] | None = None  # None or 0: any free port
+    public_base_url: str | None = None  # what viewers use to reach the media port; default http://host:port
+    gop_cache: bool = True  # new viewers start from the cached GOP (off: at the next keyframe)
+    prewarm: bool = True  # open the chosen cameras when an incident is created
+
+
 class CameraImportSettings(_Strict):
     """``[cameras]``: how ``cameras import`` reads a city's own list (see docs/CAMERAS.md)."""
 
@@ -95,8 +104,9 @@ class Settings(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8740
     public_base_url: str | None = None  # what agencies use to reach this engine; default http://host:port
-    media_url_template: str = "{base_url}/media/{token}/{camera_id}.ts"
-    snapshot_url_template: str = "{base_url}/media/{token}/{camera_id}.jpg"
+    media_url_template: str = "{media_base_url}/media/{token}/{camera_id}.ts"
+    snapshot_url_template: str = "{media_base_url}/media/{token}/{camera_id}.jpg"
+    viewer_url_template: str = "{base_url}/view/{token}"
     max_body_bytes: Annotated[int, Field(gt=0)] = 1024 * 1024
     request_threads: Annotated[int, Field(ge=1, le=256)] = 6
     session_hours: Annotated[float, Field(gt=0)] = 12.0
@@ -110,6 +120,7 @@ class Settings(_Strict):
     }
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
+    media: MediaSettings = MediaSettings()
     cameras: CameraImportSettings = CameraImportSettings()
     security: SecuritySettings = SecuritySettings()
     ops: OpsSettings = OpsSettings()

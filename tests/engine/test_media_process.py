@@ -1,0 +1,93 @@
+"""The media relay in its own process: killing it never stops intake, and video comes back by itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.domain.camera import Camera
+from app.domain.enums import AgencyKind, Purpose
+from tests.engine.conftest import JINJU, EngineUnderTest, request_body, start_engine
+
+
+@pytest.fixture
+def video_engine(tmp_path: Path, camera_sim: object) -> Iterator[EngineUnderTest]:
+    e = start_engine(tmp_path)
+    e.add_cameras(
+        [
+            Camera(
+                f"CAM-{i}",
+                f"Camera {i}",
+                JINJU[0] + i * 0.0003,
+                JINJU[1],
+                Purpose.CRIME,
+                stream_main=c.main_url,
+                stream_sub=c.sub_url,
+            )
+            for i, c in enumerate(camera_sim.cameras, start=1)  # type: ignore[attr-defined]
+        ]
+    )
+    yield e
+    e.close()
+
+
+def _first_bytes(url: str, n: int = 50_000) -> int:
+    """Status of ``url``; on 200, reads ``n`` bytes of video first."""
+    with httpx.stream("GET", url, timeout=10, follow_redirects=True) as r:
+        if r.status_code != 200:
+            return r.status_code
+        got = 0
+        for chunk in r.iter_raw():
+            got += len(chunk)
+            if got >= n:
+                break
+        return 200
+
+
+@pytest.mark.slow
+def test_sigkill_of_the_media_process_leaves_intake_up_and_video_returns(
+    video_engine: EngineUnderTest,
+) -> None:
+    e = video_engine
+    police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+    share = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("K-1")).json()[
+        "shares"
+    ][0]
+    url = share["urls"]["CAM-1"]
+    assert _first_bytes(url) == 200
+    media = e.server.media
+    pid = media.supervisor.pid
+    assert pid is not None and pid != os.getpid()
+    health = e.http.get("/api/v1/health").json()["media"]
+    assert health["state"] == "running" and health["pid"] == pid and health["restarts"] == 0
+
+    with httpx.stream("GET", url, timeout=10, follow_redirects=True) as watching:
+        chunks = watching.iter_raw()
+        next(chunks)
+        os.kill(pid, signal.SIGKILL)
+        # The viewer's stream ends (its process is gone) ...
+        deadline = time.monotonic() + 5
+        with pytest.raises(httpx.HTTPError):
+            for _ in chunks:
+                assert time.monotonic() < deadline, "the stream outlived its process"
+    killed_at = time.monotonic()
+    # ... while intake, the API and the live feed keep answering.
+    r = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("K-2"))
+    assert r.status_code == 201, r.text
+    assert e.http.get("/api/v1/health").status_code == 200
+    # The supervisor starts a new process, and the same URL plays again within a few seconds.
+    while True:
+        status = _first_bytes(url)
+        if status == 200 or time.monotonic() - killed_at > 10:
+            break
+    assert status == 200
+    assert time.monotonic() - killed_at < 6
+    health = e.http.get("/api/v1/health").json()["media"]
+    assert health["restarts"] == 1 and health["pid"] not in (None, pid)
+    assert health["last_exit"] == "killed by SIGKILL"
