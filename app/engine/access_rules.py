@@ -131,6 +131,9 @@ RULES: tuple[Rule, ...] = (
         "url",
     ),
     _r("POST", "/api/v1/media/auth", EVERYONE, "a media gateway's per-viewer authorisation call", "gateway"),
+    _r("GET", "/view/{token}", {G}, "the share page for a browser (the share token in the URL)", "url"),
+    _r("GET", "/view/{token}/share.json", {G}, "what the share page shows: state, place, cameras", "url"),
+    _r("GET", "/view/static/{name}", EVERYONE, "the share page's own script and style sheet", "public"),
     _r("GET", "/api/v1/health", EVERYONE, "liveness", "public"),
     _r("ANY", "/media/{rest:path}", EVERYONE, "any other media URL: 404", "public"),
     # ------------------------------------------------------------------ operations

@@ -95,6 +95,13 @@ def wall_cameras(s: Session, wall_id: str) -> set[str]:
     return {str(c) for c in (row.layout or {}).get("tiles", []) if c}
 
 
+def find_share(s: Session, token: str) -> ShareRow | None:
+    """The share a token in a media or viewer URL names (the one place that knows how tokens are kept)."""
+    if not token or len(token) > 128:
+        return None
+    return s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+
+
 class EngineMediaAccess:
     """Implements the relay's ``MediaAccess`` protocol against the store."""
 
@@ -148,7 +155,7 @@ class EngineMediaAccess:
         return full
 
     def _share_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
-        share = s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+        share = find_share(s, token)
         if share is None:
             raise MediaDenied(401, "Unauthorized", "the media token is not valid")
         status = share_status(share, now)

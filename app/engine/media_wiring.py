@@ -37,6 +37,7 @@ from app.engine.media.routes import MediaDenied, ViewGrant, add_gateway_auth, ch
 from app.engine.media.routes import problem as media_problem
 from app.engine.media.supervisor import MediaSupervisor
 from app.engine.media_access import EngineMediaAccess, create_media_grant
+from app.engine.viewer.routes import make_viewer_router
 from app.engine.views import share_status
 from app.engine.work import add_live
 from app.formats.api import LiveEvent
@@ -75,6 +76,7 @@ class MediaWiring:
         app.include_router(_grant_router(self))
         app.include_router(self._report_router())
         app.include_router(self._redirect_router())
+        app.include_router(make_viewer_router(self.ctx, self.base_url))
 
     async def start(self, hub: LiveHub) -> None:
         self._loop = asyncio.get_running_loop()

@@ -259,6 +259,8 @@ class ShareOut(_Out):
     expires_at: datetime
     revoked_at: datetime | None = None
     urls: dict[str, str] = Field(default_factory=dict)
+    # The share page: every shared camera live in any current browser (absent once the share ended).
+    viewer_url: str | None = None
 
 
 class ReportOut(_Out):

@@ -197,6 +197,7 @@ def _request(world: World, method: str, path: str, caller: Caller) -> int:
         "wall_id": "WALL-1",
         "username": "u-operator",
         "rest": "nothing/here",
+        "name": "viewer.js",
     }
     headers: dict[str, str] = {}
     if rule.credential == "url":

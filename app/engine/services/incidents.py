@@ -83,6 +83,7 @@ def get_incident(
             url=ctx.media_url,
             snapshot_url=ctx.report_snapshot_url,
             agency_id=principal.agency_id,
+            viewer=ctx.viewer_url,
         )
 
 

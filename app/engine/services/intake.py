@@ -251,7 +251,7 @@ def request_result(
     return RequestResultOut(
         incident=incident_out(incident, ctx.golden_time(incident.service)),
         cameras=notify.cameras_of(work, incident.id),
-        shares=[share_out(s, work.now, ctx.media_url) for s in shares],
+        shares=[share_out(s, work.now, ctx.media_url, ctx.viewer_url) for s in shares],
         facilities=notify.facilities_of(work, incident.id),
     )
 

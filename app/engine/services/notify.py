@@ -32,7 +32,7 @@ def send(
         cameras = [c for c in cameras if c.id in allowed]
     facilities = facilities_of(work, incident.id)
     inc = incident_out(incident, ctx.golden_time(incident.service))
-    share_view = None if share is None else share_out(share, work.now, ctx.media_url)
+    share_view = None if share is None else share_out(share, work.now, ctx.media_url, ctx.viewer_url)
     report_view = None
     if report is not None:
         report_view = report_out(report, ctx.report_snapshot_url(report, work.session))
