@@ -9,6 +9,7 @@ exception, so that the console can show one clear message.
 from __future__ import annotations
 
 import logging
+import ssl
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -17,6 +18,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.client.errors import EngineError, EngineUnreachable, NotAuthenticated
+from app.client.tls import tls_context
 from app.formats.api import (
     AgencyOut,
     AuditOut,
@@ -77,8 +79,12 @@ class EngineClient:
         timeout: float = DEFAULT_TIMEOUT_S,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = "GoldenTime-console",
+        verify: ssl.SSLContext | str | bool = True,
     ) -> None:
+        """``verify``: the CA certificate file (or an SSL context) that signs an ``https://`` engine's
+        certificate (a site's private CA, ``main.py certs init``); True: the system's trust store."""
         self.base_url = base_url.rstrip("/")
+        self.verify = verify
         self.media_base_url: str | None = None  # set by media_grant()
         self._token: str | None = None
         self._session: SessionOut | None = None
@@ -86,6 +92,7 @@ class EngineClient:
             base_url=self.base_url,
             timeout=timeout,
             transport=transport,
+            verify=tls_context(verify),
             headers={"user-agent": user_agent, "accept": "application/json"},
             # Drop idle connections well before the engine does (65 s), so a request never goes out on a
             # connection the server is closing ("Server disconnected without sending a response").
@@ -101,6 +108,11 @@ class EngineClient:
     @property
     def session(self) -> SessionOut | None:
         return self._session
+
+    def use_key(self, key: str) -> None:
+        """Authenticate every later call with a key (a wall PC's ``gtw_…``) instead of a session."""
+        self._token = key
+        self._session = None
 
     async def login(self, username: str, password: str) -> SessionOut:
         """``POST /api/v1/sessions``; keeps the token for every later call."""
@@ -118,6 +130,9 @@ class EngineClient:
     async def logout(self) -> None:
         """``DELETE /api/v1/sessions`` (best effort: the token is forgotten either way)."""
         if self._token is None:
+            return
+        if self._session is None:  # a key, not a session: nothing to end
+            self._token = None
             return
         try:
             await self._request("DELETE", "/api/v1/sessions")

@@ -136,6 +136,7 @@ class ConsoleController(QObject):
             on_resync=self._on_resync,
             on_state=self._on_feed_state,
             backoff=feed_backoff,
+            verify=getattr(client, "verify", True),
         )
         self.events_applied = 0
         self.reloads = 0

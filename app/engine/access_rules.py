@@ -92,6 +92,10 @@ RULES: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ sessions and users
     _r("POST", "/api/v1/sessions", EVERYONE, "log in (throttled per address and per user)", "public"),
     _r("DELETE", "/api/v1/sessions", USERS, "log out (ends this session)"),
+    _r("GET", "/api/v1/users", {A}, "list users"),
+    _r("POST", "/api/v1/users", {A}, "add a user"),
+    _r("PATCH", "/api/v1/users/{username}", {A}, "disable/enable, change role, reset password"),
+    _r("DELETE", "/api/v1/users/{username}/sessions", {A}, "end every session of a user"),
     # ------------------------------------------------------------------ directory
     _r("GET", "/api/v1/cameras", CONSOLE, "camera catalogue"),
     _r("GET", "/api/v1/cameras/{camera_id}", CONSOLE | {W}, "wall: only cameras its layout shows"),

@@ -8,6 +8,7 @@ import logging
 
 from fastapi import FastAPI
 
+from app.engine.api import users
 from app.engine.context import EngineContext
 from app.engine.login import LoginService
 
@@ -23,6 +24,7 @@ class SecurityWiring:
 
     def install(self, app: FastAPI) -> None:
         app.state.login = self.login
+        app.include_router(users.router)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._flush_loop(), name="refusal-audit")

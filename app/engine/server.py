@@ -32,6 +32,7 @@ from app.engine.metrics import EngineMetrics, MetricsMiddleware
 from app.engine.outbox.dispatcher import Dispatcher
 from app.engine.security_wiring import SecurityWiring
 from app.engine.settings import Settings
+from app.engine.tls import is_loopback_host
 from app.engine.work import UnitOfWorkFactory
 from app.store.database import Database, schema_is_current
 
@@ -154,8 +155,12 @@ class EngineServer:
     # ------------------------------------------------------------------ running
 
     def _config(self) -> uvicorn.Config:
+        sec = self.settings.security
         return uvicorn.Config(
             self.app,
+            # TLS from the settings (a site's private CA: `python main.py certs init`).
+            ssl_certfile=str(sec.tls_cert) if sec.tls_cert else None,
+            ssl_keyfile=str(sec.tls_key) if sec.tls_key else None,
             host=self.settings.host,
             port=self.settings.port,
             log_level="warning",
@@ -170,6 +175,7 @@ class EngineServer:
 
     def _bind(self) -> socket.socket:
         """Bind before serving, so the port (0 = any free one) is known at once."""
+        check_transport(self.settings)
         family, _, _, _, address = socket.getaddrinfo(
             self.settings.host, self.settings.port, type=socket.SOCK_STREAM
         )[0]
@@ -226,6 +232,21 @@ class EngineServer:
             self._thread.join(timeout)
             self._thread = None
         self.db.dispose()
+
+
+def check_transport(settings: Settings) -> None:
+    """Refuse to serve plain HTTP beyond this machine unless the settings allow it; TLS needs both files."""
+    sec = settings.security
+    if bool(sec.tls_cert) != bool(sec.tls_key):
+        raise RuntimeError("[security] tls_cert and tls_key go together: set both or neither")
+    for f in (sec.tls_cert, sec.tls_key):
+        if f is not None and not f.is_file():
+            raise RuntimeError(f"TLS file {f} does not exist (python main.py certs init makes them)")
+    if sec.tls_cert is None and not is_loopback_host(settings.host) and not sec.allow_plain_http_remote:
+        raise RuntimeError(
+            f"refusing to serve plain HTTP on {settings.host}: set [security] tls_cert and tls_key "
+            "(python main.py certs init), or allow_plain_http_remote = true behind a TLS proxy"
+        )
 
 
 def _build_media(ctx: EngineContext) -> Any:

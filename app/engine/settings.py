@@ -158,7 +158,8 @@ class Settings(_Strict):
     def base_url(self, bound_port: int | None = None) -> str:
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
-        return f"http://{self.host}:{bound_port or self.port}"
+        scheme = "https" if self.security.tls_cert else "http"
+        return f"{scheme}://{self.host}:{bound_port or self.port}"
 
 
 class SettingsError(ValueError):

@@ -1340,12 +1340,12 @@
         <translation>Session expired, logging in again…</translation>
     </message>
     <message>
-        <source>The engine refused the wall account; retrying</source>
-        <translation>The engine refused the wall account; retrying</translation>
+        <source>The engine refused the wall key; retrying</source>
+        <translation>The engine refused the wall key; retrying</translation>
     </message>
     <message>
-        <source>No wall account configured (user name and password)</source>
-        <translation>No wall account configured (user name and password)</translation>
+        <source>No wall key configured (walls add, then --key-file)</source>
+        <translation>No wall key configured (walls add, then --key-file)</translation>
     </message>
     <message>
         <source>Waiting for a layout for wall {id}.

@@ -1331,12 +1331,12 @@
         <translation>세션이 만료되어 다시 로그인하는 중…</translation>
     </message>
     <message>
-        <source>The engine refused the wall account; retrying</source>
-        <translation>엔진이 상황판 계정을 거부했습니다. 재시도 중</translation>
+        <source>The engine refused the wall key; retrying</source>
+        <translation>엔진이 상황판 키를 거부했습니다. 재시도 중</translation>
     </message>
     <message>
-        <source>No wall account configured (user name and password)</source>
-        <translation>상황판 계정(사용자 이름과 비밀번호)이 설정되지 않았습니다</translation>
+        <source>No wall key configured (walls add, then --key-file)</source>
+        <translation>상황판 키가 설정되지 않았습니다 (walls add 후 --key-file)</translation>
     </message>
     <message>
         <source>Waiting for a layout for wall {id}.

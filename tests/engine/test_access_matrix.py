@@ -125,6 +125,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     add_user(work.session, f"u-{role.value}", role, "password-123", work.now).id
                 )
             work.session.flush()
+            add_user(work.session, "someone-else", Role.OPERATOR, "password-123", work.now)
             wall_key = add_wall_key(work.session, "WALL-1", work.now)
         world = World(
             engine, police.api_key, wall_key, "", "M-1", "", "", "", "", "", "", "", police.id, user_ids
@@ -167,6 +168,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         snapshots = engine.server.settings.data_dir / "snapshots"
         snapshots.mkdir(parents=True, exist_ok=True)
         (snapshots / f"{world.report_id}.jpg").write_bytes(b"\xff\xd8\xff\xd9")
+        put1 = engine.http.put("/api/v1/walls/WALL-1", headers=op, json={"layout": {"grid": 1, "tiles": []}})
+        assert put1.status_code == 200, put1.text
         taken = engine.http.post(
             "/api/v1/walls/WALL-1/takeover", headers=op, json={"incident_id": world.incident_id}
         )
@@ -195,7 +198,7 @@ def _request(world: World, method: str, path: str, caller: Caller) -> int:
         "report_id": world.report_id,
         "external_id": world.external_id,
         "wall_id": "WALL-1",
-        "username": "u-operator",
+        "username": "someone-else",
         "rest": "nothing/here",
         "name": "viewer.js",
     }
@@ -234,6 +237,12 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/media/auth"): lambda w: {"action": "read", "path": f"{w.share_token}/{w.camera_id}"},
     ("PATCH", "/api/v1/agencies/{agency_id}"): {},
     ("POST", "/api/v1/sensors/events"): {"sensor_id": "S-NONE", "alarm": True},
+    ("PATCH", "/api/v1/users/{username}"): {"role": "operator"},
+    ("POST", "/api/v1/users"): lambda w: {
+        "username": f"new-{next(_SERIAL)}",
+        "role": "operator",
+        "password": "password-123",
+    },
 }
 
 

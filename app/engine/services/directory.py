@@ -216,12 +216,27 @@ def api_patch_agency(
     return out, new
 
 
-def add_user(session: Session, username: str, role: Role, password: str, now_: datetime) -> UserRow:
+def add_user(
+    session: Session,
+    username: str,
+    role: Role,
+    password: str,
+    now_: datetime,
+    *,
+    password_hash: str | None = None,
+) -> UserRow:
+    """``password_hash``: already hashed by the caller (off the event loop, outside the transaction)."""
     if session.scalars(select(UserRow).where(UserRow.username == username)).first() is not None:
         raise conflict(f"user {username!r} exists")
     if len(password) < 8:
         raise invalid("a password needs at least 8 characters")
-    row = UserRow(username=username, role=role.value, password_hash=hash_password(password), created_at=now_)
+    row = UserRow(
+        username=username,
+        role=role.value,
+        password_hash=password_hash or hash_password(password),
+        created_at=now_,
+        disabled=False,
+    )
     session.add(row)
     return row
 

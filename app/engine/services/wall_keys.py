@@ -10,27 +10,17 @@ from sqlalchemy.orm import Session
 
 from app.engine.auth import digest, new_wall_key
 from app.engine.errors import invalid
-from app.store.models import WallKeyRow, WallRow
+from app.store.models import WallKeyRow
 
 ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
 def add_wall_key(session: Session, wall_id: str, now: datetime) -> str:
-    """A new key for ``wall_id`` (the wall is created, empty, if it does not exist yet); the wall's
-    earlier keys stop at once. Returns the key (shown once)."""
+    """A new key for ``wall_id`` (the wall itself is created by the first layout a console gives it);
+    the wall's earlier keys stop at once. Returns the key (shown once)."""
     if not wall_id or len(wall_id) > 64 or not set(wall_id) <= ID_CHARS:
         raise invalid("a wall id is 1–64 letters, digits, '-', '_' or '.'")
     revoke_wall_keys(session, wall_id, now)
-    if session.get(WallRow, wall_id) is None:
-        session.add(
-            WallRow(
-                id=wall_id,
-                name=wall_id,
-                layout={"grid": 4, "tiles": [], "show_map": False, "mode": "normal"},
-                previous_layout=None,
-                updated_at=now,
-            )
-        )
     key = new_wall_key()
     session.add(WallKeyRow(key_hash=digest(key), wall_id=wall_id, created_at=now))
     return key
