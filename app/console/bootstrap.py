@@ -432,6 +432,7 @@ class Console:
                 "state": "offline" if h.is_offline(cam.id) else "online",
                 "direction_deg": cam.direction_deg,
                 "fov_deg": cam.fov_deg,
+                "approximate": cam.approximate,
             }
             for cam in cams
         )

@@ -114,6 +114,57 @@
         </translation>
     </message>
     <message>
+        <source>Approximate position: not used as a nearest camera until corrected</source>
+        <translation>Approximate position: not used as a nearest camera until corrected</translation>
+    </message>
+    <message>
+        <source>Operated by: {provider}</source>
+        <translation>Operated by: {provider}</translation>
+    </message>
+    <message>
+        <source>Register number: {number}</source>
+        <translation>Register number: {number}</translation>
+    </message>
+    <message>
+        <source>Address: {address}</source>
+        <translation>Address: {address}</translation>
+    </message>
+    <message>
+        <source>Purpose in the register: {purpose}</source>
+        <translation>Purpose in the register: {purpose}</translation>
+    </message>
+    <message>
+        <source>Installed: {when}</source>
+        <translation>Installed: {when}</translation>
+    </message>
+    <message>
+        <source>Resolution: {mp} megapixels</source>
+        <translation>Resolution: {mp} megapixels</translation>
+    </message>
+    <message>
+        <source>Resolution: {pixels}</source>
+        <translation>Resolution: {pixels}</translation>
+    </message>
+    <message>
+        <source>Filming: {view}</source>
+        <translation>Filming: {view}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Keeps video for %n day(s)</source>
+        <translation>
+            <numerusform>Keeps video for %n day</numerusform>
+            <numerusform>Keeps video for %n days</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Phone: {phone}</source>
+        <translation>Phone: {phone}</translation>
+    </message>
+    <message>
+        <source>Register edition: {date}</source>
+        <translation>Register edition: {date}</translation>
+    </message>
+    <message>
         <source>Search cameras (Ctrl+F)</source>
         <translation>Search cameras (Ctrl+F)</translation>
     </message>
@@ -932,6 +983,10 @@
     <message>
         <source>Click to add corners, double-click to finish. Esc cancels.</source>
         <translation>Click to add corners, double-click to finish. Esc cancels.</translation>
+    </message>
+    <message>
+        <source>approximate position (not used as nearest camera)</source>
+        <translation>approximate position (not used as nearest camera)</translation>
     </message>
     <message>
         <source>112 emergency video</source>

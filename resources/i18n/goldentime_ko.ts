@@ -113,6 +113,56 @@
         </translation>
     </message>
     <message>
+        <source>Approximate position: not used as a nearest camera until corrected</source>
+        <translation>대략적 위치: 위치를 바로잡기 전까지 최근접 카메라로 쓰지 않습니다</translation>
+    </message>
+    <message>
+        <source>Operated by: {provider}</source>
+        <translation>관리기관: {provider}</translation>
+    </message>
+    <message>
+        <source>Register number: {number}</source>
+        <translation>관리번호: {number}</translation>
+    </message>
+    <message>
+        <source>Address: {address}</source>
+        <translation>소재지: {address}</translation>
+    </message>
+    <message>
+        <source>Purpose in the register: {purpose}</source>
+        <translation>설치목적구분: {purpose}</translation>
+    </message>
+    <message>
+        <source>Installed: {when}</source>
+        <translation>설치연월: {when}</translation>
+    </message>
+    <message>
+        <source>Resolution: {mp} megapixels</source>
+        <translation>화소: {mp}백만 화소</translation>
+    </message>
+    <message>
+        <source>Resolution: {pixels}</source>
+        <translation>카메라화소수: {pixels}</translation>
+    </message>
+    <message>
+        <source>Filming: {view}</source>
+        <translation>촬영방면: {view}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Keeps video for %n day(s)</source>
+        <translation>
+            <numerusform>영상 보관 %n일</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Phone: {phone}</source>
+        <translation>관리기관 전화번호: {phone}</translation>
+    </message>
+    <message>
+        <source>Register edition: {date}</source>
+        <translation>데이터기준일자: {date}</translation>
+    </message>
+    <message>
         <source>Search cameras (Ctrl+F)</source>
         <translation>카메라 검색 (Ctrl+F)</translation>
     </message>
@@ -928,6 +978,10 @@
     <message>
         <source>Click to add corners, double-click to finish. Esc cancels.</source>
         <translation>클릭해 꼭짓점을 추가하고, 두 번 클릭해 마칩니다. Esc로 취소합니다.</translation>
+    </message>
+    <message>
+        <source>approximate position (not used as nearest camera)</source>
+        <translation>대략적 위치 (최근접 카메라로 쓰지 않음)</translation>
     </message>
     <message>
         <source>112 emergency video</source>

@@ -283,6 +283,7 @@ def cameras_near(
     if point is None:
         raise invalid(f"near={lat},{lon} is not a valid WGS84 coordinate")
     found = ctx.cameras.index().nearest(point, limit, radius_m)
+    found.sort(key=lambda cd: cd[0].approximate)  # stand-in positions after every exact one (stable)
     with ctx.uow(principal, client) as work:
         rows = {
             r.id: r
