@@ -38,6 +38,7 @@ from tests.engine.conftest import JINJU, start_engine  # noqa: E402
 from tests.viewer.chromium import Chromium  # noqa: E402
 
 STEP_DEG = 0.05  # ~5 km between cameras: every incident chooses exactly one
+LAGS: list[float] = []
 
 
 class Hooks:
@@ -75,7 +76,9 @@ class Hooks:
                 return at, str(share["viewer_url"])
 
 
-def run_once(sim: Any, browser: Chromium, n: int, *, warm: bool, tag: str) -> list[tuple[float, float, float]]:
+def run_once(
+    sim: Any, browser: Chromium, n: int, *, warm: bool, tag: str
+) -> list[tuple[float, float, float]]:
     """(total, request→webhook, webhook→first frame) in seconds for ``n`` requests."""
     hooks = Hooks()
     with tempfile.TemporaryDirectory(prefix="gt-bench-golden-") as tmp:
@@ -129,6 +132,14 @@ def run_once(sim: Any, browser: Chromium, n: int, *, warm: bool, tag: str) -> li
                 )  # fmt: skip
                 painted = float(first) / 1000
                 out.append((painted - t0, hooked_at - t0, painted - hooked_at))
+                if i % 4 == 0:  # now and then: how far behind the newest received frame the picture is
+                    time.sleep(2.0)
+                    lag = page.eval(
+                        "(() => { const v = document.querySelector('video'); const b = v && v.buffered;"
+                        " return b && b.length ? b.end(b.length - 1) - v.currentTime : null; })()"
+                    )
+                    if lag is not None:
+                        LAGS.append(float(lag))
             page.close()
             return out
         finally:
@@ -163,6 +174,9 @@ def main() -> None:
     with CameraSim(args.requests) as sim, Chromium(width=412, height=915) as browser:
         warm = run_once(sim, browser, args.requests, warm=True, tag="W")
         cold = run_once(sim, browser, args.requests, warm=False, tag="C")
+    if LAGS:
+        print(f"picture behind the newest frame received, 2 s after the first: median"
+              f" {1000 * statistics.median(LAGS):.0f} ms, max {1000 * max(LAGS):.0f} ms ({len(LAGS)} samples)")  # fmt: skip
     p95_warm = summary("with pre-warm and GOP cache", warm)
     p95_cold = summary("without pre-warm and GOP cache (reference)", cold)
     print(f"-> p95 {1000 * p95_warm:.0f} ms against {1000 * p95_cold:.0f} ms without"
