@@ -55,6 +55,10 @@ class OutboxSettings(_Strict):
     claim_s: Annotated[float, Field(gt=0)] = 60.0
     allowed_hosts: list[str] | None = None  # None: any host; a list: endpoints must be on these hosts
     allowed_schemes: list[str] = ["https", "http"]
+    # SSRF guard (app/engine/outbox/egress.py): http only to loopback unless allow_http; private,
+    # link-local and metadata addresses refused unless a network here holds them (e.g. "10.20.0.0/16").
+    allow_http: bool = False
+    allowed_networks: list[str] = []
 
 
 class MediaSettings(_Strict):

@@ -60,9 +60,13 @@ class Page:
         deadline = time.monotonic() + timeout
         value = None
         while time.monotonic() < deadline:
-            value = self.eval(expression)
-            if value:
-                return value
+            try:
+                value = self.eval(expression)
+            except RuntimeError as exc:  # the page is still loading
+                value = str(exc)[:200]
+            else:
+                if value:
+                    return value
             time.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what or expression} (last value: {value!r})")
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from app.domain.enums import AgencyKind, DeliveryState
 from app.engine.context import EngineContext
+from app.engine.outbox.egress import check_url, guarded_transport
 from app.engine.outbox.schedule import next_delay, parse_retry_after
 from app.engine.work import FreshDelivery, add_live, signing_secrets
 from app.formats.api import OutboundEvent
@@ -102,7 +103,13 @@ class Dispatcher:
                 max_connections=self._cfg.concurrency * 2, max_keepalive_connections=self._cfg.concurrency
             ),
             headers={"user-agent": USER_AGENT},
-            transport=self._transport,
+            # Every connection resolves, vets and connects to an allowed address (SSRF, DNS rebinding).
+            transport=self._transport
+            or guarded_transport(
+                self._cfg.allowed_networks,
+                max_connections=self._cfg.concurrency * 2,
+                max_keepalive=self._cfg.concurrency,
+            ),
         )
         if drop_leases:
             await asyncio.to_thread(self._drop_leases)
@@ -315,6 +322,16 @@ class Dispatcher:
             kind=AgencyKind(c.agency_kind),
             sender_id=self._ctx.settings.sender_id,
         )
+        refused = check_url(
+            c.endpoint,
+            allow_http=self._cfg.allow_http,
+            allowed_networks=self._cfg.allowed_networks,
+            resolve=False,
+        )
+        if refused:
+            return Outcome(
+                c, False, None, f"refused: {refused}", None, False, (time.perf_counter() - start) * 1000
+            )
         rendered = adapter_for(c.fmt).render(event, agency)
         headers = sign_headers(c.delivery_id, self._ctx.now(), rendered.body, c.secrets)
         headers["content-type"] = rendered.content_type

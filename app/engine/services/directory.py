@@ -18,6 +18,7 @@ from app.domain.layers import Facility, Sensor
 from app.engine.auth import Principal, digest, hash_password, new_api_key
 from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
+from app.engine.outbox.egress import check_url
 from app.engine.services.camera_register import upsert_cameras as bulk_upsert
 from app.engine.settings import OutboxSettings
 from app.engine.views import camera_out
@@ -47,6 +48,9 @@ def check_endpoint(url: str, outbox: OutboxSettings) -> str:
         h.lower() for h in outbox.allowed_hosts
     }:
         raise invalid(f"endpoint host {parts.hostname!r} is not in the deployment's allow-list")
+    why = check_url(url, allow_http=outbox.allow_http, allowed_networks=outbox.allowed_networks)
+    if why:
+        raise invalid(f"endpoint refused: {why}")
     return url
 
 
