@@ -315,6 +315,10 @@
         </translation>
     </message>
     <message>
+        <source>Share page for the agency&apos;s browser (every camera live): {url}</source>
+        <translation>Share page for the agency&apos;s browser (every camera live): {url}</translation>
+    </message>
+    <message>
         <source>{ok}/{total} delivered</source>
         <translation>{ok}/{total} delivered</translation>
     </message>

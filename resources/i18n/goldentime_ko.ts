@@ -311,6 +311,10 @@
         </translation>
     </message>
     <message>
+        <source>Share page for the agency&apos;s browser (every camera live): {url}</source>
+        <translation>기관 브라우저용 공유 페이지(모든 카메라 실시간): {url}</translation>
+    </message>
+    <message>
         <source>{ok}/{total} delivered</source>
         <translation>{ok}/{total} 전달됨</translation>
     </message>
