@@ -40,6 +40,9 @@ def _store(args: argparse.Namespace) -> Any:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.migrate()
+    from app.store.sealed import seal_database
+
+    seal_database(db.write, db.read, settings.data_dir)
     return UnitOfWorkFactory(db, SystemClock())
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from app.domain.geo import lat_lon_problem
+from app.domain.stream_url import check_stream_url
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 """Largest file an importer accepts (the full national CCTV file is well under this)."""
@@ -417,9 +418,14 @@ def position_value(lat_value: object, lon_value: object) -> tuple[float, float]:
 
 
 def url_value(value: object, what: str) -> str:
+    """A camera stream URL: rtsp, rtsps, http or https. Errors never repeat the URL (it carries the
+    camera's password and an internal address)."""
     text = text_value(value, what, MAX_URL_CHARS)
     if text and not _URL.fullmatch(text):
-        raise RowRejected(f"{what} {shown(text)} is not a URL of the form scheme://…")
+        raise RowRejected(f"{what} is not a URL of the form scheme://…")
+    why = check_stream_url(text)
+    if why:
+        raise RowRejected(f"{what}: {why}")
     return text
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from app.domain.enums import ShareStatus
+from app.domain.stream_url import scrub
 from app.engine.api.deps import Caller, Ctx, bearer
 from app.engine.api.problems import problem
 from app.engine.context import EngineContext
@@ -329,7 +330,8 @@ class MediaWiring:
                 s,
                 self.ctx.now(),
                 "camera.updated",
-                {"camera_id": camera_id, "online": online, "error": error},
+                # No stream URL, credential or internal address goes out to consoles.
+                {"camera_id": camera_id, "online": online, "error": scrub(error) if error else None},
             )
 
     # ------------------------------------------------------------------ the engine's /media/ routes

@@ -35,6 +35,7 @@ from app.engine.settings import Settings
 from app.engine.tls import is_loopback_host
 from app.engine.work import UnitOfWorkFactory
 from app.store.database import Database, schema_is_current
+from app.store.sealed import seal_database
 
 _log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class EngineServer:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.database_url)
         self.db.migrate()
+        # Camera passwords (in stream URLs) and webhook secrets are encrypted at rest with the data dir's key.
+        seal_database(self.db.write, self.db.read, settings.data_dir)
         self.uow = UnitOfWorkFactory(self.db, self.clock)
         self.ctx = EngineContext(
             settings=settings,

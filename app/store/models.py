@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.store.sealed import SealedString
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC without a zone (SQLite keeps none) and always hands back an aware UTC datetime."""
@@ -58,8 +60,9 @@ class CameraRow(Base):
     purpose: Mapped[str] = mapped_column(String(32), index=True)
     direction_deg: Mapped[float | None] = mapped_column(Float)
     fov_deg: Mapped[float | None] = mapped_column(Float)
-    stream_main: Mapped[str] = mapped_column(String(2000), default="")
-    stream_sub: Mapped[str] = mapped_column(String(2000), default="")
+    # Stream URLs carry the camera's password: sealed at rest (app/store/sealed.py).
+    stream_main: Mapped[str] = mapped_column(SealedString(2000), default="")
+    stream_sub: Mapped[str] = mapped_column(SealedString(2000), default="")
     online: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
     # What a camera register (전국CCTV표준데이터) says of the camera (migration register_0002).
@@ -137,9 +140,9 @@ class AgencyRow(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     # SHA-256 of a 256-bit random key: a fast hash is right for high-entropy keys (no brute force).
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    webhook_secret: Mapped[str] = mapped_column(String(200))
+    webhook_secret: Mapped[str] = mapped_column(SealedString(200))  # sealed at rest
     # During a rotation both secrets sign, so receivers can switch without losing a delivery.
-    webhook_secret_previous: Mapped[str | None] = mapped_column(String(200))
+    webhook_secret_previous: Mapped[str | None] = mapped_column(SealedString(200))
     previous_secret_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
 

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from app.domain.stream_url import scrub
 from app.engine.media.relay import MediaRelay, RelayClosed, UpstreamUnavailable, Viewer
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
 
@@ -203,7 +204,9 @@ def make_media_router(
             first = await viewer.first_data(first_data_timeout)
         except UpstreamUnavailable as exc:
             viewer.close("camera unavailable")
-            return problem(503, "Camera unavailable", f"Camera {grant.camera_id} is not sending video: {exc}")
+            return problem(
+                503, "Camera unavailable", f"Camera {grant.camera_id} is not sending video: {scrub(str(exc))}"
+            )
         except BaseException:
             viewer.close("request ended")
             raise
@@ -231,7 +234,9 @@ def make_media_router(
                 max_width=snapshot_max_width,
             )
         except SnapshotError as exc:
-            return problem(503, "Camera unavailable", f"No picture from camera {grant.camera_id}: {exc}")
+            return problem(
+                503, "Camera unavailable", f"No picture from camera {grant.camera_id}: {scrub(str(exc))}"
+            )
         except RelayClosed:
             return problem(503, "Media relay unavailable", "The media relay is shutting down.")
         await _record(access, grant, started, len(jpeg))
@@ -292,7 +297,7 @@ def make_media_router(
             try:
                 data: bytes | None = await viewer.first_data(first_data_timeout)
             except UpstreamUnavailable as exc:
-                reason, code = f"camera unavailable: {exc}"[:120], 4503
+                reason, code = f"camera unavailable: {scrub(str(exc))}"[:120], 4503
                 data = None
             if data is not None:
                 status = relay.status(grant.stream_url)

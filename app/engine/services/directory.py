@@ -15,6 +15,7 @@ from app.domain.enums import AgencyKind, DeliveryFormat, DeliveryState, Role
 from app.domain.geo import GeoPoint
 from app.domain.ids import new_id
 from app.domain.layers import Facility, Sensor
+from app.domain.stream_url import check_stream_url
 from app.engine.auth import Principal, digest, hash_password, new_api_key
 from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
@@ -246,7 +247,14 @@ def add_user(
 
 
 def upsert_cameras(work: Work, cameras: Iterable[Camera]) -> tuple[int, int]:
-    """Insert or update in place (never duplicate), in bulk. Returns (inserted, updated)."""
+    """Insert or update in place (never duplicate), in bulk. Returns (inserted, updated). Stream URLs must
+    be rtsp, rtsps, http or https (422 otherwise; the message never repeats the URL)."""
+    cameras = list(cameras)
+    for c in cameras:
+        for what, url in (("stream_main", c.stream_main), ("stream_sub", c.stream_sub)):
+            why = check_stream_url(url or "")
+            if why:
+                raise invalid(f"camera {c.id!r}: {what}: {why}")
     return bulk_upsert(work, cameras)
 
 
