@@ -183,3 +183,20 @@ def test_sync_of_an_edition_without_register_numbers(
     _, listed, _ = run(capsys, "cameras", "list", "--retired", "--format", "csv", *data)
     retired = {r["id"] for r in csv.DictReader(io.StringIO(listed)) if r["retired"] == "True"}
     assert retired == old_ids - new_ids
+
+
+def test_report_cells_a_spreadsheet_would_run_are_quoted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = "관리기관명,소재지도로명주소,소재지지번주소,설치목적구분,카메라대수,위도,경도\n"
+    rows = '악성구청,"=HYPERLINK(""http://x.example"")",@SUM(A1),생활방범,1,0,0\n'
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text(header + rows, encoding="utf-8")
+    report = tmp_path / "r.csv"
+    code, out, _ = run(
+        capsys, "cameras", "import", str(hostile), "--report", str(report), "--data-dir", str(tmp_path)
+    )
+    assert code == 0 and json.loads(out)["rows_held"] == 1
+    row = next(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
+    assert row["road_address"] == '\'=HYPERLINK("http://x.example")' and row["lot_address"] == "'@SUM(A1)"
+    assert row["lat"] == "0" and row["code"] == "position-zero"
