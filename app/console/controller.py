@@ -142,6 +142,7 @@ class ConsoleController(QObject):
         self.reloads = 0
         self._detail_timer = self._single_shot(DETAIL_RELOAD_DEBOUNCE_MS, self._on_detail_timer)
         self._directory_timer = self._single_shot(DIRECTORY_RELOAD_DEBOUNCE_MS, self._on_directory_timer)
+        self._cameras_imported = False  # a register import changed the cameras: reload them for the map
         self._health_timer = QTimer(self)
         self._health_timer.setInterval(HEALTH_REFRESH_MS)
         self._health_timer.timeout.connect(self._on_directory_timer)
@@ -287,6 +288,9 @@ class ConsoleController(QObject):
         self._set_agencies(agencies)
         self.health.set_cameras(cameras)
         self.healthChanged.emit()
+        if self._cameras_imported:  # the map and the camera list follow a register import
+            self._cameras_imported = False
+            self.camerasLoaded.emit()
         self.detailChanged.emit()
 
     # ------------------------------------------------------------------ live events
@@ -336,6 +340,9 @@ class ConsoleController(QObject):
             if incident_id == self._selected:
                 self._detail_timer.start()
         elif kind.startswith("agency."):
+            self._directory_timer.start()
+        elif kind == "cameras.imported":
+            self._cameras_imported = True
             self._directory_timer.start()
         elif kind == "camera.updated":
             camera_id, online = str(data.get("camera_id", "")), bool(data.get("online"))

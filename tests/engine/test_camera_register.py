@@ -142,6 +142,12 @@ def test_a_newer_edition_with_sync_leaves_exactly_the_new_edition(engine: Engine
     # The camera API says it is retired; a new incident there no longer chooses it.
     cam = engine.http.get(f"/api/v1/cameras/{gone_camera}", headers=op).json()
     assert cam["retired"] is True and cam["register_entry"]["provider"]
+    listed = engine.http.get("/api/v1/cameras", headers=op, params={"limit": 1000}).json()
+    assert gone_camera not in {c["id"] for c in listed}
+    near = engine.http.get(
+        "/api/v1/cameras", headers=op, params={"near": f"{lat},{lon}", "radius_m": 50}
+    ).json()
+    assert gone_camera not in {c["id"] for c in near}
     again = engine.http.post(
         "/api/v1/requests",
         headers=police.headers,
@@ -178,3 +184,11 @@ def test_register_fields_and_approximate_flag_in_the_camera_api(engine: EngineUn
     )
     assert r.status_code == 201, r.text
     assert all(not c["approximate"] for c in r.json()["cameras"])
+    # The camera search lists the stack after every exact camera, flagged.
+    near = engine.http.get(
+        "/api/v1/cameras",
+        headers=op,
+        params={"near": f"{approx.lat},{approx.lon}", "radius_m": 50_000, "limit": 5000},
+    ).json()
+    flags = [c["approximate"] for c in near]
+    assert True in flags and False in flags and flags == sorted(flags)

@@ -141,3 +141,62 @@ def test_sync_refuses_a_file_without_providers(tmp_path: Path, capsys: pytest.Ca
     plain = Path(__file__).resolve().parent.parent / "data" / "cameras_goldentime.csv"
     code, _, err = run(capsys, "cameras", "import", str(plain), "--sync", "--data-dir", str(tmp_path))
     assert code == 2 and "--sync needs a camera register" in err
+
+
+def test_sync_of_an_edition_without_register_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """강남구 2019 (no 관리번호): a site's count lowered keeps its first ids, a moved site keeps its ids, a
+    renamed site is removed and added, a deleted one removed; the store ends with exactly the new edition."""
+    data = ("--data-dir", str(tmp_path / "data"))
+    old_file = REGISTERS / "gangnam_2019_cp949.csv"
+    text = old_file.read_bytes().decode("cp949")
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    col = {h.strip('"'): i for i, h in enumerate(header)}
+    count, lat, road = col["카메라대수"], col["위도"], col["소재지도로명주소"]
+    lowered = next(i for i, r in enumerate(rows) if r[count] == "5")
+    moved = next(i for i, r in enumerate(rows) if r[count] == "4")
+    renamed = next(i for i, r in enumerate(rows) if r[count] == "3")
+    deleted = next(i for i, r in enumerate(rows) if r[count] == "1")
+    new_rows = [list(r) for r in rows]
+    new_rows[lowered][count] = "2"
+    new_rows[moved][lat] = f"{float(rows[moved][lat]) + 0.001:.6f}"
+    new_rows[renamed][road] = rows[renamed][road] + " (새 주소)"
+    del new_rows[deleted]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, *new_rows])
+    new_file = tmp_path / "gangnam_2020.csv"
+    new_file.write_bytes(out.getvalue().encode("cp949"))
+    old, new = parse_cameras(text.encode("cp949"), "old"), parse_cameras(new_file.read_bytes(), "new")
+
+    code, _, _ = run(capsys, "cameras", "import", str(old_file), *data)
+    assert code == 0
+    code, out_text, _ = run(capsys, "cameras", "import", str(new_file), "--sync", *data)
+    summary = json.loads(out_text)
+    old_ids, new_ids = {c.id for c in old.cameras}, {c.id for c in new.cameras}
+    assert summary["removed"] == len(old_ids - new_ids) == 3 + 1 + 3  # count 5→2, deleted 1, renamed 3
+    assert summary["added"] == len(new_ids - old_ids) == 3  # the renamed site's cameras
+    assert summary["moved"] == 4 and summary["changed"] == 0
+    assert summary["unchanged"] == len(new_ids & old_ids) - 4
+    _, listed, _ = run(capsys, "cameras", "list", *data)
+    assert {json.loads(line)["id"] for line in listed.splitlines()} == new_ids
+    _, listed, _ = run(capsys, "cameras", "list", "--retired", "--format", "csv", *data)
+    retired = {r["id"] for r in csv.DictReader(io.StringIO(listed)) if r["retired"] == "True"}
+    assert retired == old_ids - new_ids
+
+
+def test_report_cells_a_spreadsheet_would_run_are_quoted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = "관리기관명,소재지도로명주소,소재지지번주소,설치목적구분,카메라대수,위도,경도\n"
+    rows = '악성구청,"=HYPERLINK(""http://x.example"")",@SUM(A1),생활방범,1,0,0\n'
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text(header + rows, encoding="utf-8")
+    report = tmp_path / "r.csv"
+    code, out, _ = run(
+        capsys, "cameras", "import", str(hostile), "--report", str(report), "--data-dir", str(tmp_path)
+    )
+    assert code == 0 and json.loads(out)["rows_held"] == 1
+    row = next(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
+    assert row["road_address"] == '\'=HYPERLINK("http://x.example")' and row["lot_address"] == "'@SUM(A1)"
+    assert row["lat"] == "0" and row["code"] == "position-zero"

@@ -27,8 +27,8 @@ import socket
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
-from datetime import UTC, datetime
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -95,6 +95,10 @@ class ControlAccess:
             raise MediaDenied(503, "Media relay unavailable", "The engine did not answer.") from exc
         if "grant" in reply:
             grant = grant_from_json(reply["grant"])
+            if reply.get("expires_in") is not None:
+                grant = replace(
+                    grant, expires_at=datetime.now(UTC) + timedelta(seconds=float(reply["expires_in"]))
+                )
             for key in (grant_key(grant), camera_key(grant)):
                 if key is not None:
                     self.revoked.pop(key, None)  # the engine just said it is valid (e.g. extended)

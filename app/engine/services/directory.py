@@ -290,8 +290,14 @@ def cameras_near(
     point = GeoPoint.checked(lat, lon)
     if point is None:
         raise invalid(f"near={lat},{lon} is not a valid WGS84 coordinate")
-    found = ctx.cameras.index().nearest(point, limit, radius_m)
-    found.sort(key=lambda cd: cd[0].approximate)  # stand-in positions after every exact one (stable)
+    index = ctx.cameras.index()
+    found = index.nearest(point, limit, radius_m)
+    if any(c.approximate for c, _ in found):
+        # Stand-in positions (a stack at an area's centroid) come after every exact camera in the radius,
+        # and must not crowd them out of the first ``limit``.
+        found = index.nearest(point, len(index), radius_m)
+        found.sort(key=lambda cd: cd[0].approximate)  # stable: by distance within each group
+        found = found[:limit]
     with ctx.uow(principal, client) as work:
         rows = {
             r.id: r
