@@ -21,6 +21,7 @@ import logging
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import select, update
@@ -54,6 +55,9 @@ class MediaWiring:
         self.access = EngineMediaAccess(ctx)
         media = ctx.settings.media
         extra = [] if media.gop_cache else ["--no-gop-cache"]
+        sec = ctx.settings.security
+        if sec.tls_cert and sec.tls_key:  # video leaves over TLS like everything else
+            extra += ["--tls-cert", str(sec.tls_cert), "--tls-key", str(sec.tls_key)]
         self.supervisor = MediaSupervisor(
             ctx.settings.host, media.port or 0, self._on_message, extra_args=extra, on_connected=self._reset
         )
@@ -66,11 +70,16 @@ class MediaWiring:
         ctx.media_base_url = self.base_url
 
     def base_url(self) -> str:
-        media = self.ctx.settings.media
-        if media.public_base_url:
-            return media.public_base_url.rstrip("/")
-        host = self.ctx.settings.host
-        return f"http://{'[' + host + ']' if ':' in host else host}:{self.supervisor.port}"
+        """Where viewers reach the media port: ``[media] public_base_url``, else the engine's public host
+        (or its listen address) with the media port."""
+        settings = self.ctx.settings
+        if settings.media.public_base_url:
+            return settings.media.public_base_url.rstrip("/")
+        host = settings.host
+        if settings.public_base_url:
+            host = urlsplit(settings.public_base_url).hostname or host
+        scheme = "https" if settings.security.tls_cert else "http"
+        return f"{scheme}://{'[' + host + ']' if ':' in host else host}:{self.supervisor.port}"
 
     def install(self, app: FastAPI) -> None:
         self._app = app
@@ -131,7 +140,11 @@ class MediaWiring:
             if key is not None:
                 count = self.active.get(key, (0, grant))[0]
                 self.active[key] = (count + 1, grant)
-            return {"grant": grant_to_json(grant)}
+            reply: dict[str, Any] = {"grant": grant_to_json(grant)}
+            if grant.expires_at is not None:
+                # Relative: the media process counts it on its own clock (no skew with the engine's clock).
+                reply["expires_in"] = (grant.expires_at - self.ctx.now()).total_seconds()
+            return reply
         if kind == "viewing":
             grant = grant_from_json(message["grant"])
             key = camera_key(grant)
@@ -231,8 +244,7 @@ class MediaWiring:
             task.add_done_callback(self._tasks.discard)
 
         try:
-            asyncio.get_running_loop()
-            running = True
+            running = asyncio.get_running_loop() is loop
         except RuntimeError:
             running = False
         if running:

@@ -37,6 +37,18 @@ def video_engine(tmp_path: Path, camera_sim: object) -> Iterator[EngineUnderTest
     e.close()
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _first_bytes(url: str, n: int = 50_000) -> int:
     """Status of ``url``; on 200, reads ``n`` bytes of video first."""
     with httpx.stream("GET", url, timeout=10, follow_redirects=True) as r:
@@ -66,6 +78,8 @@ def test_sigkill_of_the_media_process_leaves_intake_up_and_video_returns(
     assert pid is not None and pid != os.getpid()
     health = e.http.get("/api/v1/health").json()["media"]
     assert health["state"] == "running" and health["pid"] == pid and health["restarts"] == 0
+    pullers = [c["pid"] for c in media.request_threadsafe({"t": "stats"})["channels"] if c["pid"]]
+    assert pullers and all(_parent(p) == pid for p in pullers)  # ffmpeg -c copy children of the media process
 
     with httpx.stream("GET", url, timeout=10, follow_redirects=True) as watching:
         chunks = watching.iter_raw()
@@ -77,6 +91,11 @@ def test_sigkill_of_the_media_process_leaves_intake_up_and_video_returns(
             for _ in chunks:
                 assert time.monotonic() < deadline, "the stream outlived its process"
     killed_at = time.monotonic()
+    # Its ffmpeg children die with it (nothing keeps pulling the cameras for nobody).
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pullers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in pullers)
     # ... while intake, the API and the live feed keep answering.
     r = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("K-2"))
     assert r.status_code == 201, r.text

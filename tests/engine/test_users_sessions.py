@@ -330,3 +330,17 @@ def test_disabling_a_user_cuts_their_video_within_a_second(video_engine: EngineU
 
     assert _seconds_until_cut(f"{e.url}/media/{token}/CAM-1~sub.ts", disable) < 1.5
     assert e.http.get(f"{e.url}/media/{token}/CAM-1~sub.ts", follow_redirects=True).status_code == 403
+
+
+def test_refused_media_requests_are_audited_without_the_token(engine: EngineUnderTest) -> None:
+    from tests.engine.conftest import grid_cameras
+
+    engine.add_cameras(grid_cameras(2))
+    auditor = engine.add_user("aud", Role.AUDITOR, PASSWORD)
+    bogus = "gtm_" + "z" * 43
+    for _ in range(3):
+        assert engine.http.get(f"/media/{bogus}/CAM-0000.ts").status_code == 401
+    engine.server.security.flush()
+    rows = engine.http.get("/api/v1/audit", headers=auditor, params={"action": "media.refused"}).json()
+    assert sum(r["detail"]["count"] for r in rows) == 3
+    assert bogus not in json.dumps(rows)

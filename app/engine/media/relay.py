@@ -306,12 +306,22 @@ def ffmpeg_command(url: str, cfg: RelayConfig, mp4_fd: int, ts_offset: float) ->
     return cmd
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the child gets SIGKILL when the media process dies (even by SIGKILL)."""
-    with contextlib.suppress(Exception):
+def _load_prctl() -> Any:
+    try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+_PRCTL = _load_prctl()  # looked up now: nothing may be imported between fork and exec
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGKILL when the media process dies (even by SIGKILL)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 @dataclass
