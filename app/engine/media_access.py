@@ -109,7 +109,20 @@ class EngineMediaAccess:
         self._ctx = ctx
 
     async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
-        return await run_in_threadpool(self._authorize, token, camera_id, client)
+        try:
+            return await run_in_threadpool(self._authorize, token, camera_id, client)
+        except MediaDenied as exc:
+            if exc.status in (401, 403):  # every refused request is audited (batched; never the token)
+                self._ctx.refusals.record(
+                    "media.refused",
+                    "anonymous",
+                    client or None,
+                    f"media {camera_id}"[:128],
+                    exc.status,
+                    exc.detail,
+                    self._ctx.now(),
+                )
+            raise
 
     async def still_valid(self, grant: ViewGrant) -> bool:
         return await run_in_threadpool(self._still_valid, grant)

@@ -55,6 +55,9 @@ class MediaWiring:
         self.access = EngineMediaAccess(ctx)
         media = ctx.settings.media
         extra = [] if media.gop_cache else ["--no-gop-cache"]
+        sec = ctx.settings.security
+        if sec.tls_cert and sec.tls_key:  # video leaves over TLS like everything else
+            extra += ["--tls-cert", str(sec.tls_cert), "--tls-key", str(sec.tls_key)]
         self.supervisor = MediaSupervisor(
             ctx.settings.host, media.port or 0, self._on_message, extra_args=extra, on_connected=self._reset
         )
@@ -75,7 +78,8 @@ class MediaWiring:
         host = settings.host
         if settings.public_base_url:
             host = urlsplit(settings.public_base_url).hostname or host
-        return f"http://{'[' + host + ']' if ':' in host else host}:{self.supervisor.port}"
+        scheme = "https" if settings.security.tls_cert else "http"
+        return f"{scheme}://{'[' + host + ']' if ':' in host else host}:{self.supervisor.port}"
 
     def install(self, app: FastAPI) -> None:
         self._app = app

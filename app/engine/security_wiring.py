@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.engine.api import users
 from app.engine.context import EngineContext
-from app.engine.login import LoginService
+from app.engine.login import LoginGuard, LoginService
 
 _log = logging.getLogger(__name__)
 FLUSH_S = 1.0
@@ -24,6 +24,7 @@ class SecurityWiring:
 
     def install(self, app: FastAPI) -> None:
         app.state.login = self.login
+        app.add_middleware(LoginGuard, login=self.login)
         app.include_router(users.router)
 
     async def start(self) -> None:

@@ -185,3 +185,44 @@ def test_users_and_walls_from_the_command_line(tmp_path: Path) -> None:
         assert e.http.get("/api/v1/walls/WALL-2", headers=revoked).status_code == 401
     finally:
         e.close()
+
+
+def test_video_leaves_over_tls_too(tmp_path: Path, camera_sim: object) -> None:
+    from app.domain.camera import Camera
+    from app.domain.enums import Purpose
+    from tests.engine.conftest import JINJU
+
+    certs = init_site_certs(tmp_path / "pki", ["127.0.0.1"])
+    e = start_engine(tmp_path / "data", security={"tls_cert": certs.server_cert, "tls_key": certs.server_key})
+    ctx = ssl.create_default_context(cafile=str(certs.ca_cert))
+    e.http.close()
+    e.http = httpx.Client(base_url=e.url, timeout=10, verify=ctx)
+    try:
+        cam = camera_sim.cameras[0]  # type: ignore[attr-defined]
+        e.add_cameras(
+            [
+                Camera(
+                    "CAM-1",
+                    "c",
+                    JINJU[0],
+                    JINJU[1],
+                    Purpose.CRIME,
+                    stream_main=cam.main_url,
+                    stream_sub=cam.sub_url,
+                )
+            ]
+        )
+        op = e.add_user("op", Role.OPERATOR, "correct-horse")
+        grant = e.http.post("/api/v1/media/grants", headers=op).json()
+        assert grant["media_base_url"].startswith("https://")
+        with httpx.stream(
+            "GET",
+            f"{e.url}/media/{grant['token']}/CAM-1~sub.ts",
+            verify=ctx,
+            timeout=20,
+            follow_redirects=True,
+        ) as r:
+            assert r.status_code == 200 and str(r.url).startswith("https://")
+            assert len(next(r.iter_raw())) > 0
+    finally:
+        e.close()

@@ -330,3 +330,52 @@ def test_disabling_a_user_cuts_their_video_within_a_second(video_engine: EngineU
 
     assert _seconds_until_cut(f"{e.url}/media/{token}/CAM-1~sub.ts", disable) < 1.5
     assert e.http.get(f"{e.url}/media/{token}/CAM-1~sub.ts", follow_redirects=True).status_code == 403
+
+
+def test_refused_media_requests_are_audited_without_the_token(engine: EngineUnderTest) -> None:
+    from tests.engine.conftest import grid_cameras
+
+    engine.add_cameras(grid_cameras(2))
+    auditor = engine.add_user("aud", Role.AUDITOR, PASSWORD)
+    bogus = "gtm_" + "z" * 43
+    for _ in range(3):
+        assert engine.http.get(f"/media/{bogus}/CAM-0000.ts").status_code == 401
+    engine.server.security.flush()
+    rows = engine.http.get("/api/v1/audit", headers=auditor, params={"action": "media.refused"}).json()
+    assert sum(r["detail"]["count"] for r in rows) == 3
+    assert bogus not in json.dumps(rows)
+
+
+@pytest.mark.parametrize("how", ["layout-change", "key-revoked"])
+def test_a_wall_plays_only_its_layout_and_is_cut_within_a_second(
+    video_engine: EngineUnderTest, how: str
+) -> None:
+    from app.engine.services.wall_keys import add_wall_key, revoke_wall_keys
+
+    e = video_engine
+    op = e.add_user("op", Role.OPERATOR, PASSWORD)
+    r = e.http.put(
+        "/api/v1/walls/WALL-1", headers=op, json={"layout": {"grid": 4, "tiles": ["CAM-1", "CAM-2"]}}
+    )
+    assert r.status_code == 200, r.text
+    with e.server.uow(ADMIN) as work:
+        key = add_wall_key(work.session, "WALL-1", work.now)
+    wall = {"authorization": f"Bearer {key}"}
+    token = e.http.post("/api/v1/media/grants", headers=wall).json()["token"]
+    # A camera that is not on the wall is refused; the wall reads nothing but its own wall and cameras.
+    assert e.http.get(f"{e.url}/media/{token}/CAM-3~sub.ts", follow_redirects=True).status_code == 403
+    assert e.http.get("/api/v1/cameras/CAM-3", headers=wall).status_code == 404
+    assert e.http.get("/api/v1/cameras/CAM-1", headers=wall).status_code == 200
+    assert e.http.get("/api/v1/incidents", headers=wall).status_code == 403
+
+    def cut() -> None:
+        if how == "layout-change":
+            r = e.http.put(
+                "/api/v1/walls/WALL-1", headers=op, json={"layout": {"grid": 4, "tiles": ["CAM-2"]}}
+            )
+            assert r.status_code == 200
+        else:
+            with e.server.uow(ADMIN) as work:
+                assert revoke_wall_keys(work.session, "WALL-1", work.now) == 1
+
+    assert _seconds_until_cut(f"{e.url}/media/{token}/CAM-1~sub.ts", cut) < 1.5

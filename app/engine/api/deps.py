@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
@@ -22,13 +23,23 @@ from app.engine.auth import (
 from app.engine.context import EngineContext
 
 
-def get_ctx(request: HTTPConnection) -> EngineContext:
+def ctx_of(request: HTTPConnection) -> EngineContext:
     ctx: EngineContext = request.app.state.ctx
     return ctx
 
 
-def client_of(request: HTTPConnection) -> str | None:
+def address_of(request: HTTPConnection) -> str | None:
     return None if request.client is None else request.client.host
+
+
+# Dependencies are ``async`` when they do not block: FastAPI runs a plain ``def`` dependency on a worker
+# thread, and a thread hop per dependency per request is a cost intake pays under load.
+async def get_ctx(request: HTTPConnection) -> EngineContext:
+    return ctx_of(request)
+
+
+async def client_of(request: HTTPConnection) -> str | None:
+    return address_of(request)
 
 
 def bearer(request: HTTPConnection) -> str | None:
@@ -74,7 +85,7 @@ def resolve(ctx: EngineContext, secret: str | None, *, touch: bool = True) -> Pr
     return principal
 
 
-def get_principal(request: Request, ctx: Annotated[EngineContext, Depends(get_ctx)]) -> Principal:
+async def get_principal(request: Request, ctx: Annotated[EngineContext, Depends(get_ctx)]) -> Principal:
     # The access gate (app/engine/api/gate.py) has normally resolved the caller already.
     known = getattr(request.state, "principal", None)
     if isinstance(known, Principal):
@@ -86,7 +97,7 @@ def get_principal(request: Request, ctx: Annotated[EngineContext, Depends(get_ct
             "send 'Authorization: Bearer <api key or session token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = resolve(ctx, secret)
+    principal = await run_in_threadpool(resolve, ctx, secret)
     if principal is None:
         raise HTTPException(
             401,

@@ -9,12 +9,13 @@ has no rule at all (fail closed). The rules: :mod:`app.engine.access_rules`.
 from __future__ import annotations
 
 from fastapi import WebSocketException
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from app.engine.access_rules import Caller, allows, rule_for
-from app.engine.api.deps import bearer, client_of, get_ctx, resolve
-from app.engine.auth import Principal
+from app.engine.api.deps import address_of, bearer, ctx_of, resolve
+from app.engine.auth import KEY_PREFIX, Principal
 from app.engine.context import EngineContext
 
 
@@ -40,12 +41,13 @@ def refuse(
     reason: str,
 ) -> None:
     actor = principal.actor if principal is not None else "anonymous"
-    ctx.refusals.record("request.refused", actor, client_of(conn), target, status, reason, ctx.now())
+    ctx.refusals.record("request.refused", actor, address_of(conn), target, status, reason, ctx.now())
 
 
-def access_gate(conn: HTTPConnection) -> None:
-    """App-wide dependency (sync: FastAPI runs it on the request threads, where store reads belong)."""
-    ctx = get_ctx(conn)
+async def access_gate(conn: HTTPConnection) -> None:
+    """App-wide dependency. It runs on the event loop and hands only store reads to a request thread (an
+    agency key verified a moment ago, public routes and media URLs cost no thread hop at all)."""
+    ctx = ctx_of(conn)
     route = conn.scope.get("route")
     path = getattr(route, "path", None) or conn.url.path
     websocket = conn.scope["type"] == "websocket"
@@ -60,7 +62,8 @@ def access_gate(conn: HTTPConnection) -> None:
     if websocket or rule.credential != "bearer":
         return  # the live feed authenticates from its header or first message; url/public routes check their own
     secret = bearer(conn)
-    principal = resolve(ctx, secret)
+    cached = ctx.keys.get(secret) if secret is not None and secret.startswith(KEY_PREFIX) else None
+    principal = cached or (await run_in_threadpool(resolve, ctx, secret) if secret else None)
     if principal is None:
         refuse(ctx, conn, target, None, 401, "no credentials" if secret is None else "invalid credentials")
         raise HTTPException(

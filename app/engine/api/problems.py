@@ -30,7 +30,21 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def _service(_request: Request, exc: ServiceError) -> JSONResponse:
+    async def _service(request: Request, exc: ServiceError) -> JSONResponse:
+        if exc.status in (401, 403):  # refused by a service (the gate records its own): audited, batched
+            ctx = getattr(request.app.state, "ctx", None)
+            principal = getattr(request.state, "principal", None)
+            route = request.scope.get("route")
+            if ctx is not None:
+                ctx.refusals.record(
+                    "request.refused",
+                    getattr(principal, "actor", "anonymous"),
+                    request.client.host if request.client else None,
+                    f"{request.method} {getattr(route, 'path', request.url.path)}",
+                    exc.status,
+                    exc.detail,
+                    ctx.now(),
+                )
         return problem(exc.status, exc.title, exc.detail)
 
     @app.exception_handler(RequestValidationError)

@@ -154,7 +154,14 @@ def status_to_json(status: ChannelStatus) -> dict[str, Any]:
 
 
 class MediaProcess:
-    def __init__(self, listen: socket.socket, control: socket.socket, config: RelayConfig) -> None:
+    def __init__(
+        self,
+        listen: socket.socket,
+        control: socket.socket,
+        config: RelayConfig,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        self.tls = tls  # (certificate, key): the media port speaks TLS like the engine's own port
         self.listen = listen
         self.control_sock = control
         self.config = config
@@ -226,6 +233,8 @@ class MediaProcess:
                 ws="websockets-sansio",
                 timeout_graceful_shutdown=2,
                 timeout_keep_alive=65,
+                ssl_certfile=self.tls[0] if self.tls else None,
+                ssl_keyfile=self.tls[1] if self.tls else None,
             )
         )
         # uvicorn handles SIGTERM/SIGINT itself: serve() returns and the process ends below.
@@ -256,6 +265,8 @@ def main_media(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--control-fd", type=int, required=True, help="inherited control channel socket")
     parser.add_argument("--no-gop-cache", action="store_true")
     parser.add_argument("--idle-grace", type=float, default=None)
+    parser.add_argument("--tls-cert", help="serve the media port over TLS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="… and this key")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(list(argv) if argv is not None else None)
     logging.basicConfig(
@@ -269,4 +280,5 @@ def main_media(argv: Sequence[str] | None = None) -> int:
     if args.idle_grace is not None:
         overrides["idle_grace"] = args.idle_grace
     config = RelayConfig(**overrides)
-    return asyncio.run(MediaProcess(listen, control, config).run())
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert and args.tls_key else None
+    return asyncio.run(MediaProcess(listen, control, config, tls).run())
