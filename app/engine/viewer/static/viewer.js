@@ -193,8 +193,11 @@
       const v = this.video, b = v.buffered;
       if (b.length) {
         const end = b.end(b.length - 1);
-        // Start at the live edge (the cached GOP begins up to a second back), and catch up on drift.
-        if (this.first || end - v.currentTime > 1.0) v.currentTime = Math.max(b.start(b.length - 1), end - 0.1);
+        // Start at the live edge (the cached GOP begins up to a second back), jump forward if it falls a
+        // second behind, and play slightly fast while it is more than a quarter of a second behind.
+        const behind = end - v.currentTime;
+        if (this.first || behind > 1.0) v.currentTime = Math.max(b.start(b.length - 1), end - 0.1);
+        else v.playbackRate = behind > 0.25 ? 1.1 : 1.0;
         if (this.first) {
           this.first = false;
           this.retry = 0;
