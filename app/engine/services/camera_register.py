@@ -36,6 +36,7 @@ from app.store.models import (
     UTCDateTime,
     WallRow,
 )
+from app.store.sealed import SealedString
 
 ANALYZE_AFTER = 1000
 """Inserted cameras after which PostgreSQL's statistics are refreshed in the same transaction."""
@@ -241,12 +242,20 @@ def _bulk_insert(work: Work, rows: list[dict[str, Any]]) -> None:
         return
     # The store keeps UTC without a zone (see UTCDateTime): convert as its bind processor does.
     dates = {c.name for c in table.columns if isinstance(c.type, UTCDateTime)}
+    seal = _sealers(conn.dialect, columns)  # stream URLs are stored encrypted (app/store/sealed.py)
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur, cur.copy(f"COPY cameras ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(
-                [_naive_utc(row.get(c)) if c in dates else row.get(c, defaults[c]) for c in columns]
+                [
+                    _naive_utc(row.get(c))
+                    if c in dates
+                    else seal[c](row.get(c, defaults[c]))
+                    if c in seal
+                    else row.get(c, defaults[c])
+                    for c in columns
+                ]
             )
 
 
@@ -259,6 +268,7 @@ def _bulk_update(work: Work, rows: list[dict[str, Any]]) -> None:
     columns = [c for c in rows[0] if c != "id"]
     if conn.dialect.name == "postgresql":
         dates = {c for c in columns if isinstance(table.c[c].type, UTCDateTime)}
+        seal = _sealers(conn.dialect, columns)
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE camera_update ON COMMIT DROP AS SELECT id, {', '.join(columns)} "
             "FROM cameras WITH NO DATA"
@@ -270,7 +280,15 @@ def _bulk_update(work: Work, rows: list[dict[str, Any]]) -> None:
             cur.copy(f"COPY camera_update (id, {', '.join(columns)}) FROM STDIN") as copy,
         ):
             for row in rows:
-                copy.write_row([row["id"], *(_naive_utc(row[c]) if c in dates else row[c] for c in columns)])
+                copy.write_row(
+                    [
+                        row["id"],
+                        *(
+                            _naive_utc(row[c]) if c in dates else seal[c](row[c]) if c in seal else row[c]
+                            for c in columns
+                        ),
+                    ]
+                )
         sets = ", ".join(f"{c} = u.{c}" for c in columns)
         conn.exec_driver_sql(f"UPDATE cameras SET {sets} FROM camera_update u WHERE cameras.id = u.id")
         conn.exec_driver_sql("DROP TABLE camera_update")
@@ -280,6 +298,18 @@ def _bulk_update(work: Work, rows: list[dict[str, Any]]) -> None:
     conn.exec_driver_sql(
         sql, [(*(bound(i, row[c]) for i, c in enumerate(columns)), row["id"]) for row in rows]
     )
+
+
+def _sealers(dialect: Any, columns: list[str]) -> dict[str, Callable[[Any], Any]]:
+    """For ``COPY`` (which bypasses bind processors): the encrypting processor of each sealed column."""
+    table = CameraRow.__table__
+    out: dict[str, Callable[[Any], Any]] = {}
+    for c in columns:
+        if isinstance(table.c[c].type, SealedString):
+            proc = table.c[c].type._cached_bind_processor(dialect)
+            if proc is not None:
+                out[c] = proc
+    return out
 
 
 def _binder(dialect: Any, columns: list[str]) -> Callable[[int, Any], Any]:
