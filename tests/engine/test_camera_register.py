@@ -103,6 +103,13 @@ def test_a_newer_edition_with_sync_leaves_exactly_the_new_edition(engine: Engine
         json={"layout": {"grid": 4, "tiles": [gone_camera, ids_of(moved)[0], lowered_last]}},
     )
     assert wall.status_code == 200, wall.text
+    # The incident takes the wall over (its cameras, the deleted one among them); the layout it replaced
+    # is kept for "release".
+    took = engine.http.post(
+        "/api/v1/walls/WALL-1/takeover", headers=op, json={"incident_id": incident["incident"]["id"]}
+    )
+    assert took.status_code == 200, took.text
+    assert gone_camera in took.json()["tiles"]
 
     # A dry run says what would happen and writes nothing.
     before = _active(engine)
@@ -138,7 +145,10 @@ def test_a_newer_edition_with_sync_leaves_exactly_the_new_edition(engine: Engine
 
     # The wall lost the removed cameras and kept the moved one.
     tiles = engine.http.get("/api/v1/walls/WALL-1", headers=op).json()["tiles"]
-    assert tiles == [None, ids_of(moved)[0], None]
+    assert tiles and gone_camera not in tiles
+    released = engine.http.post("/api/v1/walls/WALL-1/release", headers=op)
+    assert released.status_code == 200, released.text
+    assert released.json()["tiles"] == [None, ids_of(moved)[0], None]
     # The camera API says it is retired; a new incident there no longer chooses it.
     cam = engine.http.get(f"/api/v1/cameras/{gone_camera}", headers=op).json()
     assert cam["retired"] is True and cam["register_entry"]["provider"]

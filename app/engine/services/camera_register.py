@@ -461,14 +461,20 @@ def retire_cameras(
     for wall in work.session.scalars(select(WallRow)).all():
         layout = dict(wall.layout or {})
         tiles = list(layout.get("tiles", []))
-        if not any(t in gone for t in tiles if t):
+        previous = dict(wall.previous_layout) if wall.previous_layout else None
+        earlier = list((previous or {}).get("tiles", []))
+        if not any(t in gone for t in [*tiles, *earlier] if t):
             continue
         if dry_run:
             out.walls_updated += 1
             continue
         layout["tiles"] = [None if t in gone else t for t in tiles]
         wall.layout, wall.updated_at = layout, work.now
-        work.audit("wall.update", "wall", wall.id, removed_cameras=sorted(gone & set(tiles)), reason=reason)
+        if previous is not None:  # "release" must not bring a removed camera back
+            previous["tiles"] = [None if t in gone else t for t in earlier]
+            wall.previous_layout = previous
+        removed = sorted(gone & {t for t in [*tiles, *earlier] if t})
+        work.audit("wall.update", "wall", wall.id, removed_cameras=removed, reason=reason)
         work.live("wall.updated", wall_out(wall).model_dump(mode="json"))
         out.walls_updated += 1
 
