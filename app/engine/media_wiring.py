@@ -267,7 +267,9 @@ class MediaWiring:
             known += await asyncio.to_thread(self._streams, missing)
         cameras = [[cam_id, url] for cam_id, url in known if url]
         if cameras:
-            self.supervisor.send({"t": "prewarm", "cameras": cameras}, keep=True)
+            # Cameras chosen for an incident are shared with agencies, whose staff open the share page:
+            # the browsers' MP4 output starts with them.
+            self.supervisor.send({"t": "prewarm", "cameras": cameras, "mp4": True}, keep=True)
 
     def _streams(self, camera_ids: list[str]) -> list[tuple[str, str]]:
         with self.ctx.uow.read() as s:

@@ -374,3 +374,22 @@ async def test_browser_viewers_get_an_init_segment_then_fragments(camera_sim: Ca
     assert status is not None and status.mime_codec and status.mime_codec.startswith("avc1.42")
     frame = decode_first_frame(data, "mp4")
     assert (frame.width, frame.height) == (1280, 720) and frame.key_frame
+
+
+async def test_a_browser_viewer_adds_the_mp4_output_without_dropping_ts_viewers(camera_sim: CameraSim) -> None:
+    """A camera only consoles watch pulls MPEG-TS alone; the first browser viewer restarts the pull with
+    the MP4 output too, and the console viewer stays attached through it."""
+    async with serve(camera_sim) as s:
+        url = camera_sim.url(3, "sub")
+        async with s.relay.stream("cam3-sub", url) as ts_viewer:
+            await read_at_least(ts_viewer, 20_000)
+            channel = s.relay._channels[url]
+            assert not channel.with_mp4 and channel.init is None
+            opens = channel.upstream_opens
+            async with s.relay.stream("cam3-sub", url, kind="mp4") as browser:
+                data = await read_at_least(browser, 50_000)
+            assert data[4:8] == b"ftyp" and channel.with_mp4 and channel.upstream_opens == opens + 1
+            drain(ts_viewer)
+            more = await read_at_least(ts_viewer, 20_000)
+            assert not ts_viewer.closed and ts_packets(more)
+

@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -84,7 +86,7 @@ class Chromium:
     def __init__(self, *, width: int = 412, height: int = 915) -> None:
         if CHROMIUM is None:
             raise RuntimeError("chromium is not installed (apt-get install chromium)")
-        self._dir = tempfile.TemporaryDirectory(prefix="gt-chromium-")
+        self._dir = tempfile.TemporaryDirectory(prefix="gt-chromium-", ignore_cleanup_errors=True)
         self.port = _free_port()
         self.proc = subprocess.Popen(
             [
@@ -96,6 +98,7 @@ class Chromium:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: its helpers end with it (below)
         )  # fmt: skip
         self._pages: list[Page] = []
         deadline = time.monotonic() + 30
@@ -130,6 +133,8 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # helpers of this browser still running (crashpad, …)
         self._dir.cleanup()
 
     def __enter__(self) -> Chromium:

@@ -184,7 +184,9 @@ class MediaProcess:
         if kind == "prewarm":
             for camera_id, url in message.get("cameras", []):
                 with contextlib.suppress(RelayClosed):
-                    relay.prewarm(str(camera_id), str(url), message.get("seconds"))
+                    relay.prewarm(
+                        str(camera_id), str(url), message.get("seconds"), mp4=bool(message.get("mp4"))
+                    )
             return None
         if kind == "snapshot":
             try:

@@ -4,8 +4,10 @@ Design (DESIGN §4 "Media", §5, §8 2026-12-05):
 
 * A *channel* per upstream URL. Its supervisor task runs one ``ffmpeg -c copy`` child per connection
   attempt (:func:`ffmpeg_command`): the first video stream, copied — never decoded or re-encoded —
-  into MPEG-TS on the child's stdout (consoles, walls, libVLC/PyAV) and into fragmented MP4, one
-  fragment per frame, on a second pipe (browsers' Media Source Extensions). The event loop reads both
+  into MPEG-TS on the child's stdout (consoles, walls, libVLC/PyAV) and — once a browser viewer or an
+  MP4 pre-warm asked for it, then for the channel's life — into fragmented MP4, one fragment per frame,
+  on a second pipe (browsers' Media Source Extensions; the child is started again with that output,
+  TS viewers staying attached). The event loop reads both
   pipes; :mod:`.streams` cuts them at keyframes and each piece is appended to every viewer's queue of
   that kind. Muxing once per camera (not per viewer) keeps the cost flat in the number of viewers,
   and the per-packet work is FFmpeg's C, not Python (the PyAV pull cost 1.5–2× an ``ffmpeg -c copy``).
@@ -285,9 +287,9 @@ class Viewer:
 # ------------------------------------------------------------------------------------------------
 
 
-def ffmpeg_command(url: str, cfg: RelayConfig, mp4_fd: int, ts_offset: float) -> list[str]:
-    """The child that pulls ``url``: video copied (never decoded) into MPEG-TS on stdout and fragmented
-    MP4 (one fragment per frame, for browsers' MSE) on ``mp4_fd``."""
+def ffmpeg_command(url: str, cfg: RelayConfig, mp4_fd: int | None, ts_offset: float) -> list[str]:
+    """The child that pulls ``url``: video copied (never decoded) into MPEG-TS on stdout and, when
+    ``mp4_fd`` is given, fragmented MP4 (one fragment per frame, for browsers' MSE) on that descriptor."""
     scheme = url.split(":", 1)[0].lower()
     options = dict(cfg.input_options)
     if scheme not in ("rtsp", "rtsps"):
@@ -301,6 +303,8 @@ def ffmpeg_command(url: str, cfg: RelayConfig, mp4_fd: int, ts_offset: float) ->
     offset = ["-output_ts_offset", f"{ts_offset:.6f}"] if ts_offset > 0 else []
     cmd += ["-map", "0:v:0", "-c", "copy", *offset, "-f", "mpegts", "-flush_packets", "1",
             "-muxdelay", "0", "-muxpreload", "0", "pipe:1"]  # fmt: skip
+    if mp4_fd is None:
+        return cmd
     cmd += ["-map", "0:v:0", "-c", "copy", "-f", "mp4", "-flush_packets", "1",
             "-movflags", "empty_moov+default_base_moof+frag_every_frame", f"pipe:{mp4_fd}"]  # fmt: skip
     return cmd
@@ -328,6 +332,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class _Outcome:
     got_packets: bool
     error: str | None
+    again: bool = False  # ended on purpose to start again at once (the MP4 output is wanted now)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -366,6 +371,10 @@ class _Channel:
         self.last_pts_wall = 0.0
         self.attempt = 0
         self.poke = asyncio.Event()
+        # The MP4 output (browsers) is produced once a browser viewer or an MP4 pre-warm asked for it, and
+        # then for the channel's life; a channel only consoles and walls watch pulls MPEG-TS alone.
+        self.want_mp4 = False
+        self.with_mp4 = False  # the current attempt has the MP4 output
 
     # --- status -----------------------------------------------------------------------------------
     def status(self) -> ChannelStatus:
@@ -410,6 +419,8 @@ class _Channel:
 
     # --- viewers ----------------------------------------------------------------------------------
     def add_viewer(self, client: str, kind: str = "ts") -> Viewer:
+        if kind == "mp4":
+            self.want_mp4 = True
         # A stalled camera's cache is stale: such a viewer waits for the next keyframe instead.
         gop = self.gop[kind]
         use_cache = self.config.gop_cache and bool(gop) and self.state == CameraState.LIVE
@@ -429,8 +440,9 @@ class _Channel:
             self.keep_until = max(self.keep_until, self.loop.time() + self.config.idle_grace)
         self.relay._notify(self.status())
 
-    def prewarm(self, seconds: float) -> None:
+    def prewarm(self, seconds: float, mp4: bool = False) -> None:
         self.keep_until = max(self.keep_until, self.loop.time() + seconds)
+        self.want_mp4 = self.want_mp4 or mp4
         self.ensure_running()
 
     def wanted(self) -> bool:
@@ -504,6 +516,11 @@ class _Channel:
                 outcome = await self.run_attempt()
                 if not self.wanted():
                     break
+                if outcome.again:
+                    for kind in self.gop:
+                        self.gop[kind].clear()
+                        self.gop_bytes[kind] = 0
+                    continue
                 failures = 0 if outcome.got_packets else failures + 1
                 for kind in self.gop:
                     self.gop[kind].clear()
@@ -548,22 +565,25 @@ class _Channel:
 
     async def run_attempt(self) -> _Outcome:
         cfg = self.config
-        read_fd, write_fd = os.pipe()
+        with_mp4 = self.with_mp4 = self.want_mp4
+        read_fd, write_fd = os.pipe() if with_mp4 else (-1, -1)
         try:
-            cmd = ffmpeg_command(self.url, cfg, write_fd, self._ts_offset())
+            cmd = ffmpeg_command(self.url, cfg, write_fd if with_mp4 else None, self._ts_offset())
             proc = await asyncio.create_subprocess_exec(
                 *cmd,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                pass_fds=(write_fd,),
+                pass_fds=(write_fd,) if with_mp4 else (),
                 preexec_fn=_die_with_parent,
             )
         except OSError as exc:
-            os.close(read_fd)
+            if with_mp4:
+                os.close(read_fd)
             return _Outcome(False, f"cannot start ffmpeg: {exc}")
         finally:
-            os.close(write_fd)
+            if with_mp4:
+                os.close(write_fd)
         self.proc = proc
         self.ts_cutter = TsCutter()
         mp4_cutter = Mp4Cutter()
@@ -571,9 +591,13 @@ class _Channel:
         opened_at = self.loop.time()
         stderr_tail: deque[str] = deque(maxlen=5)
         mp4_reader = asyncio.StreamReader(limit=1 << 22)
-        mp4_transport, _ = await self.loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(mp4_reader), os.fdopen(read_fd, "rb", buffering=0)
-        )
+        mp4_transport: asyncio.BaseTransport | None = None
+        if with_mp4:
+            mp4_transport, _ = await self.loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(mp4_reader), os.fdopen(read_fd, "rb", buffering=0)
+            )
+        else:
+            mp4_reader.feed_eof()
 
         async def read_ts() -> None:
             nonlocal got
@@ -613,11 +637,15 @@ class _Channel:
             asyncio.create_task(read_err(), name=f"relay-err-{self.camera_id}"),
         ]
         error: str | None = None
+        again = False
         try:
             while not readers[0].done():
                 await asyncio.wait({readers[0]}, timeout=cfg.tick)
                 now = self.loop.time()
                 if not self.wanted():
+                    break
+                if self.want_mp4 and not with_mp4:  # a browser came: start again with the MP4 output
+                    again = True
                     break
                 if not got:
                     if now - opened_at > cfg.open_timeout:
@@ -639,12 +667,15 @@ class _Channel:
                             await asyncio.wait({task})
                     task.cancel()
             await asyncio.gather(*readers, return_exceptions=True)
-            mp4_transport.close()
+            if mp4_transport is not None:
+                mp4_transport.close()
         for task in readers:
             if not task.cancelled() and task.exception() is not None:
                 log.error("camera %s: reader failed", self.camera_id, exc_info=task.exception())
         if not self.wanted():
             return _Outcome(got, None)
+        if again:
+            return _Outcome(got, None, again=True)
         if error is None:
             detail = stderr_tail[-1] if stderr_tail else f"ffmpeg exited with {proc.returncode}"
             error = "stream ended" if got and not stderr_tail else detail
@@ -705,12 +736,12 @@ class MediaRelay:
         finally:
             viewer.close()
 
-    def prewarm(self, camera_id: str, url: str, seconds: float | None = None) -> None:
+    def prewarm(self, camera_id: str, url: str, seconds: float | None = None, *, mp4: bool = False) -> None:
         """Open the upstream now, ahead of the first viewer, and keep it ``seconds`` (default
-        ``config.prewarm_for``) even without viewers."""
+        ``config.prewarm_for``) even without viewers; ``mp4``: with the browsers' output too."""
         if self.closed:
             raise RelayClosed("media relay is closed")
-        self._channel(camera_id, url).prewarm(self.config.prewarm_for if seconds is None else seconds)
+        self._channel(camera_id, url).prewarm(self.config.prewarm_for if seconds is None else seconds, mp4)
 
     def _channel(self, camera_id: str, url: str) -> _Channel:
         channel = self._channels.get(url)

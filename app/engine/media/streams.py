@@ -16,7 +16,6 @@ a pipe read returned and hand back whole units.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 TS_PACKET = 188
@@ -50,34 +49,40 @@ class TsCutter:
         leaves at once (low latency), so a piece is a keyframe's start or what followed it."""
         buf = self._rest + data if self._rest else data
         n = len(buf)
-        cuts: list[int] = []
+        pieces: list[Piece] = []
+        run = -1  # start of the current run of packets (-1: none)
+        key = False
         i = 0
         while i + TS_PACKET <= n:
-            if buf[i] != 0x47:  # lost sync (never from FFmpeg): skip to the next sync byte
+            if buf[i] != 0x47:  # lost sync (never from FFmpeg): drop bytes up to the next sync byte
+                if run >= 0:
+                    pieces.append(Piece(buf[run:i], key))
+                    run = -1
                 j = buf.find(b"\x47", i + 1)
                 i = n if j < 0 else j
                 continue
             b1 = buf[i + 1]
+            cut = False
             if b1 & 0x40:  # payload unit start
                 pid = ((b1 & 0x1F) << 8) | buf[i + 2]
                 if pid == self.video_pid:
                     afc = (buf[i + 3] >> 4) & 3
                     self._pts(buf, i, afc)
-                    if afc & 2 and buf[i + 4] > 0 and buf[i + 5] & 0x40:
-                        cuts.append(i)
+                    cut = bool(afc & 2 and buf[i + 4] > 0 and buf[i + 5] & 0x40)
                 elif pid == 0:
                     self.pat = buf[i : i + TS_PACKET]
                     self._parse_pat(self.pat)
                 elif pid == self.pmt_pid:
                     self.pmt = buf[i : i + TS_PACKET]
                     self._parse_pmt(self.pmt)
+            if cut or run < 0:
+                if run >= 0:
+                    pieces.append(Piece(buf[run:i], key))
+                run, key = i, cut
             i += TS_PACKET
+        if run >= 0:
+            pieces.append(Piece(buf[run:i], key))
         self._rest = buf[i:]
-        pieces = []
-        edges = [0, *cuts, i]
-        for a, b in itertools.pairwise(edges):
-            if b > a:
-                pieces.append(Piece(buf[a:b], a in cuts))
         return pieces
 
     def _pts(self, buf: bytes, i: int, afc: int) -> None:
