@@ -117,6 +117,7 @@ _SPLIT = re.compile(r"[,/+·ㆍ|;]")
 _WS = re.compile(r"\s+")
 _COUNT = re.compile(r"\d{1,9}(?:\.0*)?")
 _DIGITS = re.compile(r"\d{1,5}")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
 _NINES = re.compile(r"[+-]?9{2,}(?:\.9*)?")
 
 
@@ -266,6 +267,8 @@ def _text(row: Mapping[str, str], col: str | None, what: str) -> str:
     value = row[col]
     if not value:
         return ""
+    if len(value) <= MAX_NAME_CHARS and _CONTROL_OR_BREAK.search(value) is None:
+        return value  # the common case: already stripped by the CSV reader, nothing to refuse
     if "\n" in value or "\r" in value or "\t" in value:
         value = _WS.sub(" ", value).strip()
     return text_value(value, what, MAX_NAME_CHARS)

@@ -202,3 +202,24 @@ def test_register_fields_and_approximate_flag_in_the_camera_api(engine: EngineUn
     ).json()
     flags = [c["approximate"] for c in near]
     assert True in flags and False in flags and flags == sorted(flags)
+
+
+def test_bulk_writes_seal_stream_urls_and_read_back(engine: EngineUnderTest) -> None:
+    """Imports write with COPY / the DBAPI directly: stream URLs must still be sealed at rest."""
+    from sqlalchemy import text
+
+    csv_text = "id,name,lat,lon,purpose,stream_main,stream_sub\n" + "".join(
+        f"S-{i},cam {i},35.18,128.0{i},crime,rtsp://admin:pw{i}@10.0.0.{i}/main,rtsp://admin:pw{i}@10.0.0.{i}/sub\n"
+        for i in range(1, 4)
+    )
+    first = parse_cameras(csv_text.encode(), "s.csv")
+    _import(engine, first, sync=False)
+    second = parse_cameras(csv_text.replace("/main", "/main2").encode(), "s.csv")
+    out = _import(engine, second, sync=False)
+    assert len(out.changed) == 3  # the bulk update path
+    with engine.server.uow.read() as s:
+        raw = s.execute(text("SELECT stream_main, stream_sub FROM cameras WHERE id LIKE 'S-%'")).all()
+        assert raw and all(v.startswith("gtenc1:") for row in raw for v in row)
+        row = s.get(CameraRow, "S-2")
+        assert row is not None and row.stream_main == "rtsp://admin:pw2@10.0.0.2/main2"
+        assert row.updated_at.tzinfo is not None

@@ -19,7 +19,7 @@ from app.domain.enums import AgencyKind, Purpose, Role
 from app.domain.stream_url import check_stream_url, scrub
 from app.store.database import Database
 from app.store.sealed import KEY_FILE, PREFIX
-from tests.engine.conftest import JINJU, start_engine
+from tests.engine.conftest import ADMIN, JINJU, EngineUnderTest, start_engine
 
 SECRET_URL = "rtsp://admin:s3cret-pw@127.0.0.1:9/stream1"
 
@@ -156,3 +156,21 @@ def test_no_error_sent_out_carries_the_cameras_credentials_or_address(tmp_path: 
             assert "s3cret" not in seen and "127.0.0.1" not in seen and "rtsp://" not in seen
     finally:
         e.close()
+
+
+def test_bulk_camera_imports_seal_stream_urls_too(engine: EngineUnderTest) -> None:
+    """The register import writes in bulk (COPY on PostgreSQL, executemany on SQLite), past the ORM."""
+    from app.engine.services.camera_register import import_cameras
+
+    rows = [f"B{i},cam {i},35.18,128.08,crime,rtsp://admin:pw-{i}@10.0.0.{i}/s" for i in range(1, 4)]
+    for edition, suffix in ((1, ""), (2, "?v=2")):
+        text_csv = "id,name,lat,lon,purpose,stream_main\n" + "\n".join(r + suffix for r in rows) + "\n"
+        result = parse_cameras(text_csv.encode(), f"edition{edition}.csv")
+        assert len(result.cameras) == 3
+        with engine.server.uow(ADMIN) as work:
+            import_cameras(engine.server.ctx, work, result, f"edition{edition}.csv")
+        stored = _raw(engine.server.settings.database_url, "SELECT id, stream_main FROM cameras ORDER BY id")
+        assert len(stored) == 3
+        assert all(str(v).startswith(PREFIX) and "pw-" not in str(v) for _, v in stored), stored
+    engine.server.ctx.cameras.refresh(force=True)
+    assert engine.server.ctx.cameras.index().get("B2").stream_main == "rtsp://admin:pw-2@10.0.0.2/s?v=2"  # type: ignore[union-attr]

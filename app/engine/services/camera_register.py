@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -239,15 +238,13 @@ def _bulk_insert(work: Work, rows: list[dict[str, Any]]) -> None:
             sql, [tuple(bound(i, row.get(c, defaults[c])) for i, c in enumerate(columns)) for row in rows]
         )
         return
-    # The store keeps UTC without a zone (see UTCDateTime): convert as its bind processor does.
-    dates = {c.name for c in table.columns if isinstance(c.type, UTCDateTime)}
+    # Every value as the column's bind processor makes it (UTC without a zone, sealed stream URLs).
+    bound = _binder(conn.dialect, columns)
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur, cur.copy(f"COPY cameras ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(
-                [_naive_utc(row.get(c)) if c in dates else row.get(c, defaults[c]) for c in columns]
-            )
+            copy.write_row([bound(i, row.get(c, defaults[c])) for i, c in enumerate(columns)])
 
 
 def _bulk_update(work: Work, rows: list[dict[str, Any]]) -> None:
@@ -255,10 +252,9 @@ def _bulk_update(work: Work, rows: list[dict[str, Any]]) -> None:
     table filled with ``COPY`` and one ``UPDATE … FROM``; elsewhere one ``executemany`` on the DBAPI
     (the ORM's bulk update spent 4 s of Python on 50,000 rows)."""
     conn = work.session.connection()
-    table = CameraRow.__table__
     columns = [c for c in rows[0] if c != "id"]
+    bound = _binder(conn.dialect, columns)
     if conn.dialect.name == "postgresql":
-        dates = {c for c in columns if isinstance(table.c[c].type, UTCDateTime)}
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE camera_update ON COMMIT DROP AS SELECT id, {', '.join(columns)} "
             "FROM cameras WITH NO DATA"
@@ -270,12 +266,11 @@ def _bulk_update(work: Work, rows: list[dict[str, Any]]) -> None:
             cur.copy(f"COPY camera_update (id, {', '.join(columns)}) FROM STDIN") as copy,
         ):
             for row in rows:
-                copy.write_row([row["id"], *(_naive_utc(row[c]) if c in dates else row[c] for c in columns)])
+                copy.write_row([row["id"], *(bound(i, row[c]) for i, c in enumerate(columns))])
         sets = ", ".join(f"{c} = u.{c}" for c in columns)
         conn.exec_driver_sql(f"UPDATE cameras SET {sets} FROM camera_update u WHERE cameras.id = u.id")
         conn.exec_driver_sql("DROP TABLE camera_update")
         return
-    bound = _binder(conn.dialect, columns)
     sql = f"UPDATE cameras SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
     conn.exec_driver_sql(
         sql, [(*(bound(i, row[c]) for i, c in enumerate(columns)), row["id"]) for row in rows]
@@ -284,15 +279,19 @@ def _bulk_update(work: Work, rows: list[dict[str, Any]]) -> None:
 
 def _binder(dialect: Any, columns: list[str]) -> Callable[[int, Any], Any]:
     """``bound(i, value)``: ``value`` for the DBAPI as column ``columns[i]``'s bind processor makes it (UTC
-    datetimes without a zone, booleans), memoised (an import writes the same few values many times)."""
+    datetimes without a zone, booleans, sealed stream URLs). Datetimes are memoised (an import writes the
+    same one 50,000 times); a sealed value never is (each gets its own nonce)."""
     table = CameraRow.__table__
     procs = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+    memo = [isinstance(table.c[c].type, UTCDateTime) for c in columns]
     cache: dict[tuple[int, Any], Any] = {}
 
     def bound(i: int, value: Any) -> Any:
         proc = procs[i]
         if proc is None or value is None:
             return value
+        if not memo[i]:
+            return proc(value)
         key = (i, value)
         if key not in cache:
             cache[key] = proc(value)
@@ -306,10 +305,6 @@ def _getter(indexes: list[int]) -> Callable[[Any], tuple[Any, ...]]:
     if len(indexes) == 1:
         return lambda row: (get(row),)
     return get
-
-
-def _naive_utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _hold(
