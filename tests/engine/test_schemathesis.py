@@ -89,3 +89,19 @@ def test_no_server_error_and_no_schema_violation(
 
         run()
     assert operations >= 30
+
+
+def test_what_schemathesis_found_stays_fixed(
+    fuzzed: tuple[EngineUnderTest, dict[str, dict[str, str]]],
+) -> None:
+    """An offset beyond SQLite's 64-bit integers was a 500; a live-feed ``since`` likewise."""
+    e, headers = fuzzed
+    r = e.http.get("/api/v1/cameras", headers=headers["operator"], params={"offset": 10**20})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+
+    url = e.url.replace("http://", "ws://") + f"/api/v1/live?since={10**20}"
+    with pytest.raises((InvalidStatus, ConnectionClosed)):
+        with connect(url, additional_headers=headers["operator"]) as ws:
+            ws.recv(timeout=5)

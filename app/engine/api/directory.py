@@ -62,7 +62,7 @@ def cameras(
     near: Annotated[str | None, Query(description="lat,lon", max_length=64)] = None,
     radius_m: Annotated[float, Query(gt=0, le=50_000)] = 500,
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,  # bounded: SQLite integers are 64-bit
 ) -> list[CameraOut]:
     if near is None:
         return directory.list_cameras(ctx, principal, client, limit, offset)

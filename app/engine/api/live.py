@@ -68,6 +68,8 @@ async def live(ws: WebSocket) -> None:
         return
     try:
         since = int(ws.query_params.get("since", "-1"))
+        if since > 2**62:  # a sequence number the store could not hold
+            raise ValueError(since)
     except ValueError:
         await _close(ws, 4400, reason="since must be an integer")
         return
