@@ -110,3 +110,31 @@ def test_sigkill_of_the_media_process_leaves_intake_up_and_video_returns(
     health = e.http.get("/api/v1/health").json()["media"]
     assert health["restarts"] == 1 and health["pid"] not in (None, pid)
     assert health["last_exit"] == "killed by SIGKILL"
+
+
+def test_the_browser_websocket_answers_problems_and_plays(video_engine: EngineUnderTest) -> None:
+    """``WS /media/{token}/{camera}.ws`` on the media port: a refused token gets the problem and a close
+    code that says why; a share's camera gets its codec, then the init segment and the cached GOP."""
+    import json as _json
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    e = video_engine
+    police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+    share = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("K-3")).json()[
+        "shares"
+    ][0]
+    ws_base = e.server.media.base_url().replace("http://", "ws://")
+    token = share["viewer_url"].rsplit("/", 1)[1]
+    with connect(f"{ws_base}/media/not-a-share-token/CAM-1.ws", open_timeout=10) as ws:
+        problem = _json.loads(ws.recv(timeout=10))
+        assert problem["type"] == "error" and problem["status"] == 401
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    with connect(f"{ws_base}/media/{token}/CAM-1.ws", open_timeout=10, max_size=None) as ws:
+        start = _json.loads(ws.recv(timeout=15))
+        assert start["type"] == "start" and start["codec"].startswith("avc1.") and start["width"] == 1280
+        first = ws.recv(timeout=10)
+        assert isinstance(first, bytes) and first[4:8] == b"ftyp" and b"moov" in first[:4096]

@@ -134,14 +134,19 @@ def test_the_share_page_speaks_korean_and_stops_at_expiry(
     _all_playing(page, len(share["camera_ids"]))
     text = page.eval("document.body.innerText")
     assert "실시간" in text and "사건 지점" in text
-    # Shorten the share to (almost) now: the engine pushes the end to the media process and the page stops.
-    with e.server.uow.writing() as s:
-        from app.store.models import ShareRow
+    # Shorten the share to end in a second (behind the page's back: its countdown still shows the old
+    # expiry): the engine notices, pushes the end to the media process, and the page stops and says why.
+    from datetime import timedelta
 
+    from app.store.models import ShareRow
+
+    with e.server.uow.writing() as s:
         row = s.get(ShareRow, share["id"])
         assert row is not None
-        row.expires_at = e.server.ctx.now()
-    page.wait_for("window.gtViewer.ended", timeout=3, what="the page to stop at expiry")
+        row.expires_at = e.server.ctx.now() + timedelta(seconds=1)
+    expires = time.monotonic() + 1
+    page.wait_for("window.gtViewer.ended", timeout=5, what="the page to stop at expiry")
+    assert time.monotonic() - expires < 1.5
     assert page.eval("window.gtViewer.ended") == "expired"
     assert "공유 기간이 끝나" in page.eval("document.getElementById('banner').textContent")
     assert op  # the operator exists (keeps the fixture's users realistic)
