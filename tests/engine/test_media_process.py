@@ -138,3 +138,26 @@ def test_the_browser_websocket_answers_problems_and_plays(video_engine: EngineUn
         assert start["type"] == "start" and start["codec"].startswith("avc1.") and start["width"] == 1280
         first = ws.recv(timeout=10)
         assert isinstance(first, bytes) and first[4:8] == b"ftyp" and b"moov" in first[:4096]
+
+
+@pytest.mark.slow
+def test_a_media_process_that_keeps_dying_is_restarted_with_growing_backoff(
+    video_engine: EngineUnderTest,
+) -> None:
+    e = video_engine
+    supervisor = e.server.media.supervisor
+    assert e.server.media.request_threadsafe({"t": "ping"})["pid"] == supervisor.pid  # started on demand
+    delays = []
+    for kills in range(1, 4):
+        pid = supervisor.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while not (supervisor.restarts == kills and supervisor.state == "running" and supervisor.pid != pid):
+            assert time.monotonic() < deadline, e.http.get("/api/v1/health").json()["media"]
+            time.sleep(0.05)
+        health = e.http.get("/api/v1/health").json()["media"]
+        assert health["last_exit"] == "killed by SIGKILL" and health["restarts"] == kills
+        delays.append(health["restart_delay_s"])
+    assert delays == [0.2, 0.4, 0.8]
+    assert e.http.get("/api/v1/incidents", headers=e.add_user()).status_code == 200  # the API never noticed

@@ -74,6 +74,7 @@ class MediaSupervisor:
         self.state = "not started"
         self.restarts = 0
         self.last_exit: str | None = None
+        self.last_delay: float | None = None  # the wait before the last restart (seconds)
         self.since = time.time()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -121,6 +122,7 @@ class MediaSupervisor:
                 delay = self.BACKOFF_INITIAL
             self.state = "restarting"
             self.since = time.time()
+            self.last_delay = delay
             log.warning("media process exited (%s); restarting in %.1f s", self.last_exit, delay)
             await asyncio.sleep(delay)
             delay = min(self.BACKOFF_MAX, delay * 2)
@@ -232,6 +234,7 @@ class MediaSupervisor:
             "port": self.port,
             "restarts": self.restarts,
             "last_exit": self.last_exit,
+            "restart_delay_s": self.last_delay,
             "since": self.since,
         }
 
