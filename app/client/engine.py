@@ -27,6 +27,8 @@ from app.formats.api import (
     IncidentDetailOut,
     IncidentOut,
     IncidentPatchIn,
+    LedgerRowOut,
+    LegalBasisOut,
     ReportIn,
     ReportOut,
     SessionOut,
@@ -193,10 +195,36 @@ class EngineClient:
             json=share.model_dump(mode="json"),
         )
 
-    async def extend_share(self, share_id: str, minutes: int) -> ShareOut:
+    async def extend_share(self, share_id: str, minutes: int, reason: str) -> ShareOut:
+        """A supervisor's extension applies at once; an operator's waits for a supervisor."""
         return await self.call(
-            "PATCH", f"/api/v1/shares/{_seg(share_id)}", ShareOut, json={"minutes": minutes}
+            "PATCH",
+            f"/api/v1/shares/{_seg(share_id)}",
+            ShareOut,
+            json={"minutes": minutes, "reason": reason},
         )
+
+    async def legal_bases(self) -> list[LegalBasisOut]:
+        return await self.call("GET", "/api/v1/legal-bases", list[LegalBasisOut])
+
+    async def pending_shares(self) -> list[ShareOut]:
+        return await self.call("GET", "/api/v1/shares/pending", list[ShareOut])
+
+    async def approve_share(self, share_id: str, reason: str = "") -> ShareOut:
+        return await self.call(
+            "POST", f"/api/v1/shares/{_seg(share_id)}/approve", ShareOut, json={"reason": reason}
+        )
+
+    async def reject_share(self, share_id: str, reason: str) -> ShareOut:
+        return await self.call(
+            "POST", f"/api/v1/shares/{_seg(share_id)}/reject", ShareOut, json={"reason": reason}
+        )
+
+    async def ledger(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[LedgerRowOut]:
+        params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v is not None}
+        return await self.call("GET", "/api/v1/ledger", list[LedgerRowOut], params=params)
 
     async def revoke_share(self, share_id: str) -> ShareOut:
         return await self.call("DELETE", f"/api/v1/shares/{_seg(share_id)}", ShareOut)

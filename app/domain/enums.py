@@ -48,6 +48,8 @@ class ShareStatus(StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    PENDING = "pending"  # waits for a supervisor's approval (or an operator's confirmation); media refuses
+    REJECTED = "rejected"
 
 
 class DeliveryState(StrEnum):

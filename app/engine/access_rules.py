@@ -89,6 +89,19 @@ RULES: tuple[Rule, ...] = (
     _r("DELETE", "/api/v1/shares/{share_id}", CONSOLE, "revoke a share"),
     _r("PATCH", "/api/v1/shares/{share_id}", CONSOLE, "extend a share"),
     _r("POST", "/api/v1/incidents/{incident_id}/reports", CONSOLE, "report to an agency"),
+    _r("GET", "/api/v1/legal-bases", CONSOLE | {U}, "the legal bases a share may name"),
+    _r("GET", "/api/v1/shares/pending", CONSOLE, "shares waiting for approval or confirmation"),
+    _r(
+        "POST", "/api/v1/shares/{share_id}/approve", {S}, "a supervisor approves a pending share or extension"
+    ),
+    _r("POST", "/api/v1/shares/{share_id}/reject", {S}, "a supervisor rejects it, with a reason"),
+    _r(
+        "POST",
+        "/api/v1/shares/{share_id}/confirm",
+        {O, S},
+        "confirm an agency's request above its camera cap",
+    ),
+    _r("GET", "/api/v1/ledger", {S, U}, "the provision ledger (reading it is audited)"),
     # ------------------------------------------------------------------ sessions and users
     _r("POST", "/api/v1/sessions", EVERYONE, "log in (throttled per address and per user)", "public"),
     _r("DELETE", "/api/v1/sessions", USERS, "log out (ends this session)"),

@@ -22,7 +22,7 @@ from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.domain.clock import Clock, SystemClock
-from app.engine.api import directory, incidents, intake, live, walls
+from app.engine.api import directory, incidents, intake, live, provision, walls
 from app.engine.api.gate import access_gate
 from app.engine.api.ops import Gauge, make_ops_router
 from app.engine.api.problems import BodyGuard, install_problem_handlers
@@ -115,7 +115,7 @@ class EngineServer:
         app.state.hub = self.hub
         install_problem_handlers(app)
         self.security.install(app)
-        for module in (intake, incidents, directory, live, walls):
+        for module in (intake, incidents, directory, live, walls, provision):
             app.include_router(module.router)
         if self.media is not None:
             self.media.install(app)

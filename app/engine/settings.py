@@ -15,6 +15,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.domain.enums import AgencyKind, SensorKind, Service
+from app.engine.provision_settings import ProvisionSettings
 
 
 class _Strict(BaseModel):
@@ -128,6 +129,7 @@ class Settings(_Strict):
     cameras: CameraImportSettings = CameraImportSettings()
     security: SecuritySettings = SecuritySettings()
     ops: OpsSettings = OpsSettings()
+    provision: ProvisionSettings = ProvisionSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,

@@ -101,8 +101,12 @@ def _register_out(row: CameraRow) -> CameraRegisterOut | None:
 
 
 def share_status(row: ShareRow, now: datetime) -> ShareStatus:
+    if row.approval == "rejected":
+        return ShareStatus.REJECTED
     if row.revoked_at is not None:
         return ShareStatus.REVOKED
+    if row.approval in ("pending", "confirm"):
+        return ShareStatus.PENDING
     if row.expires_at <= now:
         return ShareStatus.EXPIRED
     return ShareStatus.ACTIVE
@@ -125,6 +129,18 @@ def share_out(
         revoked_at=row.revoked_at,
         urls={c: url(row.token, c) for c in cams} if status is ShareStatus.ACTIVE else {},
         viewer_url=viewer(row.token) if viewer is not None and status is ShareStatus.ACTIVE else None,
+        legal_basis=row.legal_basis or None,
+        requesting_agency_id=row.requesting_agency_id,
+        requesting_officer=row.requesting_officer or None,
+        case_number=row.case_number or None,
+        minutes=row.minutes,
+        approval=row.approval,
+        approved_by=row.approved_by,
+        approved_at=row.approved_at,
+        decision_reason=row.decision_reason or None,
+        created_by=row.created_by,
+        pending_extension_minutes=row.ext_minutes,
+        pending_extension_reason=row.ext_reason or None,
     )
 
 

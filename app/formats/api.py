@@ -154,12 +154,24 @@ class ShareIn(_In):
     camera_ids: Annotated[list[Identifier], Field(min_length=1, max_length=64)]
     minutes: Annotated[int, Field(ge=1, le=1440)]
     purpose: Annotated[str, Field(min_length=1, max_length=500)]
+    # An id from ``GET /api/v1/legal-bases`` (unknown: 422).
+    legal_basis: Annotated[str, Field(min_length=1, max_length=64)]
+    requesting_officer: Annotated[str, Field(max_length=200)] = ""
+    case_number: Annotated[str, Field(max_length=100)] = ""
 
 
 class ShareExtendIn(_In):
-    """``PATCH /api/v1/shares/{id}``: extend a share by some minutes from now."""
+    """``PATCH /api/v1/shares/{id}``: extend a share by some minutes from now. An extension is a decision of
+    its own: a reason is required, and an operator's waits for a supervisor."""
 
     minutes: Annotated[int, Field(ge=1, le=1440)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class ShareDecisionIn(_In):
+    """``POST /api/v1/shares/{id}/approve`` (reason optional) and ``…/reject`` (reason required)."""
+
+    reason: Annotated[str, Field(max_length=500)] = ""
 
 
 class ReportIn(_In):
@@ -261,6 +273,64 @@ class ShareOut(_Out):
     urls: dict[str, str] = Field(default_factory=dict)
     # The share page: every shared camera live in any current browser (absent once the share ended).
     viewer_url: str | None = None
+    # Lawful provision: the legal basis (an id of ``GET /api/v1/legal-bases``), who asked, who decided.
+    legal_basis: str | None = None
+    requesting_agency_id: str | None = None
+    requesting_officer: str | None = None
+    case_number: str | None = None
+    minutes: int | None = None
+    approval: str = "auto"  # auto, pending, confirm, approved, rejected
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    decision_reason: str | None = None
+    created_by: str | None = None
+    pending_extension_minutes: int | None = None
+    pending_extension_reason: str | None = None
+
+
+class LegalBasisOut(_Out):
+    id: str
+    law: str
+    article: str
+    title_ko: str
+    title_en: str
+    # The services whose agency requests record this basis (settings: provision.service_basis).
+    services: list[str] = Field(default_factory=list)
+
+
+class LedgerViewing(_Out):
+    actor: str
+    camera_id: str | None = None
+    started_at: datetime
+    ended_at: datetime | None = None
+    seconds: float | None = None
+    client: str | None = None
+
+
+class LedgerRowOut(_Out):
+    """One provision in the use-and-provision ledger (개인영상정보 이용·제공 관리대장)."""
+
+    date: datetime
+    share_id: str | None = None
+    report_id: str | None = None
+    incident_id: str
+    recipient_id: str
+    recipient: str
+    purpose: str
+    legal_basis: str
+    legal_basis_title: str
+    period_from: datetime | None = None
+    period_to: datetime | None = None
+    form: str  # "live view" or "snapshot"
+    cameras: list[str] = Field(default_factory=list)
+    camera_providers: list[str] = Field(default_factory=list)
+    status: str
+    requested_by: str | None = None
+    requesting_officer: str | None = None
+    case_number: str | None = None
+    created_by: str
+    approver: str | None = None
+    viewings: list[LedgerViewing] = Field(default_factory=list)
 
 
 class ReportOut(_Out):

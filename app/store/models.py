@@ -256,6 +256,22 @@ class ShareRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Lawful provision (migration lawful_approval_0001): the legal basis (an id of settings.provision),
+    # who asked for it, and the approval: auto (within the operator's policy), pending (a supervisor's),
+    # confirm (an operator's, for an agency's request above its camera cap), approved, rejected.
+    legal_basis: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    requesting_agency_id: Mapped[str | None] = mapped_column(String(40))
+    requesting_officer: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    case_number: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    approval: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto", index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    decision_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # An extension waiting for a supervisor: minutes, reason and who asked.
+    ext_minutes: Mapped[int | None] = mapped_column(Integer)
+    ext_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    ext_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class ReportRow(Base):

@@ -242,6 +242,14 @@
         <translation>Video shared with {agency}.</translation>
     </message>
     <message>
+        <source>Extension requested from the console</source>
+        <translation>Extension requested from the console</translation>
+    </message>
+    <message>
+        <source>Extension by {m} minutes asked; a supervisor decides.</source>
+        <translation>Extension by {m} minutes asked; a supervisor decides.</translation>
+    </message>
+    <message>
         <source>Share extended by {m} minutes.</source>
         <translation>Share extended by {m} minutes.</translation>
     </message>
@@ -677,6 +685,10 @@
     <message>
         <source>Revoked</source>
         <translation>Revoked</translation>
+    </message>
+    <message>
+        <source>Waiting for approval</source>
+        <translation>Waiting for approval</translation>
     </message>
     <message>
         <source>OK</source>

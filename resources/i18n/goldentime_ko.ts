@@ -240,6 +240,14 @@
         <translation>{agency}에 영상을 공유했습니다.</translation>
     </message>
     <message>
+        <source>Extension requested from the console</source>
+        <translation>관제 콘솔에서 연장 요청</translation>
+    </message>
+    <message>
+        <source>Extension by {m} minutes asked; a supervisor decides.</source>
+        <translation>{m}분 연장을 요청했습니다. 감독자가 결정합니다.</translation>
+    </message>
+    <message>
         <source>Share extended by {m} minutes.</source>
         <translation>공유를 {m}분 연장했습니다.</translation>
     </message>
@@ -672,6 +680,10 @@
     <message>
         <source>Revoked</source>
         <translation>철회됨</translation>
+    </message>
+    <message>
+        <source>Waiting for approval</source>
+        <translation>승인 대기</translation>
     </message>
     <message>
         <source>OK</source>

@@ -61,9 +61,12 @@ def test_share_extend_revoke_report_and_close(
     engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
 ) -> None:
     from app.console.widgets.dialogs import ShareDialog
+    from app.domain.enums import Role
 
     inc_id = engine.request("S-1", priority=2)["incident"]["id"]
-    console = console_factory(engine.url)
+    # Sharing with another agency than the one that asked, and extending, are a supervisor's decisions.
+    engine.e.add_user("boss", role=Role.SUPERVISOR, password="supervisor-pass")
+    console = console_factory(engine.url, username="boss", password="supervisor-pass")
     c = console.controller
     qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None and bool(c.agencies), timeout=TIMEOUT)
     _select(qtbot, console, inc_id)

@@ -153,7 +153,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         spare = engine.http.post(
             f"/api/v1/incidents/{world.incident_id}/shares",
             headers=op,
-            json={"agency_id": police.id, "camera_ids": [world.camera_id], "minutes": 30, "purpose": "t"},
+            json={
+                "agency_id": police.id,
+                "camera_ids": [world.camera_id],
+                "minutes": 30,
+                "purpose": "t",
+                "legal_basis": "pipa-18-2-3",
+            },
         )
         assert spare.status_code == 201, spare.text
         world.spare_share_id = spare.json()["id"]
@@ -231,7 +237,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/requests"): lambda w: request_body(f"M-{next(_SERIAL)}"),
     ("POST", "/api/v1/requests/{external_id}/updates"): {"note": "n"},
     ("PATCH", "/api/v1/incidents/{incident_id}"): {"assignee": "someone"},
-    ("PATCH", "/api/v1/shares/{share_id}"): {"minutes": 30},
+    ("PATCH", "/api/v1/shares/{share_id}"): {"minutes": 30, "reason": "t"},
+    ("POST", "/api/v1/shares/{share_id}/reject"): {"reason": "t"},
     ("PUT", "/api/v1/walls/{wall_id}"): {"layout": {"grid": 1, "tiles": []}},
     ("POST", "/api/v1/walls/{wall_id}/takeover"): lambda w: {"incident_id": w.incident_id},
     ("POST", "/api/v1/media/auth"): lambda w: {"action": "read", "path": f"{w.share_token}/{w.camera_id}"},

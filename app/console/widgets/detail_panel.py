@@ -54,6 +54,7 @@ _SHARE_COLOUR = {
     ShareState.EXPIRING: "#f59e0b",
     ShareState.EXPIRED: "#9ca3af",
     ShareState.REVOKED: "#9ca3af",
+    ShareState.PENDING: "#3b82f6",
 }
 
 

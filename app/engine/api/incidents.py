@@ -83,7 +83,7 @@ def revoke_share(share_id: Id, ctx: Ctx, principal: Caller, client: Client) -> S
 def extend_share(share_id: Id, body: ShareExtendIn, ctx: Ctx, principal: Caller, client: Client) -> ShareOut:
     if principal.kind != "user":
         raise forbidden("shares are extended by console users")
-    return shares.extend_share(ctx, principal, client, share_id, body.minutes)
+    return shares.extend_share(ctx, principal, client, share_id, body.minutes, body.reason)
 
 
 @router.post("/incidents/{incident_id}/reports", response_model=ReportOut, status_code=201)

@@ -10,9 +10,10 @@ from app.domain.enums import IncidentStatus, Role
 from app.domain.ids import new_id, new_token
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
-from app.engine.errors import forbidden, invalid, not_found
+from app.engine.errors import conflict, forbidden, invalid, not_found
 from app.engine.services import notify
 from app.engine.services.intake import close_incident
+from app.engine.services.shares import check_drill
 from app.engine.views import incident_detail, incident_out, report_out
 from app.formats.api import IncidentDetailOut, IncidentOut, IncidentPatchIn, ReportIn, ReportOut
 from app.store.models import AgencyRow, CameraRow, IncidentRow, ReportRow, ShareRow
@@ -145,11 +146,14 @@ def create_report(
         row = work.session.get(IncidentRow, incident_id, with_for_update=True)
         if row is None:
             raise not_found("incident", incident_id)
+        if row.status == IncidentStatus.CLOSED:
+            raise conflict(f"incident {incident_id} is closed; it accepts no new report")
         agency = work.session.get(AgencyRow, body.agency_id)
         if agency is None:
             raise not_found("agency", body.agency_id)
         share_id = None
         if body.camera_id is not None:
+            check_drill(ctx, row)
             if work.session.get(CameraRow, body.camera_id) is None:
                 raise invalid(f"unknown camera id {body.camera_id!r}")
             share = ShareRow(
@@ -163,6 +167,10 @@ def create_report(
                 created_at=work.now,
                 expires_at=work.now + timedelta(minutes=REPORT_SHARE_MINUTES),
                 revoked_at=None,
+                # A report is the control room's own provision: the basis of the incident's service.
+                legal_basis=ctx.settings.provision.basis_for_service(row.service),
+                minutes=REPORT_SHARE_MINUTES,
+                approval="auto",
             )
             work.session.add(share)
             share_id = share.id

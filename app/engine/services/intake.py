@@ -218,7 +218,8 @@ def open_incident(
     )
     notify.live_incident(ctx, work, incident, "incident.created", camera_ids=camera_ids)
     shares: list[ShareRow] = []
-    if camera_ids:
+    # Drills share no real video unless the settings allow it (settings.provision.drill_real_video).
+    if camera_ids and (not req.exercise or ctx.settings.provision.drill_real_video):
         for agency in share_agencies(work, req.agency, policy.also_share_with + req.share_with_kinds):
             shares.append(
                 open_share(
@@ -229,6 +230,8 @@ def open_incident(
                     camera_ids,
                     ctx.settings.share_minutes,
                     f"{req.service.value}: {req.title}",
+                    legal_basis=ctx.settings.provision.basis_for_service(req.service),
+                    requesting_agency_id=None if req.agency is None else req.agency.id,
                 )
             )
     return incident, shares
