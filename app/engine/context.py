@@ -17,6 +17,7 @@ from app.domain.camera import Camera
 from app.domain.camera_index import CameraIndex
 from app.domain.clock import Clock
 from app.domain.enums import Purpose, Service
+from app.engine.agency_policy import RateLimiter
 from app.engine.auth import KeyCache
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
@@ -84,6 +85,8 @@ class EngineContext:
     base_url: Callable[[], str]
     # Verified API keys (agencies change rarely; a request should not cost a lookup).
     keys: KeyCache = field(default_factory=KeyCache)
+    # Each agency's request rate (settings: agency_access.limits.requests_per_minute).
+    rates: RateLimiter = field(default_factory=RateLimiter)
     # Called after a commit that chose cameras, so the media relay can open them before the first viewer.
     prewarm: Callable[[list[str]], None] = field(default=lambda ids: None)
     # Captures a report's snapshot after its transaction committed (report id, camera id); set by the server.

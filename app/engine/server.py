@@ -23,7 +23,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.domain.clock import Clock, SystemClock
-from app.engine.api import directory, incidents, intake, live, walls
+from app.engine.api import agency_keys, directory, incidents, intake, live, walls
 from app.engine.api.problems import BodyGuard, install_problem_handlers
 from app.engine.context import CameraCatalog, EngineContext
 from app.engine.live import LiveHub
@@ -104,7 +104,7 @@ class EngineServer:
         app.state.ctx = self.ctx
         app.state.hub = self.hub
         install_problem_handlers(app)
-        for module in (intake, incidents, directory, live, walls):
+        for module in (intake, incidents, directory, live, walls, agency_keys):
             app.include_router(module.router)
         if self.media is not None:
             self.media.install(app)

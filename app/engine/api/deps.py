@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
+from app.engine.agency_policy import too_many_requests
 from app.engine.auth import KEY_PREFIX, Principal, authenticate_key, authenticate_token
 from app.engine.context import EngineContext
 
@@ -35,7 +36,7 @@ def resolve(ctx: EngineContext, secret: str | None) -> Principal | None:
     if cached is not None:
         return cached
     with ctx.uow.read() as s:
-        principal = authenticate_key(s, secret)
+        principal = authenticate_key(s, secret, ctx.now())
         if principal is not None:
             ctx.keys.put(secret, principal)
             return principal
@@ -57,6 +58,11 @@ def get_principal(request: Request, ctx: Annotated[EngineContext, Depends(get_ct
             "the API key or session token is not valid (or has expired)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if principal.kind == "agency":
+        limits = ctx.settings.agency_access.limits_of(principal.id)
+        wait = ctx.rates.take(principal.id, limits.requests_per_minute)
+        if wait > 0:
+            raise too_many_requests(wait)
     return principal
 
 
