@@ -45,9 +45,12 @@ def test_service_policy_per_agency_kind(city: EngineUnderTest) -> None:
     police = city.add_agency("112", AgencyKind.POLICE)
     r = city.http.post("/api/v1/requests", headers=fire.headers, json=request_body("F1", "112-dispatch"))
     assert "may not request" in str(_problem(r, 403)["detail"])
-    assert city.http.post(
-        "/api/v1/requests", headers=fire.headers, json=request_body("F2", "119-dispatch")
-    ).status_code == 201
+    assert (
+        city.http.post(
+            "/api/v1/requests", headers=fire.headers, json=request_body("F2", "119-dispatch")
+        ).status_code
+        == 201
+    )
     for service in ("112-emergency-video", "112-dispatch"):
         r = city.http.post("/api/v1/requests", headers=police.headers, json=request_body(service, service))
         assert r.status_code == 201, r.text
@@ -111,7 +114,7 @@ def test_an_agency_sees_only_its_own_shares_and_a_filtered_incident(city: Engine
     )
     assert r.status_code == 200
     city.http.post(
-        f"/api/v1/requests/SOS-1/updates",
+        "/api/v1/requests/SOS-1/updates",
         headers=care.headers,
         json={"location": {"lat": JINJU[0] + 0.001, "lon": JINJU[1]}},
     ).raise_for_status()
@@ -232,7 +235,17 @@ def test_cli_disable_is_seen_by_the_engine_within_a_second(city: EngineUnderTest
     assert city.http.get("/api/v1/incidents", headers=police.headers).status_code == 200  # cached now
     db = city.server.settings.database_url
     out = subprocess.run(
-        [sys.executable, "main.py", "agencies", "disable", police.id, "--db", db, "--data-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "main.py",
+            "agencies",
+            "disable",
+            police.id,
+            "--db",
+            db,
+            "--data-dir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -254,6 +267,8 @@ def test_key_rotation_now_and_with_grace(city: EngineUnderTest) -> None:
     newer = r.json()["api_key"]
     assert r.json()["previous_key_until"] is not None
     for key in (new, newer):  # the previous key works during the grace
-        assert city.http.get("/api/v1/incidents", headers={"authorization": f"Bearer {key}"}).status_code == 200
+        assert (
+            city.http.get("/api/v1/incidents", headers={"authorization": f"Bearer {key}"}).status_code == 200
+        )
     op = city.add_user("op", Role.OPERATOR)
     _problem(city.http.post(f"/api/v1/agencies/{police.id}/keys", headers=op, json={}), 403)
