@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.cli_cameras import register as register_camera_commands
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -39,6 +40,9 @@ def _store(args: argparse.Namespace) -> Any:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.migrate()
+    from app.store.sealed import seal_database
+
+    seal_database(db.write, db.read, settings.data_dir)
     return UnitOfWorkFactory(db, SystemClock())
 
 
@@ -98,13 +102,6 @@ def _import_layer(
         summary.update(inserted=counts[0], updated=counts[1])
     print(json.dumps(summary))
     return 0 if rows or not result.errors else 1
-
-
-def cmd_cameras_import(args: argparse.Namespace) -> int:
-    from app.domain.camera_import import parse_cameras
-    from app.engine.services.directory import upsert_cameras
-
-    return _import_layer(args, parse_cameras, "cameras", upsert_cameras)
 
 
 def cmd_facilities_import(args: argparse.Namespace) -> int:
@@ -224,7 +221,7 @@ def cmd_console(args: argparse.Namespace) -> int:
         )
         url = server.base_url
     try:
-        return run_console(url, language=args.language)
+        return run_console(url, language=args.language, ca=args.ca)
     finally:
         if server is not None:
             server.stop()
@@ -364,19 +361,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_wall(args: argparse.Namespace) -> int:
+    from app.console.wall.__main__ import read_key
     from app.console.wall.runner import run_wall
 
-    password = os.environ.get("GOLDENTIME_WALL_PASSWORD", "")
-    if args.password_file:
-        password = Path(args.password_file).read_text(encoding="utf-8").strip()
     return int(
         run_wall(
             args.engine,
             args.wall,
             screen=args.screen,
-            username=args.user,
-            password=password,
+            key=read_key(args.key_file),
             language=args.language,
+            ca=args.ca,
         )
     )
 
@@ -418,12 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="listen port (default 8740)")
     p.set_defaults(func=cmd_engine)
 
+    register_camera_commands(sub, _db_options)  # app/cli_cameras.py
     for name, func, what in (
-        (
-            "cameras",
-            cmd_cameras_import,
-            "cameras: GoldenTime CSV or GeoJSON, or the national CCTV standard data CSV (UTF-8 or CP949)",
-        ),
         (
             "facilities",
             cmd_facilities_import,
@@ -463,14 +454,20 @@ def build_parser() -> argparse.ArgumentParser:
     s2 = p.add_subparsers(dest="action", required=True)
     add = s2.add_parser("add", help="add a console user")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["operator", "supervisor", "admin"])
+    add.add_argument("--role", required=True, choices=["operator", "supervisor", "admin", "auditor"])
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _db_options(add)
     add.set_defaults(func=cmd_users_add)
+    from app import cli_security
+
+    cli_security.register_users(s2, _db_options)
 
     p = sub.add_parser("console", help="the operator console (with no --engine: its own embedded engine)")
     _db_options(p)
     p.add_argument("--engine", help="URL of a running engine, e.g. https://engine.example:8740")
+    p.add_argument(
+        "--ca", help="CA certificate that signs the engine's TLS certificate (a site's private CA)"
+    )
     p.add_argument("--port", type=int, help="port of the embedded engine (default: any free port)")
     p.add_argument(
         "--language", choices=["ko", "en"], help="interface language (default: last used, else the system's)"
@@ -505,13 +502,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wall", required=True, help="the wall's id, e.g. WALL-1")
     p.add_argument("--screen", type=int, help="which screen to fill (default: the primary)")
     p.add_argument(
-        "--user", default=os.environ.get("GOLDENTIME_WALL_USER", "wall"), help="the wall's console account"
+        "--key-file", help="file holding the wall key from 'walls add' (else $GOLDENTIME_WALL_KEY)"
     )
-    p.add_argument(
-        "--password-file", help="file holding the account's password (else $GOLDENTIME_WALL_PASSWORD)"
-    )
+    p.add_argument("--ca", help="CA certificate that signs an https:// engine's certificate")
     p.add_argument("--language", choices=["ko", "en"])
     p.set_defaults(func=cmd_wall)
+
+    from app import cli_ops
+
+    cli_ops.register(sub, _db_options)
+    cli_security.register(sub, _db_options)
 
     p = sub.add_parser("sim", help="simulators for the demo and the tests")
     s2 = p.add_subparsers(dest="what", required=True)
@@ -521,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     s2.add_parser(
         "agency", help="a simulated agency webhook receiver (see: sim agency --help)", add_help=False
     ).set_defaults(func_rest=cmd_sim_agency)
+    __import__("app.cli_media", fromlist=["register"]).register(sub)
     return parser
 
 

@@ -45,6 +45,7 @@ class ConsoleOptions:
     engine_url: str
     username: str | None = None
     password: str | None = None
+    ca: str | None = None  # CA certificate of an https:// engine (a site's private CA)
     language: str | None = None
     settings_dir: Path | None = None
     video_backend: str = "auto"
@@ -97,7 +98,7 @@ class Console:
         self.translations.switch(language)
         apply_dark_theme(app)
         apply_cjk_font(app)
-        self.client = EngineClient(options.engine_url)
+        self.client = EngineClient(options.engine_url, verify=options.ca or True)
         self.wall_control: Any = None
         self.audit_panel: Any = None
         self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
@@ -431,6 +432,7 @@ class Console:
                 "state": "offline" if h.is_offline(cam.id) else "online",
                 "direction_deg": cam.direction_deg,
                 "fov_deg": cam.fov_deg,
+                "approximate": cam.approximate,
             }
             for cam in cams
         )
@@ -522,6 +524,7 @@ def run_console(
     language: str | None = None,
     settings_dir: Path | None = None,
     districts_geojson: Path | None = None,
+    ca: str | None = None,
 ) -> int:
     """Run the operator console against the engine at ``engine_url`` until the operator quits.
 
@@ -548,7 +551,12 @@ def run_console(
         nonlocal console
         console = Console(
             ConsoleOptions(
-                engine_url, username=username, password=password, language=language, settings_dir=settings_dir
+                engine_url,
+                username=username,
+                password=password,
+                language=language,
+                settings_dir=settings_dir,
+                ca=ca,
             ),
             app,
         )

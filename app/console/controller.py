@@ -87,8 +87,8 @@ class ConsoleController(QObject):
         actionFailed(str): an operator action failed (message for the operator).
         actionDone(str): an operator action succeeded (message for the status bar).
         reportCreated(str): a report was sent (its snapshot URL, or "").
-        wallRequested(str, list): "send to the wall display" for an incident and its cameras (stub until
-            the wall display exists: nothing listens but the status bar).
+        wallRequested(str, list): "send to the wall display" for an incident and its cameras (the wall
+            control panel takes it over onto the chosen wall: ``app/console/wall/panel.py``).
     """
 
     loggedIn = Signal(str)
@@ -136,11 +136,13 @@ class ConsoleController(QObject):
             on_resync=self._on_resync,
             on_state=self._on_feed_state,
             backoff=feed_backoff,
+            verify=getattr(client, "verify", True),
         )
         self.events_applied = 0
         self.reloads = 0
         self._detail_timer = self._single_shot(DETAIL_RELOAD_DEBOUNCE_MS, self._on_detail_timer)
         self._directory_timer = self._single_shot(DIRECTORY_RELOAD_DEBOUNCE_MS, self._on_directory_timer)
+        self._cameras_imported = False  # a register import changed the cameras: reload them for the map
         self._health_timer = QTimer(self)
         self._health_timer.setInterval(HEALTH_REFRESH_MS)
         self._health_timer.timeout.connect(self._on_directory_timer)
@@ -286,6 +288,9 @@ class ConsoleController(QObject):
         self._set_agencies(agencies)
         self.health.set_cameras(cameras)
         self.healthChanged.emit()
+        if self._cameras_imported:  # the map and the camera list follow a register import
+            self._cameras_imported = False
+            self.camerasLoaded.emit()
         self.detailChanged.emit()
 
     # ------------------------------------------------------------------ live events
@@ -335,6 +340,9 @@ class ConsoleController(QObject):
             if incident_id == self._selected:
                 self._detail_timer.start()
         elif kind.startswith("agency."):
+            self._directory_timer.start()
+        elif kind == "cameras.imported":
+            self._cameras_imported = True
             self._directory_timer.start()
         elif kind == "camera.updated":
             camera_id, online = str(data.get("camera_id", "")), bool(data.get("online"))

@@ -61,6 +61,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    AUDITOR = "auditor"  # reads the audit trail and the provision ledger, nothing else
 
 
 class SensorKind(StrEnum):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.domain.enums import DeliveryState, IncidentStatus, Purpose, Service, ShareStatus
 from app.formats.api import (
     CameraOut,
+    CameraRegisterOut,
     DeliveryOut,
     FacilityOut,
     IncidentDetailOut,
@@ -74,6 +75,28 @@ def camera_out(row: CameraRow, link: IncidentCameraRow | None = None) -> CameraO
         distance_m=None if link is None else round(link.distance_m, 1),
         covers_point=None if link is None else link.covers_point,
         role=None if link is None else link.role,
+        approximate=row.approximate,
+        retired=row.retired_at is not None,
+        register_entry=_register_out(row),
+    )
+
+
+def _register_out(row: CameraRow) -> CameraRegisterOut | None:
+    if not (row.provider or row.provider_code or row.register_no):
+        return None
+    return CameraRegisterOut(
+        provider=row.provider,
+        provider_code=row.provider_code,
+        register_no=row.register_no,
+        road_address=row.road_address,
+        lot_address=row.lot_address,
+        purpose_text=row.purpose_text,
+        installed=row.installed,
+        pixels=row.pixels,
+        view=row.view,
+        retention_days=row.retention_days,
+        phone=row.phone,
+        data_date=row.data_date,
     )
 
 
@@ -85,7 +108,9 @@ def share_status(row: ShareRow, now: datetime) -> ShareStatus:
     return ShareStatus.ACTIVE
 
 
-def share_out(row: ShareRow, now: datetime, url: UrlBuilder) -> ShareOut:
+def share_out(
+    row: ShareRow, now: datetime, url: UrlBuilder, viewer: Callable[[str], str] | None = None
+) -> ShareOut:
     status = share_status(row, now)
     cams = [str(c) for c in row.camera_ids]
     return ShareOut(
@@ -99,6 +124,7 @@ def share_out(row: ShareRow, now: datetime, url: UrlBuilder) -> ShareOut:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         urls={c: url(row.token, c) for c in cams} if status is ShareStatus.ACTIVE else {},
+        viewer_url=viewer(row.token) if viewer is not None and status is ShareStatus.ACTIVE else None,
     )
 
 
@@ -166,6 +192,7 @@ def incident_detail(
     url: UrlBuilder,
     snapshot_url: Callable[[ReportRow, Session], str | None],
     agency_id: str | None = None,
+    viewer: Callable[[str], str] | None = None,
 ) -> IncidentDetailOut:
     """Everything about one incident; an agency (``agency_id``) sees only its own shares and deliveries."""
     base = incident_out(row, golden_time_s)
@@ -193,7 +220,7 @@ def incident_detail(
             for t in timeline
         ],
         cameras=incident_cameras(session, row.id),
-        shares=[share_out(s, now, url) for s in session.scalars(shares_q)],
+        shares=[share_out(s, now, url, viewer) for s in session.scalars(shares_q)],
         deliveries=[delivery_out(d) for d in session.scalars(deliveries_q)],
         facilities=incident_facilities(session, row.id),
         reports=[report_out(r, snapshot_url(r, session)) for r in session.scalars(reports_q)],

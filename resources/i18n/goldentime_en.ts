@@ -114,6 +114,57 @@
         </translation>
     </message>
     <message>
+        <source>Approximate position: not used as a nearest camera until corrected</source>
+        <translation>Approximate position: not used as a nearest camera until corrected</translation>
+    </message>
+    <message>
+        <source>Operated by: {provider}</source>
+        <translation>Operated by: {provider}</translation>
+    </message>
+    <message>
+        <source>Register number: {number}</source>
+        <translation>Register number: {number}</translation>
+    </message>
+    <message>
+        <source>Address: {address}</source>
+        <translation>Address: {address}</translation>
+    </message>
+    <message>
+        <source>Purpose in the register: {purpose}</source>
+        <translation>Purpose in the register: {purpose}</translation>
+    </message>
+    <message>
+        <source>Installed: {when}</source>
+        <translation>Installed: {when}</translation>
+    </message>
+    <message>
+        <source>Resolution: {mp} megapixels</source>
+        <translation>Resolution: {mp} megapixels</translation>
+    </message>
+    <message>
+        <source>Resolution: {pixels}</source>
+        <translation>Resolution: {pixels}</translation>
+    </message>
+    <message>
+        <source>Filming: {view}</source>
+        <translation>Filming: {view}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Keeps video for %n day(s)</source>
+        <translation>
+            <numerusform>Keeps video for %n day</numerusform>
+            <numerusform>Keeps video for %n days</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Phone: {phone}</source>
+        <translation>Phone: {phone}</translation>
+    </message>
+    <message>
+        <source>Register edition: {date}</source>
+        <translation>Register edition: {date}</translation>
+    </message>
+    <message>
         <source>Search cameras (Ctrl+F)</source>
         <translation>Search cameras (Ctrl+F)</translation>
     </message>
@@ -262,6 +313,10 @@
             <numerusform>Shares (%n)</numerusform>
             <numerusform>Shares (%n)</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Share page for the agency&apos;s browser (every camera live): {url}</source>
+        <translation>Share page for the agency&apos;s browser (every camera live): {url}</translation>
     </message>
     <message>
         <source>{ok}/{total} delivered</source>
@@ -934,6 +989,10 @@
         <translation>Click to add corners, double-click to finish. Esc cancels.</translation>
     </message>
     <message>
+        <source>approximate position (not used as nearest camera)</source>
+        <translation>approximate position (not used as nearest camera)</translation>
+    </message>
+    <message>
         <source>112 emergency video</source>
         <translation>112 emergency video</translation>
     </message>
@@ -1285,12 +1344,12 @@
         <translation>Session expired, logging in again…</translation>
     </message>
     <message>
-        <source>The engine refused the wall account; retrying</source>
-        <translation>The engine refused the wall account; retrying</translation>
+        <source>The engine refused the wall key; retrying</source>
+        <translation>The engine refused the wall key; retrying</translation>
     </message>
     <message>
-        <source>No wall account configured (user name and password)</source>
-        <translation>No wall account configured (user name and password)</translation>
+        <source>No wall key configured (walls add, then --key-file)</source>
+        <translation>No wall key configured (walls add, then --key-file)</translation>
     </message>
     <message>
         <source>Waiting for a layout for wall {id}.

@@ -113,6 +113,56 @@
         </translation>
     </message>
     <message>
+        <source>Approximate position: not used as a nearest camera until corrected</source>
+        <translation>대략적 위치: 위치를 바로잡기 전까지 최근접 카메라로 쓰지 않습니다</translation>
+    </message>
+    <message>
+        <source>Operated by: {provider}</source>
+        <translation>관리기관: {provider}</translation>
+    </message>
+    <message>
+        <source>Register number: {number}</source>
+        <translation>관리번호: {number}</translation>
+    </message>
+    <message>
+        <source>Address: {address}</source>
+        <translation>소재지: {address}</translation>
+    </message>
+    <message>
+        <source>Purpose in the register: {purpose}</source>
+        <translation>설치목적구분: {purpose}</translation>
+    </message>
+    <message>
+        <source>Installed: {when}</source>
+        <translation>설치연월: {when}</translation>
+    </message>
+    <message>
+        <source>Resolution: {mp} megapixels</source>
+        <translation>화소: {mp}백만 화소</translation>
+    </message>
+    <message>
+        <source>Resolution: {pixels}</source>
+        <translation>카메라화소수: {pixels}</translation>
+    </message>
+    <message>
+        <source>Filming: {view}</source>
+        <translation>촬영방면: {view}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Keeps video for %n day(s)</source>
+        <translation>
+            <numerusform>영상 보관 %n일</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Phone: {phone}</source>
+        <translation>관리기관 전화번호: {phone}</translation>
+    </message>
+    <message>
+        <source>Register edition: {date}</source>
+        <translation>데이터기준일자: {date}</translation>
+    </message>
+    <message>
         <source>Search cameras (Ctrl+F)</source>
         <translation>카메라 검색 (Ctrl+F)</translation>
     </message>
@@ -259,6 +309,10 @@
         <translation>
             <numerusform>공유 (%n)</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Share page for the agency&apos;s browser (every camera live): {url}</source>
+        <translation>기관 브라우저용 공유 페이지(모든 카메라 실시간): {url}</translation>
     </message>
     <message>
         <source>{ok}/{total} delivered</source>
@@ -930,6 +984,10 @@
         <translation>클릭해 꼭짓점을 추가하고, 두 번 클릭해 마칩니다. Esc로 취소합니다.</translation>
     </message>
     <message>
+        <source>approximate position (not used as nearest camera)</source>
+        <translation>대략적 위치 (최근접 카메라로 쓰지 않음)</translation>
+    </message>
+    <message>
         <source>112 emergency video</source>
         <translation>112 긴급영상 지원</translation>
     </message>
@@ -1277,12 +1335,12 @@
         <translation>세션이 만료되어 다시 로그인하는 중…</translation>
     </message>
     <message>
-        <source>The engine refused the wall account; retrying</source>
-        <translation>엔진이 상황판 계정을 거부했습니다. 재시도 중</translation>
+        <source>The engine refused the wall key; retrying</source>
+        <translation>엔진이 상황판 키를 거부했습니다. 재시도 중</translation>
     </message>
     <message>
-        <source>No wall account configured (user name and password)</source>
-        <translation>상황판 계정(사용자 이름과 비밀번호)이 설정되지 않았습니다</translation>
+        <source>No wall key configured (walls add, then --key-file)</source>
+        <translation>상황판 키가 설정되지 않았습니다 (walls add 후 --key-file)</translation>
     </message>
     <message>
         <source>Waiting for a layout for wall {id}.

@@ -83,6 +83,8 @@ def test_share_extend_revoke_report_and_close(
     qtbot.waitUntil(lambda: d.shares.topLevelItemCount() == before + 1, timeout=TIMEOUT)
     first = d.shares.topLevelItem(0)  # expiring soon sorts first
     assert first.text(0) == "Disaster room" and first.text(1) == "Expiring soon"
+    viewer_url = next(s.viewer_url for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)
+    assert viewer_url and "/view/" in viewer_url and viewer_url in first.toolTip(0)  # the share page
     first.setSelected(True)
     assert d.extend_btn.isEnabled()
     old_expiry = next(s.expires_at for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)

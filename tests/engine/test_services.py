@@ -51,7 +51,10 @@ def test_112_video_gets_nearest_cameras_and_a_share_with_media_urls(engine: Engi
     (share,) = body["shares"]
     assert share["agency_id"] == police.id
     assert set(share["urls"]) == {c["id"] for c in cams}
-    assert all(u.startswith(engine.url + "/media/") and u.endswith(".ts") for u in share["urls"].values())
+    assert all(
+        u.startswith(engine.server.media.base_url() + "/media/") and u.endswith(".ts")
+        for u in share["urls"].values()
+    )
     # The outbox row was written in the same transaction.
     (d,) = _deliveries(engine, body["incident"]["id"])
     assert (d.event_type, d.sequence, d.agency_id) == ("share.created", 1, police.id)

@@ -15,10 +15,13 @@ from app.domain.enums import AgencyKind, DeliveryFormat, DeliveryState, Role
 from app.domain.geo import GeoPoint
 from app.domain.ids import new_id
 from app.domain.layers import Facility, Sensor
+from app.domain.stream_url import check_stream_url
 from app.engine.auth import Principal, digest, hash_password, new_api_key
 from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
+from app.engine.outbox.egress import check_url
 from app.engine.services import agency_admin
+from app.engine.services.camera_register import upsert_cameras as bulk_upsert
 from app.engine.settings import OutboxSettings
 from app.engine.views import camera_out
 from app.engine.work import Work
@@ -47,6 +50,9 @@ def check_endpoint(url: str, outbox: OutboxSettings) -> str:
         h.lower() for h in outbox.allowed_hosts
     }:
         raise invalid(f"endpoint host {parts.hostname!r} is not in the deployment's allow-list")
+    why = check_url(url, allow_http=outbox.allow_http, allowed_networks=outbox.allowed_networks)
+    if why:
+        raise invalid(f"endpoint refused: {why}")
     return url
 
 
@@ -214,32 +220,41 @@ def api_patch_agency(
     return out, new
 
 
-def add_user(session: Session, username: str, role: Role, password: str, now_: datetime) -> UserRow:
+def add_user(
+    session: Session,
+    username: str,
+    role: Role,
+    password: str,
+    now_: datetime,
+    *,
+    password_hash: str | None = None,
+) -> UserRow:
+    """``password_hash``: already hashed by the caller (off the event loop, outside the transaction)."""
     if session.scalars(select(UserRow).where(UserRow.username == username)).first() is not None:
         raise conflict(f"user {username!r} exists")
     if len(password) < 8:
         raise invalid("a password needs at least 8 characters")
-    row = UserRow(username=username, role=role.value, password_hash=hash_password(password), created_at=now_)
+    row = UserRow(
+        username=username,
+        role=role.value,
+        password_hash=password_hash or hash_password(password),
+        created_at=now_,
+        disabled=False,
+    )
     session.add(row)
     return row
 
 
 def upsert_cameras(work: Work, cameras: Iterable[Camera]) -> tuple[int, int]:
-    """Insert or update in place (never duplicate). Returns (inserted, updated)."""
-    ins = upd = 0
+    """Insert or update in place (never duplicate), in bulk. Returns (inserted, updated). Stream URLs must
+    be rtsp, rtsps, http or https (422 otherwise; the message never repeats the URL)."""
+    cameras = list(cameras)
     for c in cameras:
-        row = work.session.get(CameraRow, c.id)
-        if row is None:
-            row = CameraRow(id=c.id, online=True)
-            work.session.add(row)
-            ins += 1
-        else:
-            upd += 1
-        row.name, row.lat, row.lon, row.purpose = c.name, c.lat, c.lon, c.purpose.value
-        row.direction_deg, row.fov_deg = c.direction_deg, c.fov_deg
-        row.stream_main, row.stream_sub = c.stream_main, c.stream_sub
-        row.updated_at = work.now
-    return ins, upd
+        for what, url in (("stream_main", c.stream_main), ("stream_sub", c.stream_sub)):
+            why = check_stream_url(url or "")
+            if why:
+                raise invalid(f"camera {c.id!r}: {what}: {why}")
+    return bulk_upsert(work, cameras)
 
 
 def upsert_facilities(work: Work, facilities: Iterable[Facility]) -> int:
@@ -294,7 +309,14 @@ def cameras_near(
     point = GeoPoint.checked(lat, lon)
     if point is None:
         raise invalid(f"near={lat},{lon} is not a valid WGS84 coordinate")
-    found = ctx.cameras.index().nearest(point, limit, radius_m)
+    index = ctx.cameras.index()
+    found = index.nearest(point, limit, radius_m)
+    if any(c.approximate for c, _ in found):
+        # Stand-in positions (a stack at an area's centroid) come after every exact camera in the radius,
+        # and must not crowd them out of the first ``limit``.
+        found = index.nearest(point, len(index), radius_m)
+        found.sort(key=lambda cd: cd[0].approximate)  # stable: by distance within each group
+        found = found[:limit]
     with ctx.uow(principal, client) as work:
         rows = {
             r.id: r
@@ -316,7 +338,11 @@ def list_cameras(
 ) -> list[CameraOut]:
     with ctx.uow(principal, client) as work:
         rows = work.session.scalars(
-            select(CameraRow).order_by(CameraRow.id).limit(limit).offset(offset)
+            select(CameraRow)
+            .where(CameraRow.retired_at.is_(None))
+            .order_by(CameraRow.id)
+            .limit(limit)
+            .offset(offset)
         ).all()
         work.audit("camera.list", "camera", None, count=len(rows))
         return [camera_out(r) for r in rows]

@@ -70,6 +70,7 @@ def get_incident(
                 now=work.now,
                 url=ctx.media_url,
                 snapshot_url=ctx.report_snapshot_url,
+                viewer=ctx.viewer_url,
             )
         if row is None:
             raise not_found("incident", incident_id)
@@ -81,6 +82,8 @@ def get_incident(
             now=work.now,
             url=ctx.media_url,
             snapshot_url=ctx.report_snapshot_url,
+            agency_id=principal.agency_id,
+            viewer=ctx.viewer_url,
         )
 
 

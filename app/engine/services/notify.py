@@ -34,7 +34,7 @@ def send(
     facilities = facilities_of(work, incident.id)
     # The recipient sees no assignee, and another agency's id and number never.
     inc = public_incident(incident_out(incident, ctx.golden_time(incident.service)), agency.id)
-    share_view = None if share is None else share_out(share, work.now, ctx.media_url)
+    share_view = None if share is None else share_out(share, work.now, ctx.media_url, ctx.viewer_url)
     report_view = None
     if report is not None:
         report_view = report_out(report, ctx.report_snapshot_url(report, work.session))

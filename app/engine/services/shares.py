@@ -84,7 +84,7 @@ def create_share(
             ctx, work, incident, agency, list(dict.fromkeys(body.camera_ids)), body.minutes, body.purpose
         )
         ctx.prewarm(list(body.camera_ids))
-        return share_out(share, work.now, ctx.media_url)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
 
 
 def revoke_share(ctx: EngineContext, principal: Principal, client: str | None, share_id: str) -> ShareOut:
@@ -104,7 +104,7 @@ def revoke_share(ctx: EngineContext, principal: Principal, client: str | None, s
             work.live(
                 "share.revoked", {"incident_id": incident.id, "share_id": share.id, "agency_id": agency.id}
             )
-        return share_out(share, work.now, ctx.media_url)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
 
 
 def extend_share(
@@ -125,4 +125,4 @@ def extend_share(
         work.audit("share.extend", "share", share.id, minutes=minutes)
         notify.send(ctx, work, agency, incident, "share.updated", share=share)
         work.live("share.updated", {"incident_id": incident.id, "share_id": share.id, "agency_id": agency.id})
-        return share_out(share, work.now, ctx.media_url)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
