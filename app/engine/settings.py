@@ -109,9 +109,6 @@ class AgencyLimits(_Strict):
     cameras_per_request: Annotated[int, Field(ge=1, le=2000)] = 64
     # Token bucket: this many requests a minute, in bursts of up to the same number (429 + Retry-After).
     requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 6000
-    # Live streams open at once by all the agency's shares together, and viewers of one share.
-    streams_per_agency: Annotated[int, Field(ge=1, le=10_000)] = 64
-    viewers_per_share: Annotated[int, Field(ge=1, le=1000)] = 8
 
 
 class AgencyAccessSettings(_Strict):
@@ -128,12 +125,6 @@ class AgencyAccessSettings(_Strict):
     limits: AgencyLimits = AgencyLimits()
     # Per-agency overrides of ``limits``, by agency id.
     per_agency: dict[str, AgencyLimits] = {}
-    # The key that share tokens are derived from (HMAC); default ``data_dir/share-token.key``, made 0600 on
-    # first start. Engines sharing one PostgreSQL database must share this file.
-    token_key_file: Path | None = None
-    # A media gateway's own credential for ``POST /api/v1/media/auth`` (Bearer), as a SHA-256 hex digest;
-    # None: the route refuses everyone.
-    media_gateway_key_sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | None = None
 
     def limits_of(self, agency_id: str) -> AgencyLimits:
         return self.per_agency.get(agency_id, self.limits)

@@ -272,3 +272,47 @@ def test_key_rotation_now_and_with_grace(city: EngineUnderTest) -> None:
         )
     op = city.add_user("op", Role.OPERATOR)
     _problem(city.http.post(f"/api/v1/agencies/{police.id}/keys", headers=op, json={}), 403)
+
+
+def test_cli_rotates_key_and_secret_and_the_old_secret_is_erased_after_its_overlap(
+    city: EngineUnderTest, tmp_path: Path
+) -> None:
+    import json
+    from datetime import timedelta
+
+    from app.store.models import AgencyRow
+
+    police = city.add_agency("112", AgencyKind.POLICE)
+    db = city.server.settings.database_url
+
+    def cli(*args: str) -> dict[str, object]:
+        out = subprocess.run(
+            [sys.executable, "main.py", "agencies", *args, "--db", db, "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+        doc: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+        return doc
+
+    rotated = cli("rotate-key", police.id, "--grace", "10")
+    new_key = str(rotated["api_key"])
+    assert new_key.startswith("gtk_") and rotated["previous_key_until"]
+    for key in (police.api_key, new_key):  # the old key keeps working during the grace
+        h = {"authorization": f"Bearer {key}"}
+        assert _until(lambda h=h: city.http.get("/api/v1/incidents", headers=h).status_code == 200) < 1.5
+    secret = cli("rotate-secret", police.id)["webhook_secret"]
+    with city.server.uow.read() as s:
+        row = s.get(AgencyRow, police.id)
+        assert row is not None
+        assert row.webhook_secret == secret and row.webhook_secret_previous == police.webhook_secret
+    assert city.server.secret_sweeper.sweep() == 0  # still inside the overlap
+    with city.server.uow(ADMIN) as work:
+        row = work.session.get(AgencyRow, police.id)
+        assert row is not None
+        row.previous_secret_until = work.now - timedelta(seconds=1)
+    assert city.server.secret_sweeper.sweep() == 1
+    with city.server.uow.read() as s:
+        row = s.get(AgencyRow, police.id)
+        assert row is not None and row.webhook_secret_previous is None and row.webhook_secret == secret

@@ -8,11 +8,13 @@ the outbox (the dispatcher skips a disabled agency) until it is enabled again â€
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from app.engine.auth import digest, new_api_key
+from app.engine.auth import SYSTEM, digest, new_api_key
 from app.engine.context import EngineContext
 from app.engine.services import notify
 from app.engine.work import Work
@@ -20,6 +22,7 @@ from app.formats.webhooks import new_secret
 from app.store.models import AgencyRow, IncidentRow, ShareRow
 
 SECRET_OVERLAP = timedelta(hours=24)
+_log = logging.getLogger(__name__)
 
 
 def set_enabled(ctx: EngineContext, work: Work, row: AgencyRow, enabled: bool) -> int:
@@ -109,3 +112,33 @@ def erase_expired_secrets(work: Work) -> int:
     if n:
         work.audit("agency.erase_secrets", "agency", None, count=n)
     return n
+
+
+class SecretSweeper:
+    """Erases previous webhook secrets whose rotation overlap ended: at start, then every ``interval_s``."""
+
+    def __init__(self, ctx: EngineContext, interval_s: float = 300.0) -> None:
+        self._ctx = ctx
+        self._interval = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def sweep(self) -> int:
+        with self._ctx.uow(SYSTEM) as work:
+            return erase_expired_secrets(work)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="secret-sweeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.sweep)
+            except Exception:
+                _log.exception("erasing expired webhook secrets failed; trying again later")
+            await asyncio.sleep(self._interval)
