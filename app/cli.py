@@ -113,9 +113,16 @@ def cmd_facilities_import(args: argparse.Namespace) -> int:
 
 def cmd_sensors_import(args: argparse.Namespace) -> int:
     from app.domain.layers_import import parse_sensors
+    from app.engine.errors import ServiceError
     from app.engine.services.directory import upsert_sensors
 
-    return _import_layer(args, parse_sensors, "sensors", upsert_sensors)
+    try:
+        return _import_layer(
+            args, parse_sensors, "sensors", lambda w, r: upsert_sensors(w, r, getattr(args, "agency", None))
+        )
+    except ServiceError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
 
 
 def cmd_agencies_add(args: argparse.Namespace) -> int:
@@ -235,6 +242,7 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
     from app.formats.api import AgencyIn
 
     admin = _cli_principal()
+    gateway: list[str] = []  # the demo's sensor gateway: the disaster room (its key posts sensor events)
 
     def new_agency(name: str, kind: AgencyKind, fmt: DeliveryFormat, endpoint: str) -> tuple[str, str, str]:
         with server.uow(admin) as work:
@@ -244,6 +252,8 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
                 server.settings.outbox,
                 work.now,
             )
+        if kind is AgencyKind.DISASTER and not gateway:
+            gateway.append(out.id)
         return out.id, out.api_key, out.webhook_secret
 
     def new_user(username: str, role: Role, password: str) -> None:
@@ -258,7 +268,7 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
             elif kind == "facilities":
                 upsert_facilities(work, parse_facilities(data, path.name).facilities)
             else:
-                upsert_sensors(work, parse_sensors(data, path.name).sensors)
+                upsert_sensors(work, parse_sensors(data, path.name).sensors, gateway[0] if gateway else None)
         if kind == "cameras":
             server.ctx.cameras.refresh(force=True)
 
@@ -416,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
         s2 = p.add_subparsers(dest="action", required=True)
         imp = s2.add_parser("import", help=f"import {what}; importing again updates in place")
         imp.add_argument("file")
+        if name == "sensors":
+            imp.add_argument(
+                "--agency",
+                help="the gateway agency (id or name) of rows without an agency_id column value",
+            )
         _db_options(imp)
         imp.set_defaults(func=func)
 
@@ -431,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls = s2.add_parser("list", help="list agencies")
     _db_options(ls)
     ls.set_defaults(func=cmd_agencies_list)
+    from app.cli_agencies import register as register_agency_commands
+
+    register_agency_commands(s2, _db_options)
 
     p = sub.add_parser("users", help="manage console users")
     s2 = p.add_subparsers(dest="action", required=True)

@@ -115,6 +115,7 @@ RULES: tuple[Rule, ...] = (
     _r("GET", "/api/v1/agencies", CONSOLE | {G}, "agencies: only themselves"),
     _r("POST", "/api/v1/agencies", {A}, "register an agency (key shown once)"),
     _r("PATCH", "/api/v1/agencies/{agency_id}", {A}, "change, enable/disable, rotate webhook secret"),
+    _r("POST", "/api/v1/agencies/{agency_id}/keys", {A}, "rotate the API key (shown once; optional grace)"),
     _r("POST", "/api/v1/deliveries/{delivery_id}/retry", CONSOLE, "re-queue a dead-lettered delivery"),
     _r("GET", "/api/v1/audit", {S, A, U}, "the audit trail (reading it is audited)"),
     # ------------------------------------------------------------------ walls

@@ -74,12 +74,24 @@ def new_wall_key() -> str:
     return WALL_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def authenticate_key(session: Session, key: str) -> Principal | None:
-    if not key.startswith(KEY_PREFIX):
+def authenticate_key(session: Session, key: str, now: datetime | None = None) -> Principal | None:
+    """The agency whose current key (or, until its grace ends, previous key) this is; a disabled agency
+    has no valid key."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 128:
         return None
     wanted = digest(key)
     row = session.scalars(select(AgencyRow).where(AgencyRow.api_key_hash == wanted)).first()
-    if row is None or not hmac.compare_digest(row.api_key_hash, wanted):
+    if row is None and now is not None:
+        row = session.scalars(
+            select(AgencyRow).where(
+                AgencyRow.api_key_previous_hash == wanted, AgencyRow.previous_key_until > now
+            )
+        ).first()
+        if row is not None and not hmac.compare_digest(row.api_key_previous_hash or "", wanted):
+            row = None
+    elif row is not None and not hmac.compare_digest(row.api_key_hash, wanted):
+        row = None
+    if row is None or not row.enabled:
         return None
     return Principal(kind="agency", id=row.id, name=row.name, agency_kind=row.kind)
 
@@ -88,10 +100,11 @@ class KeyCache:
     """Recently verified API keys (by digest), so a busy agency is not looked up on every request.
 
     Only successes are kept, for ``ttl_s`` seconds: a new key works at once, and a change to an agency
-    (its name, from the admin API) is seen within ``ttl_s``; :meth:`clear` drops everything at once.
+    made by another process (the CLI disabling it, rotating its key) is seen within ``ttl_s`` — one second,
+    the promise of a disable; the admin API calls :meth:`clear`, which drops everything at once.
     """
 
-    def __init__(self, ttl_s: float = 5.0, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl_s: float = 1.0, max_entries: int = 10_000) -> None:
         self._ttl = ttl_s
         self._max = max_entries
         self._lock = threading.Lock()

@@ -18,6 +18,7 @@ from app.domain.camera import Camera, CameraRegister
 from app.domain.camera_index import CameraIndex
 from app.domain.clock import Clock
 from app.domain.enums import Purpose, Service
+from app.engine.agency_policy import RateLimiter
 from app.engine.auth import KeyCache, SessionPolicy
 from app.engine.refusals import RefusalLog
 from app.engine.settings import Settings
@@ -101,6 +102,8 @@ class EngineContext:
     base_url: Callable[[], str]
     # Verified API keys (agencies change rarely; a request should not cost a lookup).
     keys: KeyCache = field(default_factory=KeyCache)
+    # Each agency's request rate (settings: agency_access.limits.requests_per_minute).
+    rates: RateLimiter = field(default_factory=RateLimiter)
     # Refused logins and requests, audited in batches (app/engine/refusals.py).
     refusals: RefusalLog = field(default_factory=RefusalLog)
     # Called after a commit that chose cameras, so the media relay can open them before the first viewer.

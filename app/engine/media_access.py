@@ -177,7 +177,10 @@ class EngineMediaAccess:
         if camera_id not in {str(c) for c in share.camera_ids}:
             raise MediaDenied(404, "Not Found", f"camera {camera_id!r} is not part of this share")
         agency = s.get(AgencyRow, share.agency_id)
-        viewer = f"agency:{agency.name if agency else share.agency_id}"
+        if agency is None or not agency.enabled:
+            # A disable revokes the agency's shares too; this also covers a share made in between.
+            raise MediaDenied(403, "Forbidden", "the share's agency is disabled")
+        viewer = f"agency:{agency.name}"
         return ViewGrant(
             viewer=viewer,
             camera_id=camera_id,

@@ -22,7 +22,7 @@ from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.domain.clock import Clock, SystemClock
-from app.engine.api import directory, incidents, intake, live, provision, walls
+from app.engine.api import agency_keys, directory, incidents, intake, live, provision, walls
 from app.engine.api.gate import access_gate
 from app.engine.api.ops import Gauge, make_ops_router
 from app.engine.api.problems import BodyGuard, install_problem_handlers
@@ -31,6 +31,7 @@ from app.engine.live import LiveHub
 from app.engine.metrics import EngineMetrics, MetricsMiddleware
 from app.engine.outbox.dispatcher import Dispatcher
 from app.engine.security_wiring import SecurityWiring
+from app.engine.services.agency_admin import SecretSweeper
 from app.engine.settings import Settings
 from app.engine.tls import is_loopback_host
 from app.engine.work import UnitOfWorkFactory
@@ -73,6 +74,7 @@ class EngineServer:
         self.media = _build_media(self.ctx)
         self.security = SecurityWiring(self.ctx)
         self.metrics = EngineMetrics()
+        self.secret_sweeper = SecretSweeper(self.ctx)  # previous webhook secrets erased after their overlap
         self.app = self._build_app()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -92,11 +94,13 @@ class EngineServer:
             if self.media is not None:
                 await self.media.start(self.hub)
             await self.dispatcher.start(drop_leases=self.db.is_sqlite)
+            await self.secret_sweeper.start()
             _log.info("engine ready on %s", self.base_url)
             self._ready.set()
             try:
                 yield
             finally:
+                await self.secret_sweeper.stop()
                 await self.dispatcher.stop()
                 if self.media is not None:
                     await self.media.stop()
@@ -115,7 +119,7 @@ class EngineServer:
         app.state.hub = self.hub
         install_problem_handlers(app)
         self.security.install(app)
-        for module in (intake, incidents, directory, live, walls, provision):
+        for module in (intake, incidents, directory, live, walls, agency_keys, provision):
             app.include_router(module.router)
         if self.media is not None:
             self.media.install(app)

@@ -103,6 +103,34 @@ class OpsSettings(_Strict):
     metrics_token: Annotated[str, Field(min_length=16)] | None = None
 
 
+class AgencyLimits(_Strict):
+    """Quotas of one agency (the defaults of every agency, or one agency's override)."""
+
+    # The automatic share of one request holds at most this many cameras (the incident keeps them all).
+    cameras_per_request: Annotated[int, Field(ge=1, le=2000)] = 64
+    # Token bucket: this many requests a minute, in bursts of up to the same number (429 + Retry-After).
+    requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 6000
+
+
+class AgencyAccessSettings(_Strict):
+    """What an agency may do: the services its kind may request, and its quotas (docs/ENGINE.md, Auth)."""
+
+    services: dict[AgencyKind, list[Service]] = {
+        AgencyKind.POLICE: [Service.EMERGENCY_VIDEO_112, Service.DISPATCH_112],
+        AgencyKind.FIRE: [Service.DISPATCH_119],
+        AgencyKind.DISASTER: [Service.DISASTER_RESPONSE],
+        AgencyKind.VULNERABLE: [Service.VULNERABLE_SOS],
+    }
+    # Kinds that may post CAP alerts (``POST /api/v1/alerts/cap``).
+    cap_alerts: list[AgencyKind] = [AgencyKind.DISASTER]
+    limits: AgencyLimits = AgencyLimits()
+    # Per-agency overrides of ``limits``, by agency id.
+    per_agency: dict[str, AgencyLimits] = {}
+
+    def limits_of(self, agency_id: str) -> AgencyLimits:
+        return self.per_agency.get(agency_id, self.limits)
+
+
 class Settings(_Strict):
     data_dir: Path = Path(platformdirs.user_data_dir("goldentime", appauthor=False))
     db_url: str | None = None  # default: SQLite in data_dir
@@ -125,6 +153,7 @@ class Settings(_Strict):
     }
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
+    agency_access: AgencyAccessSettings = AgencyAccessSettings()
     media: MediaSettings = MediaSettings()
     cameras: CameraImportSettings = CameraImportSettings()
     security: SecuritySettings = SecuritySettings()

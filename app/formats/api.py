@@ -537,3 +537,18 @@ class WallOut(_Out):
     incident_id: str | None = None
     has_previous: bool = False
     updated_at: datetime
+
+
+# ---------------------------------------------------------------- agency key rotation
+
+
+class AgencyKeyIn(_In):
+    """``POST /api/v1/agencies/{id}/keys``: the old key stops at once, or after ``grace_minutes``."""
+
+    grace_minutes: Annotated[float, Field(ge=0, le=7 * 24 * 60)] = 0
+
+
+class AgencyKeyOut(_Out):
+    id: str
+    api_key: str  # shown once
+    previous_key_until: datetime | None = None

@@ -126,6 +126,8 @@ class SensorRow(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float | None] = mapped_column(Float)
+    # The gateway agency whose API key may post this sensor's events; None: no key may.
+    agency_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class AgencyRow(Base):
@@ -140,6 +142,9 @@ class AgencyRow(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     # SHA-256 of a 256-bit random key: a fast hash is right for high-entropy keys (no brute force).
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # After a rotation with a grace period the old key works until previous_key_until.
+    api_key_previous_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_key_until: Mapped[datetime | None]
     webhook_secret: Mapped[str] = mapped_column(SealedString(200))  # sealed at rest
     # During a rotation both secrets sign, so receivers can switch without losing a delivery.
     webhook_secret_previous: Mapped[str | None] = mapped_column(SealedString(200))

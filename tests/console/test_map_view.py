@@ -406,6 +406,8 @@ def test_approximate_cameras_are_drawn_apart(qtbot: QtBot, make_view: Callable[.
     assert "approximate position" not in js(qtbot, view, tip.format("CAM-0010"))
     # Drawn on the page (a selected camera leaves the clusters): hollow with a dashed border.
     view.select_cameras(["CAM-0001"])
-    qtbot.waitUntil(lambda: js(qtbot, view, "document.querySelectorAll('.gt-cam-approx').length") == 1, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: js(qtbot, view, "document.querySelectorAll('.gt-cam-approx').length") == 1, timeout=TIMEOUT
+    )
     style = js(qtbot, view, "getComputedStyle(document.querySelector('.gt-cam-approx')).borderTopStyle")
     assert style == "dashed"

@@ -113,7 +113,11 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    engine = start_engine(tmp_path_factory.mktemp("matrix"))
+    # The matrix checks the role rules; the per-kind service policy (only disaster rooms post CAP by
+    # default) is tested in test_agency_privilege.py, so here the police room may post CAP too.
+    engine = start_engine(
+        tmp_path_factory.mktemp("matrix"), agency_access={"cap_alerts": ["police", "disaster"]}
+    )
     try:
         engine.add_cameras(grid_cameras())
         police = engine.add_agency("Jinju 112", AgencyKind.POLICE)
@@ -243,6 +247,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/walls/{wall_id}/takeover"): lambda w: {"incident_id": w.incident_id},
     ("POST", "/api/v1/media/auth"): lambda w: {"action": "read", "path": f"{w.share_token}/{w.camera_id}"},
     ("PATCH", "/api/v1/agencies/{agency_id}"): {},
+    ("POST", "/api/v1/agencies/{agency_id}/keys"): {},
     ("POST", "/api/v1/sensors/events"): {"sensor_id": "S-NONE", "alarm": True},
     ("PATCH", "/api/v1/users/{username}"): {"role": "operator"},
     ("POST", "/api/v1/users"): lambda w: {

@@ -376,7 +376,9 @@ async def test_browser_viewers_get_an_init_segment_then_fragments(camera_sim: Ca
     assert (frame.width, frame.height) == (1280, 720) and frame.key_frame
 
 
-async def test_a_browser_viewer_adds_the_mp4_output_without_dropping_ts_viewers(camera_sim: CameraSim) -> None:
+async def test_a_browser_viewer_adds_the_mp4_output_without_dropping_ts_viewers(
+    camera_sim: CameraSim,
+) -> None:
     """A camera only consoles watch pulls MPEG-TS alone; the first browser viewer restarts the pull with
     the MP4 output too, and the console viewer stays attached through it."""
     async with serve(camera_sim) as s:
@@ -392,4 +394,3 @@ async def test_a_browser_viewer_adds_the_mp4_output_without_dropping_ts_viewers(
             drain(ts_viewer)
             more = await read_at_least(ts_viewer, 20_000)
             assert not ts_viewer.closed and ts_packets(more)
-

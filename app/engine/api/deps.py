@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from app.engine.agency_policy import too_many_requests
 from app.engine.auth import (
     KEY_PREFIX,
     TOKEN_PREFIX,
@@ -61,7 +62,7 @@ def resolve(ctx: EngineContext, secret: str | None, *, touch: bool = True) -> Pr
         if cached is not None:
             return cached
         with ctx.uow.read() as s:
-            principal = authenticate_key(s, secret)
+            principal = authenticate_key(s, secret, ctx.now())
         if principal is not None:
             ctx.keys.put(secret, principal)
         return principal
@@ -89,7 +90,7 @@ async def get_principal(request: Request, ctx: Annotated[EngineContext, Depends(
     # The access gate (app/engine/api/gate.py) has normally resolved the caller already.
     known = getattr(request.state, "principal", None)
     if isinstance(known, Principal):
-        return known
+        return _rate_limited(ctx, known)
     secret = bearer(request)
     if secret is None:
         raise HTTPException(
@@ -104,6 +105,16 @@ async def get_principal(request: Request, ctx: Annotated[EngineContext, Depends(
             "the API key or session token is not valid (or has expired)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return _rate_limited(ctx, principal)
+
+
+def _rate_limited(ctx: EngineContext, principal: Principal) -> Principal:
+    """429 + Retry-After when an agency is over its request rate (settings: agency_access.limits)."""
+    if principal.kind == "agency":
+        limits = ctx.settings.agency_access.limits_of(principal.id)
+        wait = ctx.rates.take(principal.id, limits.requests_per_minute)
+        if wait > 0:
+            raise too_many_requests(wait)
     return principal
 
 

@@ -45,7 +45,10 @@ def install_problem_handlers(app: FastAPI) -> None:
                     exc.detail,
                     ctx.now(),
                 )
-        return problem(exc.status, exc.title, exc.detail)
+        resp = problem(exc.status, exc.title, exc.detail)
+        for k, v in exc.headers.items():
+            resp.headers[k] = v
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -64,7 +67,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized", 403: "Forbidden"}
+        titles = {
+            404: "Not Found",
+            405: "Method Not Allowed",
+            401: "Unauthorized",
+            403: "Forbidden",
+            429: "Too Many Requests",
+        }
         detail = str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such route"

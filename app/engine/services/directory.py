@@ -20,6 +20,7 @@ from app.engine.auth import Principal, digest, hash_password, new_api_key
 from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
 from app.engine.outbox.egress import check_url
+from app.engine.services import agency_admin
 from app.engine.services.camera_register import upsert_cameras as bulk_upsert
 from app.engine.settings import OutboxSettings
 from app.engine.views import camera_out
@@ -203,14 +204,12 @@ def api_patch_agency(
         if body.format is not None:
             row.format = body.format.value
         if body.enabled is not None:
-            row.enabled = body.enabled
-            row.disabled_reason = None if body.enabled else f"disabled by {principal.actor}"
+            # Disabling revokes its shares (cutting its streams) and holds its deliveries.
+            agency_admin.set_enabled(ctx, work, row, body.enabled)
         new = None
         if body.rotate_secret:
             # Both secrets sign for a day, so the agency can switch without losing a delivery.
-            row.webhook_secret_previous = row.webhook_secret
-            row.previous_secret_until = work.now + SECRET_OVERLAP
-            row.webhook_secret = new = new_secret()
+            new = agency_admin.rotate_secret(work, row)
             changed["rotate_secret"] = True
         work.audit("agency.update", "agency", row.id, **{k: str(v) for k, v in changed.items()})
         work.live("agency.updated", {"agency_id": row.id})
@@ -268,11 +267,31 @@ def upsert_facilities(work: Work, facilities: Iterable[Facility]) -> int:
     return n
 
 
-def upsert_sensors(work: Work, sensors: Iterable[Sensor]) -> int:
+def upsert_sensors(work: Work, sensors: Iterable[Sensor], default_agency: str | None = None) -> int:
+    """Insert or update sensors. Each belongs to the gateway agency of its ``agency_id`` (an agency id or
+    its unique name), else ``default_agency``; with neither, an existing sensor keeps its agency and a new
+    one has none (no key may post its events)."""
+    agencies = list(work.session.execute(select(AgencyRow.id, AgencyRow.name)).all())
+    by_id = {a_id for a_id, _ in agencies}
+    by_name: dict[str, list[str]] = {}
+    for a_id, name in agencies:
+        by_name.setdefault(name, []).append(a_id)
+
+    def owner(ref: str, sensor_id: str) -> str:
+        if ref in by_id:
+            return ref
+        named = by_name.get(ref, [])
+        if len(named) == 1:
+            return named[0]
+        raise invalid(f"sensor {sensor_id!r}: agency_id {ref!r} is not one agency's id or unique name")
+
     n = 0
     for s in sensors:
         row = work.session.get(SensorRow, s.id) or SensorRow(id=s.id)
         row.name, row.kind, row.lat, row.lon, row.threshold = s.name, s.kind.value, s.lat, s.lon, s.threshold
+        ref = s.agency_id or default_agency
+        if ref is not None:
+            row.agency_id = owner(ref, s.id)
         work.session.add(row)
         n += 1
     return n

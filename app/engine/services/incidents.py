@@ -8,6 +8,7 @@ from sqlalchemy import case, select
 
 from app.domain.enums import IncidentStatus, Role
 from app.domain.ids import new_id, new_token
+from app.engine.agency_views import agency_incident_detail, may_read, public_incident, visible_clause
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
@@ -19,14 +20,6 @@ from app.formats.api import IncidentDetailOut, IncidentOut, IncidentPatchIn, Rep
 from app.store.models import AgencyRow, CameraRow, IncidentRow, ReportRow, ShareRow
 
 REPORT_SHARE_MINUTES = 60
-
-
-def _visible(principal: Principal, incident: IncidentRow | None, session_shares: list[str]) -> bool:
-    if incident is None:
-        return False
-    if principal.kind != "agency":
-        return True
-    return incident.agency_id == principal.id or bool(session_shares)
 
 
 def list_incidents(
@@ -48,15 +41,17 @@ def list_incidents(
         if exercise is not None:
             q = q.where(IncidentRow.exercise.is_(exercise))
         if principal.kind == "agency":
-            shared = select(ShareRow.incident_id).where(ShareRow.agency_id == principal.id)
-            q = q.where((IncidentRow.agency_id == principal.id) | IncidentRow.id.in_(shared))
+            q = q.where(visible_clause(principal.id, work.now))
         # The queue's order: open before closed, then priority (1 first), then oldest first.
         q = q.order_by(
             case((IncidentRow.status == "closed", 1), else_=0), IncidentRow.priority, IncidentRow.created_at
         ).limit(limit)
         rows = work.session.scalars(q).all()
         work.audit("incident.list", "incident", None, count=len(rows), status=status, service=service)
-        return [incident_out(r, ctx.golden_time(r.service)) for r in rows]
+        out = [incident_out(r, ctx.golden_time(r.service)) for r in rows]
+        if principal.kind == "agency":
+            out = [public_incident(o, principal.id) for o in out]
+        return out
 
 
 def get_incident(
@@ -64,16 +59,21 @@ def get_incident(
 ) -> IncidentDetailOut:
     with ctx.uow(principal, client) as work:
         row = work.session.get(IncidentRow, incident_id)
-        shares = []
-        if row is not None and principal.kind == "agency":
-            shares = list(
-                work.session.scalars(
-                    select(ShareRow.id).where(
-                        ShareRow.incident_id == row.id, ShareRow.agency_id == principal.id
-                    )
-                )
+        if principal.kind == "agency":
+            if row is None or not may_read(work.session, row, principal.id, work.now):
+                raise not_found("incident", incident_id)
+            work.audit("incident.read", "incident", row.id)
+            return agency_incident_detail(
+                work.session,
+                row,
+                principal.id,
+                golden_time_s=ctx.golden_time(row.service),
+                now=work.now,
+                url=ctx.media_url,
+                snapshot_url=ctx.report_snapshot_url,
+                viewer=ctx.viewer_url,
             )
-        if row is None or not _visible(principal, row, shares):
+        if row is None:
             raise not_found("incident", incident_id)
         work.audit("incident.read", "incident", row.id)
         return incident_detail(
