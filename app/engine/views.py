@@ -113,9 +113,18 @@ def share_status(row: ShareRow, now: datetime) -> ShareStatus:
 
 
 def share_out(
-    row: ShareRow, now: datetime, url: UrlBuilder, viewer: Callable[[str], str] | None = None
+    row: ShareRow,
+    now: datetime,
+    url: UrlBuilder,
+    viewer: Callable[[str], str] | None = None,
+    *,
+    internal: bool = False,
 ) -> ShareOut:
+    """A share as an answer. ``internal`` (console users only) adds who created and decided it and a pending
+    extension; an agency sees its basis and status, and who asked only when it asked itself."""
     status = share_status(row, now)
+    own_request = row.requesting_agency_id is not None and row.requesting_agency_id == row.agency_id
+    asked = internal or own_request
     cams = [str(c) for c in row.camera_ids]
     return ShareOut(
         id=row.id,
@@ -130,17 +139,17 @@ def share_out(
         urls={c: url(row.token, c) for c in cams} if status is ShareStatus.ACTIVE else {},
         viewer_url=viewer(row.token) if viewer is not None and status is ShareStatus.ACTIVE else None,
         legal_basis=row.legal_basis or None,
-        requesting_agency_id=row.requesting_agency_id,
-        requesting_officer=row.requesting_officer or None,
-        case_number=row.case_number or None,
+        requesting_agency_id=row.requesting_agency_id if asked else None,
+        requesting_officer=(row.requesting_officer or None) if asked else None,
+        case_number=(row.case_number or None) if asked else None,
         minutes=row.minutes,
         approval=row.approval,
-        approved_by=row.approved_by,
+        approved_by=row.approved_by if internal else None,
         approved_at=row.approved_at,
-        decision_reason=row.decision_reason or None,
-        created_by=row.created_by,
-        pending_extension_minutes=row.ext_minutes,
-        pending_extension_reason=row.ext_reason or None,
+        decision_reason=(row.decision_reason or None) if internal else None,
+        created_by=row.created_by if internal else None,
+        pending_extension_minutes=row.ext_minutes if internal else None,
+        pending_extension_reason=(row.ext_reason or None) if internal else None,
     )
 
 
@@ -236,7 +245,9 @@ def incident_detail(
             for t in timeline
         ],
         cameras=incident_cameras(session, row.id),
-        shares=[share_out(s, now, url, viewer) for s in session.scalars(shares_q)],
+        shares=[
+            share_out(s, now, url, viewer, internal=agency_id is None) for s in session.scalars(shares_q)
+        ],
         deliveries=[delivery_out(d) for d in session.scalars(deliveries_q)],
         facilities=incident_facilities(session, row.id),
         reports=[report_out(r, snapshot_url(r, session)) for r in session.scalars(reports_q)],

@@ -325,6 +325,8 @@ def test_an_operator_confirms_an_agency_request_above_its_camera_cap(world: Worl
     detail = eng.http.get(f"/api/v1/incidents/{world.iid}", headers=world.police.headers).json()
     mine = next(s for s in detail["shares"] if s["id"] == sid)
     assert mine["status"] == "pending" and mine["urls"] == {}  # the agency sees it waiting, without video
+    assert mine["created_by"] is None and mine["approved_by"] is None  # no operator names for agencies
+    assert mine["requesting_agency_id"] == world.police.id and mine["legal_basis"] == BASIS
     confirmed = eng.http.post(f"/api/v1/shares/{sid}/confirm", headers=world.op, json={})
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["status"] == "active" and confirmed.json()["approved_by"] == "user:op"

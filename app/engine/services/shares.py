@@ -178,7 +178,7 @@ def create_share(
         )
         if approval != "pending":
             ctx.prewarm(cameras)
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
 
 
 def _share(work: Work, share_id: str) -> ShareRow:
@@ -206,7 +206,7 @@ def revoke_share(ctx: EngineContext, principal: Principal, client: str | None, s
             work.live(
                 "share.revoked", {"incident_id": incident.id, "share_id": share.id, "agency_id": agency.id}
             )
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
 
 
 def extend_share(
@@ -244,9 +244,9 @@ def extend_share(
                     "approval": "extension",
                 },
             )
-            return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
+            return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
         _apply_extension(ctx, work, share, incident, agency, minutes, reason, requested_by=principal.actor)
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
 
 
 def _apply_extension(
@@ -334,7 +334,7 @@ def approve_share(
             )
         else:
             raise conflict(f"share {share_id} is {status.value} with nothing waiting for approval")
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
 
 
 def reject_share(
@@ -370,7 +370,7 @@ def reject_share(
         work.live(
             "share.updated", {"incident_id": incident.id, "share_id": share.id, "agency_id": share.agency_id}
         )
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
 
 
 def list_pending(ctx: EngineContext) -> list[ShareOut]:
@@ -386,4 +386,4 @@ def list_pending(ctx: EngineContext) -> list[ShareOut]:
             .order_by(ShareRow.created_at)
             .limit(500)
         )
-        return [share_out(s, now, ctx.media_url, ctx.viewer_url) for s in session.scalars(q)]
+        return [share_out(s, now, ctx.media_url, ctx.viewer_url, internal=True) for s in session.scalars(q)]
