@@ -3,6 +3,7 @@ grant tied to their session. Checked on connect and every second while streaming
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -276,3 +277,13 @@ class EngineMediaAccess:
                     },
                 )
             )
+
+
+def gateway_credential_ok(ctx: EngineContext, authorization: str | None) -> bool:
+    """Whether a media gateway's call carries the gateway's own key (``[agency_access]
+    media_gateway_key_sha256``); with none configured, no caller is a gateway."""
+    wanted = ctx.settings.agency_access.media_gateway_key_sha256
+    scheme, _, value = (authorization or "").partition(" ")
+    if wanted is None or scheme.lower() != "bearer" or not value.strip():
+        return False
+    return hmac.compare_digest(digest(value.strip()), wanted)

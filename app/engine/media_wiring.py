@@ -23,8 +23,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import select, update
+from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from app.domain.enums import ShareStatus
@@ -38,7 +39,7 @@ from app.engine.media.process import camera_key, grant_from_json, grant_to_json
 from app.engine.media.routes import MediaDenied, ViewGrant, add_gateway_auth, checked_authorize
 from app.engine.media.routes import problem as media_problem
 from app.engine.media.supervisor import MediaSupervisor
-from app.engine.media_access import EngineMediaAccess, create_media_grant
+from app.engine.media_access import EngineMediaAccess, create_media_grant, gateway_credential_ok
 from app.engine.viewer.routes import make_viewer_router
 from app.engine.views import share_status
 from app.engine.work import add_live
@@ -166,6 +167,14 @@ class MediaWiring:
             self._on_status(message)
             return None
         return {"error": f"unknown message {kind!r}"} if "id" in message else None
+
+    def _require_gateway(self, request: Request) -> None:
+        if not gateway_credential_ok(self.ctx, request.headers.get("authorization")):
+            raise HTTPException(
+                401,
+                "send the media gateway's own key (settings: agency_access.media_gateway_key_sha256)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     def _reset(self) -> None:
         """A new media process: nobody watches through it yet."""
@@ -367,7 +376,10 @@ class MediaWiring:
         async def gateway(token: str, camera_id: str, client: str) -> ViewGrant:
             return await checked_authorize(wiring.access, token, camera_id, client)
 
-        add_gateway_auth(router, gateway)
+        # The gateway's own credential first (a token oracle for anyone else): 401 without it.
+        gateway_router = APIRouter(dependencies=[Depends(self._require_gateway)])
+        add_gateway_auth(gateway_router, gateway)
+        router.include_router(gateway_router)
 
         @router.api_route(
             "/media/{rest:path}",

@@ -127,6 +127,10 @@ class AgencyAccessSettings(_Strict):
     # Per-agency overrides of ``limits``, by agency id.
     per_agency: dict[str, AgencyLimits] = {}
 
+    # ``POST /api/v1/media/auth`` answers only a media gateway that sends ``Authorization: Bearer <key>``
+    # whose SHA-256 (hex) is this; unset: the route refuses every caller.
+    media_gateway_key_sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | None = None
+
     def limits_of(self, agency_id: str) -> AgencyLimits:
         return self.per_agency.get(agency_id, self.limits)
 

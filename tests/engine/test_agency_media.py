@@ -4,6 +4,7 @@ second; a share token reaches only its own cameras; a rotated key stops at once.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from app.domain.enums import AgencyKind, Role
 from tests.engine.conftest import EngineUnderTest, request_body
@@ -63,3 +64,34 @@ def test_rotating_a_key_refuses_the_old_one_at_once(video_engine: EngineUnderTes
     e.http.post(f"/api/v1/agencies/{police.id}/keys", headers=admin, json={}).raise_for_status()
     assert e.http.get("/api/v1/incidents", headers=police.headers).status_code == 401
     print(f"rotate → old key refused after {time.monotonic() - started:.3f} s")
+
+
+def test_media_auth_answers_only_the_gateways_own_key(tmp_path: Path, camera_sim: object) -> None:
+    import hashlib
+
+    from app.domain.camera import Camera
+    from app.domain.enums import Purpose
+    from tests.engine.conftest import JINJU, start_engine
+
+    key = "gateway-key-of-this-site-0123456789"
+    e = start_engine(
+        tmp_path, agency_access={"media_gateway_key_sha256": hashlib.sha256(key.encode()).hexdigest()}
+    )
+    try:
+        cam = camera_sim.cameras[0]  # type: ignore[attr-defined]
+        e.add_cameras([Camera("CAM-1", "c", JINJU[0], JINJU[1], Purpose.CRIME, stream_main=cam.main_url)])
+        police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+        url = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("GW-1")).json()[
+            "shares"
+        ][0]["urls"]["CAM-1"]
+        token = url.split("/media/")[1].split("/")[0]
+        body = {"action": "read", "path": f"{token}/CAM-1", "protocol": "rtsp"}
+        for headers in ({}, police.headers, {"authorization": "Bearer wrong"}):
+            r = e.http.post("/api/v1/media/auth", headers=headers, json=body)
+            assert r.status_code == 401, r.text
+        gw = {"authorization": f"Bearer {key}"}
+        assert e.http.post("/api/v1/media/auth", headers=gw, json=body).status_code == 200
+        bad = {**body, "path": "not-a-token/CAM-1"}
+        assert e.http.post("/api/v1/media/auth", headers=gw, json=bad).status_code == 401
+    finally:
+        e.close()
