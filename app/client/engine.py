@@ -215,6 +215,11 @@ class EngineClient:
             "POST", f"/api/v1/shares/{_seg(share_id)}/approve", ShareOut, json={"reason": reason}
         )
 
+    async def confirm_share(self, share_id: str, reason: str = "") -> ShareOut:
+        return await self.call(
+            "POST", f"/api/v1/shares/{_seg(share_id)}/confirm", ShareOut, json={"reason": reason}
+        )
+
     async def reject_share(self, share_id: str, reason: str) -> ShareOut:
         return await self.call(
             "POST", f"/api/v1/shares/{_seg(share_id)}/reject", ShareOut, json={"reason": reason}

@@ -101,6 +101,7 @@ class Console:
         self.client = EngineClient(options.engine_url, verify=options.ca or True)
         self.wall_control: Any = None
         self.audit_panel: Any = None
+        self.provision_panel: Any = None
         self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
         self.factory = BackendFactory(options.video_backend)
         self.cue = EmergencyCue(self.settings_dir / "cache", enabled=options.sound)
@@ -338,6 +339,10 @@ class Console:
         self.wall_control = install_wall_control(w, c, self.settings)
         # Supervisors and administrators also get the audit trail (an operator's session may not read it).
         self.audit_panel = install_audit_panel(w, c)
+        from app.console.widgets.provision_panel import install_provision_panel
+
+        # Approvals (supervisors), over-cap confirmations (operators), the provision ledger (supervisors, auditors).
+        self.provision_panel = install_provision_panel(w, c)
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()

@@ -1046,6 +1046,124 @@
     </message>
 </context>
 <context>
+    <name>ProvisionPanel</name>
+    <message>
+        <source>Select a waiting share first.</source>
+        <translation>Select a waiting share first.</translation>
+    </message>
+    <message>
+        <source>A rejection needs a reason.</source>
+        <translation>A rejection needs a reason.</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>Share</translation>
+    </message>
+    <message>
+        <source>Extension</source>
+        <translation>Extension</translation>
+    </message>
+    <message>
+        <source>Over-cap request</source>
+        <translation>Over-cap request</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n share(s) waiting for a decision</source>
+        <translation>
+            <numerusform>%n share waiting for a decision</numerusform>
+            <numerusform>%n shares waiting for a decision</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nothing waiting</source>
+        <translation>Nothing waiting</translation>
+    </message>
+    <message>
+        <source>Approvals</source>
+        <translation>Approvals</translation>
+    </message>
+    <message>
+        <source>Provision</source>
+        <translation>Provision</translation>
+    </message>
+    <message>
+        <source>Reason (required to reject)</source>
+        <translation>Reason (required to reject)</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Approve</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>Reject</translation>
+    </message>
+    <message>
+        <source>Asked</source>
+        <translation>Asked</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>Recipient</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>Cameras</translation>
+    </message>
+    <message>
+        <source>Minutes</source>
+        <translation>Minutes</translation>
+    </message>
+    <message>
+        <source>Legal basis</source>
+        <translation>Legal basis</translation>
+    </message>
+    <message>
+        <source>Purpose or reason</source>
+        <translation>Purpose or reason</translation>
+    </message>
+    <message>
+        <source>Asked by</source>
+        <translation>Asked by</translation>
+    </message>
+    <message>
+        <source>Ledger</source>
+        <translation>Ledger</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <source>Purpose</source>
+        <translation>Purpose</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>Period</translation>
+    </message>
+    <message>
+        <source>Form</source>
+        <translation>Form</translation>
+    </message>
+    <message>
+        <source>Approver</source>
+        <translation>Approver</translation>
+    </message>
+    <message>
+        <source>Viewings / time</source>
+        <translation>Viewings / time</translation>
+    </message>
+</context>
+<context>
     <name>QueuePanel</name>
     <message>
         <source>NEW EMERGENCY: {title}</source>
@@ -1401,6 +1519,10 @@ Send cameras or an incident to this wall from an operator console.</translation>
     <message>
         <source>Could not write {path}: {error}</source>
         <translation>Could not write {path}: {error}</translation>
+    </message>
+    <message>
+        <source>Decision recorded.</source>
+        <translation>Decision recorded.</translation>
     </message>
 </context>
 </TS>

@@ -1041,6 +1041,123 @@
     </message>
 </context>
 <context>
+    <name>ProvisionPanel</name>
+    <message>
+        <source>Select a waiting share first.</source>
+        <translation>대기 중인 제공을 먼저 선택하세요.</translation>
+    </message>
+    <message>
+        <source>A rejection needs a reason.</source>
+        <translation>반려에는 사유가 필요합니다.</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>제공</translation>
+    </message>
+    <message>
+        <source>Extension</source>
+        <translation>연장</translation>
+    </message>
+    <message>
+        <source>Over-cap request</source>
+        <translation>한도 초과 요청</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n share(s) waiting for a decision</source>
+        <translation>
+            <numerusform>결정을 기다리는 제공 %n건</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nothing waiting</source>
+        <translation>대기 중인 항목 없음</translation>
+    </message>
+    <message>
+        <source>Approvals</source>
+        <translation>승인</translation>
+    </message>
+    <message>
+        <source>Provision</source>
+        <translation>영상 제공</translation>
+    </message>
+    <message>
+        <source>Reason (required to reject)</source>
+        <translation>사유 (반려 시 필수)</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>승인</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>확인</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>반려</translation>
+    </message>
+    <message>
+        <source>Asked</source>
+        <translation>요청 시각</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>제공받는 자</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>카메라</translation>
+    </message>
+    <message>
+        <source>Minutes</source>
+        <translation>분</translation>
+    </message>
+    <message>
+        <source>Legal basis</source>
+        <translation>법적 근거</translation>
+    </message>
+    <message>
+        <source>Purpose or reason</source>
+        <translation>목적 또는 사유</translation>
+    </message>
+    <message>
+        <source>Asked by</source>
+        <translation>요청자</translation>
+    </message>
+    <message>
+        <source>Ledger</source>
+        <translation>관리대장</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>새로 고침</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>일자</translation>
+    </message>
+    <message>
+        <source>Purpose</source>
+        <translation>목적</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>기간</translation>
+    </message>
+    <message>
+        <source>Form</source>
+        <translation>형태</translation>
+    </message>
+    <message>
+        <source>Approver</source>
+        <translation>승인자</translation>
+    </message>
+    <message>
+        <source>Viewings / time</source>
+        <translation>열람 횟수 / 시간</translation>
+    </message>
+</context>
+<context>
     <name>QueuePanel</name>
     <message>
         <source>NEW EMERGENCY: {title}</source>
@@ -1392,6 +1509,10 @@ Send cameras or an incident to this wall from an operator console.</source>
     <message>
         <source>Could not write {path}: {error}</source>
         <translation>{path}에 쓸 수 없습니다: {error}</translation>
+    </message>
+    <message>
+        <source>Decision recorded.</source>
+        <translation>결정을 기록했습니다.</translation>
     </message>
 </context>
 </TS>
