@@ -1056,6 +1056,10 @@
         <translation>A rejection needs a reason.</translation>
     </message>
     <message>
+        <source>Decision recorded.</source>
+        <translation>Decision recorded.</translation>
+    </message>
+    <message>
         <source>Share</source>
         <translation>Share</translation>
     </message>
@@ -1153,6 +1157,10 @@
     <message>
         <source>Form</source>
         <translation>Form</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
     </message>
     <message>
         <source>Approver</source>
@@ -1519,10 +1527,6 @@ Send cameras or an incident to this wall from an operator console.</translation>
     <message>
         <source>Could not write {path}: {error}</source>
         <translation>Could not write {path}: {error}</translation>
-    </message>
-    <message>
-        <source>Decision recorded.</source>
-        <translation>Decision recorded.</translation>
     </message>
 </context>
 </TS>

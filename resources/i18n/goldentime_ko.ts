@@ -1051,6 +1051,10 @@
         <translation>반려에는 사유가 필요합니다.</translation>
     </message>
     <message>
+        <source>Decision recorded.</source>
+        <translation>결정을 기록했습니다.</translation>
+    </message>
+    <message>
         <source>Share</source>
         <translation>제공</translation>
     </message>
@@ -1147,6 +1151,10 @@
     <message>
         <source>Form</source>
         <translation>형태</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>상태</translation>
     </message>
     <message>
         <source>Approver</source>
@@ -1509,10 +1517,6 @@ Send cameras or an incident to this wall from an operator console.</source>
     <message>
         <source>Could not write {path}: {error}</source>
         <translation>{path}에 쓸 수 없습니다: {error}</translation>
-    </message>
-    <message>
-        <source>Decision recorded.</source>
-        <translation>결정을 기록했습니다.</translation>
     </message>
 </context>
 </TS>

@@ -53,6 +53,9 @@ def test_a_supervisor_approves_and_rejects_waiting_shares_and_reads_the_ledger(
     assert "2" in panel.cue.text() and "background" in panel.cue.styleSheet()
     assert console.window.docks["provision"].windowTitle().endswith("(2)")
     ids = [s.id for s in panel.vm.pending]
+    qtbot.waitUntil(
+        lambda: panel.pending.item(0, 1).text() in ("119 Fire room", "Disaster room"), timeout=TIMEOUT
+    )
     assert set(ids) == {first, second}
 
     panel.pending.selectRow(ids.index(first))
@@ -74,5 +77,5 @@ def test_a_supervisor_approves_and_rejects_waiting_shares_and_reads_the_ledger(
     assert panel.ledger is not None
     panel.tabs.setCurrentIndex(1)
     qtbot.waitUntil(lambda: panel.ledger.rowCount() == len(detail["shares"]), timeout=TIMEOUT)
-    texts = [panel.ledger.item(r, 6).text() for r in range(panel.ledger.rowCount())]
+    texts = [panel.ledger.item(r, 7).text() for r in range(panel.ledger.rowCount())]
     assert "user:boss" in texts

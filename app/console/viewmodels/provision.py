@@ -62,6 +62,7 @@ class ProvisionVM:
             row.legal_basis,
             f"{_ts(row.period_from)} – {_ts(row.period_to)}" if row.period_from else "",
             row.form,
+            row.status,
             row.approver or "",
             f"{len(row.viewings)} / {watched:.0f} s",
         ]

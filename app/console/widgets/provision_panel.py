@@ -69,9 +69,10 @@ class ProvisionPanel(QWidget):
         self.ledger: QTableWidget | None = None
         self.ledger_refresh: QPushButton | None = None
         if vm.reads_ledger:
-            self.ledger = QTableWidget(0, 8, self)
+            self.ledger = QTableWidget(0, 9, self)
             self.ledger.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             self.ledger.verticalHeader().hide()
+            self.ledger.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             self.ledger.horizontalHeader().setStretchLastSection(True)
             self.ledger_refresh = QPushButton(self)
             lpage = QWidget(self)
@@ -107,6 +108,9 @@ class ProvisionPanel(QWidget):
             self.status.setText(self.tr("A rejection needs a reason."))
             return
         self.decideRequested.emit(sid, approve, self.reason.text().strip())
+
+    def show_decided(self) -> None:
+        self.status.setText(self.tr("Decision recorded."))
 
     def refresh(self) -> None:
         vm = self.vm
@@ -172,6 +176,7 @@ class ProvisionPanel(QWidget):
                     self.tr("Legal basis"),
                     self.tr("Period"),
                     self.tr("Form"),
+                    self.tr("Status"),
                     self.tr("Approver"),
                     self.tr("Viewings / time"),
                 ]
@@ -198,7 +203,8 @@ def install_provision_panel(window: QMainWindow, controller: Any) -> ProvisionPa
 
     async def reload() -> None:
         try:
-            vm.agency_names = {a.id: a.name for a in getattr(controller, "agencies", []) or []}
+            agencies = getattr(controller, "agencies", None) or await controller.client.list_agencies()
+            vm.agency_names = {a.id: a.name for a in agencies}
             if vm.role is not Role.AUDITOR:
                 vm.set_pending(await controller.client.pending_shares())
             if vm.reads_ledger and panel.tabs.currentIndex() == 1:
@@ -221,7 +227,7 @@ def install_provision_panel(window: QMainWindow, controller: Any) -> ProvisionPa
             panel.status.setText(exc.message)
             return
         panel.reason.clear()
-        panel.status.setText(panel.tr("Decision recorded."))
+        panel.show_decided()
         await reload()
 
     timer = QTimer(panel)
