@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from app.domain.clock import ManualClock
 from app.domain.enums import AgencyKind, Role
 from app.engine.services.shares import open_share
-from app.store.models import AgencyRow, AuditRow, IncidentRow, ShareRow
+from app.store.models import AgencyRow, AuditRow, CameraRow, IncidentRow, ShareRow
 from tests.engine.conftest import ADMIN, EngineUnderTest, grid_cameras, request_body, start_engine
 
 BASIS = "pipa-18-2-3"
@@ -356,6 +356,10 @@ def test_the_ledger_lists_each_provision_for_supervisors_and_auditors(world: Wor
                 },
             )
         )
+    with eng.server.uow.writing() as s:
+        cam = s.get(CameraRow, "CAM-0055")
+        assert cam is not None
+        cam.provider = "경상남도 진주시"  # the register's 관리기관명
     assert eng.http.get("/api/v1/ledger", headers=world.op).status_code == 403
     rows = eng.http.get("/api/v1/ledger", headers=world.aud).json()
     assert eng.http.get("/api/v1/ledger", headers=world.sup).status_code == 200
@@ -365,6 +369,7 @@ def test_the_ledger_lists_each_provision_for_supervisors_and_auditors(world: Wor
     assert row["form"] == "live view" and row["approver"] == "user:sup" and row["created_by"] == "user:op"
     assert row["requesting_officer"] == "소방위 박" and row["case_number"] == "C-7"
     assert row["period_from"] and row["period_to"]
+    assert row["camera_providers"] == ["경상남도 진주시"]
     [view] = row["viewings"]
     assert view["actor"] == "agency:Jinju 119" and view["camera_id"] == "CAM-0055" and view["seconds"] == 95
     assert any(r["share_id"] == world.request_share["id"] for r in rows)
@@ -388,6 +393,7 @@ def test_the_ledger_lists_each_provision_for_supervisors_and_auditors(world: Wor
     assert line["제공받는 자 (recipient)"] == "Jinju 119"
     assert line["승인자 (approver)"] == "user:sup"
     assert line["형태 (form)"] == "live view"
+    assert line["관리기관 (camera provider)"] == "경상남도 진주시"
     assert "agency:Jinju 119 CAM-0055" in line["열람 (who watched which camera, when, how long)"]
     assert "(95 s)" in line["열람 (who watched which camera, when, how long)"]
     sheet = load_workbook(out_xlsx).active
