@@ -45,6 +45,7 @@ class ConsoleOptions:
     engine_url: str
     username: str | None = None
     password: str | None = None
+    ca: str | None = None  # CA certificate of an https:// engine (a site's private CA)
     language: str | None = None
     settings_dir: Path | None = None
     video_backend: str = "auto"
@@ -97,9 +98,10 @@ class Console:
         self.translations.switch(language)
         apply_dark_theme(app)
         apply_cjk_font(app)
-        self.client = EngineClient(options.engine_url)
+        self.client = EngineClient(options.engine_url, verify=options.ca or True)
         self.wall_control: Any = None
         self.audit_panel: Any = None
+        self.provision_panel: Any = None
         self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
         self.factory = BackendFactory(options.video_backend)
         self.cue = EmergencyCue(self.settings_dir / "cache", enabled=options.sound)
@@ -337,6 +339,10 @@ class Console:
         self.wall_control = install_wall_control(w, c, self.settings)
         # Supervisors and administrators also get the audit trail (an operator's session may not read it).
         self.audit_panel = install_audit_panel(w, c)
+        from app.console.widgets.provision_panel import install_provision_panel
+
+        # Approvals (supervisors), over-cap confirmations (operators), the provision ledger (supervisors, auditors).
+        self.provision_panel = install_provision_panel(w, c)
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()
@@ -431,6 +437,7 @@ class Console:
                 "state": "offline" if h.is_offline(cam.id) else "online",
                 "direction_deg": cam.direction_deg,
                 "fov_deg": cam.fov_deg,
+                "approximate": cam.approximate,
             }
             for cam in cams
         )
@@ -522,6 +529,7 @@ def console_options(
     language: str | None = None,
     settings_dir: Path | None = None,
     districts_geojson: Path | None = None,
+    ca: str | None = None,
 ) -> ConsoleOptions:
     """The options ``run_console`` starts its console with (the districts file included: it used to be dropped)."""
     return ConsoleOptions(
@@ -531,6 +539,7 @@ def console_options(
         language=language,
         settings_dir=settings_dir,
         districts_geojson=districts_geojson,
+        ca=ca,
     )
 
 
@@ -542,6 +551,7 @@ def run_console(
     language: str | None = None,
     settings_dir: Path | None = None,
     districts_geojson: Path | None = None,
+    ca: str | None = None,
 ) -> int:
     """Run the operator console against the engine at ``engine_url`` until the operator quits.
 
@@ -574,6 +584,7 @@ def run_console(
                 language=language,
                 settings_dir=settings_dir,
                 districts_geojson=districts_geojson,
+                ca=ca,
             ),
             app,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -145,7 +146,9 @@ def test_camera_payload_from_domain() -> None:
         "state": "offline",
         "direction_deg": 45.0,
         "fov_deg": None,
+        "approximate": False,
     }
+    assert camera_payload(dataclasses.replace(cam, approximate=True))["approximate"] is True
 
 
 def test_xyz_template_is_checked() -> None:

@@ -391,3 +391,23 @@ def test_camera_drag_starts_a_qt_drag(qtbot: QtBot, tmp_path: Path) -> None:
         qtbot.wait(500)
     assert seen == [b"CAM-0005"]
     assert snapshot(qtbot, view)["ready"] is True
+
+
+def test_approximate_cameras_are_drawn_apart(qtbot: QtBot, make_view: Callable[..., MapView]) -> None:
+    cams = make_cameras(20)
+    for c in cams[:5]:
+        c["approximate"] = True
+    view = make_view(cameras=cams)
+    icon = "gt.debug.cameraMarker('{}').options.icon.options.html"
+    tip = "gt.debug.cameraMarker('{}').getTooltip().getContent()"
+    assert "gt-cam-approx" in js(qtbot, view, icon.format("CAM-0001"))
+    assert "gt-cam-approx" not in js(qtbot, view, icon.format("CAM-0010"))
+    assert "approximate position" in js(qtbot, view, tip.format("CAM-0001"))
+    assert "approximate position" not in js(qtbot, view, tip.format("CAM-0010"))
+    # Drawn on the page (a selected camera leaves the clusters): hollow with a dashed border.
+    view.select_cameras(["CAM-0001"])
+    qtbot.waitUntil(
+        lambda: js(qtbot, view, "document.querySelectorAll('.gt-cam-approx').length") == 1, timeout=TIMEOUT
+    )
+    style = js(qtbot, view, "getComputedStyle(document.querySelector('.gt-cam-approx')).borderTopStyle")
+    assert style == "dashed"

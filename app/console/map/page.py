@@ -110,6 +110,7 @@ def camera_payload(camera: Camera, state: str = "online") -> dict[str, Any]:
         "state": state,
         "direction_deg": camera.direction_deg,
         "fov_deg": camera.fov_deg,
+        "approximate": camera.approximate,
     }
 
 

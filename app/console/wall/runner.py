@@ -48,9 +48,11 @@ class WallOptions:
 
     engine_url: str
     wall_id: str
-    username: str
-    password: str
+    # The wall key (python main.py walls add WALL-1), never an operator account; a callable is read again
+    # whenever the engine refuses the key (a new key file is picked up without a restart).
+    key: str | Callable[[], str]
     screen: int | None = None
+    ca: str | None = None  # CA certificate of an https:// engine (a site's private CA)
     language: str | None = None
     video_backend: str = "auto"
     status_path: Path | None = None
@@ -78,7 +80,7 @@ class WallDisplay:
         apply_dark_theme(app)
         apply_cjk_font(app)
         self.factory = BackendFactory(options.video_backend)
-        self.link = WallLink(options.engine_url, options.wall_id, options.username, options.password)
+        self.link = WallLink(options.engine_url, options.wall_id, options.key, ca=options.ca)
         self.model = self.link.model
         self.window: Any = None
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
@@ -276,15 +278,15 @@ def run_wall(
     wall_id: str,
     *,
     screen: int | None,
-    username: str,
-    password: str,
+    key: str | Callable[[], str],
     language: str | None,
+    ca: str | None = None,
 ) -> int:
     """Run the wall display for ``wall_id`` against the engine at ``engine_url`` until stopped.
 
     Fullscreen and frameless on screen ``screen`` (index into the system's screens; None: the primary).
-    Logs in as ``username``/``password`` and again by itself whenever the session expires; keeps retrying
-    while the engine is unreachable. ``language`` is "ko" or "en" (default: the system's). Returns 0 after
+    Presents the wall key ``key`` (checked again by itself whenever the engine refuses it); keeps retrying
+    while the engine is unreachable. ``ca``: the CA certificate of an ``https://`` engine. ``language`` is "ko" or "en" (default: the system's). Returns 0 after
     SIGTERM/SIGINT (or Ctrl+Shift+Q).
     """
     from app.console.bootstrap import prepare_qt_environment
@@ -304,9 +306,9 @@ def run_wall(
     options = WallOptions(
         engine_url,
         wall_id,
-        username,
-        password,
+        key,
         screen=screen,
+        ca=ca,
         language=language,
         status_path=Path(status) if status else None,
         basemap=basemap_from_env(os.environ),
