@@ -265,7 +265,13 @@ class Console:
         basemap = self._basemap(BasemapConfig)
         self._page_dir = tempfile.TemporaryDirectory(prefix="goldentime-map-")
         page = build_map_page(
-            Path(self._page_dir.name), self.options.center, self.options.zoom, None, [], basemap
+            Path(self._page_dir.name),
+            self.options.center,
+            self.options.zoom,
+            self._districts(),
+            [],
+            basemap,
+            streets_geojson=self._geojson(self._streets_path()),
         )
         self.map = MapView(page, basemap)
         self.queue_panel = QueuePanel(c.queue)
@@ -360,17 +366,28 @@ class Console:
         return cfg.none()
 
     def _districts(self) -> dict[str, Any] | None:
+        return self._geojson(self.options.districts_geojson)
+
+    def _streets_path(self) -> Path | None:
+        """The demo city's streets (``streets.geojson`` beside its districts file), drawn as the basemap."""
+        districts = self.options.districts_geojson
+        if districts is None:
+            return None
+        streets = Path(districts).with_name("streets.geojson")
+        return streets if streets.is_file() else None
+
+    @staticmethod
+    def _geojson(path: Path | None) -> dict[str, Any] | None:
         import json
 
-        path = self.options.districts_geojson
         if path is None:
             return None
         try:
             data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            _log.warning("cannot read the districts file %s: %s", path, exc)
+            _log.warning("cannot read the map file %s: %s", path, exc)
             return None
-        return data
+        return data if isinstance(data, dict) else None
 
     def _camera_name(self, camera_id: str) -> str:
         cam = self.controller.camera(camera_id)
