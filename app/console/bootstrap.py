@@ -116,6 +116,7 @@ class Console:
         self.last_error = ""
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._flown = False
+        self._auto_video_for: str | None = None  # the incident whose cameras were last put on the wall
         self._page_dir: tempfile.TemporaryDirectory[str] | None = None
         self._login_error = ""
         self.controller.loginFailed.connect(self._on_login_failed)
@@ -440,6 +441,26 @@ class Console:
     def _on_detail_changed(self) -> None:
         self.detail_panel.refresh()
         self.map.select_cameras(self.controller.detail.camera_ids())
+        self._bring_incident_video()
+
+    def _bring_incident_video(self) -> None:
+        """Incidents bring their video: the first time an incident's detail arrives, its cameras go on the
+        video wall (covering the point first, then nearest), as the ``video/auto`` setting allows."""
+        from app.console.viewmodels.auto_video import cameras_for_wall, parse_policy
+
+        detail = self.controller.detail.detail
+        if detail is None or detail.id == self._auto_video_for:
+            return
+        self._auto_video_for = detail.id
+        ids = cameras_for_wall(
+            parse_policy(self.settings.value("video/auto")),
+            detail.priority,
+            detail.location.lat,
+            detail.location.lon,
+            detail.cameras,
+        )
+        if ids:
+            self.wall.put_cameras(ids)
 
     def _on_cameras_loaded(self) -> None:
         h = self.controller.health
