@@ -116,6 +116,7 @@ class Console:
         self.last_error = ""
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._flown = False
+        self._auto_video_for: str | None = None  # the incident whose cameras were last put on the wall
         self._page_dir: tempfile.TemporaryDirectory[str] | None = None
         self._login_error = ""
         self.controller.loginFailed.connect(self._on_login_failed)
@@ -265,7 +266,13 @@ class Console:
         basemap = self._basemap(BasemapConfig)
         self._page_dir = tempfile.TemporaryDirectory(prefix="goldentime-map-")
         page = build_map_page(
-            Path(self._page_dir.name), self.options.center, self.options.zoom, None, [], basemap
+            Path(self._page_dir.name),
+            self.options.center,
+            self.options.zoom,
+            self._districts(),
+            [],
+            basemap,
+            streets_geojson=self._geojson(self._streets_path()),
         )
         self.map = MapView(page, basemap)
         self.queue_panel = QueuePanel(c.queue)
@@ -360,17 +367,28 @@ class Console:
         return cfg.none()
 
     def _districts(self) -> dict[str, Any] | None:
+        return self._geojson(self.options.districts_geojson)
+
+    def _streets_path(self) -> Path | None:
+        """The demo city's streets (``streets.geojson`` beside its districts file), drawn as the basemap."""
+        districts = self.options.districts_geojson
+        if districts is None:
+            return None
+        streets = Path(districts).with_name("streets.geojson")
+        return streets if streets.is_file() else None
+
+    @staticmethod
+    def _geojson(path: Path | None) -> dict[str, Any] | None:
         import json
 
-        path = self.options.districts_geojson
         if path is None:
             return None
         try:
             data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            _log.warning("cannot read the districts file %s: %s", path, exc)
+            _log.warning("cannot read the map file %s: %s", path, exc)
             return None
-        return data
+        return data if isinstance(data, dict) else None
 
     def _camera_name(self, camera_id: str) -> str:
         cam = self.controller.camera(camera_id)
@@ -423,6 +441,26 @@ class Console:
     def _on_detail_changed(self) -> None:
         self.detail_panel.refresh()
         self.map.select_cameras(self.controller.detail.camera_ids())
+        self._bring_incident_video()
+
+    def _bring_incident_video(self) -> None:
+        """Incidents bring their video: the first time an incident's detail arrives, its cameras go on the
+        video wall (covering the point first, then nearest), as the ``video/auto`` setting allows."""
+        from app.console.viewmodels.auto_video import cameras_for_wall, parse_policy
+
+        detail = self.controller.detail.detail
+        if detail is None or detail.id == self._auto_video_for:
+            return
+        self._auto_video_for = detail.id
+        ids = cameras_for_wall(
+            parse_policy(self.settings.value("video/auto")),
+            detail.priority,
+            detail.location.lat,
+            detail.location.lon,
+            detail.cameras,
+        )
+        if ids:
+            self.wall.put_cameras(ids)
 
     def _on_cameras_loaded(self) -> None:
         h = self.controller.health

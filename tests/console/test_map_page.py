@@ -223,3 +223,22 @@ def test_run_console_keeps_the_demo_districts_and_the_page_draws_them(tmp_path: 
     html = page.read_text(encoding="utf-8")
     for name in names:
         assert name in html or json.dumps(name) in html
+
+
+def test_demo_city_streets_become_the_basemap(tmp_path: Path) -> None:
+    """The demo city's river, main roads and local streets are drawn on the page (offline, Korean names)."""
+    from app.sim.city import generate_city
+
+    files = generate_city(tmp_path / "city")
+    streets = json.loads(files.streets_geojson.read_text(encoding="utf-8"))
+    page = build_map_page(
+        tmp_path / "page", (35.18, 128.08), 14, None, [], BasemapConfig.none(), streets_geojson=streets
+    )
+    html = page.read_text(encoding="utf-8")
+    assert "streetsVar" in html
+    kinds = {f["properties"]["kind"] for f in streets["features"]}
+    assert {"river", "main", "local"} <= kinds
+    for f in streets["features"]:
+        if f["properties"]["kind"] in ("main", "river"):
+            name = f["properties"]["name"]
+            assert name in html or json.dumps(name) in html

@@ -124,9 +124,11 @@ def make_view(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., MapView]]:
         *,
         wait: bool = True,
         cameras: list[dict[str, Any]] | None = None,
+        districts: dict[str, Any] | None = None,
+        streets: dict[str, Any] | None = None,
     ) -> MapView:
         bm = basemap or BasemapConfig.none()
-        page = build_map_page(tmp_path / "page", CENTER, 14, None, [], bm)
+        page = build_map_page(tmp_path / "page", CENTER, 14, districts, [], bm, streets_geojson=streets)
         view = MapView(page, bm, start_drags=False)
         qtbot.addWidget(view)
         view.resize(1000, 700)
@@ -411,3 +413,31 @@ def test_approximate_cameras_are_drawn_apart(qtbot: QtBot, make_view: Callable[.
     )
     style = js(qtbot, view, "getComputedStyle(document.querySelector('.gt-cam-approx')).borderTopStyle")
     assert style == "dashed"
+
+
+def test_demo_city_basemap_and_districts_are_drawn(
+    qtbot: QtBot, make_view: Callable[..., MapView], tmp_path: Path
+) -> None:
+    """The simulated city's streets, river and districts are on the live page, named, dark, with no notice."""
+    from app.sim.city import generate_city
+
+    files = generate_city(tmp_path / "city")
+    streets = json.loads(files.streets_geojson.read_text(encoding="utf-8"))
+    districts = json.loads(files.districts_geojson.read_text(encoding="utf-8"))
+    view = make_view(districts=districts, streets=streets)
+    drawn = js(
+        qtbot,
+        view,
+        "{dark: document.querySelector('.leaflet-container').classList.contains('gt-city-basemap'), "
+        "streets: document.querySelectorAll('path.leaflet-interactive').length, "
+        "labels: Array.from(document.querySelectorAll('.gt-street-label, .gt-district-label'))"
+        ".map(function (e) { return e.textContent; })}",
+    )
+    assert drawn["dark"]
+    assert drawn["streets"] >= len(streets["features"]) + len(districts["features"])
+    for f in streets["features"]:
+        if f["properties"]["kind"] in ("main", "river"):
+            assert f["properties"]["name"] in drawn["labels"]
+    for f in districts["features"]:
+        assert f["properties"]["name"] in drawn["labels"]
+    assert "No basemap" not in snapshot(qtbot, view)["notice"]

@@ -581,6 +581,21 @@
         }
       });
     }
+    var streetsLayer = cfg.streetsVar ? window[cfg.streetsVar] : null;
+    if (streetsLayer) {
+      // The demo city's own basemap: a dark map, the river and the main roads named in Korean.
+      map.getContainer().classList.add("gt-city-basemap");
+      streetsLayer.bringToBack();
+      streetsLayer.eachLayer(function (l) {
+        var p = l.feature && l.feature.properties;
+        if (p && p.name && (p.kind === "main" || p.kind === "river")) {
+          l.bindTooltip(esc(p.name), {
+            permanent: true, direction: "center", interactive: false,
+            className: "gt-street-label gt-street-" + p.kind
+          });
+        }
+      });
+    }
     // No "Leaflet" link: a click on it would navigate the console's page away.
     if (map.attributionControl) map.attributionControl.setPrefix(false);
 
@@ -622,7 +637,7 @@
     document.addEventListener("mouseup", onDocMouseUp);
 
     var kind = (cfg.basemap && cfg.basemap.kind) || "none";
-    if (kind === "none") basemapNotice = "noBasemap";
+    if (kind === "none" && !cfg.streetsVar) basemapNotice = "noBasemap";
     var tl = cfg.tileLayerVar ? window[cfg.tileLayerVar] : null;
     if (tl) {
       tl.on("tileload", function () {
