@@ -314,3 +314,16 @@ def test_a_player_that_raises_is_replaced_and_a_stuck_tile_is_restarted(qtbot: Q
     finally:
         cell.close_player()
         factory.close()
+
+
+def test_takeover_map_reads_the_demo_city_layers(tmp_path: Path) -> None:
+    """GOLDENTIME_WALL_MAP_CITY: the wall's takeover map draws the demo city's districts and streets."""
+    from app.console.wall.runner import _city_layers
+    from app.sim.city import generate_city
+
+    files = generate_city(tmp_path / "city")
+    districts, streets = _city_layers(files.out_dir)
+    assert districts is not None and len(districts["features"]) >= 9
+    assert streets is not None and {f["properties"]["kind"] for f in streets["features"]} >= {"main", "river"}
+    assert _city_layers(tmp_path / "missing") == (None, None)
+    assert _city_layers(None) == (None, None)

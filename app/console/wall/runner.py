@@ -37,6 +37,7 @@ STATUS_ENV = "GOLDENTIME_WALL_STATUS"
 MBTILES_ENV = "GOLDENTIME_WALL_MAP_MBTILES"
 XYZ_ENV = "GOLDENTIME_WALL_MAP_XYZ"
 XYZ_ATTRIBUTION_ENV = "GOLDENTIME_WALL_MAP_ATTRIBUTION"
+CITY_ENV = "GOLDENTIME_WALL_MAP_CITY"  # a directory with districts.geojson and streets.geojson (the demo city's)
 DEFAULT_CENTER = (35.1800, 128.0800)  # Jinju city hall
 STATUS_MIN_INTERVAL_MS = 250
 T = TypeVar("T")
@@ -59,6 +60,7 @@ class WallOptions:
     basemap: Any = None  # app.console.map.page.BasemapConfig; None: no basemap (offline-safe)
     center: tuple[float, float] = DEFAULT_CENTER
     fullscreen: bool = True
+    city_dir: Path | None = None  # districts.geojson + streets.geojson drawn on the takeover map
 
 
 class WallDisplay:
@@ -187,8 +189,15 @@ class WallDisplay:
         basemap = self.options.basemap or BasemapConfig.none()
         self._page_dir = tempfile.TemporaryDirectory(prefix="goldentime-wall-map-")
         try:
+            districts, streets = await self._in_thread(_city_layers, self.options.city_dir)
             page = await self._in_thread(
-                build_map_page, Path(self._page_dir.name), self.options.center, 15, None, [], basemap
+                functools.partial(build_map_page, streets_geojson=streets),
+                Path(self._page_dir.name),
+                self.options.center,
+                15,
+                districts,
+                [],
+                basemap,
             )
         except (OSError, FileNotFoundError) as exc:
             _log.error("wall: cannot build the map page (%s); the map cell stays empty", exc)
@@ -262,6 +271,23 @@ def basemap_from_env(env: Mapping[str, str]) -> Any:
     return BasemapConfig.none()
 
 
+def _city_layers(city_dir: Path | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The demo city's districts and streets for the takeover map (None for a file missing or unreadable)."""
+    import json
+
+    def read(name: str) -> dict[str, Any] | None:
+        if city_dir is None:
+            return None
+        try:
+            data = json.loads((city_dir / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            _log.warning("wall: cannot read %s: %s", city_dir / name, exc)
+            return None
+        return data if isinstance(data, dict) else None
+
+    return read("districts.geojson"), read("streets.geojson")
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -312,6 +338,7 @@ def run_wall(
         language=language,
         status_path=Path(status) if status else None,
         basemap=basemap_from_env(os.environ),
+        city_dir=Path(os.environ[CITY_ENV]) if os.environ.get(CITY_ENV) else None,
     )
     display: WallDisplay | None = None
 
