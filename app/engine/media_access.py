@@ -16,9 +16,9 @@ from app.engine.context import EngineContext
 from app.engine.errors import forbidden
 from app.engine.media.routes import MediaDenied, ViewGrant
 from app.engine.views import share_status
+from app.store import audit_chain
 from app.store.models import (
     AgencyRow,
-    AuditRow,
     CameraRow,
     MediaGrantRow,
     SessionRow,
@@ -260,22 +260,25 @@ class EngineMediaAccess:
 
     def _record(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
         with self._ctx.uow.writing() as s:
-            s.add(
-                AuditRow(
-                    at=ended,
-                    actor=grant.viewer,
-                    action="video.view",
-                    target_type="camera",
-                    target_id=grant.camera_id,
-                    client=None,
-                    detail={
-                        "from": started.isoformat(),
-                        "to": ended.isoformat(),
-                        "bytes": bytes_sent,
-                        "share_id": grant.share_id,
-                        "kind": grant.kind,
-                    },
-                )
+            audit_chain.add_audit(
+                s,
+                [
+                    dict(
+                        at=ended,
+                        actor=grant.viewer,
+                        action="video.view",
+                        target_type="camera",
+                        target_id=grant.camera_id,
+                        client=None,
+                        detail={
+                            "from": started.isoformat(),
+                            "to": ended.isoformat(),
+                            "bytes": bytes_sent,
+                            "share_id": grant.share_id,
+                            "kind": grant.kind,
+                        },
+                    )
+                ],
             )
 
 

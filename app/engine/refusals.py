@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from app.store.models import AuditRow
+from app.store import audit_chain
 
 _log = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ class RefusalLog:
         if rows:
             try:
                 with writing() as s:
-                    s.execute(insert(AuditRow), rows)
+                    audit_chain.add_audit(s, rows)
             except Exception:
                 _log.exception("could not audit %d refusal rows", len(rows))
                 return 0

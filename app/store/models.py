@@ -345,6 +345,9 @@ class AuditRow(Base):
     target_id: Mapped[str | None] = mapped_column(String(128))
     client: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The tamper-evident chain (app/store/audit_chain.py): previous row's hash and this row's.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    row_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class WallRow(Base):

@@ -30,7 +30,8 @@ from app.engine.work import FreshDelivery, add_live, signing_secrets
 from app.formats.api import OutboundEvent
 from app.formats.payloads import AgencyContext, adapter_for
 from app.formats.webhooks import sign_headers
-from app.store.models import AgencyRow, AuditRow, DeliveryRow, TimelineRow
+from app.store import audit_chain
+from app.store.models import AgencyRow, DeliveryRow, TimelineRow
 
 _log = logging.getLogger(__name__)
 OPEN = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
@@ -462,23 +463,26 @@ class Dispatcher:
                                 data={"delivery_id": d.id, "agency_id": d.agency_id, "error": o.error},
                             )
                         )
-                s.add(
-                    AuditRow(
-                        at=now,
-                        actor="engine:outbox",
-                        action="delivery.attempt",
-                        target_type="delivery",
-                        target_id=d.id,
-                        client=None,
-                        detail={
-                            "agency_id": d.agency_id,
-                            "status": o.status,
-                            "ok": o.ok,
-                            "error": o.error,
-                            "ms": round(o.duration_ms, 1),
-                            "attempt": d.attempts,
-                        },
-                    )
+                audit_chain.add_audit(
+                    s,
+                    [
+                        dict(
+                            at=now,
+                            actor="engine:outbox",
+                            action="delivery.attempt",
+                            target_type="delivery",
+                            target_id=d.id,
+                            client=None,
+                            detail={
+                                "agency_id": d.agency_id,
+                                "status": o.status,
+                                "ok": o.ok,
+                                "error": o.error,
+                                "ms": round(o.duration_ms, 1),
+                                "attempt": d.attempts,
+                            },
+                        )
+                    ],
                 )
                 add_live(
                     s,
