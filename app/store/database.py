@@ -108,3 +108,16 @@ def migrate(engine: Engine) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
     _log.info("database schema is current (%s)", engine.url.render_as_string(hide_password=True))
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database holds every head revision of this version's migrations (and no other)."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    with engine.connect() as conn:
+        current = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    return current == heads

@@ -151,9 +151,10 @@ def test_hostile_cap_is_rejected_and_engine_keeps_serving(
 ) -> None:
     accepted = engine.http.post("/api/v1/requests", headers=police.headers, json=GOOD)
     assert accepted.status_code == 201
+    disaster = engine.add_agency("Jinju disaster room", AgencyKind.DISASTER)  # only disaster rooms post CAP
     r = engine.http.post(
         "/api/v1/alerts/cap",
-        headers={**police.headers, "content-type": "application/cap+xml"},
+        headers={**disaster.headers, "content-type": "application/cap+xml"},
         content=payload,
     )
     body = _problem(r, 422)
@@ -176,3 +177,33 @@ def test_a_client_that_drops_mid_body_does_not_hurt_the_engine(
         )
     r = engine.http.post("/api/v1/requests", headers=police.headers, json=GOOD)
     assert r.status_code == 201
+
+
+@pytest.mark.parametrize("depth", [40, 300, 5000])
+def test_deeply_nested_details_are_refused_not_a_server_error(
+    engine: EngineUnderTest, police: AgencyKeys, depth: int
+) -> None:
+    import json
+
+    # Built as text: the JSON encoder itself cannot write 5000 levels.
+    nested = '{"k":' * depth + '"leaf"' + "}" * depth
+    body = json.dumps({**GOOD, "external_id": f"DEEP-{depth}", "details": "@"}).replace('"@"', nested)
+    r = engine.http.post(
+        "/api/v1/requests", headers={**police.headers, "content-type": "application/json"}, content=body
+    )
+    _problem(r, 422 if depth < 1000 else 400, "details" if depth < 1000 else "nested")
+    # The engine still takes the next good request.
+    ok = engine.http.post(
+        "/api/v1/requests", headers=police.headers, json={**GOOD, "external_id": "AFTER-DEEP"}
+    )
+    assert ok.status_code == 201, ok.text
+
+
+def test_details_within_the_limits_are_kept(engine: EngineUnderTest, police: AgencyKeys) -> None:
+    nested: object = "leaf"
+    for _ in range(8):
+        nested = {"k": nested}
+    body = {**GOOD, "external_id": "DEEP-OK", "details": {"caller": "김", "n": [1, 2, 3], "tree": nested}}
+    r = engine.http.post("/api/v1/requests", headers=police.headers, json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["incident"]["details"]["tree"] == nested

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from app.domain.clock import ManualClock
-from app.domain.enums import AgencyKind, DeliveryFormat
+from app.domain.enums import AgencyKind, DeliveryFormat, Role
 from app.sim.agency import AgencySimulator
 from app.store.models import AgencyRow, DeliveryRow
 from tests.engine.conftest import JINJU, AgencyKeys, EngineUnderTest, grid_cameras, start_engine
@@ -124,8 +124,14 @@ def test_every_event_type_reaches_the_right_agency_in_every_format(
         )
         share = eng.http.post(
             f"/api/v1/incidents/{iid}/shares",
-            headers=op,
-            json={"agency_id": fire.id, "camera_ids": ["CAM-0001"], "minutes": 5, "purpose": "fire check"},
+            headers=eng.add_user("sup", Role.SUPERVISOR),  # another agency: a supervisor's decision
+            json={
+                "agency_id": fire.id,
+                "camera_ids": ["CAM-0001"],
+                "minutes": 5,
+                "purpose": "fire check",
+                "legal_basis": "pipa-18-2-3",
+            },
         ).json()
         eng.http.post(
             f"/api/v1/incidents/{iid}/reports",
@@ -489,3 +495,77 @@ def test_engine_killed_mid_dispatch_delivers_every_accepted_event_after_restart(
             attempts_by_id[a.webhook_id] = attempts_by_id.get(a.webhook_id, 0) + 1
         assert set(attempts_by_id) >= {e.id for e in got}
         json.dumps(sim.duplicates())  # duplicates, if any, are counted per webhook-id
+
+
+def test_a_claim_that_raced_a_finished_send_does_not_send_it_again(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite claims read a snapshot. Force the interleaving: the claim's query runs while a retry is in
+    flight, the retry is delivered and recorded, and only then does the claim go on with its stale rows."""
+    import threading
+    from collections.abc import Iterator as _Iterator
+
+    e = start_engine(tmp_path, clock=clock)
+    e.add_cameras(grid_cameras())
+    sim, police = _sim_for(e, clock)
+    try:
+        disp = e.server.dispatcher
+        uow = disp._ctx.uow
+        real_read, real_claim = uow.read, disp._claim
+        local = threading.local()
+        raced, armed = threading.Event(), threading.Event()
+        claims = [0]
+
+        def claim(limit: int) -> object:
+            claims[0] += 1
+            local.claiming = True
+            try:
+                return real_claim(limit)
+            finally:
+                local.claiming = False
+
+        @contextlib.contextmanager
+        def read() -> _Iterator[object]:
+            with real_read() as s:
+                if getattr(local, "claiming", False):
+                    real_execute = s.execute
+
+                    def execute(stmt: object, *a: object, **k: object) -> object:
+                        result = real_execute(stmt, *a, **k)  # type: ignore[arg-type]
+                        busy = list(disp._inflight)
+                        if not busy or not armed.is_set() or raced.is_set():
+                            return result
+                        frozen = result.freeze()  # the snapshot, taken while the send was in flight
+                        deadline = time.monotonic() + 10
+                        while any(i in disp._inflight for i in busy) and time.monotonic() < deadline:
+                            time.sleep(0.005)
+                        raced.set()
+                        return frozen()
+
+                    s.execute = execute  # type: ignore[method-assign]
+                yield s
+
+        monkeypatch.setattr(disp, "_claim", claim)
+        monkeypatch.setattr(uow, "read", read)
+
+        sim.set_failure("http500", count=1)
+        assert e.http.post("/api/v1/requests", headers=police.headers, json=req("RACE-1")).status_code == 201
+        wait_states(e, lambda rows: any(d.state == "retrying" for d in rows))
+        sim.set_failure("slow", count=1, delay_s=1.5)  # the retry stays in flight across a claim
+        armed.set()
+        advance(e, clock, 60)
+        deadline = time.monotonic() + 15
+        while not raced.is_set():
+            assert time.monotonic() < deadline, "the claim never overlapped the retry"
+            time.sleep(0.01)
+        after = claims[0]
+        while claims[0] <= after + 1:  # the raced claim's sends were started; one more claim ran
+            assert time.monotonic() < deadline
+            disp.wake()
+            time.sleep(0.01)
+        wait_states(e, lambda rows: all(d.state == "delivered" for d in rows) and not disp._inflight)
+        assert sim.state.duplicates() == {}
+        assert [d.attempts for d in deliveries(e)] == [2]
+    finally:
+        sim.stop()
+        e.close()

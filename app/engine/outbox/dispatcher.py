@@ -24,12 +24,14 @@ from sqlalchemy.orm import aliased
 
 from app.domain.enums import AgencyKind, DeliveryState
 from app.engine.context import EngineContext
+from app.engine.outbox.egress import check_url, guarded_transport
 from app.engine.outbox.schedule import next_delay, parse_retry_after
 from app.engine.work import FreshDelivery, add_live, signing_secrets
 from app.formats.api import OutboundEvent
 from app.formats.payloads import AgencyContext, adapter_for
 from app.formats.webhooks import sign_headers
-from app.store.models import AgencyRow, AuditRow, DeliveryRow, TimelineRow
+from app.store import audit_chain
+from app.store.models import AgencyRow, DeliveryRow, TimelineRow
 
 _log = logging.getLogger(__name__)
 OPEN = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
@@ -81,6 +83,10 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._results: asyncio.Queue[Outcome] = asyncio.Queue()
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # Deliveries whose outcome was recorded since the current claim began. On SQLite a claim reads a
+        # snapshot; a send that finished and was recorded after that snapshot is no longer in flight, yet
+        # the snapshot still shows it due, so without this set it would be sent again (after its successor).
+        self._recorded_since_claim: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
@@ -98,7 +104,13 @@ class Dispatcher:
                 max_connections=self._cfg.concurrency * 2, max_keepalive_connections=self._cfg.concurrency
             ),
             headers={"user-agent": USER_AGENT},
-            transport=self._transport,
+            # Every connection resolves, vets and connects to an allowed address (SSRF, DNS rebinding).
+            transport=self._transport
+            or guarded_transport(
+                self._cfg.allowed_networks,
+                max_connections=self._cfg.concurrency * 2,
+                max_keepalive=self._cfg.concurrency,
+            ),
         )
         if drop_leases:
             await asyncio.to_thread(self._drop_leases)
@@ -126,6 +138,11 @@ class Dispatcher:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    @property
+    def running(self) -> bool:
+        """The claimer and the recorder are both alive."""
+        return len(self._tasks) == 2 and not any(t.done() for t in self._tasks)
 
     def wake(self, fresh: list[FreshDelivery] | None = None) -> None:
         """Thread-safe: new or re-queued deliveries were committed; ``fresh`` ones are sent at once."""
@@ -251,6 +268,7 @@ class Dispatcher:
             free = self._cfg.concurrency - len(self._inflight)
             next_due: datetime | None = None
             if free > 0:
+                self._recorded_since_claim = set()
                 try:
                     claimed, next_due = await asyncio.to_thread(self._claim, free)
                     if failures:
@@ -264,6 +282,8 @@ class Dispatcher:
                     await asyncio.sleep(min(5.0, 0.2 * 2**failures))
                 for c in claimed:
                     if c.delivery_id in self._inflight:  # handed over fresh while the claim ran
+                        continue
+                    if c.delivery_id in self._recorded_since_claim:  # finished after the claim's snapshot
                         continue
                     self._inflight[c.delivery_id] = asyncio.create_task(
                         self._send(c), name=f"deliver-{c.delivery_id}"
@@ -303,6 +323,16 @@ class Dispatcher:
             kind=AgencyKind(c.agency_kind),
             sender_id=self._ctx.settings.sender_id,
         )
+        refused = check_url(
+            c.endpoint,
+            allow_http=self._cfg.allow_http,
+            allowed_networks=self._cfg.allowed_networks,
+            resolve=False,
+        )
+        if refused:
+            return Outcome(
+                c, False, None, f"refused: {refused}", None, False, (time.perf_counter() - start) * 1000
+            )
         rendered = adapter_for(c.fmt).render(event, agency)
         headers = sign_headers(c.delivery_id, self._ctx.now(), rendered.body, c.secrets)
         headers["content-type"] = rendered.content_type
@@ -369,6 +399,7 @@ class Dispatcher:
         # Unrecorded outcomes keep their lease: the rows are claimed and sent again later (at least once).
         for o in batch:
             self._inflight.pop(o.claimed.delivery_id, None)
+            self._recorded_since_claim.add(o.claimed.delivery_id)
         self.attempts_total += len(batch)
         self._wake.set()
 
@@ -432,23 +463,26 @@ class Dispatcher:
                                 data={"delivery_id": d.id, "agency_id": d.agency_id, "error": o.error},
                             )
                         )
-                s.add(
-                    AuditRow(
-                        at=now,
-                        actor="engine:outbox",
-                        action="delivery.attempt",
-                        target_type="delivery",
-                        target_id=d.id,
-                        client=None,
-                        detail={
-                            "agency_id": d.agency_id,
-                            "status": o.status,
-                            "ok": o.ok,
-                            "error": o.error,
-                            "ms": round(o.duration_ms, 1),
-                            "attempt": d.attempts,
-                        },
-                    )
+                audit_chain.add_audit(
+                    s,
+                    [
+                        dict(
+                            at=now,
+                            actor="engine:outbox",
+                            action="delivery.attempt",
+                            target_type="delivery",
+                            target_id=d.id,
+                            client=None,
+                            detail={
+                                "agency_id": d.agency_id,
+                                "status": o.status,
+                                "ok": o.ok,
+                                "error": o.error,
+                                "ms": round(o.duration_ms, 1),
+                                "attempt": d.attempts,
+                            },
+                        )
+                    ],
                 )
                 add_live(
                     s,

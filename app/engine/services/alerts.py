@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.domain.enums import AgencyKind, IncidentStatus, Service
 from app.domain.geo import Area, Circle, Polygon, area_centroid
+from app.engine.agency_policy import check_cap_alerts
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import ServiceError, forbidden
@@ -38,6 +39,7 @@ def handle_cap(
 ) -> tuple[RequestResultOut, bool]:
     if principal.kind != "agency":
         raise forbidden("CAP alerts come from agencies or alerting gateways with an API key")
+    check_cap_alerts(ctx.settings.agency_access, principal)
     try:
         alert = parse_cap(data)
     except CapError as exc:

@@ -1,0 +1,96 @@
+"""Operations sub-commands: ``settings check``, ``backup``, ``restore``, ``doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def cmd_settings_check(args: argparse.Namespace) -> int:
+    from app.engine.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(Path(args.file))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.file}: valid (database {settings.database_url.split('://', 1)[0]}, data in {settings.data_dir})"
+    )
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from app.cli import _settings as load
+
+    return load(args)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from app.engine.backup import BackupError, backup
+
+    settings = _settings(args)
+    try:
+        manifest = backup(settings.database_url, settings.data_dir, Path(args.out))
+    except (BackupError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"out": str(args.out), **manifest}, ensure_ascii=False))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.engine.backup import BackupError, restore
+
+    settings = _settings(args)
+    try:
+        manifest = restore(Path(args.file), settings.database_url, settings.data_dir)
+    except (BackupError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"restored {manifest['database']} backup of {manifest['created_at']} (version {manifest['version']})"
+    )
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from app.doctor import Check, run_checks
+    from app.engine.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(args.config, db_url=args.db, data_dir=args.data_dir)
+    except SettingsError as exc:
+        print(Check("settings", "FAIL", str(exc), "goldentime settings check FILE").line())
+        return 1
+    checks = run_checks(settings, args.engine, Path(args.ca) if args.ca else None)
+    for check in checks:
+        print(check.line())
+    return 1 if any(c.level == "FAIL" for c in checks) else 0
+
+
+def register(sub: Any, db_options: Any) -> None:
+    p = sub.add_parser("settings", help="check a settings file")
+    s2 = p.add_subparsers(dest="action", required=True)
+    chk = s2.add_parser("check", help="validate FILE; names each wrong key, its line and what is allowed")
+    chk.add_argument("file")
+    chk.set_defaults(func=cmd_settings_check)
+
+    p = sub.add_parser("backup", help="back up the database and the data dir's keys (safe while running)")
+    p.add_argument("--out", required=True, help="the .tar.gz to write (mode 0600: it holds the keys)")
+    db_options(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup (stop the engine first)")
+    p.add_argument("file")
+    db_options(p)
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("doctor", help="check this machine: video, fonts, GPU, disk, database, engine, TLS")
+    db_options(p)
+    p.add_argument("--engine", help="URL of the engine to check (reachability, clock skew, TLS)")
+    p.add_argument("--ca", help="CA certificate that signs the engine's TLS certificate")
+    p.set_defaults(func=cmd_doctor)
