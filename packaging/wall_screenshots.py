@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
             stderr=subprocess.DEVNULL,
         )
         status_path = work / "wall-status.json"
+        from app.sim.city import generate_city
+
+        city = generate_city(work / "city").out_dir  # the takeover map draws the demo city's streets
         wall = subprocess.Popen(
             [
                 sys.executable,
@@ -187,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             env={
                 **env,
                 "GOLDENTIME_WALL_STATUS": str(status_path),
+                "GOLDENTIME_WALL_MAP_CITY": str(city),
                 "QTWEBENGINE_DISABLE_SANDBOX": "1",
                 "QT_XCB_GL_INTEGRATION": "none",
                 "QT_QUICK_BACKEND": "software",
