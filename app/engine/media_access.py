@@ -165,6 +165,7 @@ class EngineMediaAccess:
                 share_id=grant.share_id,
                 expires_at=grant.expires_at,
                 grant_ref=grant_digest,
+                client=client or None,
             )
         return full
 
@@ -269,7 +270,7 @@ class EngineMediaAccess:
                         action="video.view",
                         target_type="camera",
                         target_id=grant.camera_id,
-                        client=None,
+                        client=grant.client,
                         detail={
                             "from": started.isoformat(),
                             "to": ended.isoformat(),

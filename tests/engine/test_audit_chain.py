@@ -3,6 +3,7 @@ database with the append-only triggers dropped (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -125,3 +126,58 @@ def _fresh(_pg: str) -> str:
     from tests.engine.conftest import fresh_pg_database
 
     return fresh_pg_database()
+
+
+def test_a_whole_chain_rewrite_is_caught_by_a_signed_checkpoint(tmp_path: Path) -> None:
+    from app.store import audit_chain
+
+    data = tmp_path / "data"
+    url = _filled(data, None)
+    cp = tmp_path / "offsite" / "cp.json"
+    cp.parent.mkdir()
+    made = _cli("audit", "checkpoint", "--out", str(cp), "--data-dir", str(data), "--db", url)
+    assert made.returncode == 0, made.stderr
+    assert (data / "audit-signing.key").stat().st_mode & 0o777 == 0o600
+    assert (
+        _cli("audit", "verify", "--data-dir", str(data), "--db", url, "--checkpoint", str(cp)).returncode == 0
+    )
+
+    # Rewrite row 2 and recompute every hash after it: the chain alone is consistent again.
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        _drop_triggers(c)
+        c.execute(sa.text("UPDATE audit SET actor = 'forger' WHERE id = 2"))
+        from datetime import datetime as _dt
+
+        rows = (
+            c.execute(
+                sa.text(
+                    "SELECT id, at, actor, action, target_type, target_id, client, detail FROM audit ORDER BY id"
+                )
+            )
+            .mappings()
+            .all()
+        )
+        prev = audit_chain.GENESIS
+        for r in rows:
+            d = dict(r)
+            d["detail"] = json.loads(d["detail"]) if isinstance(d["detail"], str) else d["detail"]
+            d["at"] = _dt.fromisoformat(d["at"]) if isinstance(d["at"], str) else d["at"]
+            h = audit_chain.row_hash(d, prev)
+            c.execute(
+                sa.text("UPDATE audit SET prev_hash = :p, row_hash = :h WHERE id = :i"),
+                {"p": prev, "h": h, "i": r["id"]},
+            )
+            prev = h
+    eng.dispose()
+    alone = _verify(data, url)
+    assert alone.returncode == 0, alone.stderr  # the limit of a bare chain
+    r = _cli("audit", "verify", "--data-dir", str(data), "--db", url, "--checkpoint", str(cp))
+    assert r.returncode == 1
+    assert "rewritten" in r.stderr
+
+    # A checkpoint file changed by hand fails its signature.
+    forged = tmp_path / "forged.json"
+    forged.write_text(cp.read_text().replace('"row_id": ', '"row_id": 1', 1))
+    r = _cli("audit", "verify", "--data-dir", str(data), "--db", url, "--checkpoint", str(forged))
+    assert r.returncode == 1 and "signature" in r.stderr

@@ -109,6 +109,7 @@ def test_share_urls_play_the_main_stream_and_viewing_is_audited(video_engine: En
         and rows[0].actor == "agency:Jinju 112"
         and rows[0].target_id == "CAM-1"
         and rows[0].detail["bytes"] > 0
+        and rows[0].client == "127.0.0.1"  # the viewer's address (issue 13)
     )
 
 

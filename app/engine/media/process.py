@@ -58,6 +58,7 @@ def grant_from_json(data: dict[str, Any]) -> ViewGrant:
         share_id=data.get("share_id"),
         expires_at=datetime.fromisoformat(expires) if expires else None,
         grant_ref=data.get("grant_ref"),
+        client=data.get("client"),
     )
 
 

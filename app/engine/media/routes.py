@@ -81,6 +81,7 @@ class ViewGrant:
     share_id: str | None = None
     expires_at: datetime | None = None
     grant_ref: str | None = None  # the engine's handle on a console/wall grant, re-checked while streaming
+    client: str | None = None  # the viewer's address, for the audit
 
 
 class MediaAccess(Protocol):
