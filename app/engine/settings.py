@@ -43,6 +43,11 @@ class SelectionSettings(_Strict):
     area_camera_limit: Annotated[int, Field(ge=1, le=2000)] = 200
 
 
+class CapSettings(_Strict):
+    # A CAP <circle> smaller than this (a fire's location, an epicentre: radius 0) covers this radius (metres).
+    min_radius_m: Annotated[float, Field(ge=0, le=50_000)] = 300.0
+
+
 class OutboxSettings(_Strict):
     # The emergency schedule (seconds after the previous attempt), then the capped tail: see docs/DELIVERY.md.
     retry_schedule_s: list[float] = [1, 3, 10, 30, 120, 300]
@@ -157,6 +162,7 @@ class Settings(_Strict):
     }
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
+    cap: CapSettings = CapSettings()
     agency_access: AgencyAccessSettings = AgencyAccessSettings()
     media: MediaSettings = MediaSettings()
     cameras: CameraImportSettings = CameraImportSettings()

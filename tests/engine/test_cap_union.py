@@ -66,3 +66,22 @@ def test_two_areas_and_two_languages_select_both_areas_once(engine: EngineUnderT
     cams = [c["id"] for c in doc["cameras"]]  # type: ignore[attr-defined]
     assert sorted(cams) == ["BEAUVAL", "LA-RONGE"]
     assert len(doc["incident"]["details"]["areas"]) == 2  # type: ignore[index]
+
+
+def test_a_point_alert_covers_the_minimum_radius(engine: EngineUnderTest) -> None:
+    # The OASIS CAP 1.2 example A.3 (an earthquake at a point: <circle> with radius 0), here as an Alert.
+    xml = (
+        (DATA / "oasiscap_v1dot2_appendix_adot3.xml")
+        .read_bytes()
+        .replace(b"<msgType>Update<", b"<msgType>Alert<")
+    )
+    engine.add_cameras(
+        [_cam("AT", 32.9525, -115.5527), _cam("NEAR", 32.9545, -115.5527), _cam("FAR", 32.9585, -115.5527)]
+    )
+    room = engine.add_agency("disaster room", AgencyKind.DISASTER)
+    r = engine.http.post(
+        "/api/v1/alerts/cap", headers={**room.headers, "content-type": "application/cap+xml"}, content=xml
+    )
+    assert r.status_code == 201, r.text
+    # NEAR is ~222 m away (inside the default 300 m), FAR ~667 m.
+    assert sorted(c["id"] for c in r.json()["cameras"]) == ["AT", "NEAR"]

@@ -78,6 +78,10 @@ def handle_cap(
             raise ServiceError(
                 422, "Invalid CAP alert", "the alert has no <circle> or <polygon> area to select cameras in"
             )
+        floor = ctx.settings.cap.min_radius_m
+        areas = [
+            Circle(a.center, floor) if isinstance(a, Circle) and a.radius_m < floor else a for a in areas
+        ]
         shapes = list(dict.fromkeys(areas))  # the same shape repeated in another language's info counts once
         area = shapes[0]  # drawn on the map; selection and the incident's place use every shape
         picks = _union_picks(ctx, shapes)
