@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.cli_cameras import register as register_camera_commands
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -39,6 +40,9 @@ def _store(args: argparse.Namespace) -> Any:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     db.migrate()
+    from app.store.sealed import seal_database
+
+    seal_database(db.write, db.read, settings.data_dir)
     return UnitOfWorkFactory(db, SystemClock())
 
 
@@ -100,13 +104,6 @@ def _import_layer(
     return 0 if rows or not result.errors else 1
 
 
-def cmd_cameras_import(args: argparse.Namespace) -> int:
-    from app.domain.camera_import import parse_cameras
-    from app.engine.services.directory import upsert_cameras
-
-    return _import_layer(args, parse_cameras, "cameras", upsert_cameras)
-
-
 def cmd_facilities_import(args: argparse.Namespace) -> int:
     from app.domain.layers_import import parse_facilities
     from app.engine.services.directory import upsert_facilities
@@ -116,9 +113,16 @@ def cmd_facilities_import(args: argparse.Namespace) -> int:
 
 def cmd_sensors_import(args: argparse.Namespace) -> int:
     from app.domain.layers_import import parse_sensors
+    from app.engine.errors import ServiceError
     from app.engine.services.directory import upsert_sensors
 
-    return _import_layer(args, parse_sensors, "sensors", upsert_sensors)
+    try:
+        return _import_layer(
+            args, parse_sensors, "sensors", lambda w, r: upsert_sensors(w, r, getattr(args, "agency", None))
+        )
+    except ServiceError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
 
 
 def cmd_agencies_add(args: argparse.Namespace) -> int:
@@ -217,7 +221,7 @@ def cmd_console(args: argparse.Namespace) -> int:
         )
         url = server.base_url
     try:
-        return run_console(url, language=args.language)
+        return run_console(url, language=args.language, ca=args.ca)
     finally:
         if server is not None:
             server.stop()
@@ -238,6 +242,7 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
     from app.formats.api import AgencyIn
 
     admin = _cli_principal()
+    gateway: list[str] = []  # the demo's sensor gateway: the disaster room (its key posts sensor events)
 
     def new_agency(name: str, kind: AgencyKind, fmt: DeliveryFormat, endpoint: str) -> tuple[str, str, str]:
         with server.uow(admin) as work:
@@ -247,6 +252,8 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
                 server.settings.outbox,
                 work.now,
             )
+        if kind is AgencyKind.DISASTER and not gateway:
+            gateway.append(out.id)
         return out.id, out.api_key, out.webhook_secret
 
     def new_user(username: str, role: Role, password: str) -> None:
@@ -261,7 +268,7 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
             elif kind == "facilities":
                 upsert_facilities(work, parse_facilities(data, path.name).facilities)
             else:
-                upsert_sensors(work, parse_sensors(data, path.name).sensors)
+                upsert_sensors(work, parse_sensors(data, path.name).sensors, gateway[0] if gateway else None)
         if kind == "cameras":
             server.ctx.cameras.refresh(force=True)
 
@@ -354,19 +361,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_wall(args: argparse.Namespace) -> int:
+    from app.console.wall.__main__ import read_key
     from app.console.wall.runner import run_wall
 
-    password = os.environ.get("GOLDENTIME_WALL_PASSWORD", "")
-    if args.password_file:
-        password = Path(args.password_file).read_text(encoding="utf-8").strip()
     return int(
         run_wall(
             args.engine,
             args.wall,
             screen=args.screen,
-            username=args.user,
-            password=password,
+            key=read_key(args.key_file),
             language=args.language,
+            ca=args.ca,
         )
     )
 
@@ -408,12 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="listen port (default 8740)")
     p.set_defaults(func=cmd_engine)
 
+    register_camera_commands(sub, _db_options)  # app/cli_cameras.py
     for name, func, what in (
-        (
-            "cameras",
-            cmd_cameras_import,
-            "cameras: GoldenTime CSV or GeoJSON, or the national CCTV standard data CSV (UTF-8 or CP949)",
-        ),
         (
             "facilities",
             cmd_facilities_import,
@@ -425,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
         s2 = p.add_subparsers(dest="action", required=True)
         imp = s2.add_parser("import", help=f"import {what}; importing again updates in place")
         imp.add_argument("file")
+        if name == "sensors":
+            imp.add_argument(
+                "--agency",
+                help="the gateway agency (id or name) of rows without an agency_id column value",
+            )
         _db_options(imp)
         imp.set_defaults(func=func)
 
@@ -440,19 +446,28 @@ def build_parser() -> argparse.ArgumentParser:
     ls = s2.add_parser("list", help="list agencies")
     _db_options(ls)
     ls.set_defaults(func=cmd_agencies_list)
+    from app.cli_agencies import register as register_agency_commands
+
+    register_agency_commands(s2, _db_options)
 
     p = sub.add_parser("users", help="manage console users")
     s2 = p.add_subparsers(dest="action", required=True)
     add = s2.add_parser("add", help="add a console user")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["operator", "supervisor", "admin"])
+    add.add_argument("--role", required=True, choices=["operator", "supervisor", "admin", "auditor"])
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _db_options(add)
     add.set_defaults(func=cmd_users_add)
+    from app import cli_security
+
+    cli_security.register_users(s2, _db_options)
 
     p = sub.add_parser("console", help="the operator console (with no --engine: its own embedded engine)")
     _db_options(p)
     p.add_argument("--engine", help="URL of a running engine, e.g. https://engine.example:8740")
+    p.add_argument(
+        "--ca", help="CA certificate that signs the engine's TLS certificate (a site's private CA)"
+    )
     p.add_argument("--port", type=int, help="port of the embedded engine (default: any free port)")
     p.add_argument(
         "--language", choices=["ko", "en"], help="interface language (default: last used, else the system's)"
@@ -487,17 +502,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wall", required=True, help="the wall's id, e.g. WALL-1")
     p.add_argument("--screen", type=int, help="which screen to fill (default: the primary)")
     p.add_argument(
-        "--user", default=os.environ.get("GOLDENTIME_WALL_USER", "wall"), help="the wall's console account"
+        "--key-file", help="file holding the wall key from 'walls add' (else $GOLDENTIME_WALL_KEY)"
     )
-    p.add_argument(
-        "--password-file", help="file holding the account's password (else $GOLDENTIME_WALL_PASSWORD)"
-    )
+    p.add_argument("--ca", help="CA certificate that signs an https:// engine's certificate")
     p.add_argument("--language", choices=["ko", "en"])
     p.set_defaults(func=cmd_wall)
 
     from app import cli_ops
 
     cli_ops.register(sub, _db_options)
+    cli_security.register(sub, _db_options)
+    __import__("app.cli_ledger", fromlist=["register"]).register(sub, _db_options)  # app/cli_ledger.py
+    __import__("app.cli_audit", fromlist=["register"]).register(sub, _db_options)  # app/cli_audit.py
 
     p = sub.add_parser("sim", help="simulators for the demo and the tests")
     s2 = p.add_subparsers(dest="what", required=True)
@@ -507,6 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     s2.add_parser(
         "agency", help="a simulated agency webhook receiver (see: sim agency --help)", add_help=False
     ).set_defaults(func_rest=cmd_sim_agency)
+    __import__("app.cli_media", fromlist=["register"]).register(sub)
     return parser
 
 

@@ -32,7 +32,6 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SIZE = (1920, 1080)
-WALL = ("wall", "wall-screens-1")
 OPERATOR = ("operator", "operator-screens-1")
 SCENE = (35.1905, 128.0843)  # Jinju central market
 NAMES = ["중앙시장 정문", "중앙시장 북측 골목", "대안동 교차로", "진주교 남단"]
@@ -83,6 +82,7 @@ def prepare(data_dir: Path, sim: Any) -> tuple[list[str], str]:
     from app.domain.enums import AgencyKind, Purpose, Role
     from app.engine.auth import Principal
     from app.engine.services.directory import add_user, create_agency, upsert_cameras
+    from app.engine.services.wall_keys import add_wall_key
     from app.engine.settings import Settings
     from app.engine.work import UnitOfWorkFactory
     from app.formats.api import AgencyIn
@@ -112,7 +112,8 @@ def prepare(data_dir: Path, sim: Any) -> tuple[list[str], str]:
     try:
         with uow(admin) as work:
             upsert_cameras(work, cams)
-            add_user(work.session, WALL[0], Role.OPERATOR, WALL[1], work.now)
+            wall_key = add_wall_key(work.session, "WALL-1", work.now)
+            (data_dir / "wall.key").write_text(wall_key + "\n", encoding="utf-8")
             add_user(work.session, OPERATOR[0], Role.OPERATOR, OPERATOR[1], work.now)
             police = create_agency(
                 work.session,
@@ -168,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
             stderr=subprocess.DEVNULL,
         )
         status_path = work / "wall-status.json"
+        from app.sim.city import generate_city
+
+        city = generate_city(work / "city").out_dir  # the takeover map draws the demo city's streets
         wall = subprocess.Popen(
             [
                 sys.executable,
@@ -177,16 +181,16 @@ def main(argv: list[str] | None = None) -> int:
                 url,
                 "--wall",
                 "WALL-1",
-                "--user",
-                WALL[0],
+                "--key-file",
+                str(work / "engine" / "wall.key"),
                 "--language",
                 args.lang,
             ],
             cwd=ROOT,
             env={
                 **env,
-                "GOLDENTIME_WALL_PASSWORD": WALL[1],
                 "GOLDENTIME_WALL_STATUS": str(status_path),
+                "GOLDENTIME_WALL_MAP_CITY": str(city),
                 "QTWEBENGINE_DISABLE_SANDBOX": "1",
                 "QT_XCB_GL_INTEGRATION": "none",
                 "QT_QUICK_BACKEND": "software",

@@ -79,6 +79,7 @@ def make_event(
             expires_at=T0 + timedelta(minutes=30),
             revoked_at=T0 if revoked else None,
             urls={c.id: f"{media_base}/{c.id}.ts" for c in cameras},
+            viewer_url=None if revoked else "https://goldentime.city.example/view/tok-1",
         )
     report = None
     if with_report or event_type == "report.created":

@@ -9,6 +9,7 @@ exception, so that the console can show one clear message.
 from __future__ import annotations
 
 import logging
+import ssl
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -17,6 +18,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.client.errors import EngineError, EngineUnreachable, NotAuthenticated
+from app.client.tls import tls_context
 from app.formats.api import (
     AgencyOut,
     AuditOut,
@@ -25,6 +27,8 @@ from app.formats.api import (
     IncidentDetailOut,
     IncidentOut,
     IncidentPatchIn,
+    LedgerRowOut,
+    LegalBasisOut,
     ReportIn,
     ReportOut,
     SessionOut,
@@ -46,6 +50,7 @@ class MediaGrant(BaseModel):
 
     token: str
     expires_at: datetime
+    media_base_url: str | None = None  # the engine's media port (absent: the engine itself)
 
 
 #: A camera id ending in this asks the engine's relay for the camera's sub stream (grid tiles).
@@ -76,14 +81,20 @@ class EngineClient:
         timeout: float = DEFAULT_TIMEOUT_S,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = "GoldenTime-console",
+        verify: ssl.SSLContext | str | bool = True,
     ) -> None:
+        """``verify``: the CA certificate file (or an SSL context) that signs an ``https://`` engine's
+        certificate (a site's private CA, ``main.py certs init``); True: the system's trust store."""
         self.base_url = base_url.rstrip("/")
+        self.verify = verify
+        self.media_base_url: str | None = None  # set by media_grant()
         self._token: str | None = None
         self._session: SessionOut | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
             transport=transport,
+            verify=tls_context(verify),
             headers={"user-agent": user_agent, "accept": "application/json"},
             # Drop idle connections well before the engine does (65 s), so a request never goes out on a
             # connection the server is closing ("Server disconnected without sending a response").
@@ -99,6 +110,11 @@ class EngineClient:
     @property
     def session(self) -> SessionOut | None:
         return self._session
+
+    def use_key(self, key: str) -> None:
+        """Authenticate every later call with a key (a wall PC's ``gtw_…``) instead of a session."""
+        self._token = key
+        self._session = None
 
     async def login(self, username: str, password: str) -> SessionOut:
         """``POST /api/v1/sessions``; keeps the token for every later call."""
@@ -116,6 +132,9 @@ class EngineClient:
     async def logout(self) -> None:
         """``DELETE /api/v1/sessions`` (best effort: the token is forgotten either way)."""
         if self._token is None:
+            return
+        if self._session is None:  # a key, not a session: nothing to end
+            self._token = None
             return
         try:
             await self._request("DELETE", "/api/v1/sessions")
@@ -176,10 +195,41 @@ class EngineClient:
             json=share.model_dump(mode="json"),
         )
 
-    async def extend_share(self, share_id: str, minutes: int) -> ShareOut:
+    async def extend_share(self, share_id: str, minutes: int, reason: str) -> ShareOut:
+        """A supervisor's extension applies at once; an operator's waits for a supervisor."""
         return await self.call(
-            "PATCH", f"/api/v1/shares/{_seg(share_id)}", ShareOut, json={"minutes": minutes}
+            "PATCH",
+            f"/api/v1/shares/{_seg(share_id)}",
+            ShareOut,
+            json={"minutes": minutes, "reason": reason},
         )
+
+    async def legal_bases(self) -> list[LegalBasisOut]:
+        return await self.call("GET", "/api/v1/legal-bases", list[LegalBasisOut])
+
+    async def pending_shares(self) -> list[ShareOut]:
+        return await self.call("GET", "/api/v1/shares/pending", list[ShareOut])
+
+    async def approve_share(self, share_id: str, reason: str = "") -> ShareOut:
+        return await self.call(
+            "POST", f"/api/v1/shares/{_seg(share_id)}/approve", ShareOut, json={"reason": reason}
+        )
+
+    async def confirm_share(self, share_id: str, reason: str = "") -> ShareOut:
+        return await self.call(
+            "POST", f"/api/v1/shares/{_seg(share_id)}/confirm", ShareOut, json={"reason": reason}
+        )
+
+    async def reject_share(self, share_id: str, reason: str) -> ShareOut:
+        return await self.call(
+            "POST", f"/api/v1/shares/{_seg(share_id)}/reject", ShareOut, json={"reason": reason}
+        )
+
+    async def ledger(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[LedgerRowOut]:
+        params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v is not None}
+        return await self.call("GET", "/api/v1/ledger", list[LedgerRowOut], params=params)
 
     async def revoke_share(self, share_id: str) -> ShareOut:
         return await self.call("DELETE", f"/api/v1/shares/{_seg(share_id)}", ShareOut)
@@ -242,11 +292,15 @@ class EngineClient:
     # ------------------------------------------------------------------ media
 
     async def media_grant(self) -> MediaGrant:
-        """``POST /api/v1/media/grants``: a media token tied to this session."""
-        return await self.call("POST", "/api/v1/media/grants", MediaGrant)
+        """``POST /api/v1/media/grants``: a media token tied to this session (media URLs then go to the
+        media port the engine names)."""
+        grant = await self.call("POST", "/api/v1/media/grants", MediaGrant)
+        if grant.media_base_url:
+            self.media_base_url = grant.media_base_url
+        return grant
 
     def stream_url(self, grant_token: str, camera_id: str, stream: StreamKind) -> str:
-        return camera_stream_url(self.base_url, grant_token, camera_id, stream)
+        return camera_stream_url(self.media_base_url or self.base_url, grant_token, camera_id, stream)
 
     async def health(self) -> dict[str, Any]:
         return await self.call("GET", "/api/v1/health", dict[str, Any], auth=False)

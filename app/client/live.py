@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import random
+import ssl
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from app.client.tls import tls_context
 from app.formats.api import LiveEvent
 
 __all__ = ["Backoff", "FeedState", "LiveFeed", "live_url"]
@@ -99,8 +101,11 @@ class LiveFeed:
         backoff: Backoff | None = None,
         open_timeout_s: float = 5.0,
         ping_interval_s: float | None = 10.0,
+        verify: ssl.SSLContext | str | bool = True,
     ) -> None:
+        """``verify``: for a ``wss://`` engine, the CA file (or SSL context) its certificate chains to."""
         self.base_url = base_url
+        self._verify = verify
         self._token = token
         self._on_event = on_event
         self._on_resync = on_resync
@@ -176,9 +181,14 @@ class LiveFeed:
             return "not logged in"
         self._set_state(FeedState.CONNECTING, "connecting")
         url = live_url(self.base_url, self._last_seq)
+        tls: dict[str, Any] = {}
+        if url.startswith("wss://"):
+            ctx = tls_context(self._verify)
+            tls["ssl"] = ctx if isinstance(ctx, ssl.SSLContext) else ssl.create_default_context()
         try:
             async with connect(
                 url,
+                **tls,
                 additional_headers={"authorization": f"Bearer {token}"},
                 open_timeout=self._open_timeout_s,
                 ping_interval=self._ping_interval_s,

@@ -45,6 +45,7 @@ class ConsoleOptions:
     engine_url: str
     username: str | None = None
     password: str | None = None
+    ca: str | None = None  # CA certificate of an https:// engine (a site's private CA)
     language: str | None = None
     settings_dir: Path | None = None
     video_backend: str = "auto"
@@ -97,9 +98,10 @@ class Console:
         self.translations.switch(language)
         apply_dark_theme(app)
         apply_cjk_font(app)
-        self.client = EngineClient(options.engine_url)
+        self.client = EngineClient(options.engine_url, verify=options.ca or True)
         self.wall_control: Any = None
         self.audit_panel: Any = None
+        self.provision_panel: Any = None
         self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
         self.factory = BackendFactory(options.video_backend)
         self.cue = EmergencyCue(self.settings_dir / "cache", enabled=options.sound)
@@ -114,6 +116,7 @@ class Console:
         self.last_error = ""
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._flown = False
+        self._auto_video_for: str | None = None  # the incident whose cameras were last put on the wall
         self._page_dir: tempfile.TemporaryDirectory[str] | None = None
         self._login_error = ""
         self.controller.loginFailed.connect(self._on_login_failed)
@@ -263,7 +266,13 @@ class Console:
         basemap = self._basemap(BasemapConfig)
         self._page_dir = tempfile.TemporaryDirectory(prefix="goldentime-map-")
         page = build_map_page(
-            Path(self._page_dir.name), self.options.center, self.options.zoom, None, [], basemap
+            Path(self._page_dir.name),
+            self.options.center,
+            self.options.zoom,
+            self._districts(),
+            [],
+            basemap,
+            streets_geojson=self._geojson(self._streets_path()),
         )
         self.map = MapView(page, basemap)
         self.queue_panel = QueuePanel(c.queue)
@@ -337,6 +346,10 @@ class Console:
         self.wall_control = install_wall_control(w, c, self.settings)
         # Supervisors and administrators also get the audit trail (an operator's session may not read it).
         self.audit_panel = install_audit_panel(w, c)
+        from app.console.widgets.provision_panel import install_provision_panel
+
+        # Approvals (supervisors), over-cap confirmations (operators), the provision ledger (supervisors, auditors).
+        self.provision_panel = install_provision_panel(w, c)
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()
@@ -354,17 +367,28 @@ class Console:
         return cfg.none()
 
     def _districts(self) -> dict[str, Any] | None:
+        return self._geojson(self.options.districts_geojson)
+
+    def _streets_path(self) -> Path | None:
+        """The demo city's streets (``streets.geojson`` beside its districts file), drawn as the basemap."""
+        districts = self.options.districts_geojson
+        if districts is None:
+            return None
+        streets = Path(districts).with_name("streets.geojson")
+        return streets if streets.is_file() else None
+
+    @staticmethod
+    def _geojson(path: Path | None) -> dict[str, Any] | None:
         import json
 
-        path = self.options.districts_geojson
         if path is None:
             return None
         try:
             data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            _log.warning("cannot read the districts file %s: %s", path, exc)
+            _log.warning("cannot read the map file %s: %s", path, exc)
             return None
-        return data
+        return data if isinstance(data, dict) else None
 
     def _camera_name(self, camera_id: str) -> str:
         cam = self.controller.camera(camera_id)
@@ -417,6 +441,26 @@ class Console:
     def _on_detail_changed(self) -> None:
         self.detail_panel.refresh()
         self.map.select_cameras(self.controller.detail.camera_ids())
+        self._bring_incident_video()
+
+    def _bring_incident_video(self) -> None:
+        """Incidents bring their video: the first time an incident's detail arrives, its cameras go on the
+        video wall (covering the point first, then nearest), as the ``video/auto`` setting allows."""
+        from app.console.viewmodels.auto_video import cameras_for_wall, parse_policy
+
+        detail = self.controller.detail.detail
+        if detail is None or detail.id == self._auto_video_for:
+            return
+        self._auto_video_for = detail.id
+        ids = cameras_for_wall(
+            parse_policy(self.settings.value("video/auto")),
+            detail.priority,
+            detail.location.lat,
+            detail.location.lon,
+            detail.cameras,
+        )
+        if ids:
+            self.wall.put_cameras(ids)
 
     def _on_cameras_loaded(self) -> None:
         h = self.controller.health
@@ -431,6 +475,7 @@ class Console:
                 "state": "offline" if h.is_offline(cam.id) else "online",
                 "direction_deg": cam.direction_deg,
                 "fov_deg": cam.fov_deg,
+                "approximate": cam.approximate,
             }
             for cam in cams
         )
@@ -514,6 +559,28 @@ def _json_setting(value: Any) -> Any:
         return {}
 
 
+def console_options(
+    engine_url: str,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    language: str | None = None,
+    settings_dir: Path | None = None,
+    districts_geojson: Path | None = None,
+    ca: str | None = None,
+) -> ConsoleOptions:
+    """The options ``run_console`` starts its console with (the districts file included: it used to be dropped)."""
+    return ConsoleOptions(
+        engine_url,
+        username=username,
+        password=password,
+        language=language,
+        settings_dir=settings_dir,
+        districts_geojson=districts_geojson,
+        ca=ca,
+    )
+
+
 def run_console(
     engine_url: str,
     *,
@@ -522,6 +589,7 @@ def run_console(
     language: str | None = None,
     settings_dir: Path | None = None,
     districts_geojson: Path | None = None,
+    ca: str | None = None,
 ) -> int:
     """Run the operator console against the engine at ``engine_url`` until the operator quits.
 
@@ -547,8 +615,14 @@ def run_console(
     async def main() -> int:
         nonlocal console
         console = Console(
-            ConsoleOptions(
-                engine_url, username=username, password=password, language=language, settings_dir=settings_dir
+            console_options(
+                engine_url,
+                username=username,
+                password=password,
+                language=language,
+                settings_dir=settings_dir,
+                districts_geojson=districts_geojson,
+                ca=ca,
             ),
             app,
         )

@@ -26,7 +26,15 @@ from app.console.viewmodels.health import HealthVM
 from app.console.viewmodels.queue import IncidentQueueVM
 from app.domain.clock import Clock, SystemClock
 from app.domain.enums import AgencyKind, IncidentStatus
-from app.formats.api import AgencyOut, CameraOut, IncidentOut, LiveEvent, ReportIn, ShareIn
+from app.formats.api import (
+    AgencyOut,
+    CameraOut,
+    IncidentOut,
+    LegalBasisOut,
+    LiveEvent,
+    ReportIn,
+    ShareIn,
+)
 
 __all__ = ["ConsoleController"]
 
@@ -128,6 +136,7 @@ class ConsoleController(QObject):
         self._grant: str | None = None
         self._tasks = OwnedTasks("console", _log)
         self._selected: str | None = None
+        self._legal_bases: list[LegalBasisOut] | None = None
         self._closing = False
         self.feed = LiveFeed(
             client.base_url,
@@ -136,11 +145,13 @@ class ConsoleController(QObject):
             on_resync=self._on_resync,
             on_state=self._on_feed_state,
             backoff=feed_backoff,
+            verify=getattr(client, "verify", True),
         )
         self.events_applied = 0
         self.reloads = 0
         self._detail_timer = self._single_shot(DETAIL_RELOAD_DEBOUNCE_MS, self._on_detail_timer)
         self._directory_timer = self._single_shot(DIRECTORY_RELOAD_DEBOUNCE_MS, self._on_directory_timer)
+        self._cameras_imported = False  # a register import changed the cameras: reload them for the map
         self._health_timer = QTimer(self)
         self._health_timer.setInterval(HEALTH_REFRESH_MS)
         self._health_timer.timeout.connect(self._on_directory_timer)
@@ -286,6 +297,9 @@ class ConsoleController(QObject):
         self._set_agencies(agencies)
         self.health.set_cameras(cameras)
         self.healthChanged.emit()
+        if self._cameras_imported:  # the map and the camera list follow a register import
+            self._cameras_imported = False
+            self.camerasLoaded.emit()
         self.detailChanged.emit()
 
     # ------------------------------------------------------------------ live events
@@ -335,6 +349,9 @@ class ConsoleController(QObject):
             if incident_id == self._selected:
                 self._detail_timer.start()
         elif kind.startswith("agency."):
+            self._directory_timer.start()
+        elif kind == "cameras.imported":
+            self._cameras_imported = True
             self._directory_timer.start()
         elif kind == "camera.updated":
             camera_id, online = str(data.get("camera_id", "")), bool(data.get("online"))
@@ -409,13 +426,31 @@ class ConsoleController(QObject):
             self._apply(await self.client.close_incident(iid, note or None))
             self.actionDone.emit(self.tr("Incident closed."))
 
+    async def _legal_basis_for_selected(self) -> str:
+        """The legal basis the settings give the selected incident's service (else the first listed)."""
+        if self._legal_bases is None:
+            self._legal_bases = await self.client.legal_bases()
+        detail = self.detail.detail
+        service = "" if detail is None else str(detail.service)
+        for b in self._legal_bases:
+            if service in b.services:
+                return b.id
+        return self._legal_bases[0].id if self._legal_bases else ""
+
     @asyncSlot(str, list, int, str)
     @owned
     async def share(self, agency_id: str, camera_ids: list[str], minutes: int, purpose: str) -> None:
         if (iid := self._selected) is None:
             return
+        basis = await self._legal_basis_for_selected()
         try:
-            body = ShareIn(agency_id=agency_id, camera_ids=camera_ids, minutes=minutes, purpose=purpose)
+            body = ShareIn(
+                agency_id=agency_id,
+                camera_ids=camera_ids,
+                minutes=minutes,
+                purpose=purpose,
+                legal_basis=basis,
+            )
         except ValidationError:
             self.actionFailed.emit(
                 self.tr("A share needs an agency, at least one camera, 1–1440 minutes and a purpose.")
@@ -430,10 +465,17 @@ class ConsoleController(QObject):
     @asyncSlot(str, int)
     @owned
     async def extend_share(self, share_id: str, minutes: int) -> None:
-        await self.client.extend_share(share_id, minutes)
+        out = await self.client.extend_share(
+            share_id, minutes, self.tr("Extension requested from the console")
+        )
         if self._selected:
             await self._load_detail(self._selected)
-        self.actionDone.emit(self.tr("Share extended by {m} minutes.").format(m=minutes))
+        if out.pending_extension_minutes is not None:
+            self.actionDone.emit(
+                self.tr("Extension by {m} minutes asked; a supervisor decides.").format(m=minutes)
+            )
+        else:
+            self.actionDone.emit(self.tr("Share extended by {m} minutes.").format(m=minutes))
 
     @asyncSlot(str)
     @owned

@@ -48,6 +48,8 @@ class ShareStatus(StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    PENDING = "pending"  # waits for a supervisor's approval (or an operator's confirmation); media refuses
+    REJECTED = "rejected"
 
 
 class DeliveryState(StrEnum):
@@ -61,6 +63,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    AUDITOR = "auditor"  # reads the audit trail and the provision ledger, nothing else
 
 
 class SensorKind(StrEnum):

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from app.domain.geo import lat_lon_problem
+from app.domain.stream_url import check_stream_url
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 """Largest file an importer accepts (the full national CCTV file is well under this)."""
@@ -40,18 +41,23 @@ CsvDialect = csv.Dialect | type[csv.Dialect]
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A row (or feature) that was not imported: its 1-based line in the file and why."""
+    """A row (or feature) that was not imported (or imported with a warning): its 1-based line in the
+    file and why. ``kind`` is what happened to it (refused, held, repeat, warning); ``code`` names the
+    kind of problem, so that a summary can group many rows with the same problem."""
 
     line: int
     reason: str
+    kind: str = "refused"
+    code: str = ""
 
 
 class RowRejected(Exception):
     """Raised by the row converters; the importer turns it into a `RowError`."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 @dataclass(slots=True)
@@ -61,9 +67,16 @@ class ErrorLog:
     _errors: list[RowError] = field(default_factory=list)
     _dropped: int = 0
     _first_dropped_line: int = 0
+    count: int = 0
+    """Every error added, listed or not."""
+    unbounded: bool = False
+    """Keep every error (the camera-register importer writes them all to its report)."""
 
-    def add(self, line: int, reason: str) -> None:
-        if len(self._errors) < MAX_ERRORS:
+    def add(self, line: int, reason: str, code: str = "") -> None:
+        self.count += 1
+        if self.unbounded:
+            self._errors.append(RowError(line, reason, "refused", code))
+        elif len(self._errors) < MAX_ERRORS:
             self._errors.append(RowError(line, reason))
         else:
             if not self._dropped:
@@ -190,14 +203,14 @@ def iter_csv_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            errors.add(start, f"unreadable CSV: {exc}")
+            errors.add(start, f"unreadable CSV: {exc}", "csv-syntax")
             continue
         if start <= header_line:
             continue
         if not any(f.strip() for f in record):
             continue
         if decoded.lossy and any("\ufffd" in f for f in record):
-            errors.add(start, lossy_reason(decoded))
+            errors.add(start, lossy_reason(decoded), "encoding")
             continue
         if len(record) > n and not any(f.strip() for f in record[n:]):
             record = record[:n]
@@ -206,7 +219,7 @@ def iter_csv_rows(
             end = reader.line_num
             if end > start:
                 reason += f" (a quote left open may have joined lines {start}-{end})"
-            errors.add(start, reason)
+            errors.add(start, reason, "field-count")
             continue
         yield start, {col: value.strip() for col, value in zip(columns, record, strict=True)}
 
@@ -405,9 +418,14 @@ def position_value(lat_value: object, lon_value: object) -> tuple[float, float]:
 
 
 def url_value(value: object, what: str) -> str:
+    """A camera stream URL: rtsp, rtsps, http or https. Errors never repeat the URL (it carries the
+    camera's password and an internal address)."""
     text = text_value(value, what, MAX_URL_CHARS)
     if text and not _URL.fullmatch(text):
-        raise RowRejected(f"{what} {shown(text)} is not a URL of the form scheme://…")
+        raise RowRejected(f"{what} is not a URL of the form scheme://…")
+    why = check_stream_url(text)
+    if why:
+        raise RowRejected(f"{what}: {why}")
     return text
 
 

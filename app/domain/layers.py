@@ -18,6 +18,7 @@ class Sensor:
     lon: float
     kind: SensorKind
     threshold: float | None = None
+    agency_id: str | None = None  # the gateway agency whose key posts its events
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 
 Formats, recognised by content:
 
-* CSV (comma or tab), header ``id,name,lat,lon,kind[,threshold][,notes]`` in any order. Sensors use
-  ``threshold`` (a finite number, empty when the device alarms by itself) and ignore ``notes``;
-  facilities use ``notes`` and ignore ``threshold``. ``kind`` is a `SensorKind` or `FacilityKind`
+* CSV (comma or tab), header ``id,name,lat,lon,kind[,threshold][,notes][,agency_id]`` in any order.
+  Sensors use ``threshold`` (a finite number, empty when the device alarms by itself) and ``agency_id``
+  (the gateway agency whose key posts its events) and ignore ``notes``;
+  facilities use ``notes`` and ignore ``threshold`` and ``agency_id``. ``kind`` is a `SensorKind` or `FacilityKind`
   value (case and ``_``/``-`` insensitive).
 * GeoJSON FeatureCollection of Points with the same properties.
 
@@ -55,7 +56,7 @@ __all__ = [
 _K = TypeVar("_K", bound=StrEnum)
 _T = TypeVar("_T")
 
-_COLUMNS = {"id", "name", "lat", "lon", "kind", "threshold", "notes"}
+_COLUMNS = {"id", "name", "lat", "lon", "kind", "threshold", "notes", "agency_id"}
 _REQUIRED = ("id", "lat", "lon", "kind")
 
 
@@ -91,6 +92,7 @@ def _sensor(fields: Mapping[str, object], lat: float, lon: float) -> Sensor:
         lon=lon,
         kind=_kind(SensorKind, fields.get("kind")),
         threshold=float_value(fields.get("threshold"), "threshold"),
+        agency_id=text_value(fields.get("agency_id"), "agency_id", 64) or None,
     )
 
 

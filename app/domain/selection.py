@@ -3,6 +3,10 @@
 One ranking rule, used by every selector unless it says otherwise: cameras whose known direction and
 field of view cover the point come first, then the rest (unknown direction, or pointed elsewhere), each
 group by distance; equal distances by camera id. Every function is deterministic.
+
+Cameras flagged ``approximate`` (their register gives a stand-in position: an area centroid, a point
+shared by many addresses) are never chosen as nearest, escape-route or child-protection cameras; in an
+area they come after every exact camera.
 """
 
 from __future__ import annotations
@@ -54,8 +58,13 @@ def camera_covers(camera: Camera, point: GeoPoint, max_range_m: float = DEFAULT_
 
 def _rank(found: list[tuple[Camera, float]], point: GeoPoint, fov_range_m: float) -> list[Chosen]:
     chosen = [Chosen(cam, d, camera_covers(cam, point, fov_range_m)) for cam, d in found]
-    chosen.sort(key=lambda c: (not c.covers_point, c.distance_m, c.camera.id))
+    chosen.sort(key=lambda c: (c.camera.approximate, not c.covers_point, c.distance_m, c.camera.id))
     return chosen
+
+
+def _exact(found: list[tuple[Camera, float]]) -> list[tuple[Camera, float]]:
+    """Cameras whose position is their own (a stand-in position is never "nearest")."""
+    return [(cam, d) for cam, d in found if not cam.approximate]
 
 
 def select_nearest(
@@ -70,7 +79,7 @@ def select_nearest(
     """Up to ``k`` cameras within ``radius_m`` of ``point``: covering ones first, then by distance."""
     if k <= 0:
         return []
-    found = index.nearest(point, len(index), radius_m, purposes)
+    found = _exact(index.nearest(point, len(index), radius_m, purposes))
     return _rank(found, point, fov_range_m)[:k]
 
 
@@ -101,7 +110,7 @@ def select_for_vulnerable(
     each group the usual ranking (covering first, then distance)."""
     if k <= 0:
         return []
-    ranked = _rank(index.nearest(point, len(index), radius_m), point, fov_range_m)
+    ranked = _rank(_exact(index.nearest(point, len(index), radius_m)), point, fov_range_m)
     ranked.sort(key=lambda c: c.camera.purpose is not Purpose.CHILD_PROTECTION)  # stable
     return ranked[:k]
 
@@ -127,7 +136,9 @@ def select_escape_ring(
     """
     if k <= 0 or outer_m < inner_m:
         return []
-    ring = [(cam, d) for cam, d in index.nearest(point, len(index), outer_m, purposes) if d >= inner_m]
+    ring = [
+        (cam, d) for cam, d in _exact(index.nearest(point, len(index), outer_m, purposes)) if d >= inner_m
+    ]
     bearings = {cam.id: bearing_deg(point, GeoPoint(cam.lat, cam.lon)) for cam, _ in ring}
     step = 360.0 / (4 * k)
     picked: list[tuple[Camera, float]] = []

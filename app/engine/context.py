@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -13,14 +14,43 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain.camera import Camera
+from app.domain.camera import Camera, CameraRegister
 from app.domain.camera_index import CameraIndex
 from app.domain.clock import Clock
 from app.domain.enums import Purpose, Service
-from app.engine.auth import KeyCache
+from app.engine.agency_policy import RateLimiter
+from app.engine.auth import KeyCache, SessionPolicy
+from app.engine.refusals import RefusalLog
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
 from app.store.models import CameraRow, ReportRow, ShareRow
+
+
+def register_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(CameraRegister))
+
+
+def register_of(row: CameraRow) -> CameraRegister | None:
+    """The register's fields of a stored camera (None for a camera that came from no register)."""
+    if not (row.provider or row.provider_code or row.register_no):
+        return None
+    return CameraRegister(**{name: getattr(row, name) for name in register_fields()})
+
+
+def camera_of(row: CameraRow) -> Camera:
+    return Camera(
+        id=row.id,
+        name=row.name,
+        lat=row.lat,
+        lon=row.lon,
+        purpose=Purpose(row.purpose),
+        direction_deg=row.direction_deg,
+        fov_deg=row.fov_deg,
+        stream_main=row.stream_main,
+        stream_sub=row.stream_sub,
+        approximate=row.approximate,
+        register=register_of(row),
+    )
 
 
 class CameraCatalog:
@@ -56,21 +86,9 @@ class CameraCatalog:
                 stamp = (int(count), newest)
                 if not force and stamp == self._stamp:
                     return
-                rows = s.scalars(select(CameraRow)).all()
-            self._index = CameraIndex(
-                Camera(
-                    id=r.id,
-                    name=r.name,
-                    lat=r.lat,
-                    lon=r.lon,
-                    purpose=Purpose(r.purpose),
-                    direction_deg=r.direction_deg,
-                    fov_deg=r.fov_deg,
-                    stream_main=r.stream_main,
-                    stream_sub=r.stream_sub,
-                )
-                for r in rows
-            )
+                # Retired cameras (no longer in their register) are out of every search and selection.
+                rows = s.scalars(select(CameraRow).where(CameraRow.retired_at.is_(None))).all()
+            self._index = CameraIndex(camera_of(r) for r in rows)
             self.online = {r.id: r.online for r in rows}
             self._stamp = stamp
 
@@ -84,25 +102,44 @@ class EngineContext:
     base_url: Callable[[], str]
     # Verified API keys (agencies change rarely; a request should not cost a lookup).
     keys: KeyCache = field(default_factory=KeyCache)
+    # Each agency's request rate (settings: agency_access.limits.requests_per_minute).
+    rates: RateLimiter = field(default_factory=RateLimiter)
+    # Refused logins and requests, audited in batches (app/engine/refusals.py).
+    refusals: RefusalLog = field(default_factory=RefusalLog)
     # Called after a commit that chose cameras, so the media relay can open them before the first viewer.
     prewarm: Callable[[list[str]], None] = field(default=lambda ids: None)
     # Captures a report's snapshot after its transaction committed (report id, camera id); set by the server.
     capture_report_snapshot: Callable[[str, str], None] = field(default=lambda report_id, camera_id: None)
+    # Where the media process answers (its own port); set by the media wiring. Default: the engine itself.
+    media_base_url: Callable[[], str] | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
 
+    def session_policy(self) -> SessionPolicy:
+        sec = self.settings.security
+        return SessionPolicy(hours=self.settings.session_hours, idle_s=sec.session_idle_minutes * 60)
+
     def golden_time(self, service: Service | str) -> int:
         return self.settings.golden_time_s.get(Service(service), 300)
 
+    def _media_base(self) -> str:
+        return self.media_base_url() if self.media_base_url is not None else self.base_url()
+
     def media_url(self, token: str, camera_id: str) -> str:
         return self.settings.media_url_template.format(
-            base_url=self.base_url(), token=token, camera_id=camera_id
+            base_url=self.base_url(), media_base_url=self._media_base(), token=token, camera_id=camera_id
         )
 
     def snapshot_url(self, token: str, camera_id: str) -> str:
         return self.settings.snapshot_url_template.format(
-            base_url=self.base_url(), token=token, camera_id=camera_id
+            base_url=self.base_url(), media_base_url=self._media_base(), token=token, camera_id=camera_id
+        )
+
+    def viewer_url(self, token: str) -> str:
+        """The browser page of a share (``/view/{token}`` on the engine)."""
+        return self.settings.viewer_url_template.format(
+            base_url=self.base_url(), media_base_url=self._media_base(), token=token
         )
 
     def report_snapshot_url(self, report: ReportRow, session: Session) -> str | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    def __init__(self, status: int, title: str, detail: str) -> None:
+    def __init__(self, status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = headers or {}
 
 
 def not_found(what: str, ident: str) -> ServiceError:

@@ -3,6 +3,7 @@ grant tied to their session. Checked on connect and every second while streaming
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -10,12 +11,21 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.domain.enums import ShareStatus
-from app.engine.auth import Principal, digest
+from app.engine.auth import Principal, digest, session_alive, wall_key_alive
 from app.engine.context import EngineContext
 from app.engine.errors import forbidden
 from app.engine.media.routes import MediaDenied, ViewGrant
 from app.engine.views import share_status
-from app.store.models import AgencyRow, AuditRow, CameraRow, MediaGrantRow, SessionRow, ShareRow
+from app.store import audit_chain
+from app.store.models import (
+    AgencyRow,
+    CameraRow,
+    MediaGrantRow,
+    SessionRow,
+    ShareRow,
+    WallGrantRow,
+    WallRow,
+)
 
 GRANT_PREFIX = "gtm_"
 SUB_SUFFIX = "~sub"
@@ -33,7 +43,12 @@ _TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 
 def create_media_grant(ctx: EngineContext, principal: Principal, session_token: str) -> tuple[str, datetime]:
-    """A console or wall asks for a token to put in its media URLs (a session token never goes in a URL)."""
+    """A console or wall asks for a token to put in its media URLs (a session token never goes in a URL).
+
+    A console's grant ends with its session; a wall's grant ends with its key and plays only the cameras
+    its wall's layout shows at the moment of viewing."""
+    if principal.kind == "wall":
+        return _create_wall_grant(ctx, principal)
     if principal.kind != "user":
         raise forbidden("media grants are for console and wall sessions")
     token = GRANT_PREFIX + secrets.token_urlsafe(32)
@@ -55,6 +70,39 @@ def create_media_grant(ctx: EngineContext, principal: Principal, session_token: 
     return token, expires
 
 
+def _create_wall_grant(ctx: EngineContext, principal: Principal) -> tuple[str, datetime]:
+    assert principal.credential is not None
+    token = GRANT_PREFIX + secrets.token_urlsafe(32)
+    with ctx.uow(principal) as work:
+        expires = work.now + timedelta(hours=GRANT_HOURS)
+        work.session.add(
+            WallGrantRow(
+                token_hash=digest(token),
+                key_hash=principal.credential,
+                wall_id=principal.id,
+                created_at=work.now,
+                expires_at=expires,
+            )
+        )
+        work.audit("media.grant", "wall", principal.id)
+    return token, expires
+
+
+def wall_cameras(s: Session, wall_id: str) -> set[str]:
+    """The cameras a wall's layout shows now (what its key may play)."""
+    row = s.get(WallRow, wall_id)
+    if row is None:
+        return set()
+    return {str(c) for c in (row.layout or {}).get("tiles", []) if c}
+
+
+def find_share(s: Session, token: str) -> ShareRow | None:
+    """The share a token in a media or viewer URL names (the one place that knows how tokens are kept)."""
+    if not token or len(token) > 128:
+        return None
+    return s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+
+
 class EngineMediaAccess:
     """Implements the relay's ``MediaAccess`` protocol against the store."""
 
@@ -62,7 +110,20 @@ class EngineMediaAccess:
         self._ctx = ctx
 
     async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
-        return await run_in_threadpool(self._authorize, token, camera_id, client)
+        try:
+            return await run_in_threadpool(self._authorize, token, camera_id, client)
+        except MediaDenied as exc:
+            if exc.status in (401, 403):  # every refused request is audited (batched; never the token)
+                self._ctx.refusals.record(
+                    "media.refused",
+                    "anonymous",
+                    client or None,
+                    f"media {camera_id}"[:128],
+                    exc.status,
+                    exc.detail,
+                    self._ctx.now(),
+                )
+            raise
 
     async def still_valid(self, grant: ViewGrant) -> bool:
         return await run_in_threadpool(self._still_valid, grant)
@@ -87,7 +148,7 @@ class EngineMediaAccess:
             else:
                 grant = self._share_grant(s, token, camera_id, now)
                 grant_digest = None
-            if camera is None:
+            if camera is None or camera.retired_at is not None:
                 raise MediaDenied(404, "Not Found", f"no camera with id {camera_id!r}")
             url = (
                 (camera.stream_sub or camera.stream_main)
@@ -104,11 +165,12 @@ class EngineMediaAccess:
                 share_id=grant.share_id,
                 expires_at=grant.expires_at,
                 grant_ref=grant_digest,
+                client=client or None,
             )
         return full
 
     def _share_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
-        share = s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+        share = find_share(s, token)
         if share is None:
             raise MediaDenied(401, "Unauthorized", "the media token is not valid")
         status = share_status(share, now)
@@ -117,7 +179,10 @@ class EngineMediaAccess:
         if camera_id not in {str(c) for c in share.camera_ids}:
             raise MediaDenied(404, "Not Found", f"camera {camera_id!r} is not part of this share")
         agency = s.get(AgencyRow, share.agency_id)
-        viewer = f"agency:{agency.name if agency else share.agency_id}"
+        if agency is None or not agency.enabled:
+            # A disable revokes the agency's shares too; this also covers a share made in between.
+            raise MediaDenied(403, "Forbidden", "the share's agency is disabled")
+        viewer = f"agency:{agency.name}"
         return ViewGrant(
             viewer=viewer,
             camera_id=camera_id,
@@ -130,15 +195,34 @@ class EngineMediaAccess:
     def _console_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
         row = s.get(MediaGrantRow, digest(token))
         if row is None:
-            raise MediaDenied(401, "Unauthorized", "the media grant is not valid")
-        sess = s.get(SessionRow, row.session_hash)
-        if row.expires_at <= now or sess is None or sess.ended_at is not None or sess.expires_at <= now:
+            return self._wall_grant(s, token, camera_id, now)
+        if (
+            row.expires_at <= now
+            or session_alive(s, row.session_hash, now, self._ctx.session_policy()) is None
+        ):
             raise MediaDenied(403, "Forbidden", "the media grant has expired or its session ended")
         return ViewGrant(
             viewer=row.viewer,
             camera_id=camera_id,
             stream_url="",
             kind="console",
+            share_id=None,
+            expires_at=row.expires_at,
+        )
+
+    def _wall_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
+        row = s.get(WallGrantRow, digest(token))
+        if row is None:
+            raise MediaDenied(401, "Unauthorized", "the media grant is not valid")
+        if row.expires_at <= now or wall_key_alive(s, row.key_hash) != row.wall_id:
+            raise MediaDenied(403, "Forbidden", "the media grant has expired or its wall key was revoked")
+        if camera_id not in wall_cameras(s, row.wall_id):
+            raise MediaDenied(403, "Forbidden", f"camera {camera_id!r} is not on wall {row.wall_id!r}")
+        return ViewGrant(
+            viewer=f"wall:{row.wall_id}",
+            camera_id=camera_id,
+            stream_url="",
+            kind="wall",
             share_id=None,
             expires_at=row.expires_at,
         )
@@ -150,30 +234,60 @@ class EngineMediaAccess:
         with self._ctx.uow.read() as s:
             if grant.share_id is not None:
                 share = s.get(ShareRow, grant.share_id)
-                return share is not None and share_status(share, now) is ShareStatus.ACTIVE
+                # A camera taken out of the share (a re-selection, a register edition that removed it)
+                # is cut like a revoked share.
+                return (
+                    share is not None
+                    and share_status(share, now) is ShareStatus.ACTIVE
+                    and grant.camera_id in {str(c) for c in share.camera_ids}
+                )
             if grant.grant_ref is None:
                 return True
+            if grant.kind == "wall":
+                wall = s.get(WallGrantRow, grant.grant_ref)
+                # The wall's key still holds, and the camera is still on its layout.
+                return (
+                    wall is not None
+                    and wall_key_alive(s, wall.key_hash) == wall.wall_id
+                    and grant.camera_id in wall_cameras(s, wall.wall_id)
+                )
             row = s.get(MediaGrantRow, grant.grant_ref)
-            sess = None if row is None else s.get(SessionRow, row.session_hash)
-            # The grant ends with its session: a logout cuts the console's or wall's video too.
-            return sess is not None and sess.ended_at is None and sess.expires_at > now
+            # The grant ends with its session: a logout, an idle or ended session or a disabled user cuts
+            # the console's video too.
+            return (
+                row is not None
+                and session_alive(s, row.session_hash, now, self._ctx.session_policy()) is not None
+            )
 
     def _record(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
         with self._ctx.uow.writing() as s:
-            s.add(
-                AuditRow(
-                    at=ended,
-                    actor=grant.viewer,
-                    action="video.view",
-                    target_type="camera",
-                    target_id=grant.camera_id,
-                    client=None,
-                    detail={
-                        "from": started.isoformat(),
-                        "to": ended.isoformat(),
-                        "bytes": bytes_sent,
-                        "share_id": grant.share_id,
-                        "kind": grant.kind,
-                    },
-                )
+            audit_chain.add_audit(
+                s,
+                [
+                    dict(
+                        at=ended,
+                        actor=grant.viewer,
+                        action="video.view",
+                        target_type="camera",
+                        target_id=grant.camera_id,
+                        client=grant.client,
+                        detail={
+                            "from": started.isoformat(),
+                            "to": ended.isoformat(),
+                            "bytes": bytes_sent,
+                            "share_id": grant.share_id,
+                            "kind": grant.kind,
+                        },
+                    )
+                ],
             )
+
+
+def gateway_credential_ok(ctx: EngineContext, authorization: str | None) -> bool:
+    """Whether a media gateway's call carries the gateway's own key (``[agency_access]
+    media_gateway_key_sha256``); with none configured, no caller is a gateway."""
+    wanted = ctx.settings.agency_access.media_gateway_key_sha256
+    scheme, _, value = (authorization or "").partition(" ")
+    if wanted is None or scheme.lower() != "bearer" or not value.strip():
+        return False
+    return hmac.compare_digest(digest(value.strip()), wanted)

@@ -18,20 +18,25 @@ from typing import Any
 import anyio.to_thread
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.domain.clock import Clock, SystemClock
-from app.engine.api import directory, incidents, intake, live, walls
+from app.engine.api import agency_keys, directory, incidents, intake, live, provision, walls
+from app.engine.api.gate import access_gate
 from app.engine.api.ops import Gauge, make_ops_router
 from app.engine.api.problems import BodyGuard, install_problem_handlers
 from app.engine.context import CameraCatalog, EngineContext
 from app.engine.live import LiveHub
 from app.engine.metrics import EngineMetrics, MetricsMiddleware
 from app.engine.outbox.dispatcher import Dispatcher
+from app.engine.security_wiring import SecurityWiring
+from app.engine.services.agency_admin import SecretSweeper
 from app.engine.settings import Settings
+from app.engine.tls import is_loopback_host
 from app.engine.work import UnitOfWorkFactory
 from app.store.database import Database, schema_is_current
+from app.store.sealed import seal_database
 
 _log = logging.getLogger(__name__)
 
@@ -52,6 +57,8 @@ class EngineServer:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.database_url)
         self.db.migrate()
+        # Camera passwords (in stream URLs) and webhook secrets are encrypted at rest with the data dir's key.
+        seal_database(self.db.write, self.db.read, settings.data_dir)
         self.uow = UnitOfWorkFactory(self.db, self.clock)
         self.ctx = EngineContext(
             settings=settings,
@@ -65,7 +72,9 @@ class EngineServer:
         self.uow.on_live(self.hub.notify)
         self.uow.on_outbox(self.dispatcher.wake)
         self.media = _build_media(self.ctx)
+        self.security = SecurityWiring(self.ctx)
         self.metrics = EngineMetrics()
+        self.secret_sweeper = SecretSweeper(self.ctx)  # previous webhook secrets erased after their overlap
         self.app = self._build_app()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -80,37 +89,47 @@ class EngineServer:
             # GIL cost more than they overlap.
             anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.request_threads
             self.ctx.cameras.refresh(force=True)
+            await self.security.start()
             await self.hub.start()
             if self.media is not None:
                 await self.media.start(self.hub)
             await self.dispatcher.start(drop_leases=self.db.is_sqlite)
+            await self.secret_sweeper.start()
             _log.info("engine ready on %s", self.base_url)
             self._ready.set()
             try:
                 yield
             finally:
+                await self.secret_sweeper.stop()
                 await self.dispatcher.stop()
                 if self.media is not None:
                     await self.media.stop()
                 await self.hub.stop()
+                await self.security.stop()
 
         app = FastAPI(
             title="GoldenTime engine",
             version=__version__,
             summary="Linked-service requests in, incidents and live video out, every access audited.",
             lifespan=lifespan,
+            # Every route passes the role × route rules first (app/engine/access_rules.py).
+            dependencies=[Depends(access_gate)],
         )
         app.state.ctx = self.ctx
         app.state.hub = self.hub
         install_problem_handlers(app)
-        for module in (intake, incidents, directory, live, walls):
+        self.security.install(app)
+        for module in (intake, incidents, directory, live, walls, agency_keys, provision):
             app.include_router(module.router)
         if self.media is not None:
             self.media.install(app)
 
         @app.get("/api/v1/health", tags=["health"])
         def health() -> dict[str, Any]:
-            return {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
+            answer: dict[str, Any] = {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
+            if self.media is not None:
+                answer["media"] = self.media.health()
+            return answer
 
         app.include_router(make_ops_router(self.metrics, self.readiness, self._media_gauges))
         app.add_middleware(BodyGuard, max_bytes=self.settings.max_body_bytes)
@@ -130,14 +149,10 @@ class EngineServer:
         return {"database": database, "schema": schema, "dispatcher": self.dispatcher.running}
 
     def _media_gauges(self) -> list[Gauge]:
-        relay = getattr(self.media, "relay", None)
-        if relay is None:
+        if self.media is None:
             return []
-        stats = relay.stats()
-        out: list[Gauge] = [("goldentime_media_viewers", "Viewers of relayed video.", {}, stats.viewers)]
-        by_state: dict[str, int] = {}
-        for ch in stats.channels:
-            by_state[str(ch.state)] = by_state.get(str(ch.state), 0) + 1
+        viewers, by_state = self.media.gauges()  # from what the media process last reported
+        out: list[Gauge] = [("goldentime_media_viewers", "Viewers of relayed video.", {}, viewers)]
         for state, n in sorted(by_state.items()):
             out.append(
                 ("goldentime_media_upstreams", "Upstream camera streams by state.", {"state": state}, n)
@@ -147,8 +162,12 @@ class EngineServer:
     # ------------------------------------------------------------------ running
 
     def _config(self) -> uvicorn.Config:
+        sec = self.settings.security
         return uvicorn.Config(
             self.app,
+            # TLS from the settings (a site's private CA: `python main.py certs init`).
+            ssl_certfile=str(sec.tls_cert) if sec.tls_cert else None,
+            ssl_keyfile=str(sec.tls_key) if sec.tls_key else None,
             host=self.settings.host,
             port=self.settings.port,
             log_level="warning",
@@ -163,6 +182,7 @@ class EngineServer:
 
     def _bind(self) -> socket.socket:
         """Bind before serving, so the port (0 = any free one) is known at once."""
+        check_transport(self.settings)
         family, _, _, _, address = socket.getaddrinfo(
             self.settings.host, self.settings.port, type=socket.SOCK_STREAM
         )[0]
@@ -219,6 +239,21 @@ class EngineServer:
             self._thread.join(timeout)
             self._thread = None
         self.db.dispose()
+
+
+def check_transport(settings: Settings) -> None:
+    """Refuse to serve plain HTTP beyond this machine unless the settings allow it; TLS needs both files."""
+    sec = settings.security
+    if bool(sec.tls_cert) != bool(sec.tls_key):
+        raise RuntimeError("[security] tls_cert and tls_key go together: set both or neither")
+    for f in (sec.tls_cert, sec.tls_key):
+        if f is not None and not f.is_file():
+            raise RuntimeError(f"TLS file {f} does not exist (python main.py certs init makes them)")
+    if sec.tls_cert is None and not is_loopback_host(settings.host) and not sec.allow_plain_http_remote:
+        raise RuntimeError(
+            f"refusing to serve plain HTTP on {settings.host}: set [security] tls_cert and tls_key "
+            "(python main.py certs init), or allow_plain_http_remote = true behind a TLS proxy"
+        )
 
 
 def _build_media(ctx: EngineContext) -> Any:

@@ -15,6 +15,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.domain.enums import AgencyKind, SensorKind, Service
+from app.engine.provision_settings import ProvisionSettings
 
 
 class _Strict(BaseModel):
@@ -42,6 +43,11 @@ class SelectionSettings(_Strict):
     area_camera_limit: Annotated[int, Field(ge=1, le=2000)] = 200
 
 
+class CapSettings(_Strict):
+    # A CAP <circle> smaller than this (a fire's location, an epicentre: radius 0) covers this radius (metres).
+    min_radius_m: Annotated[float, Field(ge=0, le=50_000)] = 300.0
+
+
 class OutboxSettings(_Strict):
     # The emergency schedule (seconds after the previous attempt), then the capped tail: see docs/DELIVERY.md.
     retry_schedule_s: list[float] = [1, 3, 10, 30, 120, 300]
@@ -55,11 +61,83 @@ class OutboxSettings(_Strict):
     claim_s: Annotated[float, Field(gt=0)] = 60.0
     allowed_hosts: list[str] | None = None  # None: any host; a list: endpoints must be on these hosts
     allowed_schemes: list[str] = ["https", "http"]
+    # SSRF guard (app/engine/outbox/egress.py): http only to loopback unless allow_http; private,
+    # link-local and metadata addresses refused unless a network here holds them (e.g. "10.20.0.0/16").
+    allow_http: bool = False
+    allowed_networks: list[str] = []
+
+
+class MediaSettings(_Strict):
+    """The media process (DESIGN §2, §8 2026-12-05): its port, its public address, its caches."""
+
+    port: Annotated[int, Field(ge=0, le=65535)] | None = None  # None or 0: any free port
+    public_base_url: str | None = None  # what viewers use to reach the media port; default http://host:port
+    gop_cache: bool = True  # new viewers start from the cached GOP (off: at the next keyframe)
+    prewarm: bool = True  # open the chosen cameras when an incident is created
+
+
+class CameraImportSettings(_Strict):
+    """``[cameras]``: how ``cameras import`` reads a city's own list (see docs/CAMERAS.md)."""
+
+    # The file's column -> the register's column, e.g. {"자치구" = "관리기관명", "수량" = "카메라대수"}.
+    columns: dict[str, str] = {}
+
+
+class SecuritySettings(_Strict):
+    """Sessions, login throttling, transport (see docs/SECURITY.md)."""
+
+    session_idle_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 30.0
+    # Logins verify passwords on a small pool of their own, so a flood cannot starve intake or video.
+    login_workers: Annotated[int, Field(ge=1, le=16)] = 1
+    login_queue: Annotated[int, Field(ge=1, le=1000)] = 8  # waiting beyond this: 429 at once
+    # After this many failures from one address (or for one user) each further attempt waits twice as
+    # long as the previous one: base, 2×base, 4×base … up to max.
+    throttle_free_failures: Annotated[int, Field(ge=0, le=100)] = 5
+    throttle_base_s: Annotated[float, Field(gt=0)] = 1.0
+    throttle_max_s: Annotated[float, Field(gt=0)] = 900.0
+    throttle_forget_s: Annotated[float, Field(gt=0)] = 3600.0  # failures older than this are forgotten
+    # TLS for the engine's own listener (PEM files; see `python main.py certs init`).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # A plain-HTTP engine listens on loopback only unless this is true.
+    allow_plain_http_remote: bool = False
 
 
 class OpsSettings(_Strict):
     # Bearer token a monitoring system sends to GET /metrics; unset: metrics only to loopback callers.
     metrics_token: Annotated[str, Field(min_length=16)] | None = None
+
+
+class AgencyLimits(_Strict):
+    """Quotas of one agency (the defaults of every agency, or one agency's override)."""
+
+    # The automatic share of one request holds at most this many cameras (the incident keeps them all).
+    cameras_per_request: Annotated[int, Field(ge=1, le=2000)] = 64
+    # Token bucket: this many requests a minute, in bursts of up to the same number (429 + Retry-After).
+    requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 6000
+
+
+class AgencyAccessSettings(_Strict):
+    """What an agency may do: the services its kind may request, and its quotas (docs/ENGINE.md, Auth)."""
+
+    services: dict[AgencyKind, list[Service]] = {
+        AgencyKind.POLICE: [Service.EMERGENCY_VIDEO_112, Service.DISPATCH_112],
+        AgencyKind.FIRE: [Service.DISPATCH_119],
+        AgencyKind.DISASTER: [Service.DISASTER_RESPONSE],
+        AgencyKind.VULNERABLE: [Service.VULNERABLE_SOS],
+    }
+    # Kinds that may post CAP alerts (``POST /api/v1/alerts/cap``).
+    cap_alerts: list[AgencyKind] = [AgencyKind.DISASTER]
+    limits: AgencyLimits = AgencyLimits()
+    # Per-agency overrides of ``limits``, by agency id.
+    per_agency: dict[str, AgencyLimits] = {}
+
+    # ``POST /api/v1/media/auth`` answers only a media gateway that sends ``Authorization: Bearer <key>``
+    # whose SHA-256 (hex) is this; unset: the route refuses every caller.
+    media_gateway_key_sha256: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | None = None
+
+    def limits_of(self, agency_id: str) -> AgencyLimits:
+        return self.per_agency.get(agency_id, self.limits)
 
 
 class Settings(_Strict):
@@ -68,8 +146,9 @@ class Settings(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8740
     public_base_url: str | None = None  # what agencies use to reach this engine; default http://host:port
-    media_url_template: str = "{base_url}/media/{token}/{camera_id}.ts"
-    snapshot_url_template: str = "{base_url}/media/{token}/{camera_id}.jpg"
+    media_url_template: str = "{media_base_url}/media/{token}/{camera_id}.ts"
+    snapshot_url_template: str = "{media_base_url}/media/{token}/{camera_id}.jpg"
+    viewer_url_template: str = "{base_url}/view/{token}"
     max_body_bytes: Annotated[int, Field(gt=0)] = 1024 * 1024
     request_threads: Annotated[int, Field(ge=1, le=256)] = 6
     session_hours: Annotated[float, Field(gt=0)] = 12.0
@@ -83,7 +162,13 @@ class Settings(_Strict):
     }
     selection: SelectionSettings = SelectionSettings()
     outbox: OutboxSettings = OutboxSettings()
+    cap: CapSettings = CapSettings()
+    agency_access: AgencyAccessSettings = AgencyAccessSettings()
+    media: MediaSettings = MediaSettings()
+    cameras: CameraImportSettings = CameraImportSettings()
+    security: SecuritySettings = SecuritySettings()
     ops: OpsSettings = OpsSettings()
+    provision: ProvisionSettings = ProvisionSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,
@@ -118,7 +203,8 @@ class Settings(_Strict):
     def base_url(self, bound_port: int | None = None) -> str:
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
-        return f"http://{self.host}:{bound_port or self.port}"
+        scheme = "https" if self.security.tls_cert else "http"
+        return f"{scheme}://{self.host}:{bound_port or self.port}"
 
 
 class SettingsError(ValueError):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.domain.enums import DeliveryState, IncidentStatus, Purpose, Service, ShareStatus
 from app.formats.api import (
     CameraOut,
+    CameraRegisterOut,
     DeliveryOut,
     FacilityOut,
     IncidentDetailOut,
@@ -74,19 +75,56 @@ def camera_out(row: CameraRow, link: IncidentCameraRow | None = None) -> CameraO
         distance_m=None if link is None else round(link.distance_m, 1),
         covers_point=None if link is None else link.covers_point,
         role=None if link is None else link.role,
+        approximate=row.approximate,
+        retired=row.retired_at is not None,
+        register_entry=_register_out(row),
+    )
+
+
+def _register_out(row: CameraRow) -> CameraRegisterOut | None:
+    if not (row.provider or row.provider_code or row.register_no):
+        return None
+    return CameraRegisterOut(
+        provider=row.provider,
+        provider_code=row.provider_code,
+        register_no=row.register_no,
+        road_address=row.road_address,
+        lot_address=row.lot_address,
+        purpose_text=row.purpose_text,
+        installed=row.installed,
+        pixels=row.pixels,
+        view=row.view,
+        retention_days=row.retention_days,
+        phone=row.phone,
+        data_date=row.data_date,
     )
 
 
 def share_status(row: ShareRow, now: datetime) -> ShareStatus:
+    if row.approval == "rejected":
+        return ShareStatus.REJECTED
     if row.revoked_at is not None:
         return ShareStatus.REVOKED
+    if row.approval in ("pending", "confirm"):
+        return ShareStatus.PENDING
     if row.expires_at <= now:
         return ShareStatus.EXPIRED
     return ShareStatus.ACTIVE
 
 
-def share_out(row: ShareRow, now: datetime, url: UrlBuilder) -> ShareOut:
+def share_out(
+    row: ShareRow,
+    now: datetime,
+    url: UrlBuilder,
+    viewer: Callable[[str], str] | None = None,
+    *,
+    internal: bool = False,
+) -> ShareOut:
+    """A share as an answer. ``internal`` (console users only) adds who created and decided it and a pending
+    extension; an agency sees its basis and status, and who asked only when it asked itself."""
     status = share_status(row, now)
+    own_request = row.requesting_agency_id is not None and row.requesting_agency_id == row.agency_id
+    asked = internal or own_request
     cams = [str(c) for c in row.camera_ids]
     return ShareOut(
         id=row.id,
@@ -99,6 +137,19 @@ def share_out(row: ShareRow, now: datetime, url: UrlBuilder) -> ShareOut:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         urls={c: url(row.token, c) for c in cams} if status is ShareStatus.ACTIVE else {},
+        viewer_url=viewer(row.token) if viewer is not None and status is ShareStatus.ACTIVE else None,
+        legal_basis=row.legal_basis or None,
+        requesting_agency_id=row.requesting_agency_id if asked else None,
+        requesting_officer=(row.requesting_officer or None) if asked else None,
+        case_number=(row.case_number or None) if asked else None,
+        minutes=row.minutes,
+        approval=row.approval,
+        approved_by=row.approved_by if internal else None,
+        approved_at=row.approved_at,
+        decision_reason=(row.decision_reason or None) if internal else None,
+        created_by=row.created_by if internal else None,
+        pending_extension_minutes=row.ext_minutes if internal else None,
+        pending_extension_reason=(row.ext_reason or None) if internal else None,
     )
 
 
@@ -166,6 +217,7 @@ def incident_detail(
     url: UrlBuilder,
     snapshot_url: Callable[[ReportRow, Session], str | None],
     agency_id: str | None = None,
+    viewer: Callable[[str], str] | None = None,
 ) -> IncidentDetailOut:
     """Everything about one incident; an agency (``agency_id``) sees only its own shares and deliveries."""
     base = incident_out(row, golden_time_s)
@@ -193,7 +245,9 @@ def incident_detail(
             for t in timeline
         ],
         cameras=incident_cameras(session, row.id),
-        shares=[share_out(s, now, url) for s in session.scalars(shares_q)],
+        shares=[
+            share_out(s, now, url, viewer, internal=agency_id is None) for s in session.scalars(shares_q)
+        ],
         deliveries=[delivery_out(d) for d in session.scalars(deliveries_q)],
         facilities=incident_facilities(session, row.id),
         reports=[report_out(r, snapshot_url(r, session)) for r in session.scalars(reports_q)],

@@ -19,8 +19,9 @@ from app.domain.enums import DeliveryState
 from app.domain.ids import new_id
 from app.engine.auth import Principal
 from app.formats.api import CameraOut, EventType, FacilityOut, LiveEvent, OutboundEvent
+from app.store import audit_chain
 from app.store.database import Database
-from app.store.models import AgencyRow, AuditRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
+from app.store.models import AgencyRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
 
 LIVE_CHANNEL = "goldentime_live"
 _LIVE_ORDER_LOCK = 0x47540001  # PostgreSQL advisory lock: live events are numbered in commit order
@@ -117,7 +118,7 @@ class Work:
         if self._timeline:
             self.session.execute(insert(TimelineRow), self._timeline)
         if self._audit:
-            self.session.execute(insert(AuditRow), self._audit)
+            audit_chain.add_audit(self.session, self._audit)
         self._audit, self._timeline = [], []
 
     def enqueue(
@@ -222,6 +223,8 @@ class UnitOfWorkFactory:
         seq order; on PostgreSQL a transaction-scoped advisory lock, taken only now (nothing else is
         waited for while it is held), keeps concurrent engines and threads numbering in commit order,
         and a NOTIFY at commit tells every engine's live hub to read."""
+        # The audit rows first, chained under their own lock (app/store/audit_chain.py).
+        audit_chain.write_pending(session, self.db.is_sqlite)
         pending: list[dict[str, Any]] | None = session.info.pop("live_pending", None)
         if not pending:
             return
@@ -242,6 +245,7 @@ class UnitOfWorkFactory:
     def _forget_pending(session: Session) -> None:
         for key in ("live_events", "live_pending", "fresh", "outbox", "outbox_claim"):
             session.info.pop(key, None)
+        audit_chain.forget_pending(session)
 
     def _after_commit(self, session: Session) -> None:
         committed: list[LiveEvent] = session.info.pop("live_events", [])

@@ -154,12 +154,24 @@ class ShareIn(_In):
     camera_ids: Annotated[list[Identifier], Field(min_length=1, max_length=64)]
     minutes: Annotated[int, Field(ge=1, le=1440)]
     purpose: Annotated[str, Field(min_length=1, max_length=500)]
+    # An id from ``GET /api/v1/legal-bases`` (unknown: 422).
+    legal_basis: Annotated[str, Field(min_length=1, max_length=64)]
+    requesting_officer: Annotated[str, Field(max_length=200)] = ""
+    case_number: Annotated[str, Field(max_length=100)] = ""
 
 
 class ShareExtendIn(_In):
-    """``PATCH /api/v1/shares/{id}``: extend a share by some minutes from now."""
+    """``PATCH /api/v1/shares/{id}``: extend a share by some minutes from now. An extension is a decision of
+    its own: a reason is required, and an operator's waits for a supervisor."""
 
     minutes: Annotated[int, Field(ge=1, le=1440)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class ShareDecisionIn(_In):
+    """``POST /api/v1/shares/{id}/approve`` (reason optional) and ``…/reject`` (reason required)."""
+
+    reason: Annotated[str, Field(max_length=500)] = ""
 
 
 class ReportIn(_In):
@@ -200,6 +212,25 @@ class LocationOut(_Out):
     address: str | None = None
 
 
+class CameraRegisterOut(_Out):
+    """What the camera register (전국CCTV표준데이터) says of a camera: who runs it (관리기관명,
+    개방자치단체코드), its 관리번호, addresses, 설치목적구분 as written, 설치연월, 카메라화소수, 촬영방면정보,
+    보관일수 (days of video kept), the provider's phone and the edition's 데이터기준일자."""
+
+    provider: str = ""
+    provider_code: str = ""
+    register_no: str = ""
+    road_address: str = ""
+    lot_address: str = ""
+    purpose_text: str = ""
+    installed: str = ""
+    pixels: str = ""
+    view: str = ""
+    retention_days: int | None = None
+    phone: str = ""
+    data_date: str = ""
+
+
 class CameraOut(_Out):
     id: str
     name: str
@@ -212,6 +243,11 @@ class CameraOut(_Out):
     distance_m: float | None = None
     covers_point: bool | None = None
     role: str | None = None  # "nearest", "escape-route", "area", "child-protection"
+    # The position is a stand-in (an area centroid, a point shared by many addresses): ranked after exact
+    # cameras, never chosen as nearest, shown as approximate on the map.
+    approximate: bool = False
+    retired: bool = False  # no longer in its register (kept for the incidents that used it)
+    register_entry: CameraRegisterOut | None = None
 
 
 class FacilityOut(_Out):
@@ -235,6 +271,66 @@ class ShareOut(_Out):
     expires_at: datetime
     revoked_at: datetime | None = None
     urls: dict[str, str] = Field(default_factory=dict)
+    # The share page: every shared camera live in any current browser (absent once the share ended).
+    viewer_url: str | None = None
+    # Lawful provision: the legal basis (an id of ``GET /api/v1/legal-bases``), who asked, who decided.
+    legal_basis: str | None = None
+    requesting_agency_id: str | None = None
+    requesting_officer: str | None = None
+    case_number: str | None = None
+    minutes: int | None = None
+    approval: str = "auto"  # auto, pending, confirm, approved, rejected
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    decision_reason: str | None = None
+    created_by: str | None = None
+    pending_extension_minutes: int | None = None
+    pending_extension_reason: str | None = None
+
+
+class LegalBasisOut(_Out):
+    id: str
+    law: str
+    article: str
+    title_ko: str
+    title_en: str
+    # The services whose agency requests record this basis (settings: provision.service_basis).
+    services: list[str] = Field(default_factory=list)
+
+
+class LedgerViewing(_Out):
+    actor: str
+    camera_id: str | None = None
+    started_at: datetime
+    ended_at: datetime | None = None
+    seconds: float | None = None
+    client: str | None = None
+
+
+class LedgerRowOut(_Out):
+    """One provision in the use-and-provision ledger (개인영상정보 이용·제공 관리대장)."""
+
+    date: datetime
+    share_id: str | None = None
+    report_id: str | None = None
+    incident_id: str
+    recipient_id: str
+    recipient: str
+    purpose: str
+    legal_basis: str
+    legal_basis_title: str
+    period_from: datetime | None = None
+    period_to: datetime | None = None
+    form: str  # "live view" or "snapshot"
+    cameras: list[str] = Field(default_factory=list)
+    camera_providers: list[str] = Field(default_factory=list)
+    status: str
+    requested_by: str | None = None
+    requesting_officer: str | None = None
+    case_number: str | None = None
+    created_by: str
+    approver: str | None = None
+    viewings: list[LedgerViewing] = Field(default_factory=list)
 
 
 class ReportOut(_Out):
@@ -441,3 +537,18 @@ class WallOut(_Out):
     incident_id: str | None = None
     has_previous: bool = False
     updated_at: datetime
+
+
+# ---------------------------------------------------------------- agency key rotation
+
+
+class AgencyKeyIn(_In):
+    """``POST /api/v1/agencies/{id}/keys``: the old key stops at once, or after ``grace_minutes``."""
+
+    grace_minutes: Annotated[float, Field(ge=0, le=7 * 24 * 60)] = 0
+
+
+class AgencyKeyOut(_Out):
+    id: str
+    api_key: str  # shown once
+    previous_key_until: datetime | None = None

@@ -655,7 +655,12 @@ def _instruction(event: OutboundEvent) -> str | None:
     return (
         f"Live video from {len(share.camera_ids)} camera(s) is available until "
         f"{format_cap_datetime(share.expires_at)} (purpose: {share.purpose}). "
-        "Open the resource links with any player that reads MPEG-TS over HTTP."
+        + (
+            "Open the share page (text/html resource) in any current browser to watch every camera; "
+            if share.viewer_url
+            else ""
+        )
+        + "the other resource links play in any player that reads MPEG-TS over HTTP."
     )
 
 
@@ -674,6 +679,8 @@ def _parameters(event: OutboundEvent) -> list[tuple[str, str]]:
         params.append(("goldentime:external-id", inc.external_id))
     if event.share is not None:
         params.append(("goldentime:share-id", event.share.id))
+        if event.share.viewer_url and event.share.revoked_at is None and event.type != "share.revoked":
+            params.append(("goldentime:viewer-url", event.share.viewer_url))
         params.append(("goldentime:share-status", event.share.status.value))
         params.append(("goldentime:share-expires", format_cap_datetime(event.share.expires_at)))
     if event.report is not None:
@@ -686,6 +693,8 @@ def _resources(event: OutboundEvent) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     share = event.share
     if share is not None and event.type != "share.revoked" and share.revoked_at is None:
+        if share.viewer_url:
+            out.append(("Live video of every shared camera, in a browser", "text/html", share.viewer_url))
         names = {c.id: c.name for c in event.cameras}
         for key, url in share.urls.items():
             is_image = url.split("?", 1)[0].lower().endswith((".jpg", ".jpeg"))

@@ -135,6 +135,9 @@ def _media(event: OutboundEvent) -> Iterator[tuple[str, str, str]]:
     """(uri, content type, label) for each link the event carries."""
     share = event.share
     if share is not None and event.type != "share.revoked" and share.revoked_at is None:
+        if share.viewer_url:
+            label = f"Live video of every shared camera in a browser, until {_ts(share.expires_at)}"
+            yield share.viewer_url, "text/html", label
         names = {c.id: c.name for c in event.cameras}
         for key, url in share.urls.items():
             label = f"{names[key]} ({key})" if key in names else key
@@ -290,6 +293,7 @@ def build_eido(
                         "expires_at": _ts(share.expires_at),
                         "revoked_at": _ts(share.revoked_at) if share.revoked_at else None,
                         "urls": share.urls if event.type != "share.revoked" else {},
+                        "viewer_url": share.viewer_url if event.type != "share.revoked" else None,
                     },
                     separators=(",", ":"),
                     ensure_ascii=False,

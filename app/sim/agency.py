@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import socket
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -419,6 +420,7 @@ class AgencyConfig:
     video_max_bytes: int = 64 * 1024
     video_timeout_s: float = 10.0
     video_concurrency: int = 4
+    ca_file: str | None = None  # the site CA that signs an https:// engine's certificate (video links)
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -654,7 +656,12 @@ class AgencyServer:
         self._checked_urls.update(todo)
         if not todo:
             return []
-        async with httpx.AsyncClient(timeout=self.config.video_timeout_s, follow_redirects=False) as client:
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=self.config.ca_file) if self.config.ca_file else True
+        )
+        async with httpx.AsyncClient(
+            timeout=self.config.video_timeout_s, follow_redirects=False, verify=verify
+        ) as client:
             return list(await asyncio.gather(*(self._open_one(client, url) for url in todo)))
 
     async def _open_one(self, client: httpx.AsyncClient, url: str) -> VideoCheck:
@@ -909,6 +916,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--open-video", action="store_true", help="fetch every shared link as it arrives (bounded)"
     )
     parser.add_argument("--video-bytes", type=int, default=64 * 1024, help="bytes to read per link")
+    parser.add_argument("--ca", help="CA certificate that signs an https:// engine's certificate")
     return parser
 
 
@@ -923,6 +931,7 @@ def main_sim_agency(argv: list[str]) -> int:
             tolerance_s=args.tolerance_s,
             open_video=args.open_video,
             video_max_bytes=args.video_bytes,
+            ca_file=args.ca,
         )
         # fail fast on an unusable secret
         for secret in config.secrets:

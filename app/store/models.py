@@ -17,9 +17,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.store.sealed import SealedString
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -57,10 +60,50 @@ class CameraRow(Base):
     purpose: Mapped[str] = mapped_column(String(32), index=True)
     direction_deg: Mapped[float | None] = mapped_column(Float)
     fov_deg: Mapped[float | None] = mapped_column(Float)
-    stream_main: Mapped[str] = mapped_column(String(2000), default="")
-    stream_sub: Mapped[str] = mapped_column(String(2000), default="")
+    # Stream URLs carry the camera's password: sealed at rest (app/store/sealed.py).
+    stream_main: Mapped[str] = mapped_column(SealedString(2000), default="")
+    stream_sub: Mapped[str] = mapped_column(SealedString(2000), default="")
     online: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
+    # What a camera register (전국CCTV표준데이터) says of the camera (migration register_0002).
+    provider: Mapped[str] = mapped_column(String(200), default="", index=True)
+    provider_code: Mapped[str] = mapped_column(String(40), default="", index=True)
+    register_no: Mapped[str] = mapped_column(String(100), default="")
+    road_address: Mapped[str] = mapped_column(String(300), default="")
+    lot_address: Mapped[str] = mapped_column(String(300), default="")
+    purpose_text: Mapped[str] = mapped_column(String(200), default="")
+    installed: Mapped[str] = mapped_column(String(40), default="")
+    pixels: Mapped[str] = mapped_column(String(40), default="")
+    view: Mapped[str] = mapped_column(String(300), default="")
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    data_date: Mapped[str] = mapped_column(String(40), default="")
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A camera its register no longer lists (``cameras import --sync``): kept for the incidents that
+    # used it, out of every search and selection.
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CameraPendingRow(Base):
+    """A register row held until its position is corrected (``cameras pending``): the cameras it stands
+    for, ``id``-1 … -``count``, with everything but a usable position."""
+
+    __tablename__ = "camera_pending"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(200), index=True)
+    provider_code: Mapped[str] = mapped_column(String(40), index=True)
+    register: Mapped[dict[str, Any]]
+    lat_text: Mapped[str] = mapped_column(String(64))
+    lon_text: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(300))
+    line: Mapped[int] = mapped_column(Integer)
+    held_at: Mapped[datetime]
 
 
 class FacilityRow(Base):
@@ -83,6 +126,8 @@ class SensorRow(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float | None] = mapped_column(Float)
+    # The gateway agency whose API key may post this sensor's events; None: no key may.
+    agency_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class AgencyRow(Base):
@@ -97,9 +142,12 @@ class AgencyRow(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     # SHA-256 of a 256-bit random key: a fast hash is right for high-entropy keys (no brute force).
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    webhook_secret: Mapped[str] = mapped_column(String(200))
+    # After a rotation with a grace period the old key works until previous_key_until.
+    api_key_previous_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_key_until: Mapped[datetime | None]
+    webhook_secret: Mapped[str] = mapped_column(SealedString(200))  # sealed at rest
     # During a rotation both secrets sign, so receivers can switch without losing a delivery.
-    webhook_secret_previous: Mapped[str | None] = mapped_column(String(200))
+    webhook_secret_previous: Mapped[str | None] = mapped_column(SealedString(200))
     previous_secret_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -112,6 +160,8 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    # A disabled user's sessions, live feeds and video stop within a second (privilege_users_0001).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SessionRow(Base):
@@ -122,6 +172,8 @@ class SessionRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # Last request seen (written at most once a minute): the idle timeout counts from it.
+    last_seen_at: Mapped[datetime | None]
 
 
 class IncidentRow(Base):
@@ -209,6 +261,22 @@ class ShareRow(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Lawful provision (migration lawful_approval_0001): the legal basis (an id of settings.provision),
+    # who asked for it, and the approval: auto (within the operator's policy), pending (a supervisor's),
+    # confirm (an operator's, for an agency's request above its camera cap), approved, rejected.
+    legal_basis: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    requesting_agency_id: Mapped[str | None] = mapped_column(String(40))
+    requesting_officer: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    case_number: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    approval: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto", index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    decision_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # An extension waiting for a supervisor: minutes, reason and who asked.
+    ext_minutes: Mapped[int | None] = mapped_column(Integer)
+    ext_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    ext_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class ReportRow(Base):
@@ -277,6 +345,9 @@ class AuditRow(Base):
     target_id: Mapped[str | None] = mapped_column(String(128))
     client: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The tamper-evident chain (app/store/audit_chain.py): previous row's hash and this row's.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    row_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class WallRow(Base):
@@ -301,5 +372,29 @@ class MediaGrantRow(Base):
         ForeignKey("sessions.token_hash", ondelete="CASCADE"), index=True
     )
     viewer: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class WallKeyRow(Base):
+    """A wall display PC's key (``gtw_…``, stored as SHA-256): it reads its own wall and the video its
+    layout shows, nothing else."""
+
+    __tablename__ = "wall_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wall_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WallGrantRow(Base):
+    """A wall's media grant: it ends with the wall key, and plays only cameras of the wall's layout."""
+
+    __tablename__ = "wall_grants"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(ForeignKey("wall_keys.key_hash", ondelete="CASCADE"), index=True)
+    wall_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

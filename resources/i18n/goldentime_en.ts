@@ -114,6 +114,57 @@
         </translation>
     </message>
     <message>
+        <source>Approximate position: not used as a nearest camera until corrected</source>
+        <translation>Approximate position: not used as a nearest camera until corrected</translation>
+    </message>
+    <message>
+        <source>Operated by: {provider}</source>
+        <translation>Operated by: {provider}</translation>
+    </message>
+    <message>
+        <source>Register number: {number}</source>
+        <translation>Register number: {number}</translation>
+    </message>
+    <message>
+        <source>Address: {address}</source>
+        <translation>Address: {address}</translation>
+    </message>
+    <message>
+        <source>Purpose in the register: {purpose}</source>
+        <translation>Purpose in the register: {purpose}</translation>
+    </message>
+    <message>
+        <source>Installed: {when}</source>
+        <translation>Installed: {when}</translation>
+    </message>
+    <message>
+        <source>Resolution: {mp} megapixels</source>
+        <translation>Resolution: {mp} megapixels</translation>
+    </message>
+    <message>
+        <source>Resolution: {pixels}</source>
+        <translation>Resolution: {pixels}</translation>
+    </message>
+    <message>
+        <source>Filming: {view}</source>
+        <translation>Filming: {view}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Keeps video for %n day(s)</source>
+        <translation>
+            <numerusform>Keeps video for %n day</numerusform>
+            <numerusform>Keeps video for %n days</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Phone: {phone}</source>
+        <translation>Phone: {phone}</translation>
+    </message>
+    <message>
+        <source>Register edition: {date}</source>
+        <translation>Register edition: {date}</translation>
+    </message>
+    <message>
         <source>Search cameras (Ctrl+F)</source>
         <translation>Search cameras (Ctrl+F)</translation>
     </message>
@@ -191,6 +242,14 @@
         <translation>Video shared with {agency}.</translation>
     </message>
     <message>
+        <source>Extension requested from the console</source>
+        <translation>Extension requested from the console</translation>
+    </message>
+    <message>
+        <source>Extension by {m} minutes asked; a supervisor decides.</source>
+        <translation>Extension by {m} minutes asked; a supervisor decides.</translation>
+    </message>
+    <message>
         <source>Share extended by {m} minutes.</source>
         <translation>Share extended by {m} minutes.</translation>
     </message>
@@ -262,6 +321,10 @@
             <numerusform>Shares (%n)</numerusform>
             <numerusform>Shares (%n)</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Share page for the agency&apos;s browser (every camera live): {url}</source>
+        <translation>Share page for the agency&apos;s browser (every camera live): {url}</translation>
     </message>
     <message>
         <source>{ok}/{total} delivered</source>
@@ -624,6 +687,10 @@
         <translation>Revoked</translation>
     </message>
     <message>
+        <source>Waiting for approval</source>
+        <translation>Waiting for approval</translation>
+    </message>
+    <message>
         <source>OK</source>
         <translation>OK</translation>
     </message>
@@ -934,6 +1001,10 @@
         <translation>Click to add corners, double-click to finish. Esc cancels.</translation>
     </message>
     <message>
+        <source>approximate position (not used as nearest camera)</source>
+        <translation>approximate position (not used as nearest camera)</translation>
+    </message>
+    <message>
         <source>112 emergency video</source>
         <translation>112 emergency video</translation>
     </message>
@@ -972,6 +1043,132 @@
     <message>
         <source>Other</source>
         <translation>Other</translation>
+    </message>
+</context>
+<context>
+    <name>ProvisionPanel</name>
+    <message>
+        <source>Select a waiting share first.</source>
+        <translation>Select a waiting share first.</translation>
+    </message>
+    <message>
+        <source>A rejection needs a reason.</source>
+        <translation>A rejection needs a reason.</translation>
+    </message>
+    <message>
+        <source>Decision recorded.</source>
+        <translation>Decision recorded.</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>Share</translation>
+    </message>
+    <message>
+        <source>Extension</source>
+        <translation>Extension</translation>
+    </message>
+    <message>
+        <source>Over-cap request</source>
+        <translation>Over-cap request</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n share(s) waiting for a decision</source>
+        <translation>
+            <numerusform>%n share waiting for a decision</numerusform>
+            <numerusform>%n shares waiting for a decision</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nothing waiting</source>
+        <translation>Nothing waiting</translation>
+    </message>
+    <message>
+        <source>Approvals</source>
+        <translation>Approvals</translation>
+    </message>
+    <message>
+        <source>Provision</source>
+        <translation>Provision</translation>
+    </message>
+    <message>
+        <source>Reason (required to reject)</source>
+        <translation>Reason (required to reject)</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Approve</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>Reject</translation>
+    </message>
+    <message>
+        <source>Asked</source>
+        <translation>Asked</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>Recipient</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>Cameras</translation>
+    </message>
+    <message>
+        <source>Minutes</source>
+        <translation>Minutes</translation>
+    </message>
+    <message>
+        <source>Legal basis</source>
+        <translation>Legal basis</translation>
+    </message>
+    <message>
+        <source>Purpose or reason</source>
+        <translation>Purpose or reason</translation>
+    </message>
+    <message>
+        <source>Asked by</source>
+        <translation>Asked by</translation>
+    </message>
+    <message>
+        <source>Ledger</source>
+        <translation>Ledger</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <source>Purpose</source>
+        <translation>Purpose</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>Period</translation>
+    </message>
+    <message>
+        <source>Form</source>
+        <translation>Form</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Approver</source>
+        <translation>Approver</translation>
+    </message>
+    <message>
+        <source>Viewings / time</source>
+        <translation>Viewings / time</translation>
     </message>
 </context>
 <context>
@@ -1285,12 +1482,12 @@
         <translation>Session expired, logging in again…</translation>
     </message>
     <message>
-        <source>The engine refused the wall account; retrying</source>
-        <translation>The engine refused the wall account; retrying</translation>
+        <source>The engine refused the wall key; retrying</source>
+        <translation>The engine refused the wall key; retrying</translation>
     </message>
     <message>
-        <source>No wall account configured (user name and password)</source>
-        <translation>No wall account configured (user name and password)</translation>
+        <source>No wall key configured (walls add, then --key-file)</source>
+        <translation>No wall key configured (walls add, then --key-file)</translation>
     </message>
     <message>
         <source>Waiting for a layout for wall {id}.

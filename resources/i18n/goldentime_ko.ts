@@ -113,6 +113,56 @@
         </translation>
     </message>
     <message>
+        <source>Approximate position: not used as a nearest camera until corrected</source>
+        <translation>대략적 위치: 위치를 바로잡기 전까지 최근접 카메라로 쓰지 않습니다</translation>
+    </message>
+    <message>
+        <source>Operated by: {provider}</source>
+        <translation>관리기관: {provider}</translation>
+    </message>
+    <message>
+        <source>Register number: {number}</source>
+        <translation>관리번호: {number}</translation>
+    </message>
+    <message>
+        <source>Address: {address}</source>
+        <translation>소재지: {address}</translation>
+    </message>
+    <message>
+        <source>Purpose in the register: {purpose}</source>
+        <translation>설치목적구분: {purpose}</translation>
+    </message>
+    <message>
+        <source>Installed: {when}</source>
+        <translation>설치연월: {when}</translation>
+    </message>
+    <message>
+        <source>Resolution: {mp} megapixels</source>
+        <translation>화소: {mp}백만 화소</translation>
+    </message>
+    <message>
+        <source>Resolution: {pixels}</source>
+        <translation>카메라화소수: {pixels}</translation>
+    </message>
+    <message>
+        <source>Filming: {view}</source>
+        <translation>촬영방면: {view}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Keeps video for %n day(s)</source>
+        <translation>
+            <numerusform>영상 보관 %n일</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Phone: {phone}</source>
+        <translation>관리기관 전화번호: {phone}</translation>
+    </message>
+    <message>
+        <source>Register edition: {date}</source>
+        <translation>데이터기준일자: {date}</translation>
+    </message>
+    <message>
         <source>Search cameras (Ctrl+F)</source>
         <translation>카메라 검색 (Ctrl+F)</translation>
     </message>
@@ -190,6 +240,14 @@
         <translation>{agency}에 영상을 공유했습니다.</translation>
     </message>
     <message>
+        <source>Extension requested from the console</source>
+        <translation>관제 콘솔에서 연장 요청</translation>
+    </message>
+    <message>
+        <source>Extension by {m} minutes asked; a supervisor decides.</source>
+        <translation>{m}분 연장을 요청했습니다. 감독자가 결정합니다.</translation>
+    </message>
+    <message>
         <source>Share extended by {m} minutes.</source>
         <translation>공유를 {m}분 연장했습니다.</translation>
     </message>
@@ -259,6 +317,10 @@
         <translation>
             <numerusform>공유 (%n)</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Share page for the agency&apos;s browser (every camera live): {url}</source>
+        <translation>기관 브라우저용 공유 페이지(모든 카메라 실시간): {url}</translation>
     </message>
     <message>
         <source>{ok}/{total} delivered</source>
@@ -620,6 +682,10 @@
         <translation>철회됨</translation>
     </message>
     <message>
+        <source>Waiting for approval</source>
+        <translation>승인 대기</translation>
+    </message>
+    <message>
         <source>OK</source>
         <translation>정상</translation>
     </message>
@@ -930,6 +996,10 @@
         <translation>클릭해 꼭짓점을 추가하고, 두 번 클릭해 마칩니다. Esc로 취소합니다.</translation>
     </message>
     <message>
+        <source>approximate position (not used as nearest camera)</source>
+        <translation>대략적 위치 (최근접 카메라로 쓰지 않음)</translation>
+    </message>
+    <message>
         <source>112 emergency video</source>
         <translation>112 긴급영상 지원</translation>
     </message>
@@ -968,6 +1038,131 @@
     <message>
         <source>Other</source>
         <translation>기타</translation>
+    </message>
+</context>
+<context>
+    <name>ProvisionPanel</name>
+    <message>
+        <source>Select a waiting share first.</source>
+        <translation>대기 중인 제공을 먼저 선택하세요.</translation>
+    </message>
+    <message>
+        <source>A rejection needs a reason.</source>
+        <translation>반려에는 사유가 필요합니다.</translation>
+    </message>
+    <message>
+        <source>Decision recorded.</source>
+        <translation>결정을 기록했습니다.</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>제공</translation>
+    </message>
+    <message>
+        <source>Extension</source>
+        <translation>연장</translation>
+    </message>
+    <message>
+        <source>Over-cap request</source>
+        <translation>한도 초과 요청</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n share(s) waiting for a decision</source>
+        <translation>
+            <numerusform>결정을 기다리는 제공 %n건</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nothing waiting</source>
+        <translation>대기 중인 항목 없음</translation>
+    </message>
+    <message>
+        <source>Approvals</source>
+        <translation>승인</translation>
+    </message>
+    <message>
+        <source>Provision</source>
+        <translation>영상 제공</translation>
+    </message>
+    <message>
+        <source>Reason (required to reject)</source>
+        <translation>사유 (반려 시 필수)</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>승인</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>확인</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>반려</translation>
+    </message>
+    <message>
+        <source>Asked</source>
+        <translation>요청 시각</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>제공받는 자</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>카메라</translation>
+    </message>
+    <message>
+        <source>Minutes</source>
+        <translation>분</translation>
+    </message>
+    <message>
+        <source>Legal basis</source>
+        <translation>법적 근거</translation>
+    </message>
+    <message>
+        <source>Purpose or reason</source>
+        <translation>목적 또는 사유</translation>
+    </message>
+    <message>
+        <source>Asked by</source>
+        <translation>요청자</translation>
+    </message>
+    <message>
+        <source>Ledger</source>
+        <translation>관리대장</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>새로 고침</translation>
+    </message>
+    <message>
+        <source>Date</source>
+        <translation>일자</translation>
+    </message>
+    <message>
+        <source>Purpose</source>
+        <translation>목적</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>기간</translation>
+    </message>
+    <message>
+        <source>Form</source>
+        <translation>형태</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>상태</translation>
+    </message>
+    <message>
+        <source>Approver</source>
+        <translation>승인자</translation>
+    </message>
+    <message>
+        <source>Viewings / time</source>
+        <translation>열람 횟수 / 시간</translation>
     </message>
 </context>
 <context>
@@ -1277,12 +1472,12 @@
         <translation>세션이 만료되어 다시 로그인하는 중…</translation>
     </message>
     <message>
-        <source>The engine refused the wall account; retrying</source>
-        <translation>엔진이 상황판 계정을 거부했습니다. 재시도 중</translation>
+        <source>The engine refused the wall key; retrying</source>
+        <translation>엔진이 상황판 키를 거부했습니다. 재시도 중</translation>
     </message>
     <message>
-        <source>No wall account configured (user name and password)</source>
-        <translation>상황판 계정(사용자 이름과 비밀번호)이 설정되지 않았습니다</translation>
+        <source>No wall key configured (walls add, then --key-file)</source>
+        <translation>상황판 키가 설정되지 않았습니다 (walls add 후 --key-file)</translation>
     </message>
     <message>
         <source>Waiting for a layout for wall {id}.

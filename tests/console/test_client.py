@@ -64,17 +64,27 @@ def test_rest_calls_are_typed_and_problems_are_mapped(engine: Engine, aw: Callab
         assert aw(client.set_priority(inc_id, 2)).priority == 2
         agencies = aw(client.list_agencies())
         fire = next(a for a in agencies if a.kind == "fire")
+        # An operator shares with another agency than the one that asked: it waits for a supervisor.
         share = aw(
             client.create_share(
                 inc_id,
                 ShareIn(
-                    agency_id=fire.id, camera_ids=[detail.cameras[0].id], minutes=10, purpose="fire check"
+                    agency_id=fire.id,
+                    camera_ids=[detail.cameras[0].id],
+                    minutes=10,
+                    purpose="fire check",
+                    legal_basis="pipa-18-2-3",
                 ),
             )
         )
-        assert share.status == "active"
-        extended = aw(client.extend_share(share.id, 30))
-        assert extended.expires_at > share.expires_at
+        assert share.status == "pending" and share.urls == {}
+        assert [p.id for p in aw(client.pending_shares())] == [share.id]
+        bases = aw(client.legal_bases())
+        assert any(b.id == "pipa-18-2-3" for b in bases)
+        # An operator's extension of an active share is asked for, not applied.
+        own = next(s for s in aw(client.get_incident(inc_id)).shares if s.status == "active")
+        extended = aw(client.extend_share(own.id, 30, "still needed"))
+        assert extended.pending_extension_minutes == 30 and extended.expires_at == own.expires_at
         assert aw(client.revoke_share(share.id)).status == "revoked"
         report = aw(
             client.create_report(

@@ -61,9 +61,12 @@ def test_share_extend_revoke_report_and_close(
     engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
 ) -> None:
     from app.console.widgets.dialogs import ShareDialog
+    from app.domain.enums import Role
 
     inc_id = engine.request("S-1", priority=2)["incident"]["id"]
-    console = console_factory(engine.url)
+    # Sharing with another agency than the one that asked, and extending, are a supervisor's decisions.
+    engine.e.add_user("boss", role=Role.SUPERVISOR, password="supervisor-pass")
+    console = console_factory(engine.url, username="boss", password="supervisor-pass")
     c = console.controller
     qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None and bool(c.agencies), timeout=TIMEOUT)
     _select(qtbot, console, inc_id)
@@ -83,6 +86,8 @@ def test_share_extend_revoke_report_and_close(
     qtbot.waitUntil(lambda: d.shares.topLevelItemCount() == before + 1, timeout=TIMEOUT)
     first = d.shares.topLevelItem(0)  # expiring soon sorts first
     assert first.text(0) == "Disaster room" and first.text(1) == "Expiring soon"
+    viewer_url = next(s.viewer_url for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)
+    assert viewer_url and "/view/" in viewer_url and viewer_url in first.toolTip(0)  # the share page
     first.setSelected(True)
     assert d.extend_btn.isEnabled()
     old_expiry = next(s.expires_at for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)

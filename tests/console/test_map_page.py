@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -145,7 +146,9 @@ def test_camera_payload_from_domain() -> None:
         "state": "offline",
         "direction_deg": 45.0,
         "fov_deg": None,
+        "approximate": False,
     }
+    assert camera_payload(dataclasses.replace(cam, approximate=True))["approximate"] is True
 
 
 def test_xyz_template_is_checked() -> None:
@@ -203,3 +206,39 @@ def test_vendor_rejects_a_tarball_with_the_wrong_integrity(tmp_path: Path) -> No
         fv.install(pin, fake, tmp_path / "vendor")
     assert not (tmp_path / "vendor" / "jquery").exists()
     assert fv.main(["--tarballs", str(tmp_path), "--dest", str(tmp_path / "vendor")]) == 1
+
+
+def test_run_console_keeps_the_demo_districts_and_the_page_draws_them(tmp_path: Path) -> None:
+    """``run_console(districts_geojson=…)`` used to drop the file: the map never drew the demo's districts."""
+    from app.console.bootstrap import console_options
+    from app.sim.city import generate_city
+
+    files = generate_city(tmp_path / "city")
+    options = console_options("http://127.0.0.1:1", districts_geojson=files.districts_geojson)
+    assert options.districts_geojson == files.districts_geojson
+    districts = json.loads(files.districts_geojson.read_text(encoding="utf-8"))
+    names = [f["properties"]["name"] for f in districts["features"]]
+    assert len(names) >= 9
+    page = build_map_page(tmp_path / "page", (35.18, 128.08), 14, districts, [], BasemapConfig.none())
+    html = page.read_text(encoding="utf-8")
+    for name in names:
+        assert name in html or json.dumps(name) in html
+
+
+def test_demo_city_streets_become_the_basemap(tmp_path: Path) -> None:
+    """The demo city's river, main roads and local streets are drawn on the page (offline, Korean names)."""
+    from app.sim.city import generate_city
+
+    files = generate_city(tmp_path / "city")
+    streets = json.loads(files.streets_geojson.read_text(encoding="utf-8"))
+    page = build_map_page(
+        tmp_path / "page", (35.18, 128.08), 14, None, [], BasemapConfig.none(), streets_geojson=streets
+    )
+    html = page.read_text(encoding="utf-8")
+    assert "streetsVar" in html
+    kinds = {f["properties"]["kind"] for f in streets["features"]}
+    assert {"river", "main", "local"} <= kinds
+    for f in streets["features"]:
+        if f["properties"]["kind"] in ("main", "river"):
+            name = f["properties"]["name"]
+            assert name in html or json.dumps(name) in html

@@ -124,9 +124,11 @@ def make_view(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., MapView]]:
         *,
         wait: bool = True,
         cameras: list[dict[str, Any]] | None = None,
+        districts: dict[str, Any] | None = None,
+        streets: dict[str, Any] | None = None,
     ) -> MapView:
         bm = basemap or BasemapConfig.none()
-        page = build_map_page(tmp_path / "page", CENTER, 14, None, [], bm)
+        page = build_map_page(tmp_path / "page", CENTER, 14, districts, [], bm, streets_geojson=streets)
         view = MapView(page, bm, start_drags=False)
         qtbot.addWidget(view)
         view.resize(1000, 700)
@@ -391,3 +393,51 @@ def test_camera_drag_starts_a_qt_drag(qtbot: QtBot, tmp_path: Path) -> None:
         qtbot.wait(500)
     assert seen == [b"CAM-0005"]
     assert snapshot(qtbot, view)["ready"] is True
+
+
+def test_approximate_cameras_are_drawn_apart(qtbot: QtBot, make_view: Callable[..., MapView]) -> None:
+    cams = make_cameras(20)
+    for c in cams[:5]:
+        c["approximate"] = True
+    view = make_view(cameras=cams)
+    icon = "gt.debug.cameraMarker('{}').options.icon.options.html"
+    tip = "gt.debug.cameraMarker('{}').getTooltip().getContent()"
+    assert "gt-cam-approx" in js(qtbot, view, icon.format("CAM-0001"))
+    assert "gt-cam-approx" not in js(qtbot, view, icon.format("CAM-0010"))
+    assert "approximate position" in js(qtbot, view, tip.format("CAM-0001"))
+    assert "approximate position" not in js(qtbot, view, tip.format("CAM-0010"))
+    # Drawn on the page (a selected camera leaves the clusters): hollow with a dashed border.
+    view.select_cameras(["CAM-0001"])
+    qtbot.waitUntil(
+        lambda: js(qtbot, view, "document.querySelectorAll('.gt-cam-approx').length") == 1, timeout=TIMEOUT
+    )
+    style = js(qtbot, view, "getComputedStyle(document.querySelector('.gt-cam-approx')).borderTopStyle")
+    assert style == "dashed"
+
+
+def test_demo_city_basemap_and_districts_are_drawn(
+    qtbot: QtBot, make_view: Callable[..., MapView], tmp_path: Path
+) -> None:
+    """The simulated city's streets, river and districts are on the live page, named, dark, with no notice."""
+    from app.sim.city import generate_city
+
+    files = generate_city(tmp_path / "city")
+    streets = json.loads(files.streets_geojson.read_text(encoding="utf-8"))
+    districts = json.loads(files.districts_geojson.read_text(encoding="utf-8"))
+    view = make_view(districts=districts, streets=streets)
+    drawn = js(
+        qtbot,
+        view,
+        "{dark: document.querySelector('.leaflet-container').classList.contains('gt-city-basemap'), "
+        "streets: document.querySelectorAll('path.leaflet-interactive').length, "
+        "labels: Array.from(document.querySelectorAll('.gt-street-label, .gt-district-label'))"
+        ".map(function (e) { return e.textContent; })}",
+    )
+    assert drawn["dark"]
+    assert drawn["streets"] >= len(streets["features"]) + len(districts["features"])
+    for f in streets["features"]:
+        if f["properties"]["kind"] in ("main", "river"):
+            assert f["properties"]["name"] in drawn["labels"]
+    for f in districts["features"]:
+        assert f["properties"]["name"] in drawn["labels"]
+    assert "No basemap" not in snapshot(qtbot, view)["notice"]

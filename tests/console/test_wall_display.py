@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from console_support import OPERATOR, Engine
 from PySide6.QtWidgets import QApplication
@@ -19,7 +18,8 @@ from pytestqt.qtbot import QtBot
 from app.console.wall.model import LinkState, WallDisplayModel
 from app.console.wall.runner import WallDisplay, WallOptions
 from app.console.wall.window import STUCK_S, WallCameraCell, WallWindow
-from app.domain.enums import Role
+from app.engine.auth import Principal
+from app.engine.services.wall_keys import add_wall_key
 from app.formats.api import WallOut
 from app.video.choice import BackendName, ReconnectPolicy
 from app.video.factory import BackendFactory
@@ -29,7 +29,6 @@ pytestmark = pytest.mark.qt_log_ignore(
     r"No RHI backend\. Using CPU conversion", r"^Demuxing failed", r"^Could not open media"
 )
 TIMEOUT = 20_000
-WALL_USER = ("wall", "wall-password-1")
 
 
 def quick_policy() -> ReconnectPolicy:
@@ -68,17 +67,14 @@ class Operator:
 def display_factory(
     engine: Engine, qapp: QApplication, aw: Callable[..., Any], tmp_path: Path
 ) -> Iterator[Callable[..., WallDisplay]]:
-    engine.e.add_user(WALL_USER[0], Role.OPERATOR, WALL_USER[1])
+    key = new_wall_key(engine)
     made: list[WallDisplay] = []
 
-    def make(
-        username: str = WALL_USER[0], password: str = WALL_USER[1], engine_url: str | None = None
-    ) -> WallDisplay:
+    def make(key: Any = key, engine_url: str | None = None) -> WallDisplay:
         options = WallOptions(
             engine_url or engine.url,
             "WALL-1",
-            username,
-            password,
+            key,
             language="en",
             fullscreen=False,
             status_path=tmp_path / f"status{len(made)}.json",
@@ -92,6 +88,15 @@ def display_factory(
     yield make
     for d in made:
         aw(d.stop(), timeout=30_000)
+
+
+ADMIN = Principal(kind="system", id="test", name="test")
+
+
+def new_wall_key(engine: Engine) -> str:
+    """``python main.py walls add WALL-1``: a new key (the wall's earlier key stops)."""
+    with engine.e.server.uow(ADMIN) as work:
+        return add_wall_key(work.session, "WALL-1", work.now)
 
 
 def status_file(d: WallDisplay) -> dict[str, Any]:
@@ -155,20 +160,27 @@ def test_wall_waits_for_its_layout_then_follows_it_live(
     assert link.task_count <= 2  # nothing piles up
 
 
-def test_wall_logs_in_again_when_its_session_is_revoked(
-    engine: Engine, display_factory: Callable[..., WallDisplay], qtbot: QtBot
+def test_a_revoked_wall_key_stops_the_wall_and_a_new_key_file_brings_it_back(
+    engine: Engine, display_factory: Callable[..., WallDisplay], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import app.console.wall.link as link_module
+
+    monkeypatch.setattr(link_module, "LOGIN_REFUSED_RETRY_S", 0.3)
     op = Operator(engine)
     op.put(["CAM-0001"])
-    d = display_factory()
+    key_file = [new_wall_key(engine)]
+    d = display_factory(key=lambda: key_file[0])
     link = d.link
     qtbot.waitUntil(lambda: d.window.camera_cells.get("CAM-0001") is not None, timeout=TIMEOUT)
     old_grant = link.grant_token
     assert link.logins == 1 and old_grant
-    # The engine forgets the wall's session (expiry, an admin, a restart with a wiped session table).
-    httpx.delete(f"{engine.url}/api/v1/sessions", headers={"authorization": f"Bearer {link.client.token}"})
-    # The next call the wall makes is refused: it logs in again by itself and gets a new media grant.
+    # An administrator issues a new key for WALL-1 (walls add): the old one stops at once, the wall says so.
+    replacement = new_wall_key(engine)
     op.put(["CAM-0001", "CAM-0004"])
+    qtbot.waitUntil(lambda: d.model.link is LinkState.LOGIN_REFUSED, timeout=TIMEOUT)
+    assert "refused the wall key" in d.window.notice_label.text()
+    # The new key file is installed on the wall PC: the wall picks it up without a restart.
+    key_file[0] = replacement
     qtbot.waitUntil(lambda: link.logins == 2 and link.grant_token != old_grant, timeout=TIMEOUT)
     cell = d.window.camera_cells.get("CAM-0004")
     qtbot.waitUntil(lambda: cell is not None and cell.name == "Camera 4", timeout=TIMEOUT)
@@ -178,7 +190,8 @@ def test_wall_logs_in_again_when_its_session_is_revoked(
         lambda: all(c.urls and link.grant_token in c.urls[0] for c in d.window.camera_cells.values()),
         timeout=TIMEOUT,
     )
-    assert d.model.link is LinkState.CONNECTED and d.window.notice_label.text() == ""
+    qtbot.waitUntil(lambda: d.model.link is LinkState.CONNECTED, timeout=TIMEOUT)
+    assert d.window.notice_label.text() == ""
     # No tile able to play for a minute makes the window ask for new media access: a fresh grant.
     grant = link.grant_token
     with qtbot.waitSignal(link.mediaChanged, timeout=TIMEOUT):
@@ -189,8 +202,8 @@ def test_wall_logs_in_again_when_its_session_is_revoked(
 def test_wall_without_a_working_account_says_so_in_the_header(
     display_factory: Callable[..., WallDisplay], qtbot: QtBot
 ) -> None:
-    nobody = display_factory(username="", password="")
-    wrong = display_factory(password="not-the-password")
+    nobody = display_factory(key="")
+    wrong = display_factory(key="gtw_not-the-key")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
@@ -199,9 +212,9 @@ def test_wall_without_a_working_account_says_so_in_the_header(
     assert away.window.notice_label.text() == "Engine unreachable, retrying…"
     assert "Wall WALL-1: connecting to the engine" in away.window.waiting.text()
     qtbot.waitUntil(lambda: nobody.model.link is LinkState.NO_ACCOUNT, timeout=TIMEOUT)
-    assert "No wall account" in nobody.window.notice_label.text()
+    assert "No wall key" in nobody.window.notice_label.text()
     qtbot.waitUntil(lambda: wrong.model.link is LinkState.LOGIN_REFUSED, timeout=TIMEOUT)
-    assert "refused the wall account" in wrong.window.notice_label.text()
+    assert "refused the wall key" in wrong.window.notice_label.text()
     assert nobody.link.logins == wrong.link.logins == 0
 
 
@@ -301,3 +314,16 @@ def test_a_player_that_raises_is_replaced_and_a_stuck_tile_is_restarted(qtbot: Q
     finally:
         cell.close_player()
         factory.close()
+
+
+def test_takeover_map_reads_the_demo_city_layers(tmp_path: Path) -> None:
+    """GOLDENTIME_WALL_MAP_CITY: the wall's takeover map draws the demo city's districts and streets."""
+    from app.console.wall.runner import _city_layers
+    from app.sim.city import generate_city
+
+    files = generate_city(tmp_path / "city")
+    districts, streets = _city_layers(files.out_dir)
+    assert districts is not None and len(districts["features"]) >= 9
+    assert streets is not None and {f["properties"]["kind"] for f in streets["features"]} >= {"main", "river"}
+    assert _city_layers(tmp_path / "missing") == (None, None)
+    assert _city_layers(None) == (None, None)

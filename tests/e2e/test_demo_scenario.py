@@ -94,11 +94,14 @@ def engine(tmp_path: Path) -> Iterator[EngineUnderTest]:
 
 def _prepare(engine: EngineUnderTest, plan: DemoPlan) -> PreparedDemo:
     """The admin steps, done the way the CLI does them: engine-side callables."""
+    gateway: list[str] = []
 
     def create_agency(
         name: str, kind: AgencyKind, fmt: DeliveryFormat, endpoint: str
     ) -> tuple[str, str, str]:
         keys = engine.add_agency(name, kind, endpoint=endpoint, fmt=fmt)
+        if kind is AgencyKind.DISASTER:
+            gateway.append(keys.id)  # the scenario posts sensor events with the disaster room's key
         return keys.id, keys.api_key, keys.webhook_secret
 
     def create_user(username: str, role: Role, password: str) -> None:
@@ -115,7 +118,7 @@ def _prepare(engine: EngineUnderTest, plan: DemoPlan) -> PreparedDemo:
             if kind == "facilities":
                 upsert_facilities(work, parse_facilities(data, path.name).facilities)
             else:
-                upsert_sensors(work, parse_sensors(data, path.name).sensors)
+                upsert_sensors(work, parse_sensors(data, path.name).sensors, gateway[0])
 
     messages: list[str] = []
     prepared = prepare_demo(plan, create_agency, create_user, import_file, progress=messages.append)

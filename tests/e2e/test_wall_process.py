@@ -39,7 +39,6 @@ from tests.engine.conftest import ADMIN, JINJU
 pytestmark = [pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-WALL = ("wall", "wall-password-1")
 OPERATOR = ("op", "operator-password-1")
 LIVE_S = 60.0
 
@@ -57,7 +56,8 @@ def store(data_dir: Path) -> tuple[Database, UnitOfWorkFactory]:
 
 
 def prepare(data_dir: Path, sim: Any) -> list[str]:
-    """Cameras (the simulator's), the wall's account and an operator, written before the engine starts."""
+    """Cameras (the simulator's), the wall's key (through the CLI) and an operator, written before the engine
+    starts."""
     data_dir.mkdir(parents=True, exist_ok=True)
     cams = [
         Camera(
@@ -75,10 +75,29 @@ def prepare(data_dir: Path, sim: Any) -> list[str]:
     try:
         with uow(ADMIN) as work:
             upsert_cameras(work, cams)
-            add_user(work.session, WALL[0], Role.OPERATOR, WALL[1], work.now)
             add_user(work.session, OPERATOR[0], Role.OPERATOR, OPERATOR[1], work.now)
     finally:
         db.dispose()
+    # The wall PC gets a wall key, not an operator account: `python main.py walls add WALL-1 --key-file F`.
+    made = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "walls",
+            "add",
+            "WALL-1",
+            "--key-file",
+            str(data_dir / "wall.key"),
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    assert (data_dir / "wall.key").stat().st_mode & 0o777 == 0o600
     return [c.id for c in cams]
 
 
@@ -155,13 +174,12 @@ def tail(path: Path, n: int = 40) -> str:
 class WallProcess:
     """``python -m app.console.wall`` (what ``main.py wall`` runs) on the test's Xvfb display."""
 
-    def __init__(self, engine_url: str, tmp: Path) -> None:
+    def __init__(self, engine_url: str, tmp: Path, key_file: Path) -> None:
         self.status_path = tmp / "wall-status.json"
         self.log = tmp / "wall.log"
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
-            "GOLDENTIME_WALL_PASSWORD": WALL[1],
             "GOLDENTIME_WALL_STATUS": str(self.status_path),
             "QTWEBENGINE_DISABLE_SANDBOX": "1",
             "QT_XCB_GL_INTEGRATION": "none",
@@ -178,8 +196,8 @@ class WallProcess:
                     engine_url,
                     "--wall",
                     "WALL-1",
-                    "--user",
-                    WALL[0],
+                    "--key-file",
+                    str(key_file),
                     "--language",
                     "en",
                 ],
@@ -249,7 +267,7 @@ def test_wall_process_follows_its_layout_across_an_engine_restart(
     engine = EngineProcess(data, free_port(), tmp_path / "engine.log")
     processes.append(engine)
     engine.start()
-    wall = WallProcess(engine.url, tmp_path)
+    wall = WallProcess(engine.url, tmp_path, data / "wall.key")
     processes.append(wall)
 
     # No layout yet: a calm waiting state, and the wall creates nothing.

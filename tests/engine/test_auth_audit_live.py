@@ -85,7 +85,8 @@ def test_live_push_after_commit_and_catch_up_since(engine: EngineUnderTest) -> N
     # While disconnected, more happens; reconnecting with since= replays exactly what was missed.
     engine.http.patch(f"/api/v1/incidents/{iid}", headers=op, json={"status": "acknowledged"})
     token = op["authorization"].split()[1]
-    with connect(f"{ws_url}?since={last}&token={token}") as ws:
+    with connect(f"{ws_url}?since={last}") as ws:  # the token in the first message, never in the URL
+        ws.send(json.dumps({"type": "auth", "token": token}))
         assert json.loads(ws.recv(timeout=5))["type"] == "hello"
         replay = json.loads(ws.recv(timeout=5))
         while replay["type"] != "incident.updated":

@@ -151,9 +151,10 @@ def test_hostile_cap_is_rejected_and_engine_keeps_serving(
 ) -> None:
     accepted = engine.http.post("/api/v1/requests", headers=police.headers, json=GOOD)
     assert accepted.status_code == 201
+    disaster = engine.add_agency("Jinju disaster room", AgencyKind.DISASTER)  # only disaster rooms post CAP
     r = engine.http.post(
         "/api/v1/alerts/cap",
-        headers={**police.headers, "content-type": "application/cap+xml"},
+        headers={**disaster.headers, "content-type": "application/cap+xml"},
         content=payload,
     )
     body = _problem(r, 422)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +40,7 @@ def video_engine(tmp_path: Path, camera_sim: object) -> EngineUnderTest:
 
 
 def _read_some(url: str, n: int = 200_000, timeout: float = 15.0) -> tuple[int, bytes]:
-    with httpx.stream("GET", url, timeout=timeout) as r:
+    with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as r:
         if r.status_code != 200:
             r.read()
             return r.status_code, r.content
@@ -53,7 +54,7 @@ def _read_some(url: str, n: int = 200_000, timeout: float = 15.0) -> tuple[int, 
 
 def _seconds_until_cut(url: str, cut: Callable[[], None]) -> float:
     """Start watching ``url``, call ``cut`` once video flows, and time how long the stream keeps going."""
-    with httpx.stream("GET", url, timeout=15) as stream:
+    with httpx.stream("GET", url, timeout=15, follow_redirects=True) as stream:
         assert stream.status_code == 200
         chunks = stream.iter_raw()
         next(chunks)
@@ -81,15 +82,17 @@ def test_share_urls_play_the_main_stream_and_viewing_is_audited(video_engine: En
     )
     urls = r.json()["shares"][0]["urls"]
     # The chosen cameras' upstreams open before anyone asks (pre-warming).
-    relay = e.server.media.relay
+    media = e.server.media
+
+    def channels() -> set[str]:
+        return {c["camera_id"] for c in media.request_threadsafe({"t": "stats"})["channels"]}
+
     deadline = time.monotonic() + 10
-    while {c.camera_id for c in relay.stats().channels} != {
-        "CAM-1",
-        "CAM-2",
-        "CAM-3",
-    } and time.monotonic() < deadline:
+    while channels() != {"CAM-1", "CAM-2", "CAM-3"} and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert {c.camera_id for c in relay.stats().channels} == {"CAM-1", "CAM-2", "CAM-3"}
+    assert channels() == {"CAM-1", "CAM-2", "CAM-3"}
+    # ... in the media process, not in the engine's
+    assert media.supervisor.pid is not None and media.supervisor.pid != os.getpid()
     status, ts = _read_some(urls["CAM-1"])
     assert status == 200
     assert _probe(ts) == ("h264", 1280, 720)
@@ -106,6 +109,7 @@ def test_share_urls_play_the_main_stream_and_viewing_is_audited(video_engine: En
         and rows[0].actor == "agency:Jinju 112"
         and rows[0].target_id == "CAM-1"
         and rows[0].detail["bytes"] > 0
+        and rows[0].client == "127.0.0.1"  # the viewer's address (issue 13)
     )
 
 

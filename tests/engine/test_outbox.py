@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from app.domain.clock import ManualClock
-from app.domain.enums import AgencyKind, DeliveryFormat
+from app.domain.enums import AgencyKind, DeliveryFormat, Role
 from app.sim.agency import AgencySimulator
 from app.store.models import AgencyRow, DeliveryRow
 from tests.engine.conftest import JINJU, AgencyKeys, EngineUnderTest, grid_cameras, start_engine
@@ -124,8 +124,14 @@ def test_every_event_type_reaches_the_right_agency_in_every_format(
         )
         share = eng.http.post(
             f"/api/v1/incidents/{iid}/shares",
-            headers=op,
-            json={"agency_id": fire.id, "camera_ids": ["CAM-0001"], "minutes": 5, "purpose": "fire check"},
+            headers=eng.add_user("sup", Role.SUPERVISOR),  # another agency: a supervisor's decision
+            json={
+                "agency_id": fire.id,
+                "camera_ids": ["CAM-0001"],
+                "minutes": 5,
+                "purpose": "fire check",
+                "legal_basis": "pipa-18-2-3",
+            },
         ).json()
         eng.http.post(
             f"/api/v1/incidents/{iid}/reports",

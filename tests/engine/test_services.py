@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.domain.camera import Camera
-from app.domain.enums import AgencyKind, FacilityKind, Purpose
+from app.domain.enums import AgencyKind, FacilityKind, Purpose, Role
 from app.domain.layers import Facility
 from app.engine.services.directory import upsert_facilities
 from app.store.models import DeliveryRow, TrackPointRow
@@ -51,7 +51,10 @@ def test_112_video_gets_nearest_cameras_and_a_share_with_media_urls(engine: Engi
     (share,) = body["shares"]
     assert share["agency_id"] == police.id
     assert set(share["urls"]) == {c["id"] for c in cams}
-    assert all(u.startswith(engine.url + "/media/") and u.endswith(".ts") for u in share["urls"].values())
+    assert all(
+        u.startswith(engine.server.media.base_url() + "/media/") and u.endswith(".ts")
+        for u in share["urls"].values()
+    )
     # The outbox row was written in the same transaction.
     (d,) = _deliveries(engine, body["incident"]["id"])
     assert (d.event_type, d.sequence, d.agency_id) == ("share.created", 1, police.id)
@@ -264,14 +267,24 @@ def test_operator_workflow_ack_share_extend_revoke_report_close(engine: EngineUn
         json={"status": "acknowledged", "assignee": "op", "priority": 1},
     )
     assert ack.status_code == 200 and ack.json()["status"] == "acknowledged" and ack.json()["priority"] == 1
+    # Another agency than the one that asked: beyond an operator's policy, so a supervisor shares it.
+    sup = engine.add_user("sup", Role.SUPERVISOR)
     share = engine.http.post(
         f"/api/v1/incidents/{iid}/shares",
-        headers=op,
-        json={"agency_id": fire.id, "camera_ids": ["CAM-0055"], "minutes": 10, "purpose": "smoke seen"},
+        headers=sup,
+        json={
+            "agency_id": fire.id,
+            "camera_ids": ["CAM-0055"],
+            "minutes": 10,
+            "purpose": "smoke seen",
+            "legal_basis": "pipa-18-2-3",
+        },
     )
     assert share.status_code == 201, share.text
     sid = share.json()["id"]
-    longer = engine.http.patch(f"/api/v1/shares/{sid}", headers=op, json={"minutes": 20})
+    longer = engine.http.patch(
+        f"/api/v1/shares/{sid}", headers=sup, json={"minutes": 20, "reason": "still burning"}
+    )
     assert longer.json()["expires_at"] > share.json()["expires_at"]
     missing_field = engine.http.post(
         f"/api/v1/incidents/{iid}/shares",

@@ -46,9 +46,8 @@ def test_wall_layout_takeover_and_release(engine: EngineUnderTest) -> None:
             "location": {"lat": JINJU[0], "lon": JINJU[1]},
         },
     ).json()["incident"]["id"]
-    token = op["authorization"].split()[1]
-    ws_url = engine.url.replace("http://", "ws://") + f"/api/v1/live?token={token}"
-    with connect(ws_url) as ws:
+    ws_url = engine.url.replace("http://", "ws://") + "/api/v1/live"
+    with connect(ws_url, additional_headers=op) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "hello"
         taken = engine.http.post("/api/v1/walls/WALL-1/takeover", headers=op, json={"incident_id": iid})
         assert taken.status_code == 200, taken.text

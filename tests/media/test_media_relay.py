@@ -227,7 +227,7 @@ async def test_unreachable_camera_fails_alone(camera_sim: CameraSim) -> None:
         assert status is not None and status.state == CameraState.OFFLINE and status.last_error
         good.close()
     assert not s.relay._tasks  # every task ended with aclose()
-    assert all(c.thread is None or not c.thread.is_alive() for c in s.relay._channels.values())
+    assert all(c.proc is None for c in s.relay._channels.values())  # every ffmpeg child stopped
 
 
 async def test_slow_viewer_is_dropped_without_slowing_others(camera_sim: CameraSim) -> None:
@@ -347,21 +347,50 @@ async def test_hostile_requests_get_problem_json(camera_sim: CameraSim) -> None:
         assert resp.status_code == 400 and resp.headers["content-type"] == PROBLEM
 
 
-def test_every_start_point_begins_with_pat_and_pmt(camera_sim: CameraSim) -> None:
-    """A keyframe right after a keyframe gets no PAT/PMT from FFmpeg: the relay puts the last ones in front."""
-    from app.engine.media.relay import _TsMuxer
-
-    clip: Any = av.open(str(camera_sim.clip_path(1, "sub")))
-    with clip:
-        stream = clip.streams.video[0]
-        key = next(p for p in clip.demux(stream) if p.is_keyframe)
-        muxer = _TsMuxer(stream)
-        starts = []
-        for k in range(3):
-            key.pts = key.dts = k * 6000  # the same keyframe three times: keyframes back to back
-            chunk = muxer.mux(key)
-            starts.append(muxer.start_bytes(chunk))
-        muxer.close()
+async def test_every_start_point_begins_with_pat_and_pmt(camera_sim: CameraSim) -> None:
+    """A viewer that starts at a keyframe gets PAT and PMT first, whatever FFmpeg wrote before it."""
+    async with serve(camera_sim) as s:
+        url = camera_sim.url(1, "sub")
+        s.relay.prewarm("cam1-sub", url, 10)
+        starts: list[bytes] = []
+        async with asyncio.timeout(15):
+            while len(starts) < 3:
+                await asyncio.sleep(0.05)
+                gop = s.relay.cached_gop(url)
+                if gop and (not starts or gop[:4000] != starts[-1][:4000]):
+                    starts.append(gop)
     for data in starts:
-        assert ((data[1] & 0x1F) << 8 | data[2]) in (0, 0x11)  # PAT (or SDT, then PAT) first
+        assert ((data[1] & 0x1F) << 8 | data[2]) == 0  # PAT first
         assert decode_first_frame(data, "mpegts").width == 640
+
+
+async def test_browser_viewers_get_an_init_segment_then_fragments(camera_sim: CameraSim) -> None:
+    """The MP4 output (for MSE): init segment (ftyp, moov) + a keyframe fragment first, decodable as is."""
+    async with serve(camera_sim) as s:
+        async with s.relay.stream("cam2", camera_sim.url(2, "main"), kind="mp4") as viewer:
+            data = await read_at_least(viewer, 200_000)
+        status = s.relay.status(camera_sim.url(2, "main"))
+    assert data[4:8] == b"ftyp"
+    assert status is not None and status.mime_codec and status.mime_codec.startswith("avc1.42")
+    frame = decode_first_frame(data, "mp4")
+    assert (frame.width, frame.height) == (1280, 720) and frame.key_frame
+
+
+async def test_a_browser_viewer_adds_the_mp4_output_without_dropping_ts_viewers(
+    camera_sim: CameraSim,
+) -> None:
+    """A camera only consoles watch pulls MPEG-TS alone; the first browser viewer restarts the pull with
+    the MP4 output too, and the console viewer stays attached through it."""
+    async with serve(camera_sim) as s:
+        url = camera_sim.url(3, "sub")
+        async with s.relay.stream("cam3-sub", url) as ts_viewer:
+            await read_at_least(ts_viewer, 20_000)
+            channel = s.relay._channels[url]
+            assert not channel.with_mp4 and channel.init is None
+            opens = channel.upstream_opens
+            async with s.relay.stream("cam3-sub", url, kind="mp4") as browser:
+                data = await read_at_least(browser, 50_000)
+            assert data[4:8] == b"ftyp" and channel.with_mp4 and channel.upstream_opens == opens + 1
+            drain(ts_viewer)
+            more = await read_at_least(ts_viewer, 20_000)
+            assert not ts_viewer.closed and ts_packets(more)

@@ -126,7 +126,8 @@ def test_standard_formats(secret: str, fmt: DeliveryFormat) -> None:
             (first.id, "share.created", 1, True),
             (second.id, "share.revoked", 2, True),
         ]
-        assert first.share is not None and set(got[0].urls) == set(first.share.urls.values())
+        assert first.share is not None and first.share.viewer_url
+        assert set(got[0].urls) == {*first.share.urls.values(), first.share.viewer_url}
         assert got[1].urls == ()
         # a JSON envelope is not what this agency reads
         assert deliver(sim, make_event(event_id="EVT-J"), [secret]).status_code == 400

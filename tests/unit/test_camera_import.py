@@ -226,7 +226,7 @@ def test_goldentime_csv_bad_rows_reported_with_line_numbers() -> None:
     assert "purpose 'cctv' is not one of crime, traffic, disaster, child-protection, other" == got[5]
     assert "direction_deg 400.0 is outside [0, 360]" in got[6]
     assert "fov_deg 0.0 is outside (0, 360]" in got[7]
-    assert "stream_main 'not a url'" in got[8]
+    assert got[8] == "stream_main is not a URL of the form scheme://…"  # never repeats the URL (credentials)
     assert got[9] == "duplicate id 'A1' (first on line 2)"
     assert "id 'bad id' is not" in got[10]
     assert "'nan' is not a number" in got[11]
@@ -253,18 +253,34 @@ def test_kr_bad_rows_reported_with_line_numbers() -> None:
         ]
     )
     result = parse_cameras(text.encode("cp949"), "kr.csv")
-    assert [c.name for c in result.cameras] == ["경상남도 진주시 동진로 155 #1", "ok2 #1", "ok2 #2"]
+    # Unknown or empty purposes are imported as other, with a warning.
+    assert [c.name for c in result.cameras] == [
+        "경상남도 진주시 동진로 155 #1",
+        "x #1",
+        "v #1",
+        "ok2 #1",
+        "ok2 #2",
+    ]
+    assert [c.purpose for c in result.cameras][1:3] == [Purpose.OTHER, Purpose.OTHER]
+    warned = {w.line: w.reason for w in result.warnings}
+    assert warned == {
+        6: "설치목적구분 '무인단속' is not a known value: imported as other",
+        11: "설치목적구분 is empty: imported as other",
+    }
+    # Unusable positions are held with their address, not refused.
+    held = {h.line: h for h in result.held}
+    assert sorted(held) == [3, 4, 5]
+    assert held[3].code == "position-missing"
+    assert "look swapped" in held[4].reason and held[4].name == "뒤바뀜"
+    assert "outside South Korea" in held[5].reason
+    # The row identical to line 2 is a repeat, counted.
+    assert [(r.line, r.reason) for r in result.repeats] == [(10, "repeats line 2 exactly")]
     got = reasons(result)
-    assert sorted(got) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
-    assert got[3] == "WGS84위도 is empty"
-    assert "look swapped" in got[4]
-    assert "outside South Korea" in got[5]
-    assert "설치목적구분 '무인단속' is not one of" in got[6]
+    assert sorted(got) == [7, 8, 9] and result.refused == 3 and result.rows_read == 11
     assert got[7] == "카메라대수 '두대' is not a whole number"
     assert got[8] == "카메라대수 is 0, must be at least 1"
     assert f"more than {MAX_CAMERAS_PER_ROW}" in got[9]
-    assert "first on line 2" in got[10] and "same 관리기관명" in got[10]
-    assert got[11] == "설치목적구분 is empty"
+    assert [p.line for p in result.problems()] == [3, 4, 5, 6, 7, 8, 9, 10, 11]
 
 
 def test_geojson_bad_features_reported_with_their_lines() -> None:

@@ -51,6 +51,8 @@ def _read_json(payload: RenderedPayload) -> Seen:
     assert set(doc) == {"type", "id", "occurred_at", "sequence", "data"}
     assert set(doc["data"]) == {"incident", "cameras", "facilities", "share", "report", "alert", "note"}
     urls = list((doc["data"]["share"] or {}).get("urls", {}).values())
+    if (doc["data"]["share"] or {}).get("viewer_url"):
+        urls.append(doc["data"]["share"]["viewer_url"])
     if doc["data"]["report"] and doc["data"]["report"]["snapshot_url"]:
         urls.append(doc["data"]["report"]["snapshot_url"])
     return Seen(
@@ -138,6 +140,8 @@ def test_adapter_contract(adapter: PayloadAdapter, label: str, event: OutboundEv
     expected_urls: set[str] = set()
     if event.share is not None and (event.type != "share.revoked" or adapter.name == DeliveryFormat.JSON):
         expected_urls |= set(event.share.urls.values())
+        if event.share.viewer_url:  # the share page, in every format
+            expected_urls.add(event.share.viewer_url)
     if event.report is not None and event.report.snapshot_url:
         expected_urls.add(event.report.snapshot_url)
     assert set(seen.urls) == expected_urls
@@ -219,7 +223,7 @@ def test_xsd_validator_catches_invalid_cap() -> None:
 def test_eido_video_links_are_media_components() -> None:
     doc = build_eido(make_event("share.created"), "Control centre", "goldentime@city.example")
     media = doc["mediaComponent"]
-    assert {m["contentType"] for m in media} == {"video/mp2t"}
+    assert {m["contentType"] for m in media} == {"video/mp2t", "text/html"}  # the TS links and the share page
     assert {r["$ref"] for r in doc["incidentComponent"]["mediaReferences"]} == {m["$id"] for m in media}
     assert doc["$id"] == "urn:emergency:uid:incidentid:INC-01JABCDEF:city.example"
     assert doc["issuingElementIdentification"] == "goldentime@city.example"

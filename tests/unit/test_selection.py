@@ -175,3 +175,23 @@ def test_vulnerable_prefers_child_protection() -> None:
         "crime-near",
     ]
     assert ids(select_for_vulnerable(index, P, k=1, radius_m=100.0)) == ["crime-cover"]
+
+
+def test_approximate_cameras_are_never_nearest_and_come_last_in_an_area() -> None:
+    import dataclasses
+
+    exact = [cam_at("exact-far", 0.0, 400.0), cam_at("exact-ring", 90.0, 600.0)]
+    stacked = [
+        dataclasses.replace(cam_at(f"approx-{n}", 180.0, 10.0), approximate=True) for n in range(3)
+    ] + [dataclasses.replace(cam_at("approx-ring", 270.0, 500.0), approximate=True)]
+    index = CameraIndex(exact + stacked)
+    # The stack is 10 m away, the exact camera 400 m: only the exact one is "nearest".
+    assert ids(select_nearest(index, P, k=4, radius_m=500.0)) == ["exact-far"]
+    assert ids(select_for_vulnerable(index, P, k=4, radius_m=500.0)) == ["exact-far"]
+    assert ids(select_escape_ring(index, P, 300.0, 1200.0, 6)) == ["exact-far", "exact-ring"]
+    # In an area every camera counts, the approximate ones after every exact one.
+    ranked = ids(select_in_area(index, Circle(P, 1000.0)))
+    assert ranked == ["exact-far", "exact-ring", "approx-0", "approx-1", "approx-2", "approx-ring"]
+    # Corrected (the flag cleared), the same camera is nearest again.
+    fixed = CameraIndex([*exact, dataclasses.replace(stacked[0], approximate=False)])
+    assert ids(select_nearest(fixed, P, k=1, radius_m=500.0)) == ["approx-0"]

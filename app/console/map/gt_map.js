@@ -45,6 +45,7 @@
     drawCircle: "Draw a circle to select cameras", drawPolygon: "Draw a polygon to select cameras",
     clearDrawn: "Clear the drawn area", drawCircleHint: "Press and drag to draw a circle. Esc cancels.",
     drawPolygonHint: "Click to add corners, double-click to finish. Esc cancels.",
+    approximate: "approximate position",
     services: {}, purposes: {}
   };
 
@@ -85,7 +86,8 @@
     var sel = selected.has(c.id);
     var off = c.state === "offline";
     var size = sel ? 20 : 14;
-    var cls = "gt-cam" + (off ? " gt-cam-offline" : "") + (sel ? " gt-cam-selected" : "");
+    var cls = "gt-cam" + (off ? " gt-cam-offline" : "") + (sel ? " gt-cam-selected" : "") +
+      (c.approximate ? " gt-cam-approx" : "");
     return L.divIcon({
       className: "gt-cam-icon",
       html: '<div class="' + cls + '" data-cam-id="' + esc(c.id) + '" style="--c:' + purposeColor(c.purpose) +
@@ -99,7 +101,8 @@
     var purpose = labels.purposes[c.purpose] || c.purpose || "";
     var state = c.state === "offline" ? labels.offline : labels.online;
     return "<b>" + esc(c.name || c.id) + "</b><br>" + esc(purpose) + " · " +
-      '<span class="gt-state-' + (c.state === "offline" ? "off" : "on") + '">' + esc(state) + "</span>";
+      '<span class="gt-state-' + (c.state === "offline" ? "off" : "on") + '">' + esc(state) + "</span>" +
+      (c.approximate ? '<br><span class="gt-approx">' + esc(labels.approximate) + "</span>" : "");
   }
 
   function makeCameraMarker(c) {
@@ -578,6 +581,21 @@
         }
       });
     }
+    var streetsLayer = cfg.streetsVar ? window[cfg.streetsVar] : null;
+    if (streetsLayer) {
+      // The demo city's own basemap: a dark map, the river and the main roads named in Korean.
+      map.getContainer().classList.add("gt-city-basemap");
+      streetsLayer.bringToBack();
+      streetsLayer.eachLayer(function (l) {
+        var p = l.feature && l.feature.properties;
+        if (p && p.name && (p.kind === "main" || p.kind === "river")) {
+          l.bindTooltip(esc(p.name), {
+            permanent: true, direction: "center", interactive: false,
+            className: "gt-street-label gt-street-" + p.kind
+          });
+        }
+      });
+    }
     // No "Leaflet" link: a click on it would navigate the console's page away.
     if (map.attributionControl) map.attributionControl.setPrefix(false);
 
@@ -619,7 +637,7 @@
     document.addEventListener("mouseup", onDocMouseUp);
 
     var kind = (cfg.basemap && cfg.basemap.kind) || "none";
-    if (kind === "none") basemapNotice = "noBasemap";
+    if (kind === "none" && !cfg.streetsVar) basemapNotice = "noBasemap";
     var tl = cfg.tileLayerVar ? window[cfg.tileLayerVar] : null;
     if (tl) {
       tl.on("tileload", function () {

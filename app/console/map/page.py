@@ -110,6 +110,7 @@ def camera_payload(camera: Camera, state: str = "online") -> dict[str, Any]:
         "state": state,
         "direction_deg": camera.direction_deg,
         "fov_deg": camera.fov_deg,
+        "approximate": camera.approximate,
     }
 
 
@@ -154,6 +155,7 @@ def build_map_page(
     *,
     vendor_dir: Path | None = None,
     labels: Mapping[str, Any] | None = None,
+    streets_geojson: dict[str, Any] | None = None,
 ) -> Path:
     """Write the map page and its assets into ``out_dir``; returns the page's path.
 
@@ -205,6 +207,17 @@ def build_map_page(
         layer.add_to(m)
         config["tileLayerVar"] = layer.get_name()
 
+    if streets_geojson and streets_geojson.get("features"):
+        # The demo city's own basemap (offline, every zoom): the river, main roads, local streets.
+        streets = folium.GeoJson(
+            streets_geojson,
+            name="streets",
+            style_function=_street_style,
+            control=False,
+        )
+        streets.add_to(m)
+        config["streetsVar"] = streets.get_name()  # gt_map.js names the river and the main roads
+
     if districts_geojson and districts_geojson.get("features"):
         gj = folium.GeoJson(
             districts_geojson,
@@ -225,6 +238,18 @@ def build_map_page(
     page = out_dir / PAGE_NAME
     m.save(str(page))
     return page
+
+
+_STREET_STYLES: dict[str, dict[str, Any]] = {
+    "river": {"color": "#1e5a8a", "weight": 14, "opacity": 0.9},
+    "main": {"color": "#c9a227", "weight": 5, "opacity": 0.9},
+    "local": {"color": "#5f6b78", "weight": 2, "opacity": 0.85},
+}
+
+
+def _street_style(feature: dict[str, Any]) -> dict[str, Any]:
+    kind = str((feature.get("properties") or {}).get("kind", "local"))
+    return dict(_STREET_STYLES.get(kind, _STREET_STYLES["local"]))
 
 
 def _tile_source(basemap: BasemapConfig) -> tuple[str, str, int]:

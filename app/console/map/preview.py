@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grab", type=Path, help="save a screenshot of the window here before quitting")
     ap.add_argument("--notice", default="", help="show this notice")
     ap.add_argument("--center", help="lat,lon to fly to once ready")
+    ap.add_argument("--city", type=Path, help="a simulated city's directory: draw its districts and streets")
     args = ap.parse_args(argv)
 
     register_map_url_schemes()
@@ -177,7 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         basemap = BasemapConfig.none()
     out = Path(tempfile.mkdtemp(prefix="gt-map-preview-"))
-    page = build_map_page(out, JINJU, args.zoom, demo_districts(), [], basemap)
+    districts, streets = demo_districts(), None
+    if args.city:
+        import json
+
+        districts = json.loads((args.city / "districts.geojson").read_text(encoding="utf-8"))
+        streets = json.loads((args.city / "streets.geojson").read_text(encoding="utf-8"))
+    page = build_map_page(out, JINJU, args.zoom, districts, [], basemap, streets_geojson=streets)
     view = MapView(page, basemap, start_drags=False)
     view.resize(1500, 950)
     view.set_cameras(demo_cameras())

@@ -233,6 +233,7 @@ class MapView(QWidget):
             "clearDrawn": self.tr("Clear the drawn area"),
             "drawCircleHint": self.tr("Press and drag to draw a circle. Esc cancels."),
             "drawPolygonHint": self.tr("Click to add corners, double-click to finish. Esc cancels."),
+            "approximate": self.tr("approximate position (not used as nearest camera)"),
             "services": {
                 Service.EMERGENCY_VIDEO_112.value: self.tr("112 emergency video"),
                 Service.DISPATCH_112.value: self.tr("112 dispatch"),

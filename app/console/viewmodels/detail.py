@@ -32,6 +32,7 @@ class ShareState(StrEnum):
     EXPIRING = "expiring"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    PENDING = "pending"  # waits for a supervisor's approval (or an operator's confirmation): no video yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +173,21 @@ class IncidentDetailVM:
             return []
         now = self._clock.now()
         views = [self._share_view(s, now) for s in self._detail.shares]
-        order = {ShareState.EXPIRING: 0, ShareState.ACTIVE: 1, ShareState.EXPIRED: 2, ShareState.REVOKED: 3}
+        order = {
+            ShareState.PENDING: 0,
+            ShareState.EXPIRING: 1,
+            ShareState.ACTIVE: 2,
+            ShareState.EXPIRED: 3,
+            ShareState.REVOKED: 4,
+        }
         return sorted(views, key=lambda v: (order[v.state], v.share.expires_at))
 
     def _share_view(self, share: ShareOut, now: datetime) -> ShareView:
         name = self.agency_name(share.agency_id)
-        if share.status is ShareStatus.REVOKED or share.revoked_at is not None:
+        if share.status in (ShareStatus.REVOKED, ShareStatus.REJECTED) or share.revoked_at is not None:
             return ShareView(share, name, ShareState.REVOKED, 0.0, "")
+        if share.status is ShareStatus.PENDING:
+            return ShareView(share, name, ShareState.PENDING, 0.0, "")
         left = (share.expires_at - now).total_seconds()
         if share.status is ShareStatus.EXPIRED or left <= 0:
             return ShareView(share, name, ShareState.EXPIRED, 0.0, "")

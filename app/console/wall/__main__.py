@@ -1,5 +1,6 @@
-"""``python -m app.console.wall --engine URL --wall WALL-1 [--screen N] [--user wall]``; the password comes
-from ``$GOLDENTIME_WALL_PASSWORD``. The same as ``python main.py wall`` (tests and wall PCs without the CLI)."""
+"""``python -m app.console.wall --engine URL --wall WALL-1 --key-file F [--ca CA.pem] [--screen N]``; without
+``--key-file`` the key comes from ``$GOLDENTIME_WALL_KEY``. The same as ``python main.py wall`` (tests and wall
+PCs without the CLI). The key is printed once by ``python main.py walls add WALL-1``."""
 
 from __future__ import annotations
 
@@ -7,8 +8,25 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from app.console.wall.runner import run_wall
+
+
+def read_key(key_file: str | None) -> Callable[[], str]:
+    """Reads the wall key from ``key_file`` (again each time the engine refuses it, so a new key file
+    works without a restart), else ``$GOLDENTIME_WALL_KEY`` ('' when neither is set)."""
+
+    def read() -> str:
+        if key_file:
+            try:
+                return Path(key_file).read_text(encoding="utf-8").strip()
+            except OSError:
+                return ""
+        return os.environ.get("GOLDENTIME_WALL_KEY", "").strip()
+
+    return read
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", required=True)
     ap.add_argument("--wall", required=True)
     ap.add_argument("--screen", type=int)
-    ap.add_argument("--user", default=os.environ.get("GOLDENTIME_WALL_USER", "wall"))
+    ap.add_argument("--key-file", help="file holding the wall key (else $GOLDENTIME_WALL_KEY)")
+    ap.add_argument("--ca", help="CA certificate that signs an https:// engine's certificate")
     ap.add_argument("--language", choices=["ko", "en"])
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -25,14 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per request on an unattended PC
-    password = os.environ.get("GOLDENTIME_WALL_PASSWORD", "")
     return run_wall(
         args.engine,
         args.wall,
         screen=args.screen,
-        username=args.user,
-        password=password,
+        key=read_key(args.key_file),
         language=args.language,
+        ca=args.ca,
     )
 
 

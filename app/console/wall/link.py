@@ -1,9 +1,12 @@
-"""A wall display's link to the engine: session, media grant, the wall's layout and the live feed.
+"""A wall display's link to the engine: wall key, media grant, the wall's layout and the live feed.
 
 :class:`WallLink` is the bridge between Qt and asyncio for the wall (DESIGN §7: no ``async`` on QWidget
-subclasses; every task and timer owned here and stopped by :meth:`WallLink.aclose`). It is built for a
-process nobody watches: it logs in again by itself when the session expires (a 401 from any call, or the
-live feed refusing the token), renews the media grant before it runs out, keeps retrying while the engine
+subclasses; every task and timer owned here and stopped by :meth:`WallLink.aclose`). A wall PC holds a wall
+key (``python main.py walls add WALL-1``), never an operator account: the key reads this wall, the cameras
+its layout shows and the incident its takeover shows, nothing else. It is built for a process nobody
+watches: when the key is refused (a 401 from any call, or the live feed refusing it) it checks it again
+slowly (an administrator may issue a new key file), renews the media grant before it runs out, keeps
+retrying while the engine
 is unreachable, and re-reads the layout whenever the live feed comes back (events alone could have been
 missed while the engine restarted). Failures are logged once when they start and once when they end.
 """
@@ -45,7 +48,7 @@ POLL_MS = 60_000
 GRANT_MARGIN_S = 600.0
 SESSION_MARGIN_S = 1800.0
 GRANT_RETRY_MS = 15_000
-# While the password is refused, try again this often (the account may be fixed on the engine).
+# While the key is refused, try again this often (the key may be fixed on the engine).
 LOGIN_REFUSED_RETRY_S = 30.0
 # How long a new layout waits for its cameras' names before it is shown anyway (with ids).
 NAMES_WAIT_S = 2.0
@@ -72,22 +75,22 @@ class WallLink(QObject):
         self,
         engine_url: str,
         wall_id: str,
-        username: str,
-        password: str,
+        key: str | Callable[[], str],
         *,
         model: WallDisplayModel | None = None,
         client: EngineClient | None = None,
         feed_backoff: Backoff | None = None,
         login_backoff: Backoff | None = None,
+        ca: str | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.model = model or WallDisplayModel(wall_id)
         self.wall_id = wall_id
-        self.client = client or EngineClient(engine_url, user_agent="GoldenTime-wall")
+        self.client = client or EngineClient(engine_url, user_agent="GoldenTime-wall", verify=ca or True)
         self.walls = WallsApi(self.client)
-        self._username = username
-        self._password = password
+        # A callable is asked again at every check, so a new key file is picked up without a restart.
+        self._key: Callable[[], str] = key if callable(key) else (lambda: key)
         self._grant: MediaGrant | None = None
         self.cameras: dict[str, CameraOut] = {}
         self.incident: IncidentOut | None = None
@@ -106,6 +109,7 @@ class WallLink(QObject):
             on_resync=self._on_resync,
             on_state=self._on_feed_state,
             backoff=feed_backoff or Backoff(0.5, 10.0),
+            verify=self.client.verify,
         )
         self._poll_timer = QTimer(self)
         self._poll_timer.setInterval(POLL_MS)
@@ -173,8 +177,10 @@ class WallLink(QObject):
     # ------------------------------------------------------------------ tasks
 
     async def _start(self) -> None:
-        if not self._username or not self._password:
-            _log.error("wall %s: no user name or password for the wall account; cannot log in", self.wall_id)
+        if not self._key().strip():
+            _log.error(
+                "wall %s: no wall key (python main.py walls add %s); cannot start", self.wall_id, self.wall_id
+            )
             self._set_link(LinkState.NO_ACCOUNT, "")
             return
         await self._login()
@@ -183,7 +189,8 @@ class WallLink(QObject):
         self._poll_timer.start()
 
     async def _login(self, refused_token: str | None = None, *, relogin: bool = False) -> bool:
-        """Log in, retrying with backoff while the engine is unreachable or refuses the password.
+        """Present the wall key and check that the engine takes it, retrying with backoff while the engine
+        is unreachable and slowly while it refuses the key.
 
         With ``relogin``, nothing happens (False) when another task already replaced ``refused_token``.
         """
@@ -192,28 +199,28 @@ class WallLink(QObject):
                 return False
             failing = False
             while not self._closing:
+                self.client.use_key(self._key().strip())
                 try:
-                    await self.client.login(self._username, self._password)
+                    await self.walls.get_wall(self.wall_id)
                 except NotAuthenticated as exc:
                     if not failing:
-                        _log.error(
-                            "wall %s: the engine refused the wall account: %s", self.wall_id, exc.message
-                        )
+                        _log.error("wall %s: the engine refused the wall key: %s", self.wall_id, exc.message)
                     failing = True
                     self._set_link(LinkState.LOGIN_REFUSED, exc.message)
                     await asyncio.sleep(LOGIN_REFUSED_RETRY_S)
                     continue
                 except EngineError as exc:
-                    if not failing:
-                        _log.warning("wall %s: cannot log in yet: %s", self.wall_id, exc)
-                    failing = True
-                    self._set_link(LinkState.OFFLINE, exc.message)
-                    await asyncio.sleep(self._login_backoff.next_delay())
-                    continue
+                    if exc.status != 404:  # 404: the key works; the wall has no layout yet
+                        if not failing:
+                            _log.warning("wall %s: cannot reach the engine yet: %s", self.wall_id, exc)
+                        failing = True
+                        self._set_link(LinkState.OFFLINE, exc.message)
+                        await asyncio.sleep(self._login_backoff.next_delay())
+                        continue
                 self.logins += 1
                 self._login_backoff.reset()
                 if failing or self.logins > 1:
-                    _log.info("wall %s: logged in as %s", self.wall_id, self._username)
+                    _log.info("wall %s: the engine takes the wall key", self.wall_id)
                 if self.logins == 1 and self.model.link in (LinkState.LOGIN_REFUSED, LinkState.OFFLINE):
                     self._set_link(LinkState.STARTING, "")
                 elif self.model.link is LinkState.LOGIN_REFUSED:
@@ -222,7 +229,7 @@ class WallLink(QObject):
             return False
 
     async def _relogin(self, refused_token: str | None) -> None:
-        """The session was refused: log in again (once, however many calls noticed it)."""
+        """The key was refused: check it again (once, however many calls noticed it)."""
         if self.client.token is None or self.client.token == refused_token:
             self._set_link(LinkState.UNAUTHORIZED, "session refused")
             if await self._login(refused_token, relogin=True):
@@ -238,7 +245,7 @@ class WallLink(QObject):
         try:
             return await call()
         except NotAuthenticated:
-            _log.info("wall %s: session expired; logging in again", self.wall_id)
+            _log.info("wall %s: the wall key was refused; checking it again", self.wall_id)
             await self._relogin(token)
             return await call()
 

@@ -226,8 +226,8 @@ class LinkState(StrEnum):
     CONNECTED = "connected"  # live feed up: layout changes arrive at once
     OFFLINE = "offline"  # engine unreachable: retrying (video plays on while the relay does)
     UNAUTHORIZED = "unauthorized"  # the session was refused: logging in again
-    LOGIN_REFUSED = "login-refused"  # the wall account or its password is wrong: retrying slowly
-    NO_ACCOUNT = "no-account"  # started without a user name or password
+    LOGIN_REFUSED = "login-refused"  # the wall key is wrong or revoked: retrying slowly
+    NO_ACCOUNT = "no-account"  # started without a wall key
     STOPPED = "stopped"
 
 

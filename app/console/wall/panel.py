@@ -97,6 +97,7 @@ class WallControl(QObject):
             on_resync=self._on_resync,
             on_state=self._on_feed_state,
             backoff=feed_backoff,
+            verify=getattr(client, "verify", True),
         )
         self._auth_timer = QTimer(self)
         self._auth_timer.setInterval(UNAUTHORIZED_RETRY_MS)

@@ -37,6 +37,7 @@ STATUS_ENV = "GOLDENTIME_WALL_STATUS"
 MBTILES_ENV = "GOLDENTIME_WALL_MAP_MBTILES"
 XYZ_ENV = "GOLDENTIME_WALL_MAP_XYZ"
 XYZ_ATTRIBUTION_ENV = "GOLDENTIME_WALL_MAP_ATTRIBUTION"
+CITY_ENV = "GOLDENTIME_WALL_MAP_CITY"  # a directory with districts.geojson and streets.geojson (the demo city's)
 DEFAULT_CENTER = (35.1800, 128.0800)  # Jinju city hall
 STATUS_MIN_INTERVAL_MS = 250
 T = TypeVar("T")
@@ -48,15 +49,18 @@ class WallOptions:
 
     engine_url: str
     wall_id: str
-    username: str
-    password: str
+    # The wall key (python main.py walls add WALL-1), never an operator account; a callable is read again
+    # whenever the engine refuses the key (a new key file is picked up without a restart).
+    key: str | Callable[[], str]
     screen: int | None = None
+    ca: str | None = None  # CA certificate of an https:// engine (a site's private CA)
     language: str | None = None
     video_backend: str = "auto"
     status_path: Path | None = None
     basemap: Any = None  # app.console.map.page.BasemapConfig; None: no basemap (offline-safe)
     center: tuple[float, float] = DEFAULT_CENTER
     fullscreen: bool = True
+    city_dir: Path | None = None  # districts.geojson + streets.geojson drawn on the takeover map
 
 
 class WallDisplay:
@@ -78,7 +82,7 @@ class WallDisplay:
         apply_dark_theme(app)
         apply_cjk_font(app)
         self.factory = BackendFactory(options.video_backend)
-        self.link = WallLink(options.engine_url, options.wall_id, options.username, options.password)
+        self.link = WallLink(options.engine_url, options.wall_id, options.key, ca=options.ca)
         self.model = self.link.model
         self.window: Any = None
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
@@ -185,8 +189,15 @@ class WallDisplay:
         basemap = self.options.basemap or BasemapConfig.none()
         self._page_dir = tempfile.TemporaryDirectory(prefix="goldentime-wall-map-")
         try:
+            districts, streets = await self._in_thread(_city_layers, self.options.city_dir)
             page = await self._in_thread(
-                build_map_page, Path(self._page_dir.name), self.options.center, 15, None, [], basemap
+                functools.partial(build_map_page, streets_geojson=streets),
+                Path(self._page_dir.name),
+                self.options.center,
+                15,
+                districts,
+                [],
+                basemap,
             )
         except (OSError, FileNotFoundError) as exc:
             _log.error("wall: cannot build the map page (%s); the map cell stays empty", exc)
@@ -260,6 +271,23 @@ def basemap_from_env(env: Mapping[str, str]) -> Any:
     return BasemapConfig.none()
 
 
+def _city_layers(city_dir: Path | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The demo city's districts and streets for the takeover map (None for a file missing or unreadable)."""
+    import json
+
+    def read(name: str) -> dict[str, Any] | None:
+        if city_dir is None:
+            return None
+        try:
+            data = json.loads((city_dir / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            _log.warning("wall: cannot read %s: %s", city_dir / name, exc)
+            return None
+        return data if isinstance(data, dict) else None
+
+    return read("districts.geojson"), read("streets.geojson")
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -276,15 +304,15 @@ def run_wall(
     wall_id: str,
     *,
     screen: int | None,
-    username: str,
-    password: str,
+    key: str | Callable[[], str],
     language: str | None,
+    ca: str | None = None,
 ) -> int:
     """Run the wall display for ``wall_id`` against the engine at ``engine_url`` until stopped.
 
     Fullscreen and frameless on screen ``screen`` (index into the system's screens; None: the primary).
-    Logs in as ``username``/``password`` and again by itself whenever the session expires; keeps retrying
-    while the engine is unreachable. ``language`` is "ko" or "en" (default: the system's). Returns 0 after
+    Presents the wall key ``key`` (checked again by itself whenever the engine refuses it); keeps retrying
+    while the engine is unreachable. ``ca``: the CA certificate of an ``https://`` engine. ``language`` is "ko" or "en" (default: the system's). Returns 0 after
     SIGTERM/SIGINT (or Ctrl+Shift+Q).
     """
     from app.console.bootstrap import prepare_qt_environment
@@ -304,12 +332,13 @@ def run_wall(
     options = WallOptions(
         engine_url,
         wall_id,
-        username,
-        password,
+        key,
         screen=screen,
+        ca=ca,
         language=language,
         status_path=Path(status) if status else None,
         basemap=basemap_from_env(os.environ),
+        city_dir=Path(os.environ[CITY_ENV]) if os.environ.get(CITY_ENV) else None,
     )
     display: WallDisplay | None = None
 

@@ -594,8 +594,8 @@ class WallWindow(QWidget):
             Notice.CONNECTING: self.tr("Connecting to the engine…"),
             Notice.UNREACHABLE: self.tr("Engine unreachable, retrying…"),
             Notice.RELOGIN: self.tr("Session expired, logging in again…"),
-            Notice.LOGIN_REFUSED: self.tr("The engine refused the wall account; retrying"),
-            Notice.NO_ACCOUNT: self.tr("No wall account configured (user name and password)"),
+            Notice.LOGIN_REFUSED: self.tr("The engine refused the wall key; retrying"),
+            Notice.NO_ACCOUNT: self.tr("No wall key configured (walls add, then --key-file)"),
         }
         return texts.get(notice, "")  # "waiting for a layout" is said in the body, not twice
 

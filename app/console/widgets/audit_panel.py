@@ -188,10 +188,10 @@ class AuditPanel(QWidget):
 
 
 def install_audit_panel(window: QMainWindow, controller: Any) -> AuditPanel | None:
-    """Dock the audit panel for a supervisor or administrator (an operator has no right to the trail:
-    no panel). Call before the window restores its arrangement. Queries run as the controller's tasks."""
+    """Dock the audit panel for a supervisor, administrator or auditor (an operator has no right to the
+    trail: no panel). Call before the window restores its arrangement. Queries run as the controller's tasks."""
     session = controller.client.session
-    if session is None or session.role not in (Role.SUPERVISOR, Role.ADMIN):
+    if session is None or session.role not in (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR):
         return None
     vm = AuditVM()
     panel = AuditPanel(vm)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListWidgetItem, QVBoxLayout, Q
 from app.console.viewmodels.health import HealthVM
 from app.console.widgets.detail_panel import CameraIdRole, CameraListWidget
 from app.console.widgets.labels import purpose_name
+from app.formats.api import CameraOut
 
 __all__ = ["CameraPanel"]
 
@@ -33,11 +34,18 @@ class CameraPanel(QWidget):
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setUniformItemSizes(True)
         self.count = QLabel(self)
+        # The selected camera's details: what its register says (who runs it, how long it keeps video).
+        self.details = QLabel(self)
+        self.details.setObjectName("cameraDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.count)
+        layout.addWidget(self.details)
         self.search.textChanged.connect(self._apply_filter)
         self.list.itemActivated.connect(lambda item: self.cameraActivated.emit(str(item.data(CameraIdRole))))
         self.list.currentItemChanged.connect(self._on_current)
@@ -82,11 +90,52 @@ class CameraPanel(QWidget):
             item.setHidden(hide)
             shown += not hide
         self.count.setText(self.tr("%n camera(s)", "", shown))
+        current = self.list.selected_camera()
+        self._show_details(current)
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_current(self, item: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
+        self._show_details(None if item is None else str(item.data(CameraIdRole)))
         if item is not None:
             self.cameraSelected.emit(str(item.data(CameraIdRole)))
+
+    def _show_details(self, camera_id: str | None) -> None:
+        cam = None if camera_id is None else self.vm.camera(camera_id)
+        self.details.setText("" if cam is None else "\n".join(self.detail_lines(cam)))
+        self.details.setVisible(cam is not None)
+
+    def detail_lines(self, cam: CameraOut) -> list[str]:
+        """The lines of the camera details, translated (register fields only when the camera has them)."""
+        lines = [f"{cam.name} ({cam.id})"]
+        if cam.approximate:
+            lines.append(self.tr("Approximate position: not used as a nearest camera until corrected"))
+        reg = cam.register_entry
+        if reg is None:
+            return lines
+        provider = f"{reg.provider} ({reg.provider_code})" if reg.provider_code else reg.provider
+        if provider:
+            lines.append(self.tr("Operated by: {provider}").format(provider=provider))
+        if reg.register_no:
+            lines.append(self.tr("Register number: {number}").format(number=reg.register_no))
+        for address in dict.fromkeys(a for a in (reg.road_address, reg.lot_address) if a):
+            lines.append(self.tr("Address: {address}").format(address=address))
+        if reg.purpose_text:
+            lines.append(self.tr("Purpose in the register: {purpose}").format(purpose=reg.purpose_text))
+        if reg.installed:
+            lines.append(self.tr("Installed: {when}").format(when=reg.installed))
+        if reg.pixels.isdigit() and int(reg.pixels) > 0:  # 카메라화소수 counts 10,000 pixels
+            lines.append(self.tr("Resolution: {mp} megapixels").format(mp=f"{int(reg.pixels) / 100:g}"))
+        elif reg.pixels:
+            lines.append(self.tr("Resolution: {pixels}").format(pixels=reg.pixels))
+        if reg.view:
+            lines.append(self.tr("Filming: {view}").format(view=reg.view))
+        if reg.retention_days is not None:
+            lines.append(self.tr("Keeps video for %n day(s)", "", reg.retention_days))
+        if reg.phone:
+            lines.append(self.tr("Phone: {phone}").format(phone=reg.phone))
+        if reg.data_date:
+            lines.append(self.tr("Register edition: {date}").format(date=reg.data_date))
+        return lines
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -54,6 +54,7 @@ _SHARE_COLOUR = {
     ShareState.EXPIRING: "#f59e0b",
     ShareState.EXPIRED: "#9ca3af",
     ShareState.REVOKED: "#9ca3af",
+    ShareState.PENDING: "#3b82f6",
 }
 
 
@@ -327,6 +328,12 @@ class DetailPanel(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, s.id)
             item.setData(0, Qt.ItemDataRole.UserRole + 1, view.can_extend)
             item.setForeground(1, QColor(_SHARE_COLOUR[view.state]))
+            if s.viewer_url:
+                tip = self.tr("Share page for the agency's browser (every camera live): {url}").format(
+                    url=s.viewer_url
+                )
+                for column in range(item.columnCount()):
+                    item.setToolTip(column, tip)
             self.shares.addTopLevelItem(item)
             if s.id == selected:
                 item.setSelected(True)

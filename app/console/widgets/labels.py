@@ -81,6 +81,7 @@ def share_state_name(state: str) -> str:
         "expiring": QCoreApplication.translate("Labels", "Expiring soon"),
         "expired": QCoreApplication.translate("Labels", "Expired"),
         "revoked": QCoreApplication.translate("Labels", "Revoked"),
+        "pending": QCoreApplication.translate("Labels", "Waiting for approval"),
     }
     return names.get(str(state), str(state))
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from app.engine.api.deps import Caller, Client, Ctx
 from app.engine.errors import forbidden
-from app.engine.services import incidents, shares
+from app.engine.services import incidents, shares, wall_scope
 from app.formats.api import (
     Identifier,
     IncidentDetailOut,
@@ -54,7 +54,8 @@ def list_incidents(
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut)
 def get_incident(incident_id: Id, ctx: Ctx, principal: Caller, client: Client) -> IncidentDetailOut:
-    return incidents.get_incident(ctx, principal, client, incident_id)
+    wall_scope.check_incident(ctx, principal, incident_id)
+    return wall_scope.wall_view(principal, incidents.get_incident(ctx, principal, client, incident_id))
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentOut)
@@ -82,7 +83,7 @@ def revoke_share(share_id: Id, ctx: Ctx, principal: Caller, client: Client) -> S
 def extend_share(share_id: Id, body: ShareExtendIn, ctx: Ctx, principal: Caller, client: Client) -> ShareOut:
     if principal.kind != "user":
         raise forbidden("shares are extended by console users")
-    return shares.extend_share(ctx, principal, client, share_id, body.minutes)
+    return shares.extend_share(ctx, principal, client, share_id, body.minutes, body.reason)
 
 
 @router.post("/incidents/{incident_id}/reports", response_model=ReportOut, status_code=201)

@@ -109,7 +109,13 @@ def _store_gauges(ctx: Any, now: datetime) -> Iterator[Gauge]:
         for agency_id, count in dead:
             labels = {"agency_id": agency_id, "agency": names.get(agency_id, "")}
             yield ("goldentime_dead_letters", "Deliveries given up on (dead letters).", labels, count)
-        online = dict(s.execute(select(CameraRow.online, func.count()).group_by(CameraRow.online)).all())
+        online = dict(
+            s.execute(
+                select(CameraRow.online, func.count())
+                .where(CameraRow.retired_at.is_(None))
+                .group_by(CameraRow.online)
+            ).all()
+        )
         for state, flag in (("online", True), ("offline", False)):
             yield (
                 "goldentime_cameras",

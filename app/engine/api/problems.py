@@ -30,8 +30,25 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def _service(_request: Request, exc: ServiceError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail)
+    async def _service(request: Request, exc: ServiceError) -> JSONResponse:
+        if exc.status in (401, 403):  # refused by a service (the gate records its own): audited, batched
+            ctx = getattr(request.app.state, "ctx", None)
+            principal = getattr(request.state, "principal", None)
+            route = request.scope.get("route")
+            if ctx is not None:
+                ctx.refusals.record(
+                    "request.refused",
+                    getattr(principal, "actor", "anonymous"),
+                    request.client.host if request.client else None,
+                    f"{request.method} {getattr(route, 'path', request.url.path)}",
+                    exc.status,
+                    exc.detail,
+                    ctx.now(),
+                )
+        resp = problem(exc.status, exc.title, exc.detail)
+        for k, v in exc.headers.items():
+            resp.headers[k] = v
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -50,7 +67,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized", 403: "Forbidden"}
+        titles = {
+            404: "Not Found",
+            405: "Method Not Allowed",
+            401: "Unauthorized",
+            403: "Forbidden",
+            429: "Too Many Requests",
+        }
         detail = str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such route"

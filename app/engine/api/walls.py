@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from app.engine.api.deps import Caller, Client, Ctx
-from app.engine.services import walls
+from app.engine.services import wall_scope, walls
 from app.formats.api import Identifier, WallIn, WallOut, WallTakeoverIn
 
 router = APIRouter(prefix="/api/v1", tags=["walls"])
@@ -21,6 +21,7 @@ def list_walls(ctx: Ctx, principal: Caller) -> list[WallOut]:
 
 @router.get("/walls/{wall_id}", response_model=WallOut)
 def get_wall(wall_id: Id, ctx: Ctx, principal: Caller) -> WallOut:
+    wall_scope.check_wall(principal, wall_id)
     return walls.get_wall(ctx, principal, wall_id)
 
 

@@ -1,31 +1,36 @@
 """Media relay: one upstream pull per camera URL, remuxed once to MPEG-TS, fanned out to every viewer.
 
-Design (DESIGN §4 "Media", §5):
+Design (DESIGN §4 "Media", §5, §8 2026-12-05):
 
-* A *channel* per upstream URL. Its supervisor task runs the pull in a dedicated thread (PyAV is
-  blocking): ``av.open`` over RTSP/TCP with small probing, packets of the first video stream copied —
-  never decoded or re-encoded — into one MPEG-TS muxer per channel writing into memory. Each packet
-  becomes one chunk of TS bytes, handed to the event loop through one relay-wide mailbox (a loop
-  wake-up drains every chunk queued by then, from all cameras) and appended to every viewer's queue. Muxing
-  once per camera (not per viewer) keeps the cost flat in the number of viewers.
-* GOP cache: the chunks since the last keyframe. FFmpeg's TS muxer writes PAT/PMT in front of a video
-  keyframe (the relay puts the last ones in front itself where FFmpeg skips them: a keyframe right
-  after a keyframe) and, for H.264, SPS/PPS in the keyframe's PES, so the cache is a self-contained TS
-  fragment: a new viewer gets it at once and decodes its first frame immediately. Without a cache
-  (or on a stalled camera) a new viewer starts at the next keyframe. PES lengths are written
-  (``omit_video_pes_length=0``), so a player's demuxer can hand a frame on as soon as it is complete.
+* A *channel* per upstream URL. Its supervisor task runs one ``ffmpeg -c copy`` child per connection
+  attempt (:func:`ffmpeg_command`): the first video stream, copied — never decoded or re-encoded —
+  into MPEG-TS on the child's stdout (consoles, walls, libVLC/PyAV) and — once a browser viewer or an
+  MP4 pre-warm asked for it, then for the channel's life — into fragmented MP4, one fragment per frame,
+  on a second pipe (browsers' Media Source Extensions; the child is started again with that output,
+  TS viewers staying attached). The event loop reads both
+  pipes; :mod:`.streams` cuts them at keyframes and each piece is appended to every viewer's queue of
+  that kind. Muxing once per camera (not per viewer) keeps the cost flat in the number of viewers,
+  and the per-packet work is FFmpeg's C, not Python (the PyAV pull cost 1.5–2× an ``ffmpeg -c copy``).
+  The child gets SIGKILL when its parent dies (``PR_SET_PDEATHSIG``), so a killed media process
+  leaves no puller behind.
+* GOP cache, per output: the pieces since the last keyframe. A viewer starting at a keyframe gets,
+  in front of it, the last PAT/PMT (TS) or the init segment (MP4); FFmpeg puts SPS/PPS (H.264) and
+  VPS/SPS/PPS (H.265) in the keyframe's PES. A new viewer gets the cache at once and decodes its first
+  frame immediately; without a cache (or on a stalled camera) it starts at the next keyframe.
 * Video only: a camera's audio is not relayed.
 * A slow viewer (more than ``viewer_queue_bytes`` waiting) is dropped; others never wait for it.
 * After the last viewer leaves, the upstream stays open ``idle_grace`` seconds (``prewarm`` extends
   that); a failed or ended upstream reconnects with capped exponential backoff while it is wanted.
-  The TS output keeps running timestamps across reconnects, so viewers stay attached through a blip.
+  The TS output keeps running timestamps across reconnects (``-output_ts_offset`` after the last PTS
+  sent), so TS viewers stay attached through a blip; MP4 viewers restart at the next keyframe with the
+  new init segment (the page appends it and carries on).
 * States per channel: idle (no upstream), connecting (first attempt), live, stalled (connected, no
   packet for ``stall_after``), offline (the last attempt failed; retried while wanted, and kept as
   the last known state once nobody wants the camera: the next viewer or prewarm tries again), with
   the last error; listeners hear every change.
 
-Threads: one per open upstream, owned by its channel; the relay's tasks are kept and cancelled in
-:meth:`MediaRelay.aclose`, which also waits (bounded by the read timeout) for the threads to end.
+Everything runs on the relay's event loop (no threads); the relay's tasks are kept and cancelled in
+:meth:`MediaRelay.aclose`, which also stops the children.
 """
 
 from __future__ import annotations
@@ -34,23 +39,23 @@ import asyncio
 import contextlib
 import enum
 import logging
+import os
 import random
-import threading
-import time
+import shutil
+import signal
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from fractions import Fraction
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import av
+from app.engine.media.streams import Mp4Cutter, Piece, TsCutter, codec_string
 
 log = logging.getLogger(__name__)
 
-#: Small probing: ``av.open`` on RTSP returns in ~0.25 s. No ``fflags=nobuffer``: it makes FFmpeg drop
+#: Small probing: opening RTSP takes ~0.25 s. No ``fflags=nobuffer``: it makes FFmpeg drop
 #: the packets read while probing, which hold the session's first keyframe, and the first viewer would
 #: wait a whole GOP more (measured: first packet at 0.27 s and a keyframe, against ~1.2 s).
 DEFAULT_INPUT_OPTIONS: Mapping[str, str] = {
@@ -84,6 +89,7 @@ class RelayConfig:
     gop_cache_max_bytes: int = 16 * 1024 * 1024
     tick: float = 0.5  # supervisor housekeeping period (stall detection, idle close)
     input_options: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_INPUT_OPTIONS))
+    ffmpeg: str = field(default_factory=lambda: shutil.which("ffmpeg") or "ffmpeg")
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ class ChannelStatus:
     width: int | None
     height: int | None
     since: datetime  # when the state last changed
+    mime_codec: str | None = None  # RFC 6381 codec of the MP4 output (what a browser is asked to play)
+    pid: int | None = None  # of the ffmpeg child pulling the camera
 
 
 @dataclass(frozen=True)
@@ -150,9 +158,10 @@ class Viewer:
     :meth:`read`. Leaving the ``async with`` (or :meth:`close`) unsubscribes.
     """
 
-    def __init__(self, channel: _Channel, client: str, started: bool) -> None:
+    def __init__(self, channel: _Channel, client: str, started: bool, kind: str = "ts") -> None:
         self._channel = channel
         self.client = client
+        self.kind = kind  # "ts" (MPEG-TS) or "mp4" (fragmented MP4 for MSE)
         self.camera_id = channel.camera_id
         self.opened_at = datetime.now(UTC)
         self.bytes_read = 0
@@ -184,6 +193,10 @@ class Viewer:
         self._got_data = True
         self._wakeup.set()
         return True
+
+    def _restart(self) -> None:
+        """The upstream reconnected: start again at its next keyframe (MP4: with the new init segment)."""
+        self._started = False
 
     def _prefill(self, chunks: Iterable[bytes]) -> None:
         for chunk in chunks:
@@ -270,104 +283,56 @@ class Viewer:
 
 
 # ------------------------------------------------------------------------------------------------
-# Upstream side (worker thread)
+# Upstream side: one ``ffmpeg -c copy`` child per attempt
 # ------------------------------------------------------------------------------------------------
 
 
-class _Sink:
-    """File-like object the TS muxer writes into."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self._buf += data
-        return len(data)
-
-    def take(self) -> bytes:
-        data = bytes(self._buf)
-        self._buf.clear()
-        return data
-
-
-class _TsMuxer:
-    """MPEG-TS output of one channel, kept across upstream reconnects (timestamps continue)."""
-
-    def __init__(self, template: Any) -> None:
-        ctx = template.codec_context
-        self.signature = (ctx.name, ctx.width, ctx.height, template.time_base)
-        self.sink = _Sink()
-        self.container: Any = av.open(
-            self.sink, "w", format="mpegts", options={"flush_packets": "1", "omit_video_pes_length": "0"}
-        )
-        self.stream = self.container.add_stream_from_template(template)
-        self.time_base: Fraction = template.time_base
-        self.last_dts: int | None = None
-        self.last_wall = 0.0
-        self.offset = 0
-        self.need_offset = False
-        self.psi = b""  # the last PAT/PMT (and SDT) packets written
-
-    def begin_attempt(self) -> None:
-        self.need_offset = self.last_dts is not None
-
-    def mux(self, packet: Any) -> bytes:
-        now = time.monotonic()
-        dts = packet.dts if packet.dts is not None else packet.pts
-        if dts is None:  # e.g. the packets read while probing an RTSP source, before RTCP sync
-            if self.last_dts is None:
-                dts = 0
-            else:  # continue from the last packet, by the wall-clock time since it
-                dts = self.last_dts - self.offset + max(1, round((now - self.last_wall) / self.time_base))
-        pts = packet.pts if packet.pts is not None else dts
-        if self.need_offset and self.last_dts is not None:
-            gap = max(1, round((now - self.last_wall) / self.time_base))
-            self.offset = self.last_dts + gap - dts
-            self.need_offset = False
-        dts += self.offset
-        pts += self.offset
-        if self.last_dts is not None and dts <= self.last_dts:  # keep DTS strictly increasing
-            shift = self.last_dts + 1 - dts
-            dts += shift
-            pts = max(pts + shift, dts)
-        packet.dts, packet.pts = dts, pts
-        self.last_dts, self.last_wall = dts, now
-        packet.stream = self.stream
-        self.container.mux(packet)
-        return self.sink.take()
-
-    def start_bytes(self, chunk: bytes) -> bytes:
-        """What a viewer starting at this keyframe chunk needs: PAT and PMT first. FFmpeg writes them in
-        front of a keyframe, except when the previous packet was a keyframe too: then the last ones
-        seen are put in front."""
-        psi = _leading_psi(chunk)
-        if psi:
-            self.psi = psi
-            return chunk
-        return self.psi + chunk
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.container.close()
+def ffmpeg_command(url: str, cfg: RelayConfig, mp4_fd: int | None, ts_offset: float) -> list[str]:
+    """The child that pulls ``url``: video copied (never decoded) into MPEG-TS on stdout and, when
+    ``mp4_fd`` is given, fragmented MP4 (one fragment per frame, for browsers' MSE) on that descriptor."""
+    scheme = url.split(":", 1)[0].lower()
+    options = dict(cfg.input_options)
+    if scheme not in ("rtsp", "rtsps"):
+        options.pop("rtsp_transport", None)
+    if scheme in _SOCKET_TIMEOUT_SCHEMES and "timeout" not in options:
+        options["timeout"] = str(int(cfg.read_timeout * 1_000_000))
+    cmd = [cfg.ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin"]
+    for key, value in options.items():
+        cmd += [f"-{key}", value]
+    cmd += ["-i", url]
+    offset = ["-output_ts_offset", f"{ts_offset:.6f}"] if ts_offset > 0 else []
+    cmd += ["-map", "0:v:0", "-c", "copy", *offset, "-f", "mpegts", "-flush_packets", "1",
+            "-muxdelay", "0", "-muxpreload", "0", "pipe:1"]  # fmt: skip
+    if mp4_fd is None:
+        return cmd
+    cmd += ["-map", "0:v:0", "-c", "copy", "-f", "mp4", "-flush_packets", "1",
+            "-movflags", "empty_moov+default_base_moof+frag_every_frame", f"pipe:{mp4_fd}"]  # fmt: skip
+    return cmd
 
 
-def _leading_psi(chunk: bytes) -> bytes:
-    """The TS packets at the start of ``chunk`` that carry tables (PAT, PMT, SDT), not the PES."""
-    end = 0
-    while end + 188 <= len(chunk) and chunk[end] == 0x47:
-        header = chunk[end : end + 4]
-        afc = (header[3] >> 4) & 3
-        offset = end + 4 + (1 + chunk[end + 4] if afc & 2 else 0)
-        if header[1] & 0x40 and afc & 1 and chunk[offset : offset + 3] == b"\x00\x00\x01":
-            break  # a PES starts: the tables are over
-        end += 188
-    return chunk[:end]
+def _load_prctl() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+_PRCTL = _load_prctl()  # looked up now: nothing may be imported between fork and exec
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGKILL when the media process dies (even by SIGKILL)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 @dataclass
 class _Outcome:
     got_packets: bool
     error: str | None
+    again: bool = False  # ended on purpose to start again at once (the MP4 output is wanted now)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -393,18 +358,23 @@ class _Channel:
         self.bytes_in = 0
         self.last_packet_at: float | None = None
         self.codec: str | None = None
+        self.mime_codec: str | None = None  # RFC 6381, e.g. avc1.42C01F (from the MP4 init segment)
         self.width: int | None = None
         self.height: int | None = None
-        self.gop: list[bytes] = []
-        self.gop_bytes = 0
+        self.gop: dict[str, list[bytes]] = {"ts": [], "mp4": []}
+        self.gop_bytes: dict[str, int] = {"ts": 0, "mp4": 0}
+        self.init: bytes | None = None  # MP4 init segment of the current attempt
         self.keep_until = 0.0
         self.task: asyncio.Task[None] | None = None
-        self.thread: threading.Thread | None = None
-        self.thread_done: asyncio.Future[_Outcome] | None = None
-        self.stop_flag: threading.Event | None = None
+        self.proc: asyncio.subprocess.Process | None = None
+        self.ts_cutter = TsCutter()
+        self.last_pts_wall = 0.0
         self.attempt = 0
-        self.muxer: _TsMuxer | None = None  # touched only by the worker thread
         self.poke = asyncio.Event()
+        # The MP4 output (browsers) is produced once a browser viewer or an MP4 pre-warm asked for it, and
+        # then for the channel's life; a channel only consoles and walls watch pulls MPEG-TS alone.
+        self.want_mp4 = False
+        self.with_mp4 = False  # the current attempt has the MP4 output
 
     # --- status -----------------------------------------------------------------------------------
     def status(self) -> ChannelStatus:
@@ -424,6 +394,8 @@ class _Channel:
             width=self.width,
             height=self.height,
             since=self.since,
+            mime_codec=self.mime_codec,
+            pid=self.proc.pid if self.proc is not None and self.proc.returncode is None else None,
         )
 
     def set_state(self, state: CameraState, error: str | None = None) -> None:
@@ -446,12 +418,15 @@ class _Channel:
         self.relay._notify(self.status())
 
     # --- viewers ----------------------------------------------------------------------------------
-    def add_viewer(self, client: str) -> Viewer:
+    def add_viewer(self, client: str, kind: str = "ts") -> Viewer:
+        if kind == "mp4":
+            self.want_mp4 = True
         # A stalled camera's cache is stale: such a viewer waits for the next keyframe instead.
-        use_cache = self.config.gop_cache and bool(self.gop) and self.state == CameraState.LIVE
-        viewer = Viewer(self, client, started=use_cache)
+        gop = self.gop[kind]
+        use_cache = self.config.gop_cache and bool(gop) and self.state == CameraState.LIVE
+        viewer = Viewer(self, client, started=use_cache, kind=kind)
         if use_cache:
-            viewer._prefill(self.gop)
+            viewer._prefill(gop)
         self.viewers.add(viewer)
         self.ensure_running()
         self.relay._notify(self.status())
@@ -465,8 +440,9 @@ class _Channel:
             self.keep_until = max(self.keep_until, self.loop.time() + self.config.idle_grace)
         self.relay._notify(self.status())
 
-    def prewarm(self, seconds: float) -> None:
+    def prewarm(self, seconds: float, mp4: bool = False) -> None:
         self.keep_until = max(self.keep_until, self.loop.time() + seconds)
+        self.want_mp4 = self.want_mp4 or mp4
         self.ensure_running()
 
     def wanted(self) -> bool:
@@ -478,49 +454,55 @@ class _Channel:
         else:
             self.poke.set()  # cut a backoff wait short: someone wants this camera now
 
-    # --- data from the worker thread (called on the loop) -----------------------------------------
-    def on_opened(self, attempt: int, codec: str, width: int, height: int) -> None:
-        if attempt != self.attempt:
-            return
-        self.upstream_opens += 1
-        self.relay._opens_total += 1
-        self.codec, self.width, self.height = codec, width, height
-        log.debug("camera %s: upstream open (%s %dx%d)", self.camera_id, codec, width, height)
-
-    def on_reset(self, attempt: int, reason: str) -> None:
-        """The output format changed: end the viewers (their players must start over)."""
-        if attempt != self.attempt:
-            return
-        self.gop.clear()
-        self.gop_bytes = 0
-        for viewer in list(self.viewers):
-            viewer._end(reason)
-            self.viewers.discard(viewer)
-
-    def on_chunk(self, attempt: int, chunk: bytes, start: bytes | None) -> None:
-        """One packet's TS bytes; ``start``, for a keyframe, is what a viewer starting there gets."""
-        if attempt != self.attempt or not chunk:
-            return
-        self.last_packet_at = self.loop.time()
-        self.bytes_in += len(chunk)
-        if self.state != CameraState.LIVE:
-            self.set_state(CameraState.LIVE)
+    # --- data from the child ----------------------------------------------------------------------
+    def on_piece(self, kind: str, piece: Piece) -> None:
+        """One piece of ``kind`` ("ts" or "mp4") bytes; a keyed piece is where a viewer may start."""
+        data = piece.data
+        now = self.loop.time()
+        self.last_packet_at = now
+        if kind == "ts":
+            self.bytes_in += len(data)
+            if self.state != CameraState.LIVE:
+                self.set_state(CameraState.LIVE)
+            start = (self.ts_cutter.psi() + data) if piece.key else None
+        else:
+            start = (self.init + data) if piece.key and self.init is not None else None
+        gop = self.gop[kind]
         if start is not None:
-            self.gop = [start]
-            self.gop_bytes = len(start)
-        elif self.gop:
-            self.gop.append(chunk)
-            self.gop_bytes += len(chunk)
-            if self.gop_bytes > self.config.gop_cache_max_bytes:
-                self.gop.clear()
-                self.gop_bytes = 0
+            gop[:] = [start]
+            self.gop_bytes[kind] = len(start)
+        elif gop:
+            gop.append(data)
+            self.gop_bytes[kind] += len(data)
+            if self.gop_bytes[kind] > self.config.gop_cache_max_bytes:
+                gop.clear()
+                self.gop_bytes[kind] = 0
         limit = self.config.viewer_queue_bytes
         for viewer in list(self.viewers):
-            if not viewer._feed(chunk, start, limit):
+            if viewer.kind != kind:
+                continue
+            if not viewer._feed(data, start, limit):
                 self.viewers_dropped += 1
                 log.warning("camera %s: dropping slow viewer %s", self.camera_id, viewer.client or "?")
                 viewer._end("too slow")
                 self.remove_viewer(viewer)
+
+    def on_init(self, init: bytes) -> None:
+        """A new MP4 init segment (a new upstream connection): MSE viewers start over at a keyframe."""
+        described = codec_string(init)
+        if described is not None:
+            self.mime_codec, self.width, self.height = described
+        if self.init is not None and self.init != init:
+            for viewer in list(self.viewers):
+                if viewer.kind == "mp4":
+                    viewer._end("video format changed")
+                    self.viewers.discard(viewer)
+        self.init = init
+        self.gop["mp4"].clear()
+        self.gop_bytes["mp4"] = 0
+        for viewer in self.viewers:  # still attached: start again at the next keyframe, new init first
+            if viewer.kind == "mp4":
+                viewer._restart()
 
     # --- supervisor -------------------------------------------------------------------------------
     async def supervise(self) -> None:
@@ -534,17 +516,24 @@ class _Channel:
                 outcome = await self.run_attempt()
                 if not self.wanted():
                     break
+                if outcome.again:
+                    for kind in self.gop:
+                        self.gop[kind].clear()
+                        self.gop_bytes[kind] = 0
+                    continue
                 failures = 0 if outcome.got_packets else failures + 1
-                self.gop.clear()
-                self.gop_bytes = 0
+                for kind in self.gop:
+                    self.gop[kind].clear()
+                    self.gop_bytes[kind] = 0
                 self.set_state(CameraState.OFFLINE, outcome.error or "stream ended")
                 for viewer in self.viewers:
                     viewer._upstream_failed(self.last_error or "offline")
                 await self.backoff(failures)
         finally:
-            self.stop_thread()
-            self.gop.clear()
-            self.gop_bytes = 0
+            await self.stop_child()
+            for kind in self.gop:
+                self.gop[kind].clear()
+                self.gop_bytes[kind] = 0
             if not self.relay.closed and self.state != CameraState.OFFLINE:
                 # An upstream closed after failing stays "offline" (the last thing known of it) until
                 # the next viewer or prewarm tries again; otherwise it is "idle".
@@ -565,144 +554,145 @@ class _Channel:
                 await self.poke.wait()
                 await asyncio.sleep(max(0.0, start + cfg.backoff_initial - self.loop.time()))
 
+    def _ts_offset(self) -> float:
+        """Where the next connection's timestamps start: after the last ones sent (plus the time since),
+        so TS viewers stay attached through a reconnect."""
+        last = self.ts_cutter.last_pts
+        if last is None:
+            return 0.0
+        gap = max(0.04, self.loop.time() - self.last_pts_wall) if self.last_pts_wall else 0.04
+        return last / 90000 + gap
+
     async def run_attempt(self) -> _Outcome:
-        stop = threading.Event()
-        done: asyncio.Future[_Outcome] = self.loop.create_future()
-        self.stop_flag, self.thread_done = stop, done
-        attempt = self.attempt
-        thread = threading.Thread(
-            target=self.pull, args=(attempt, stop, done), name=f"relay-pull-{self.camera_id}", daemon=True
-        )
-        self.thread = thread
-        thread.start()
-        while not done.done():
-            await asyncio.wait({done}, timeout=self.config.tick)
-            if not self.wanted():
-                stop.set()
-            elif stop.is_set():
-                stop.clear()  # wanted again before the worker noticed: keep the connection
-            elif (
-                self.state == CameraState.LIVE
-                and self.last_packet_at is not None
-                and self.loop.time() - self.last_packet_at > self.config.stall_after
-            ):
-                self.set_state(CameraState.STALLED, f"no packets for {self.config.stall_after:g} s")
-        return done.result()
-
-    def stop_thread(self) -> None:
-        if self.stop_flag is not None:
-            self.stop_flag.set()
-
-    # --- worker thread ----------------------------------------------------------------------------
-    def _post(self, fn: Callable[..., None], *args: Any) -> bool:
-        try:
-            self.loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # loop closed
-            return False
-        return True
-
-    def pull(self, attempt: int, stop: threading.Event, done: asyncio.Future[_Outcome]) -> None:
-        outcome = _Outcome(False, None)
-        try:
-            outcome = self._pull(attempt, stop)
-        except Exception as exc:  # never let a camera take the thread down silently
-            log.exception("camera %s: upstream worker failed", self.camera_id)
-            outcome = _Outcome(False, f"internal error: {exc}")
-        finally:
-            self._post(_set_result, done, outcome)
-
-    def _pull(self, attempt: int, stop: threading.Event) -> _Outcome:
         cfg = self.config
+        with_mp4 = self.with_mp4 = self.want_mp4
+        read_fd, write_fd = os.pipe() if with_mp4 else (-1, -1)
         try:
-            container: Any = av.open(self.url, **_open_args(self.url, cfg))
-        except Exception as exc:
-            return _Outcome(False, _describe_error(exc, self.url))
-        got = False
-        last = time.monotonic()
-        try:
-            if not container.streams.video:
-                return _Outcome(False, "no video stream")
-            stream = container.streams.video[0]
-            ctx = stream.codec_context
-            if self.muxer is not None and self.muxer.signature != (
-                ctx.name,
-                ctx.width,
-                ctx.height,
-                stream.time_base,
-            ):
-                self.muxer.close()
-                self.muxer = None
-                self._post(self.on_reset, attempt, "video format changed")
-            if self.muxer is None:
-                self.muxer = _TsMuxer(stream)
-            muxer = self.muxer
-            muxer.begin_attempt()
-            self._post(self.on_opened, attempt, ctx.name, ctx.width or 0, ctx.height or 0)
-            for packet in container.demux(stream):
-                if stop.is_set():
-                    return _Outcome(got, None)
-                if packet.size == 0:  # a flush packet
-                    continue
-                chunk = muxer.mux(packet)
-                got = True
-                last = time.monotonic()
-                start = muxer.start_bytes(chunk) if packet.is_keyframe else None
-                if not self.relay._hand_over(self, attempt, chunk, start):
-                    return _Outcome(got, "event loop closed")
-            if stop.is_set():
-                return _Outcome(got, None)
-            return _Outcome(got, self._ended(last))
-        except Exception as exc:
-            if stop.is_set():
-                return _Outcome(got, None)
-            if time.monotonic() - last >= cfg.read_timeout * 0.9:
-                return _Outcome(got, self._ended(last))
-            return _Outcome(got, _describe_error(exc, self.url))
+            cmd = ffmpeg_command(self.url, cfg, write_fd if with_mp4 else None, self._ts_offset())
+            proc = await asyncio.create_subprocess_exec(
+                *cmd,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                pass_fds=(write_fd,) if with_mp4 else (),
+                preexec_fn=_die_with_parent,
+            )
+        except OSError as exc:
+            if with_mp4:
+                os.close(read_fd)
+            return _Outcome(False, f"cannot start ffmpeg: {exc}")
         finally:
-            with contextlib.suppress(Exception):
-                container.close()
+            if with_mp4:
+                os.close(write_fd)
+        self.proc = proc
+        self.ts_cutter = TsCutter()
+        mp4_cutter = Mp4Cutter()
+        got = False
+        opened_at = self.loop.time()
+        stderr_tail: deque[str] = deque(maxlen=5)
+        mp4_reader = asyncio.StreamReader(limit=1 << 22)
+        mp4_transport: asyncio.BaseTransport | None = None
+        if with_mp4:
+            mp4_transport, _ = await self.loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(mp4_reader), os.fdopen(read_fd, "rb", buffering=0)
+            )
+        else:
+            mp4_reader.feed_eof()
 
-    def _ended(self, last: float) -> str:
-        idle = time.monotonic() - last
-        return f"no packets for {idle:.0f} s" if idle >= self.config.read_timeout * 0.9 else "stream ended"
+        async def read_ts() -> None:
+            nonlocal got
+            assert proc.stdout is not None
+            cutter = self.ts_cutter
+            while data := await proc.stdout.read(1 << 16):
+                pieces = cutter.feed(data)
+                if not pieces:
+                    continue
+                if not got:
+                    got = True
+                    self.upstream_opens += 1
+                    self.relay._opens_total += 1
+                    self.codec = cutter.codec
+                for piece in pieces:
+                    self.on_piece("ts", piece)
+                self.last_pts_wall = self.loop.time()
 
-    def close_muxer(self) -> None:
-        if self.muxer is not None:
-            self.muxer.close()
-            self.muxer = None
+        async def read_mp4() -> None:
+            while data := await mp4_reader.read(1 << 16):
+                pieces = mp4_cutter.feed(data)
+                if mp4_cutter.init is not None and mp4_cutter.init is not self.init:
+                    self.on_init(mp4_cutter.init)
+                for piece in pieces:
+                    self.on_piece("mp4", piece)
+
+        async def read_err() -> None:
+            assert proc.stderr is not None
+            while line := await proc.stderr.readline():
+                text = line.decode(errors="replace").strip()
+                if text:
+                    stderr_tail.append(text.replace(self.url, self.safe_url))
+
+        readers = [
+            asyncio.create_task(read_ts(), name=f"relay-ts-{self.camera_id}"),
+            asyncio.create_task(read_mp4(), name=f"relay-mp4-{self.camera_id}"),
+            asyncio.create_task(read_err(), name=f"relay-err-{self.camera_id}"),
+        ]
+        error: str | None = None
+        again = False
+        try:
+            while not readers[0].done():
+                await asyncio.wait({readers[0]}, timeout=cfg.tick)
+                now = self.loop.time()
+                if not self.wanted():
+                    break
+                if self.want_mp4 and not with_mp4:  # a browser came: start again with the MP4 output
+                    again = True
+                    break
+                if not got:
+                    if now - opened_at > cfg.open_timeout:
+                        error = f"no video within {cfg.open_timeout:g} s"
+                        break
+                    continue
+                idle = now - (self.last_packet_at or opened_at)
+                if idle > cfg.read_timeout:
+                    error = f"no packets for {idle:.0f} s"
+                    break
+                if self.state == CameraState.LIVE and idle > cfg.stall_after:
+                    self.set_state(CameraState.STALLED, f"no packets for {cfg.stall_after:g} s")
+        finally:
+            await self.stop_child()
+            for task in readers:
+                if not task.done():
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await asyncio.wait({task})
+                    task.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+            if mp4_transport is not None:
+                mp4_transport.close()
+        for task in readers:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("camera %s: reader failed", self.camera_id, exc_info=task.exception())
+        if not self.wanted():
+            return _Outcome(got, None)
+        if again:
+            return _Outcome(got, None, again=True)
+        if error is None:
+            detail = stderr_tail[-1] if stderr_tail else f"ffmpeg exited with {proc.returncode}"
+            error = "stream ended" if got and not stderr_tail else detail
+        return _Outcome(got, error)
+
+    async def stop_child(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await proc.wait()
 
 
 _SOCKET_TIMEOUT_SCHEMES = ("rtsp", "rtsps", "http", "https", "tcp")
-
-
-def _open_args(url: str, cfg: RelayConfig) -> dict[str, Any]:
-    """``av.open`` arguments. Where FFmpeg has a socket I/O timeout (``timeout``, in µs: RTSP, HTTP,
-    TCP), reads are bounded by it; PyAV's own read timeout (a Python callback that takes the GIL on
-    every I/O poll) is then only used while opening."""
-    options = dict(cfg.input_options)
-    scheme = url.split(":", 1)[0].lower()
-    if scheme in _SOCKET_TIMEOUT_SCHEMES and "timeout" not in options:
-        options["timeout"] = str(int(cfg.read_timeout * 1_000_000))
-        return {"options": options, "timeout": (cfg.open_timeout, None)}
-    return {"options": options, "timeout": (cfg.open_timeout, cfg.read_timeout)}
-
-
-def _set_result(fut: asyncio.Future[_Outcome], outcome: _Outcome) -> None:
-    if not fut.done():
-        fut.set_result(outcome)
-
-
-def _describe_error(exc: BaseException, url: str) -> str:
-    text = str(exc) or type(exc).__name__
-    safe = redact_url(url)
-    if safe != url:
-        text = text.replace(url, safe)
-    return f"{type(exc).__name__}: {text}"
-
-
-# ------------------------------------------------------------------------------------------------
-# Relay
-# ------------------------------------------------------------------------------------------------
 
 
 StatusListener = Callable[[ChannelStatus], None]
@@ -723,34 +713,35 @@ class MediaRelay:
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[StatusListener] = []
         self._opens_total = 0
-        # Chunks from the pull threads wait here for the loop; one wake-up drains everything queued, so
-        # many cameras cost fewer loop wake-ups than packets (deque appends and pops are thread-safe).
-        self._mailbox: deque[tuple[_Channel, int, bytes, bytes | None]] = deque()
-        self._drain_scheduled = False
 
     # --- viewers -------------------------------------------------------------------------------------
-    def subscribe(self, camera_id: str, url: str, *, client: str = "") -> Viewer:
-        """Add a viewer of ``url`` (labelled ``camera_id``). Starts the upstream if needed; the
-        viewer gets the cached GOP at once when there is one. Close it (or use ``async with``)."""
+    def subscribe(self, camera_id: str, url: str, *, client: str = "", kind: str = "ts") -> Viewer:
+        """Add a viewer of ``url`` (labelled ``camera_id``): ``kind`` "ts" gets MPEG-TS, "mp4" gets
+        the MP4 init segment then fragments (MSE). Starts the upstream if needed; the viewer gets the
+        cached GOP at once when there is one. Close it (or use ``async with``)."""
         if self.closed:
             raise RelayClosed("media relay is closed")
-        return self._channel(camera_id, url).add_viewer(client)
+        if kind not in ("ts", "mp4"):
+            raise ValueError(f"unknown viewer kind {kind!r}")
+        return self._channel(camera_id, url).add_viewer(client, kind)
 
     @contextlib.asynccontextmanager
-    async def stream(self, camera_id: str, url: str, *, client: str = "") -> AsyncIterator[Viewer]:
+    async def stream(
+        self, camera_id: str, url: str, *, client: str = "", kind: str = "ts"
+    ) -> AsyncIterator[Viewer]:
         """``async with relay.stream(cam, url) as viewer`` — :meth:`subscribe` with cleanup."""
-        viewer = self.subscribe(camera_id, url, client=client)
+        viewer = self.subscribe(camera_id, url, client=client, kind=kind)
         try:
             yield viewer
         finally:
             viewer.close()
 
-    def prewarm(self, camera_id: str, url: str, seconds: float | None = None) -> None:
+    def prewarm(self, camera_id: str, url: str, seconds: float | None = None, *, mp4: bool = False) -> None:
         """Open the upstream now, ahead of the first viewer, and keep it ``seconds`` (default
-        ``config.prewarm_for``) even without viewers."""
+        ``config.prewarm_for``) even without viewers; ``mp4``: with the browsers' output too."""
         if self.closed:
             raise RelayClosed("media relay is closed")
-        self._channel(camera_id, url).prewarm(self.config.prewarm_for if seconds is None else seconds)
+        self._channel(camera_id, url).prewarm(self.config.prewarm_for if seconds is None else seconds, mp4)
 
     def _channel(self, camera_id: str, url: str) -> _Channel:
         channel = self._channels.get(url)
@@ -758,31 +749,6 @@ class MediaRelay:
             channel = _Channel(self, camera_id, url)
             self._channels[url] = channel
         return channel
-
-    # --- chunks from the pull threads ---------------------------------------------------------------
-    def _hand_over(self, channel: _Channel, attempt: int, chunk: bytes, start: bytes | None) -> bool:
-        """Worker thread: queue one packet's TS bytes for the loop. False once the loop is closed."""
-        self._mailbox.append((channel, attempt, chunk, start))
-        if self._drain_scheduled:
-            return True  # the drain that is due will take this chunk too
-        self._drain_scheduled = True
-        try:
-            self.loop.call_soon_threadsafe(self._drain)
-        except RuntimeError:  # loop closed
-            return False
-        return True
-
-    def _drain(self) -> None:
-        # Cleared before popping: a chunk queued after this line either is popped below or schedules
-        # the next drain itself, so none is left behind.
-        self._drain_scheduled = False
-        mailbox = self._mailbox
-        while mailbox:
-            channel, attempt, chunk, start = mailbox.popleft()
-            try:
-                channel.on_chunk(attempt, chunk, start)
-            except Exception:  # one camera's fault must not hold back the others' chunks
-                log.exception("camera %s: handing a chunk to its viewers failed", channel.camera_id)
 
     # --- state -------------------------------------------------------------------------------------
     def status(self, url: str) -> ChannelStatus | None:
@@ -796,12 +762,13 @@ class MediaRelay:
         channels = tuple(c.status() for c in self._channels.values())
         return RelayStats(channels, self._opens_total, sum(c.viewers for c in channels))
 
-    def cached_gop(self, url: str) -> bytes | None:
-        """The MPEG-TS bytes of the current GOP (PAT/PMT + keyframe + what followed) when live."""
+    def cached_gop(self, url: str, kind: str = "ts") -> bytes | None:
+        """The bytes of the current GOP (TS: PAT/PMT + keyframe + what followed; MP4: init segment +
+        fragments from the keyframe) when live."""
         channel = self._channels.get(url)
-        if channel is None or channel.state != CameraState.LIVE or not channel.gop:
+        if channel is None or channel.state != CameraState.LIVE or not channel.gop[kind]:
             return None
-        return b"".join(channel.gop)
+        return b"".join(channel.gop[kind])
 
     def add_listener(self, listener: StatusListener) -> Callable[[], None]:
         """Call ``listener(status)`` on the loop at every change of a channel; returns a remover."""
@@ -853,13 +820,11 @@ class MediaRelay:
             log.error("media relay task %s failed", task.get_name(), exc_info=task.exception())
 
     async def aclose(self) -> None:
-        """End every viewer, cancel every task, close every upstream (waits for the worker threads,
-        at most about ``read_timeout``)."""
+        """End every viewer, cancel every task, stop every ffmpeg child."""
         if self.closed:
             return
         self.closed = True
         for channel in self._channels.values():
-            channel.stop_thread()
             for viewer in list(channel.viewers):
                 viewer._end("relay closed")
             channel.viewers.clear()
@@ -867,14 +832,7 @@ class MediaRelay:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        pending = [
-            c.thread_done for c in self._channels.values() if c.thread_done and not c.thread_done.done()
-        ]
-        if pending:
-            await asyncio.wait(pending, timeout=self.config.read_timeout + 2)
-        for channel in self._channels.values():
-            if channel.thread is not None and not channel.thread.is_alive():
-                channel.close_muxer()
+        await asyncio.gather(*(c.stop_child() for c in self._channels.values()), return_exceptions=True)
         self._listeners.clear()
         log.debug("media relay closed")
 

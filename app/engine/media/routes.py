@@ -7,6 +7,12 @@
   and the stream ends when it is no longer valid; every viewing is reported to
   :meth:`MediaAccess.record_viewing` with its byte count.
 * ``GET /media/{token}/{camera_id}.jpg`` — the current picture (see :mod:`.snapshot`).
+* ``WS /media/{token}/{camera_id}.ws`` — for browsers (Media Source Extensions): one text message
+  ``{"type": "start", "codec": "avc1.42C01F", "width": …, "height": …}``, then binary messages, the
+  first being the fragmented-MP4 init segment and the cached GOP, then one fragment per frame. The
+  grant is checked as for ``.ts``; when it ends the socket closes with code 4401 (expired), 4403
+  (revoked or otherwise ended), 4503 (camera unavailable), 4408 (too slow) and a short reason; a
+  refused token gets a text ``{"type": "error", …}`` (the problem details) and close code 4000+status.
 * ``POST /api/v1/media/auth`` — MediaMTX-style external HTTP authentication (``authMethod: http``,
   ``authHTTPAddress``): 200 allows, 401 denies. The token comes from the path
   (``cam/{token}/{camera_id}`` or ``{token}/{camera_id}``) or, with a path of just ``{camera_id}``,
@@ -19,18 +25,23 @@ Mount this router on an app without ``BaseHTTPMiddleware`` in front of it (it bu
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from app.domain.stream_url import scrub
 from app.engine.media.relay import MediaRelay, RelayClosed, UpstreamUnavailable, Viewer
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
 
@@ -70,6 +81,7 @@ class ViewGrant:
     share_id: str | None = None
     expires_at: datetime | None = None
     grant_ref: str | None = None  # the engine's handle on a console/wall grant, re-checked while streaming
+    client: str | None = None  # the viewer's address, for the audit
 
 
 class MediaAccess(Protocol):
@@ -88,6 +100,34 @@ class MediaAccess(Protocol):
     ) -> None:
         """Audit one viewing (stream or snapshot)."""
         ...
+
+
+def end_reason(access: MediaAccess, grant: ViewGrant) -> str:
+    """Why ``grant`` stopped being valid ("expired", "revoked", …), if ``access`` can tell."""
+    explain = getattr(access, "end_reason", None)
+    if explain is not None:
+        try:
+            return str(explain(grant))
+        except Exception:
+            log.exception("explaining the end of a grant failed")
+    if grant.expires_at is not None and grant.expires_at <= datetime.now(UTC):
+        return "expired"
+    return "revoked"
+
+
+async def checked_authorize(access: MediaAccess, token: str, camera_id: str, client: str) -> ViewGrant:
+    """``access.authorize`` behind the shape checks every media route makes first."""
+    if not _TOKEN_RE.fullmatch(token):
+        raise MediaDenied(401, "Invalid token", "The media token is malformed.")
+    if not _CAMERA_RE.fullmatch(camera_id) or camera_id in (".", ".."):
+        raise MediaDenied(404, "Unknown camera", "No camera has this id.")
+    try:
+        return await access.authorize(token, camera_id, client)
+    except MediaDenied:
+        raise
+    except Exception as exc:
+        log.exception("media authorisation of camera %s failed", camera_id)
+        raise MediaDenied(500, "Internal error", "The media access check failed.") from exc
 
 
 def problem(
@@ -135,22 +175,14 @@ def make_media_router(
     first_data_timeout: float = 10.0,
     snapshot_timeout: float = 10.0,
     snapshot_max_width: int | None = None,
+    gateway_auth: bool = True,
 ) -> APIRouter:
-    """The media routes, bound to ``relay`` and ``access``."""
+    """The media routes, bound to ``relay`` and ``access`` (``gateway_auth``: with
+    ``POST /api/v1/media/auth``)."""
     router = APIRouter(tags=["media"])
 
     async def authorize(token: str, camera_id: str, client: str) -> ViewGrant:
-        if not _TOKEN_RE.fullmatch(token):
-            raise MediaDenied(401, "Invalid token", "The media token is malformed.")
-        if not _CAMERA_RE.fullmatch(camera_id) or camera_id in (".", ".."):
-            raise MediaDenied(404, "Unknown camera", "No camera has this id.")
-        try:
-            return await access.authorize(token, camera_id, client)
-        except MediaDenied:
-            raise
-        except Exception as exc:
-            log.exception("media authorisation of camera %s failed", camera_id)
-            raise MediaDenied(500, "Internal error", "The media access check failed.") from exc
+        return await checked_authorize(access, token, camera_id, client)
 
     @router.get(
         "/media/{token}/{camera_id}.ts",
@@ -173,7 +205,9 @@ def make_media_router(
             first = await viewer.first_data(first_data_timeout)
         except UpstreamUnavailable as exc:
             viewer.close("camera unavailable")
-            return problem(503, "Camera unavailable", f"Camera {grant.camera_id} is not sending video: {exc}")
+            return problem(
+                503, "Camera unavailable", f"Camera {grant.camera_id} is not sending video: {scrub(str(exc))}"
+            )
         except BaseException:
             viewer.close("request ended")
             raise
@@ -201,11 +235,107 @@ def make_media_router(
                 max_width=snapshot_max_width,
             )
         except SnapshotError as exc:
-            return problem(503, "Camera unavailable", f"No picture from camera {grant.camera_id}: {exc}")
+            return problem(
+                503, "Camera unavailable", f"No picture from camera {grant.camera_id}: {scrub(str(exc))}"
+            )
         except RelayClosed:
             return problem(503, "Media relay unavailable", "The media relay is shutting down.")
         await _record(access, grant, started, len(jpeg))
         return Response(jpeg, media_type="image/jpeg", headers=_NO_STORE)
+
+    @router.websocket("/media/{token}/{camera_id}.ws")
+    async def media_ws(websocket: WebSocket, token: str, camera_id: str) -> None:
+        client = websocket.client.host if websocket.client else ""
+        await websocket.accept()
+        try:
+            grant = await authorize(token, camera_id, client)
+        except MediaDenied as exc:
+            await _ws_refuse(websocket, exc.status, exc.title, exc.detail, exc.type)
+            return
+        started = datetime.now(UTC)
+        try:
+            viewer = relay.subscribe(grant.camera_id, grant.stream_url, client=client, kind="mp4")
+        except RelayClosed:
+            await _ws_refuse(websocket, 503, "Media relay unavailable", "The media relay is shutting down.")
+            return
+        sent = 0
+        reason = "ended"
+        code = 1000
+        main = asyncio.current_task()
+        cut = asyncio.Event()
+
+        async def watch_disconnect() -> None:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                while True:
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+            viewer.close("client disconnected")
+
+        async def guard() -> None:
+            nonlocal reason, code
+            while True:
+                await asyncio.sleep(check_interval)
+                try:
+                    valid = await access.still_valid(grant)
+                except Exception:
+                    log.exception("checking the grant of %s failed; ending the stream", grant.viewer)
+                    valid = False
+                if not valid:
+                    reason = end_reason(access, grant)
+                    code = 4401 if reason == "expired" else 4403
+                    cut.set()
+                    viewer.close(reason)
+                    if main is not None:
+                        main.cancel()
+                    return
+
+        helpers = [
+            asyncio.create_task(watch_disconnect(), name=f"media-ws-disconnect-{grant.camera_id}"),
+            asyncio.create_task(guard(), name=f"media-ws-grant-{grant.camera_id}"),
+        ]
+        try:
+            try:
+                data: bytes | None = await viewer.first_data(first_data_timeout)
+            except UpstreamUnavailable as exc:
+                reason, code = f"camera unavailable: {scrub(str(exc))}"[:120], 4503
+                data = None
+            if data is not None:
+                status = relay.status(grant.stream_url)
+                await websocket.send_text(
+                    json.dumps(
+                        {
+                            "type": "start",
+                            "camera_id": grant.camera_id,
+                            "codec": status.mime_codec if status else None,
+                            "width": status.width if status else None,
+                            "height": status.height if status else None,
+                        }
+                    )
+                )
+            while data is not None:
+                await websocket.send_bytes(data)
+                sent += len(data)
+                data = await viewer.read()
+            if code == 1000 and viewer.close_reason not in (None, "client disconnected"):
+                reason = viewer.close_reason or "ended"
+                code = 4408 if reason == "too slow" else 4503 if reason == "relay closed" else 4000
+        except asyncio.CancelledError:
+            if not (cut.is_set() and main is not None and main.cancelling()):
+                raise
+            main.uncancel()
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            reason = "client disconnected"
+        finally:
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            viewer.close(reason)
+            if websocket.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(1.0):
+                        await websocket.close(code, reason[:120])
+            await _record(access, grant, started, sent)
 
     @router.api_route(
         "/media/{rest:path}",
@@ -214,6 +344,14 @@ def make_media_router(
     )
     async def media_not_found(rest: str) -> Response:
         return problem(404, "Not found", "Media URLs are /media/{token}/{camera_id}.ts or .jpg.")
+
+    if gateway_auth:
+        add_gateway_auth(router, authorize)
+    return router
+
+
+def add_gateway_auth(router: APIRouter, authorize: Callable[[str, str, str], Awaitable[ViewGrant]]) -> None:
+    """``POST /api/v1/media/auth`` (MediaMTX-style per-viewer authorisation) on ``router``."""
 
     @router.post(
         "/api/v1/media/auth",
@@ -247,7 +385,15 @@ def make_media_router(
             return problem(401, exc.title, exc.detail)
         return JSONResponse({"allowed": True, "camera_id": grant.camera_id, "viewer": grant.viewer})
 
-    return router
+
+async def _ws_refuse(
+    websocket: WebSocket, status: int, title: str, detail: str, type: str = "about:blank"
+) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send_text(
+            json.dumps({"type": "error", "status": status, "title": title, "detail": detail, "problem": type})
+        )
+        await websocket.close(4000 + status, title[:120])
 
 
 def _gateway_credentials(body: MediaAuthRequest) -> tuple[str, str]:

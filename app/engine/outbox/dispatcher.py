@@ -24,12 +24,14 @@ from sqlalchemy.orm import aliased
 
 from app.domain.enums import AgencyKind, DeliveryState
 from app.engine.context import EngineContext
+from app.engine.outbox.egress import check_url, guarded_transport
 from app.engine.outbox.schedule import next_delay, parse_retry_after
 from app.engine.work import FreshDelivery, add_live, signing_secrets
 from app.formats.api import OutboundEvent
 from app.formats.payloads import AgencyContext, adapter_for
 from app.formats.webhooks import sign_headers
-from app.store.models import AgencyRow, AuditRow, DeliveryRow, TimelineRow
+from app.store import audit_chain
+from app.store.models import AgencyRow, DeliveryRow, TimelineRow
 
 _log = logging.getLogger(__name__)
 OPEN = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
@@ -102,7 +104,13 @@ class Dispatcher:
                 max_connections=self._cfg.concurrency * 2, max_keepalive_connections=self._cfg.concurrency
             ),
             headers={"user-agent": USER_AGENT},
-            transport=self._transport,
+            # Every connection resolves, vets and connects to an allowed address (SSRF, DNS rebinding).
+            transport=self._transport
+            or guarded_transport(
+                self._cfg.allowed_networks,
+                max_connections=self._cfg.concurrency * 2,
+                max_keepalive=self._cfg.concurrency,
+            ),
         )
         if drop_leases:
             await asyncio.to_thread(self._drop_leases)
@@ -315,6 +323,16 @@ class Dispatcher:
             kind=AgencyKind(c.agency_kind),
             sender_id=self._ctx.settings.sender_id,
         )
+        refused = check_url(
+            c.endpoint,
+            allow_http=self._cfg.allow_http,
+            allowed_networks=self._cfg.allowed_networks,
+            resolve=False,
+        )
+        if refused:
+            return Outcome(
+                c, False, None, f"refused: {refused}", None, False, (time.perf_counter() - start) * 1000
+            )
         rendered = adapter_for(c.fmt).render(event, agency)
         headers = sign_headers(c.delivery_id, self._ctx.now(), rendered.body, c.secrets)
         headers["content-type"] = rendered.content_type
@@ -445,23 +463,26 @@ class Dispatcher:
                                 data={"delivery_id": d.id, "agency_id": d.agency_id, "error": o.error},
                             )
                         )
-                s.add(
-                    AuditRow(
-                        at=now,
-                        actor="engine:outbox",
-                        action="delivery.attempt",
-                        target_type="delivery",
-                        target_id=d.id,
-                        client=None,
-                        detail={
-                            "agency_id": d.agency_id,
-                            "status": o.status,
-                            "ok": o.ok,
-                            "error": o.error,
-                            "ms": round(o.duration_ms, 1),
-                            "attempt": d.attempts,
-                        },
-                    )
+                audit_chain.add_audit(
+                    s,
+                    [
+                        dict(
+                            at=now,
+                            actor="engine:outbox",
+                            action="delivery.attempt",
+                            target_type="delivery",
+                            target_id=d.id,
+                            client=None,
+                            detail={
+                                "agency_id": d.agency_id,
+                                "status": o.status,
+                                "ok": o.ok,
+                                "error": o.error,
+                                "ms": round(o.duration_ms, 1),
+                                "attempt": d.attempts,
+                            },
+                        )
+                    ],
                 )
                 add_live(
                     s,

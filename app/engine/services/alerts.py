@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlalchemy import select
 
 from app.domain.enums import AgencyKind, IncidentStatus, Service
-from app.domain.geo import Area, Circle, Polygon, area_centroid
+from app.domain.geo import EARTH_RADIUS_M, Area, Circle, GeoPoint, Polygon, area_centroid
+from app.domain.selection import select_in_area
+from app.engine.agency_policy import check_cap_alerts
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import ServiceError, forbidden
@@ -19,6 +22,7 @@ from app.engine.services.intake import (
     request_result,
     share_agencies,
 )
+from app.engine.services.policy import Pick
 from app.formats.api import RequestResultOut
 from app.formats.cap import CapAlert, CapError, alert_summary, parse_cap
 from app.store.models import AgencyRow, IncidentRow
@@ -38,6 +42,7 @@ def handle_cap(
 ) -> tuple[RequestResultOut, bool]:
     if principal.kind != "agency":
         raise forbidden("CAP alerts come from agencies or alerting gateways with an API key")
+    check_cap_alerts(ctx.settings.agency_access, principal)
     try:
         alert = parse_cap(data)
     except CapError as exc:
@@ -73,8 +78,14 @@ def handle_cap(
             raise ServiceError(
                 422, "Invalid CAP alert", "the alert has no <circle> or <polygon> area to select cameras in"
             )
-        area = areas[0]  # the first shape drives camera selection; all shapes are kept in details
-        info = alert.infos[0]
+        floor = ctx.settings.cap.min_radius_m
+        areas = [
+            Circle(a.center, floor) if isinstance(a, Circle) and a.radius_m < floor else a for a in areas
+        ]
+        shapes = list(dict.fromkeys(areas))  # the same shape repeated in another language's info counts once
+        area = shapes[0]  # drawn on the map; selection and the incident's place use every shape
+        picks = _union_picks(ctx, shapes)
+        info = _preferred_info(alert)
         agency = work.session.get(AgencyRow, principal.id)
         assert agency is not None
         incident, _ = open_incident(
@@ -83,18 +94,19 @@ def handle_cap(
             NewIncident(
                 service=Service.DISASTER_RESPONSE,
                 title=(info.headline or info.event)[:300],
-                point=area_centroid(area),
+                point=_union_centre(shapes),
                 address=", ".join(a.area_desc for a in info.areas)[:500] or None,
                 area=area,
                 area_json=_area_json(area),
                 priority=_SEVERITY_PRIORITY.get(info.severity, 3),
                 exercise=alert.is_drill,
-                details={"cap": summary, "areas": [_area_json(a) for a in areas]},
+                details={"cap": summary, "areas": [_area_json(a) for a in shapes]},
                 external_id=alert.identifier[:128],
                 agency=agency if agency.kind == AgencyKind.DISASTER.value else None,
                 source=f"cap:{alert.identifier}",
                 share_with_kinds=(AgencyKind.DISASTER,),
             ),
+            picks,
         )
         if earlier is not None and earlier.status != IncidentStatus.CLOSED.value:
             close_incident(ctx, work, earlier, f"superseded by CAP update {alert.identifier}")
@@ -104,6 +116,57 @@ def handle_cap(
         result = request_result(ctx, work, incident, principal.id)
     ctx.prewarm([c.id for c in result.cameras])
     return result, True
+
+
+def _shape_weight(shape: Area) -> float:
+    """The shape's ground area in square metres (a polygon's in the lon/lat plane, scaled at its latitude)."""
+    if isinstance(shape, Circle):
+        return math.pi * shape.radius_m * shape.radius_m
+    pts = shape.points
+    a2 = sum(
+        pts[i].lon * pts[(i + 1) % len(pts)].lat - pts[(i + 1) % len(pts)].lon * pts[i].lat
+        for i in range(len(pts))
+    )
+    m_per_deg = EARTH_RADIUS_M * math.pi / 180.0
+    return abs(a2) / 2.0 * m_per_deg * m_per_deg * math.cos(math.radians(pts[0].lat))
+
+
+def _union_centre(shapes: list[Area]) -> GeoPoint:
+    """The area-weighted centre of every shape of the alert (a sliver barely moves it)."""
+    centres = [area_centroid(s) for s in shapes]
+    weights = [_shape_weight(s) for s in shapes]
+    total = sum(weights)
+    if total <= 0.0:
+        weights, total = [1.0] * len(shapes), float(len(shapes))
+    lat = sum(c.lat * w for c, w in zip(centres, weights, strict=True)) / total
+    lon = sum(c.lon * w for c, w in zip(centres, weights, strict=True)) / total
+    return GeoPoint(max(-90.0, min(90.0, lat)), max(-180.0, min(180.0, lon)))
+
+
+def _union_picks(ctx: EngineContext, shapes: list[Area]) -> list[Pick]:
+    """Every camera in any shape (once), taking turns between the shapes so that a limit keeps each one."""
+    index = ctx.cameras.index()
+    limit = ctx.settings.selection.area_camera_limit
+    ranked = [select_in_area(index, s) for s in shapes]
+    out: list[Pick] = []
+    seen: set[str] = set()
+    depth = 0
+    while len(out) < limit and any(depth < len(r) for r in ranked):
+        for r in ranked:
+            if depth < len(r) and len(out) < limit and r[depth].camera.id not in seen:
+                seen.add(r[depth].camera.id)
+                out.append(Pick(r[depth], "area"))
+        depth += 1
+    return out
+
+
+def _preferred_info(alert: CapAlert) -> Any:
+    """The <info> the operators read: Korean, then English, then the first (the others stay in the detail)."""
+    for lang in ("ko", "en"):
+        for info in alert.infos:
+            if info.language.lower().split("-")[0] == lang:
+                return info
+    return alert.infos[0]
 
 
 def _referenced(session: Any, agency_id: str, alert: CapAlert) -> IncidentRow | None:

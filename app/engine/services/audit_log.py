@@ -30,8 +30,8 @@ def query_audit(
     until: datetime | None = None,
     limit: int = 1000,
 ) -> list[AuditOut]:
-    if not principal.has_role(Role.SUPERVISOR, Role.ADMIN):
-        raise forbidden("the audit trail is for supervisors and admins")
+    if not principal.has_role(Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR):
+        raise forbidden("the audit trail is for supervisors, admins and auditors")
     with ctx.uow(principal, client) as work:
         q = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         if actor:

@@ -15,9 +15,13 @@ from app.domain.enums import AgencyKind, DeliveryFormat, DeliveryState, Role
 from app.domain.geo import GeoPoint
 from app.domain.ids import new_id
 from app.domain.layers import Facility, Sensor
+from app.domain.stream_url import check_stream_url
 from app.engine.auth import Principal, digest, hash_password, new_api_key
 from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
+from app.engine.outbox.egress import check_url
+from app.engine.services import agency_admin
+from app.engine.services.camera_register import upsert_cameras as bulk_upsert
 from app.engine.settings import OutboxSettings
 from app.engine.views import camera_out
 from app.engine.work import Work
@@ -46,6 +50,9 @@ def check_endpoint(url: str, outbox: OutboxSettings) -> str:
         h.lower() for h in outbox.allowed_hosts
     }:
         raise invalid(f"endpoint host {parts.hostname!r} is not in the deployment's allow-list")
+    why = check_url(url, allow_http=outbox.allow_http, allowed_networks=outbox.allowed_networks)
+    if why:
+        raise invalid(f"endpoint refused: {why}")
     return url
 
 
@@ -197,14 +204,12 @@ def api_patch_agency(
         if body.format is not None:
             row.format = body.format.value
         if body.enabled is not None:
-            row.enabled = body.enabled
-            row.disabled_reason = None if body.enabled else f"disabled by {principal.actor}"
+            # Disabling revokes its shares (cutting its streams) and holds its deliveries.
+            agency_admin.set_enabled(ctx, work, row, body.enabled)
         new = None
         if body.rotate_secret:
             # Both secrets sign for a day, so the agency can switch without losing a delivery.
-            row.webhook_secret_previous = row.webhook_secret
-            row.previous_secret_until = work.now + SECRET_OVERLAP
-            row.webhook_secret = new = new_secret()
+            new = agency_admin.rotate_secret(work, row)
             changed["rotate_secret"] = True
         work.audit("agency.update", "agency", row.id, **{k: str(v) for k, v in changed.items()})
         work.live("agency.updated", {"agency_id": row.id})
@@ -215,32 +220,41 @@ def api_patch_agency(
     return out, new
 
 
-def add_user(session: Session, username: str, role: Role, password: str, now_: datetime) -> UserRow:
+def add_user(
+    session: Session,
+    username: str,
+    role: Role,
+    password: str,
+    now_: datetime,
+    *,
+    password_hash: str | None = None,
+) -> UserRow:
+    """``password_hash``: already hashed by the caller (off the event loop, outside the transaction)."""
     if session.scalars(select(UserRow).where(UserRow.username == username)).first() is not None:
         raise conflict(f"user {username!r} exists")
     if len(password) < 8:
         raise invalid("a password needs at least 8 characters")
-    row = UserRow(username=username, role=role.value, password_hash=hash_password(password), created_at=now_)
+    row = UserRow(
+        username=username,
+        role=role.value,
+        password_hash=password_hash or hash_password(password),
+        created_at=now_,
+        disabled=False,
+    )
     session.add(row)
     return row
 
 
 def upsert_cameras(work: Work, cameras: Iterable[Camera]) -> tuple[int, int]:
-    """Insert or update in place (never duplicate). Returns (inserted, updated)."""
-    ins = upd = 0
+    """Insert or update in place (never duplicate), in bulk. Returns (inserted, updated). Stream URLs must
+    be rtsp, rtsps, http or https (422 otherwise; the message never repeats the URL)."""
+    cameras = list(cameras)
     for c in cameras:
-        row = work.session.get(CameraRow, c.id)
-        if row is None:
-            row = CameraRow(id=c.id, online=True)
-            work.session.add(row)
-            ins += 1
-        else:
-            upd += 1
-        row.name, row.lat, row.lon, row.purpose = c.name, c.lat, c.lon, c.purpose.value
-        row.direction_deg, row.fov_deg = c.direction_deg, c.fov_deg
-        row.stream_main, row.stream_sub = c.stream_main, c.stream_sub
-        row.updated_at = work.now
-    return ins, upd
+        for what, url in (("stream_main", c.stream_main), ("stream_sub", c.stream_sub)):
+            why = check_stream_url(url or "")
+            if why:
+                raise invalid(f"camera {c.id!r}: {what}: {why}")
+    return bulk_upsert(work, cameras)
 
 
 def upsert_facilities(work: Work, facilities: Iterable[Facility]) -> int:
@@ -253,11 +267,31 @@ def upsert_facilities(work: Work, facilities: Iterable[Facility]) -> int:
     return n
 
 
-def upsert_sensors(work: Work, sensors: Iterable[Sensor]) -> int:
+def upsert_sensors(work: Work, sensors: Iterable[Sensor], default_agency: str | None = None) -> int:
+    """Insert or update sensors. Each belongs to the gateway agency of its ``agency_id`` (an agency id or
+    its unique name), else ``default_agency``; with neither, an existing sensor keeps its agency and a new
+    one has none (no key may post its events)."""
+    agencies = list(work.session.execute(select(AgencyRow.id, AgencyRow.name)).all())
+    by_id = {a_id for a_id, _ in agencies}
+    by_name: dict[str, list[str]] = {}
+    for a_id, name in agencies:
+        by_name.setdefault(name, []).append(a_id)
+
+    def owner(ref: str, sensor_id: str) -> str:
+        if ref in by_id:
+            return ref
+        named = by_name.get(ref, [])
+        if len(named) == 1:
+            return named[0]
+        raise invalid(f"sensor {sensor_id!r}: agency_id {ref!r} is not one agency's id or unique name")
+
     n = 0
     for s in sensors:
         row = work.session.get(SensorRow, s.id) or SensorRow(id=s.id)
         row.name, row.kind, row.lat, row.lon, row.threshold = s.name, s.kind.value, s.lat, s.lon, s.threshold
+        ref = s.agency_id or default_agency
+        if ref is not None:
+            row.agency_id = owner(ref, s.id)
         work.session.add(row)
         n += 1
     return n
@@ -275,7 +309,14 @@ def cameras_near(
     point = GeoPoint.checked(lat, lon)
     if point is None:
         raise invalid(f"near={lat},{lon} is not a valid WGS84 coordinate")
-    found = ctx.cameras.index().nearest(point, limit, radius_m)
+    index = ctx.cameras.index()
+    found = index.nearest(point, limit, radius_m)
+    if any(c.approximate for c, _ in found):
+        # Stand-in positions (a stack at an area's centroid) come after every exact camera in the radius,
+        # and must not crowd them out of the first ``limit``.
+        found = index.nearest(point, len(index), radius_m)
+        found.sort(key=lambda cd: cd[0].approximate)  # stable: by distance within each group
+        found = found[:limit]
     with ctx.uow(principal, client) as work:
         rows = {
             r.id: r
@@ -297,7 +338,11 @@ def list_cameras(
 ) -> list[CameraOut]:
     with ctx.uow(principal, client) as work:
         rows = work.session.scalars(
-            select(CameraRow).order_by(CameraRow.id).limit(limit).offset(offset)
+            select(CameraRow)
+            .where(CameraRow.retired_at.is_(None))
+            .order_by(CameraRow.id)
+            .limit(limit)
+            .offset(offset)
         ).all()
         work.audit("camera.list", "camera", None, count=len(rows))
         return [camera_out(r) for r in rows]

@@ -8,24 +8,18 @@ from sqlalchemy import case, select
 
 from app.domain.enums import IncidentStatus, Role
 from app.domain.ids import new_id, new_token
+from app.engine.agency_views import agency_incident_detail, may_read, public_incident, visible_clause
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
-from app.engine.errors import forbidden, invalid, not_found
+from app.engine.errors import conflict, forbidden, invalid, not_found
 from app.engine.services import notify
 from app.engine.services.intake import close_incident
+from app.engine.services.shares import check_drill
 from app.engine.views import incident_detail, incident_out, report_out
 from app.formats.api import IncidentDetailOut, IncidentOut, IncidentPatchIn, ReportIn, ReportOut
 from app.store.models import AgencyRow, CameraRow, IncidentRow, ReportRow, ShareRow
 
 REPORT_SHARE_MINUTES = 60
-
-
-def _visible(principal: Principal, incident: IncidentRow | None, session_shares: list[str]) -> bool:
-    if incident is None:
-        return False
-    if principal.kind != "agency":
-        return True
-    return incident.agency_id == principal.id or bool(session_shares)
 
 
 def list_incidents(
@@ -47,15 +41,17 @@ def list_incidents(
         if exercise is not None:
             q = q.where(IncidentRow.exercise.is_(exercise))
         if principal.kind == "agency":
-            shared = select(ShareRow.incident_id).where(ShareRow.agency_id == principal.id)
-            q = q.where((IncidentRow.agency_id == principal.id) | IncidentRow.id.in_(shared))
+            q = q.where(visible_clause(principal.id, work.now))
         # The queue's order: open before closed, then priority (1 first), then oldest first.
         q = q.order_by(
             case((IncidentRow.status == "closed", 1), else_=0), IncidentRow.priority, IncidentRow.created_at
         ).limit(limit)
         rows = work.session.scalars(q).all()
         work.audit("incident.list", "incident", None, count=len(rows), status=status, service=service)
-        return [incident_out(r, ctx.golden_time(r.service)) for r in rows]
+        out = [incident_out(r, ctx.golden_time(r.service)) for r in rows]
+        if principal.kind == "agency":
+            out = [public_incident(o, principal.id) for o in out]
+        return out
 
 
 def get_incident(
@@ -63,16 +59,21 @@ def get_incident(
 ) -> IncidentDetailOut:
     with ctx.uow(principal, client) as work:
         row = work.session.get(IncidentRow, incident_id)
-        shares = []
-        if row is not None and principal.kind == "agency":
-            shares = list(
-                work.session.scalars(
-                    select(ShareRow.id).where(
-                        ShareRow.incident_id == row.id, ShareRow.agency_id == principal.id
-                    )
-                )
+        if principal.kind == "agency":
+            if row is None or not may_read(work.session, row, principal.id, work.now):
+                raise not_found("incident", incident_id)
+            work.audit("incident.read", "incident", row.id)
+            return agency_incident_detail(
+                work.session,
+                row,
+                principal.id,
+                golden_time_s=ctx.golden_time(row.service),
+                now=work.now,
+                url=ctx.media_url,
+                snapshot_url=ctx.report_snapshot_url,
+                viewer=ctx.viewer_url,
             )
-        if row is None or not _visible(principal, row, shares):
+        if row is None:
             raise not_found("incident", incident_id)
         work.audit("incident.read", "incident", row.id)
         return incident_detail(
@@ -83,6 +84,7 @@ def get_incident(
             url=ctx.media_url,
             snapshot_url=ctx.report_snapshot_url,
             agency_id=principal.agency_id,
+            viewer=ctx.viewer_url,
         )
 
 
@@ -144,11 +146,14 @@ def create_report(
         row = work.session.get(IncidentRow, incident_id, with_for_update=True)
         if row is None:
             raise not_found("incident", incident_id)
+        if row.status == IncidentStatus.CLOSED:
+            raise conflict(f"incident {incident_id} is closed; it accepts no new report")
         agency = work.session.get(AgencyRow, body.agency_id)
         if agency is None:
             raise not_found("agency", body.agency_id)
         share_id = None
         if body.camera_id is not None:
+            check_drill(ctx, row)
             if work.session.get(CameraRow, body.camera_id) is None:
                 raise invalid(f"unknown camera id {body.camera_id!r}")
             share = ShareRow(
@@ -162,6 +167,10 @@ def create_report(
                 created_at=work.now,
                 expires_at=work.now + timedelta(minutes=REPORT_SHARE_MINUTES),
                 revoked_at=None,
+                # A report is the control room's own provision: the basis of the incident's service.
+                legal_basis=ctx.settings.provision.basis_for_service(row.service),
+                minutes=REPORT_SHARE_MINUTES,
+                approval="auto",
             )
             work.session.add(share)
             share_id = share.id

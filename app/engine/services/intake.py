@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.enums import AgencyKind, IncidentStatus, Service
 from app.domain.geo import Area, Circle, GeoPoint, Polygon, distance_m
 from app.domain.ids import new_id
+from app.engine.agency_policy import camera_cap, check_service
+from app.engine.agency_views import public_incident
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import ServiceError, conflict, forbidden, not_found
@@ -218,17 +220,27 @@ def open_incident(
     )
     notify.live_incident(ctx, work, incident, "incident.created", camera_ids=camera_ids)
     shares: list[ShareRow] = []
-    if camera_ids:
+    # Drills share no real video unless the settings allow it (settings.provision.drill_real_video).
+    if camera_ids and (not req.exercise or ctx.settings.provision.drill_real_video):
         for agency in share_agencies(work, req.agency, policy.also_share_with + req.share_with_kinds):
+            # An automatic share holds at most the agency's cap of cameras (the incident keeps them all;
+            # an operator may share more from the console).
+            cap = camera_cap(ctx.settings.agency_access, agency.id)
+            if len(camera_ids) > cap:
+                work.timeline(
+                    incident.id, "share.capped", agency=agency.name, chosen=len(camera_ids), shared=cap
+                )
             shares.append(
                 open_share(
                     ctx,
                     work,
                     incident,
                     agency,
-                    camera_ids,
+                    camera_ids[:cap],
                     ctx.settings.share_minutes,
                     f"{req.service.value}: {req.title}",
+                    legal_basis=ctx.settings.provision.basis_for_service(req.service),
+                    requesting_agency_id=None if req.agency is None else req.agency.id,
                 )
             )
     return incident, shares
@@ -248,10 +260,11 @@ def request_result(
         shares = list(work.session.scalars(q))
     if agency_id is not None:
         shares = [s for s in shares if s.agency_id == agency_id]
+    inc = incident_out(incident, ctx.golden_time(incident.service))
     return RequestResultOut(
-        incident=incident_out(incident, ctx.golden_time(incident.service)),
+        incident=inc if agency_id is None else public_incident(inc, agency_id),
         cameras=notify.cameras_of(work, incident.id),
-        shares=[share_out(s, work.now, ctx.media_url) for s in shares],
+        shares=[share_out(s, work.now, ctx.media_url, ctx.viewer_url) for s in shares],
         facilities=notify.facilities_of(work, incident.id),
     )
 
@@ -262,6 +275,7 @@ def handle_request(
     """``POST /api/v1/requests``. Returns (result, created); a repeat of (agency, external_id) is not new."""
     if principal.kind != "agency":
         raise forbidden("linked-service requests come from agencies with an API key")
+    check_service(ctx.settings.agency_access, principal, body.service)
     area, area_json = area_from_api(body.area)
     # Choosing cameras is pure and in memory: do it before the transaction takes the write lock.
     picks = choose_cameras(ctx, body.service, GeoPoint(body.location.lat, body.location.lon), area)
@@ -329,8 +343,9 @@ def apply_location(
     camera_ids = [p.chosen.camera.id for p in picks]
     work.timeline(incident.id, "location.updated", lat=point.lat, lon=point.lon, cameras=camera_ids)
     for agency, share in notify.agencies_with_active_shares(work, incident.id):
-        if camera_ids and list(share.camera_ids) != camera_ids:
-            share.camera_ids = camera_ids
+        follow = camera_ids[: camera_cap(ctx.settings.agency_access, agency.id)]
+        if follow and list(share.camera_ids) != follow:
+            share.camera_ids = follow
             notify.send(ctx, work, agency, incident, "share.updated", share=share)
         else:
             notify.send(ctx, work, agency, incident, "incident.updated")

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.engine.agency_views import public_incident
 from app.engine.context import EngineContext
 from app.engine.views import incident_cameras, incident_facilities, incident_out, report_out, share_out
 from app.engine.work import Work
@@ -31,8 +32,9 @@ def send(
         allowed = {str(c) for c in share.camera_ids}
         cameras = [c for c in cameras if c.id in allowed]
     facilities = facilities_of(work, incident.id)
-    inc = incident_out(incident, ctx.golden_time(incident.service))
-    share_view = None if share is None else share_out(share, work.now, ctx.media_url)
+    # The recipient sees no assignee, and another agency's id and number never.
+    inc = public_incident(incident_out(incident, ctx.golden_time(incident.service)), agency.id)
+    share_view = None if share is None else share_out(share, work.now, ctx.media_url, ctx.viewer_url)
     report_view = None
     if report is not None:
         report_view = report_out(report, ctx.report_snapshot_url(report, work.session))

@@ -25,6 +25,9 @@ def handle_sensor_event(
         sensor = work.session.get(SensorRow, body.sensor_id)
         if sensor is None:
             raise not_found("sensor", body.sensor_id)
+        if sensor.agency_id != principal.id:
+            # A sensor belongs to one gateway agency (``sensors import`` column agency_id).
+            raise forbidden(f"sensor {sensor.id!r} does not belong to this agency's gateway")
         rule = next((r for r in ctx.settings.sensor_rules if r.kind.value == sensor.kind), None)
         if rule is None:
             raise ServiceError(
@@ -54,7 +57,7 @@ def handle_sensor_event(
                     notify.send(
                         ctx, work, agency, open_row, "incident.updated", note=f"sensor reading {body.value}"
                     )
-            return request_result(ctx, work, open_row, None), "updated"
+            return request_result(ctx, work, open_row, principal.id), "updated"
         if not triggered:
             return None, "recorded"
         incident, _ = open_incident(
@@ -85,6 +88,6 @@ def handle_sensor_event(
         )
         if not share_agencies(work, None, tuple(rule.agencies)):
             work.timeline(incident.id, "warning", text="no enabled agency of the rule's kinds to share with")
-        result = request_result(ctx, work, incident, None)
+        result = request_result(ctx, work, incident, principal.id)
     ctx.prewarm([c.id for c in result.cameras])
     return result, "opened"

@@ -2,8 +2,8 @@
 
 Each clip is a moving test pattern (``testsrc2``, hue shifted per clip so the cameras look different)
 with the camera's name, the stream kind and resolution, and a loop-relative clock (``HH:MM:SS.mmm``
-since the start of the loop, so it wraps every ``seconds``) burnt in. H.264 constrained baseline,
-15 fps, one IDR per second (``-g 15 -keyint_min 15 -sc_threshold 0``), in MP4. The file name holds a
+since the start of the loop, so it wraps every ``seconds``) burnt in. H.264 constrained baseline
+(or H.265 main for the simulator's H.265 cameras), 15 fps, one IDR per second (``-g 15 -keyint_min 15 -sc_threshold 0``), in MP4. The file name holds a
 hash of every input, so changing a parameter encodes a new clip and never reuses a stale one; files
 are written under a temporary name and renamed, so concurrent runs sharing a cache stay safe.
 """
@@ -49,6 +49,7 @@ class ClipSpec:
     hue: int
     seconds: float = 10.0
     fps: int = 15
+    codec: str = "h264"  # or "h265" (HEVC main profile, for the H.265 camera)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -58,6 +59,8 @@ class ClipSpec:
     def key(self) -> str:
         width, height, kbps = STREAM_PROFILES[self.stream]
         raw = f"{CLIP_VERSION}|{self.label}|{self.stream}|{self.hue}|{self.seconds}|{self.fps}|{width}x{height}|{kbps}"
+        if self.codec != "h264":  # H.264 keys unchanged: clips already cached stay valid
+            raw += f"|{self.codec}"
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
@@ -86,15 +89,21 @@ def ffmpeg_command(spec: ClipSpec, out: Path, label_file: Path) -> list[str]:
             f"testsrc2=size={width}x{height}:rate={spec.fps}",
             f"hue=h={spec.hue}",
             f"drawtext={fontopt}textfile='{_escape_filter_path(str(label_file))}':x={pad}:y={top}:fontsize={big}:{box}",
-            f"drawtext={monoopt}text='{spec.stream} {width}x{height}':x={pad}:y={top + big + 3 * border}:fontsize={small}:{box}",
+            f"drawtext={monoopt}text='{spec.stream} {width}x{height}{' H.265' if spec.codec == 'h265' else ''}':x={pad}:y={top + big + 3 * border}:fontsize={small}:{box}",
             f"drawtext={monoopt}text='%{{pts\\:hms}}':x={pad}:y=h-th-{pad}:fontsize={big}:{box}",
         ]
     )
+    if spec.codec == "h265":
+        gop = f"keyint={spec.fps}:min-keyint={spec.fps}:scenecut=0:bframes=0:log-level=error"
+        codec = ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1", "-pix_fmt", "yuv420p",
+                 "-x265-params", gop]  # fmt: skip
+    else:
+        codec = ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "baseline", "-pix_fmt", "yuv420p"]
     return [
         "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "lavfi", "-i", filters,
         "-t", f"{spec.seconds}",
-        "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
+        *codec,
         "-g", str(spec.fps), "-keyint_min", str(spec.fps), "-sc_threshold", "0",
         "-b:v", f"{kbps}k", "-maxrate", f"{kbps * 4 // 3}k", "-bufsize", f"{kbps * 4 // 3}k",
         "-threads", "1", "-an", "-movflags", "+faststart",

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Simulated cameras: a GStreamer RTSP server looping pre-encoded H.264 clips.
+"""Simulated cameras: a GStreamer RTSP server looping pre-encoded H.264 (or H.265) clips.
 
 Run by Debian's ``/usr/bin/python3`` (the ``gi`` module is only importable there), started and
 owned by :class:`app.sim.cameras.CameraSim`. Standalone on purpose: it imports nothing from ``app``.
@@ -57,8 +57,9 @@ STREAMS = ("main", "sub")
 class Clip:
     """One pre-encoded loop held in memory as H.264 access units."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, codec: str = "h264") -> None:
         self.path = path
+        self.codec = codec
         self.units: list[GLib.Bytes] = []
         self.keys: list[int] = []  # indices of the IDR access units
         self.width = 0
@@ -66,9 +67,11 @@ class Clip:
         self._load()
 
     def _load(self) -> None:
+        parse = "h265parse" if self.codec == "h265" else "h264parse"
+        caps = "video/x-h265" if self.codec == "h265" else "video/x-h264"
         pipeline = Gst.parse_launch(
-            "filesrc name=src ! qtdemux ! h264parse config-interval=-1 ! "
-            "video/x-h264,stream-format=byte-stream,alignment=au ! appsink name=sink sync=false"
+            f"filesrc name=src ! qtdemux ! {parse} config-interval=-1 ! "
+            f"{caps},stream-format=byte-stream,alignment=au ! appsink name=sink sync=false"
         )
         pipeline.get_by_name("src").set_property("location", self.path)
         sink = pipeline.get_by_name("sink")
@@ -89,7 +92,7 @@ class Clip:
         finally:
             pipeline.set_state(Gst.State.NULL)
         if not self.units:
-            raise RuntimeError(f"no H.264 access units in {self.path}")
+            raise RuntimeError(f"no {self.codec} access units in {self.path}")
 
 
 class Feed:
@@ -138,7 +141,7 @@ class Server:
             for stream in STREAMS:
                 path = cam[stream]
                 if path not in clip_cache:
-                    clip_cache[path] = Clip(path)
+                    clip_cache[path] = Clip(path, cam.get("codecs", {}).get(stream, "h264"))
                 clips[stream] = clip_cache[path]
             camera = Camera(int(cam["index"]), str(cam["name"]), clips)
             self.cameras[camera.index] = camera
@@ -151,10 +154,13 @@ class Server:
     def _mount(self, camera: Camera) -> None:
         for stream in STREAMS:
             factory = GstRtspServer.RTSPMediaFactory()
+            h265 = camera.clips[stream].codec == "h265"
+            caps = "video/x-h265" if h265 else "video/x-h264"
+            pay = "rtph265pay" if h265 else "rtph264pay"
             factory.set_launch(
                 "( appsrc name=src is-live=true format=time do-timestamp=false "
-                f'caps="video/x-h264,stream-format=byte-stream,alignment=au,framerate={self.fps}/1" '
-                "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+                f'caps="{caps},stream-format=byte-stream,alignment=au,framerate={self.fps}/1" '
+                f"! {pay} name=pay0 pt=96 config-interval=-1 )"
             )
             factory.set_shared(True)
             factory.connect("media-configure", self._on_media_configure, camera, stream)

@@ -3,7 +3,8 @@
 :class:`CameraSim` encodes the loop clips once (``clips.py``), then starts the GStreamer RTSP server
 (``gst_rtsp_server.py``) under Debian's ``/usr/bin/python3`` and owns that process. Camera ``i``
 (1-based) serves ``rtsp://HOST:PORT/cam{i}/main`` (1280×720) and ``.../cam{i}/sub`` (640×360),
-H.264 constrained baseline, 15 fps, one IDR per second.
+H.264 constrained baseline, 15 fps, one IDR per second; a camera listed in ``hevc`` serves H.265 on its
+main stream (its sub stream stays H.264, as on real cameras).
 
 Cost: encoding happens once per distinct clip and is cached on disk; at run time a stream costs one
 buffer push per frame, shared by every viewer (shared media). ``distinct`` clips (default 16) carry
@@ -90,12 +91,14 @@ class CameraSim:
         bind: str = "127.0.0.1",
         python: str = DEFAULT_PYTHON,
         ready_timeout: float = 30.0,
+        hevc: Sequence[int] = (),
     ) -> None:
         if count < 1:
             raise ValueError("count must be at least 1")
         if names is not None and len(names) < count:
             raise ValueError("names must give a name for every camera")
         self.count = count
+        self.hevc = frozenset(hevc)  # cameras (1-based) whose main stream is H.265 (sub stays H.264)
         self.names = [names[i] if names else f"CAM-{i + 1:02d}" for i in range(count)]
         self.distinct = max(1, min(distinct, count))
         self.loop_seconds = loop_seconds
@@ -122,12 +125,18 @@ class CameraSim:
         for i in range(self.count):
             k = i % self.distinct
             paths = {}
+            codecs = {"main": "h265" if i + 1 in self.hevc else "h264", "sub": "h264"}
             for stream in ("main", "sub"):
                 spec = ClipSpec(
-                    self.names[k], stream, hue=(k * 47) % 360, seconds=self.loop_seconds, fps=self.fps
+                    self.names[k if codecs[stream] == "h264" else i],
+                    stream,
+                    hue=(k * 47) % 360,
+                    seconds=self.loop_seconds,
+                    fps=self.fps,
+                    codec=codecs[stream],
                 )
                 paths[stream] = str(ensure_clip(spec, self.cache_dir))
-            cameras.append({"index": i + 1, "name": self.names[i], **paths})
+            cameras.append({"index": i + 1, "name": self.names[i], **paths, "codecs": codecs})
             self._clips[i + 1] = {stream: Path(path) for stream, path in paths.items()}
         return cameras
 
