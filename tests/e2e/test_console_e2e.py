@@ -9,6 +9,7 @@ relay with ``POST /api/v1/media/grants``; it skips with the reason when either i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -137,9 +138,12 @@ def _media_grants_route(engine: EngineUnderTest) -> int:
         return http.post("/api/v1/media/grants", headers={"authorization": f"Bearer {token}"}).status_code
 
 
-def test_incident_cameras_play_live_on_the_wall(
+@contextlib.contextmanager
+def _selected_incident_with_live_cameras(
     engine: EngineUnderTest, qtbot: QtBot, aw: Callable[..., Any], tmp_path: Path
-) -> None:
+) -> Iterator[Any]:
+    """Four simulated cameras at the scene, a console, a 112 request: yields the console once
+    the incident is selected and its detail holds its cameras."""
     status = _media_grants_route(engine)
     if status == 404:
         pytest.skip(
@@ -147,7 +151,6 @@ def test_incident_cameras_play_live_on_the_wall(
         )
     assert status in (200, 201)
     from app.sim.cameras import CameraSim, CameraSimError
-    from app.video.tile_model import TileStatus
 
     sim = CameraSim(4, cache_dir=tmp_path.parent / "camsim-cache")
     try:
@@ -182,75 +185,43 @@ def test_incident_cameras_play_live_on_the_wall(
             qtbot.waitUntil(
                 lambda: c.detail.incident_id == inc_id and bool(c.detail.camera_ids()), timeout=TIMEOUT
             )
-            console.detail_panel.wall_btn.click()  # one click: every camera of the incident on the wall
-            chosen = c.detail.camera_ids()
-            assert [x for x in console.wall.vm.tiles if x] == chosen[:16]
-            tiles = console.wall.visible_tiles()[: len(chosen)]
-            qtbot.waitUntil(lambda: all(t.status is TileStatus.LIVE for t in tiles), timeout=60_000)
-            for t in tiles:
-                image = t.snapshot()
-                assert image is not None and not image.isNull() and image.width() > 0  # frames decoded
+            yield console
         finally:
             aw(console.stop())
     finally:
         sim.stop()
+
+
+def test_incident_cameras_play_live_on_the_wall(
+    engine: EngineUnderTest, qtbot: QtBot, aw: Callable[..., Any], tmp_path: Path
+) -> None:
+    from app.video.tile_model import TileStatus
+
+    with _selected_incident_with_live_cameras(engine, qtbot, aw, tmp_path) as console:
+        c = console.controller
+        console.detail_panel.wall_btn.click()  # one click: every camera of the incident on the wall
+        chosen = c.detail.camera_ids()
+        assert [x for x in console.wall.vm.tiles if x] == chosen[:16]
+        tiles = console.wall.visible_tiles()[: len(chosen)]
+        qtbot.waitUntil(lambda: all(t.status is TileStatus.LIVE for t in tiles), timeout=60_000)
+        for t in tiles:
+            image = t.snapshot()
+            assert image is not None and not image.isNull() and image.width() > 0  # frames decoded
 
 
 def test_selecting_a_p1_incident_brings_its_video_live(
     engine: EngineUnderTest, qtbot: QtBot, aw: Callable[..., Any], tmp_path: Path
 ) -> None:
-    status = _media_grants_route(engine)
-    if status == 404:
-        pytest.skip(
-            "the engine has no media relay yet: POST /api/v1/media/grants answers 404 (the lead is wiring it)"
-        )
-    assert status in (200, 201)
-    from app.sim.cameras import CameraSim, CameraSimError
     from app.video.tile_model import TileStatus
 
-    sim = CameraSim(4, cache_dir=tmp_path.parent / "camsim-cache")
-    try:
-        sim.start()
-    except CameraSimError as exc:
-        pytest.skip(f"camera simulator unavailable: {exc}")
-    try:
-        # Four simulated cameras around the scene, the grid further out.
-        cams = [
-            Camera(
-                id=f"SIM-{s.index}",
-                name=f"Market {s.index}",
-                lat=SCENE[0] + 0.0002 * (s.index - 2),
-                lon=SCENE[1] + 0.0002 * ((s.index % 2) * 2 - 1),
-                purpose=Purpose.CRIME,
-                stream_main=s.main_url,
-                stream_sub=s.sub_url,
-            )
-            for s in sim.cameras
-        ]
-        engine.add_cameras(cams)
-        police = engine.add_agency("112 Police situation room", AgencyKind.POLICE)
-        console = make_console(engine.url, tmp_path / "console")
-        try:
-            assert aw(console.start())
-            c = console.controller
-            qtbot.waitUntil(lambda: c.connected and c.has_media, timeout=TIMEOUT)
-            created = post_112(engine, police.headers, "112-2026-000124")
-            inc_id = created["incident"]["id"]
-            qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None, timeout=TIMEOUT)
-            console.queue_panel.select(inc_id)
-            qtbot.waitUntil(
-                lambda: c.detail.incident_id == inc_id and bool(c.detail.camera_ids()), timeout=TIMEOUT
-            )
-            # No click: a P1 incident brings its cameras onto the wall by itself (default policy p1p2).
-            chosen = c.detail.camera_ids()
-            qtbot.waitUntil(lambda: bool([x for x in console.wall.vm.tiles if x]), timeout=TIMEOUT)
-            assert sorted(x for x in console.wall.vm.tiles if x) == sorted(chosen[:16])
-            tiles = console.wall.visible_tiles()[: len(chosen)]
-            qtbot.waitUntil(lambda: all(t.status is TileStatus.LIVE for t in tiles), timeout=60_000)
-            for t in tiles:
-                image = t.snapshot()
-                assert image is not None and not image.isNull() and image.width() > 0  # frames decoded
-        finally:
-            aw(console.stop())
-    finally:
-        sim.stop()
+    with _selected_incident_with_live_cameras(engine, qtbot, aw, tmp_path) as console:
+        c = console.controller
+        # No click: a P1 incident brings its cameras onto the wall by itself (default policy p1p2).
+        chosen = c.detail.camera_ids()
+        qtbot.waitUntil(lambda: bool([x for x in console.wall.vm.tiles if x]), timeout=TIMEOUT)
+        assert sorted(x for x in console.wall.vm.tiles if x) == sorted(chosen[:16])
+        tiles = console.wall.visible_tiles()[: len(chosen)]
+        qtbot.waitUntil(lambda: all(t.status is TileStatus.LIVE for t in tiles), timeout=60_000)
+        for t in tiles:
+            image = t.snapshot()
+            assert image is not None and not image.isNull() and image.width() > 0  # frames decoded
