@@ -38,11 +38,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.domain.stream_url import scrub
-from app.engine.media.relay import MediaRelay, RelayClosed, UpstreamUnavailable, Viewer
+from app.engine.media.relay import MediaRelay, RelayClosed, Sink, UpstreamUnavailable, Viewer
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,68 @@ PROBLEM_JSON = "application/problem+json"
 _TOKEN_RE = re.compile(r"[A-Za-z0-9._~+=-]{1,4096}")
 _CAMERA_RE = re.compile(r"[A-Za-z0-9._~:-]{1,128}")
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+#: Scope key under which :func:`expose_transport` puts the connection's transport.
+TRANSPORT_KEY = "goldentime.transport"
+
+
+# ------------------------------------------------------------------------------------------------
+# The fast path: video written straight to the connection
+# ------------------------------------------------------------------------------------------------
+
+
+def expose_transport(app: ASGIApp) -> ASGIApp:
+    """``app`` with each connection's transport in its scope (:data:`TRANSPORT_KEY`), so that the live
+    routes can write video to it directly from the relay's fan-out (:meth:`Viewer.attach`): one
+    ``write`` per frame and viewer, instead of a task switch, an ASGI message through every middleware
+    and the server's own framing. uvicorn hands the app ``send`` as a method of the object that owns the
+    connection's transport (HTTP cycle or WebSocket protocol, httptools, h11 and websockets alike);
+    where that is not so (another server) the routes fall back to ASGI messages."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if all(hasattr(transport, name) for name in ("writelines", "get_write_buffer_size", "is_closing")):
+            scope[TRANSPORT_KEY] = transport
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def _transport(scope: Scope) -> asyncio.WriteTransport | None:
+    transport = scope.get(TRANSPORT_KEY)
+    return transport if transport is not None and not transport.is_closing() else None
+
+
+def chunked_sink(transport: asyncio.WriteTransport) -> Sink:
+    """Writes each chunk as one HTTP/1.1 ``Transfer-Encoding: chunked`` chunk."""
+
+    def sink(data: bytes) -> int:
+        if transport.is_closing():
+            return -1
+        transport.writelines((b"%x\r\n" % len(data), data, b"\r\n"))
+        return transport.get_write_buffer_size()
+
+    return sink
+
+
+def websocket_sink(transport: asyncio.WriteTransport) -> Sink:
+    """Writes each chunk as one unmasked binary WebSocket message (RFC 6455 §5.2; a server never masks,
+    and an uncompressed message is valid whatever extension was negotiated, RFC 7692 §6)."""
+
+    def sink(data: bytes) -> int:
+        if transport.is_closing():
+            return -1
+        n = len(data)
+        if n < 126:
+            head = bytes((0x82, n))
+        elif n < 65536:
+            head = b"\x82\x7e" + n.to_bytes(2, "big")
+        else:
+            head = b"\x82\x7f" + n.to_bytes(8, "big")
+        transport.writelines((head, data))
+        return transport.get_write_buffer_size()
+
+    return sink
 
 
 # ------------------------------------------------------------------------------------------------
@@ -258,7 +320,6 @@ def make_media_router(
         except RelayClosed:
             await _ws_refuse(websocket, 503, "Media relay unavailable", "The media relay is shutting down.")
             return
-        sent = 0
         reason = "ended"
         code = 1000
         main = asyncio.current_task()
@@ -313,9 +374,15 @@ def make_media_router(
                         }
                     )
                 )
+            transport = _transport(websocket.scope) if data is not None else None
+            if transport is not None:
+                sink = websocket_sink(transport)
+                assert data is not None
+                sink(data)
+                viewer.attach(sink)  # every later fragment goes straight to the socket
+                data = await viewer.read()  # None once the viewer ends (nothing is queued any more)
             while data is not None:
                 await websocket.send_bytes(data)
-                sent += len(data)
                 data = await viewer.read()
             if code == 1000 and viewer.close_reason not in (None, "client disconnected"):
                 reason = viewer.close_reason or "ended"
@@ -335,7 +402,7 @@ def make_media_router(
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(1.0):
                         await websocket.close(code, reason[:120])
-            await _record(access, grant, started, sent)
+            await _record(access, grant, started, viewer.bytes_read)
 
     @router.api_route(
         "/media/{rest:path}",
@@ -474,11 +541,23 @@ class _LiveTsResponse(Response):
             asyncio.create_task(guard(), name=f"media-grant-{viewer.camera_id}"),
         ]
         complete = False
+        # The fast path (see expose_transport): HTTP/1.1 chunks written by the relay's fan-out itself.
+        direct = scope.get("http_version") == "1.1" and scope.get("method") == "GET"
+        transport = _transport(scope) if direct else None
+        headers = self.raw_headers
+        if transport is not None:
+            headers = [*headers, (b"transfer-encoding", b"chunked")]
         try:
-            await send(
-                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-            )
+            await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
             data: bytes | None = self.first
+            if transport is not None and data is not None:
+                sink = chunked_sink(transport)
+                sink(data)
+                self.bytes_sent += len(data)
+                before = viewer.bytes_read
+                viewer.attach(sink)
+                data = await viewer.read()  # None once the viewer ends (nothing is queued any more)
+                self.bytes_sent += viewer.bytes_read - before
             while data is not None and not cut and not disconnected.is_set():
                 sending = True
                 await send({"type": "http.response.body", "body": data, "more_body": True})

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 TS_PACKET = 188
 STREAM_TYPES = {0x1B: "h264", 0x24: "hevc", 0x10: "mpeg4", 0x02: "mpeg2video"}
+#: ``bytes.translate`` table: a TS header's second byte -> 1 if it has the payload-unit-start flag, else 0.
+_UNIT_START = bytes(1 if b & 0x40 else 0 for b in range(256))
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,56 @@ class TsCutter:
 
     def feed(self, data: bytes) -> list[Piece]:
         """Whole packets of ``data`` (and of what was left over), cut at keyframes: everything read
-        leaves at once (low latency), so a piece is a keyframe's start or what followed it."""
+        leaves at once (low latency), so a piece is a keyframe's start or what followed it.
+
+        Only packets that start a payload unit (a PES or a PSI section) can start a keyframe or carry
+        PAT/PMT, so only those are looked at: a strided slice takes the second byte of every packet
+        and a translation table marks the ones with the start flag, both in C; Python then visits a few
+        packets per frame instead of every 188 bytes."""
         buf = self._rest + data if self._rest else data
+        end = len(buf) - len(buf) % TS_PACKET
+        if end == 0:
+            self._rest = buf
+            return []
+        sync = buf[0:end:TS_PACKET]
+        if sync.count(0x47) != len(sync):  # lost sync (never from FFmpeg): the packet-by-packet path
+            return self._feed_resync(buf)
+        self._rest = buf[end:]
+        pieces: list[Piece] = []
+        run = 0  # start of the current piece
+        key = False
+        starts = buf[1:end:TS_PACKET].translate(_UNIT_START)
+        j = starts.find(1)
+        while j >= 0:
+            i = j * TS_PACKET
+            pid = ((buf[i + 1] & 0x1F) << 8) | buf[i + 2]
+            if pid == self.video_pid:
+                afc = (buf[i + 3] >> 4) & 3
+                self._pts(buf, i, afc)
+                if afc & 2 and buf[i + 4] > 0 and buf[i + 5] & 0x40:  # random access: a keyframe
+                    if i > run:
+                        pieces.append(Piece(buf[run:i], key))
+                    run, key = i, True
+            elif pid == 0:
+                self.pat = buf[i : i + TS_PACKET]
+                self._parse_pat(self.pat)
+            elif pid == self.pmt_pid:
+                self.pmt = buf[i : i + TS_PACKET]
+                self._parse_pmt(self.pmt)
+            j = starts.find(1, j + 1)
+        pieces.append(Piece(buf[run:end] if run or end != len(buf) else buf, key))
+        return pieces
+
+    def _feed_resync(self, buf: bytes) -> list[Piece]:
+        """:meth:`feed` for a buffer that lost packet sync: packet by packet, dropping bytes up to the
+        next sync byte."""
         n = len(buf)
         pieces: list[Piece] = []
         run = -1  # start of the current run of packets (-1: none)
         key = False
         i = 0
         while i + TS_PACKET <= n:
-            if buf[i] != 0x47:  # lost sync (never from FFmpeg): drop bytes up to the next sync byte
+            if buf[i] != 0x47:
                 if run >= 0:
                     pieces.append(Piece(buf[run:i], key))
                     run = -1
