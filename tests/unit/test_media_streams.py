@@ -109,6 +109,11 @@ def test_mp4_init_fragments_keyframes_and_codec() -> None:
         pieces += cutter.feed(stream[i : i + 7])
     assert cutter.init == init
     assert [(p.data, p.key) for p in pieces] == [(key + mdat, True), (delta + mdat, False)]
+    # Fragments read together are one piece until the next keyframe (one write per viewer and read).
+    together = Mp4Cutter()
+    both = together.feed(init + key + mdat + delta + mdat + key + mdat + delta + mdat[:5])
+    assert [(p.data, p.key) for p in both] == [(key + mdat + delta + mdat, True), (key + mdat, True)]
+    assert together.feed(mdat[5:]) == [(delta + mdat, False)]
     assert codec_string(init) == ("avc1.42C01F", 1280, 720)
     hevc = _init(b"hev1", b"hvcC", bytes([1, 0x01, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 93]) + b"\0" * 10)
     described = codec_string(hevc)

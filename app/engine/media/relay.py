@@ -42,6 +42,7 @@ import fcntl
 import logging
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
@@ -94,7 +95,7 @@ class RelayConfig:
     #: process per frame and camera, lowest latency); > 0 reads every pipe once per this many seconds
     #: in one wake-up (all cameras share it: the CPU cost stops growing with the frame rate and the
     #: number of cameras, for up to this much added latency). See :class:`_Pump`.
-    batch_interval: float = 0.0
+    batch_interval: float = 0.1
     input_options: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_INPUT_OPTIONS))
     ffmpeg: str = field(default_factory=lambda: shutil.which("ffmpeg") or "ffmpeg")
 
@@ -383,11 +384,11 @@ class _Pump:
     """Reads the children's pipes (non-blocking descriptors) for the whole relay.
 
     With ``interval`` 0 each descriptor is watched by the event loop and read when it has data.
-    With ``interval`` > 0 no descriptor is watched: one timer reads them all every ``interval``
-    seconds, draining each, so one wake-up of the process serves every camera (a per-frame wake-up
-    was most of the relay's CPU: the Python work per frame is a few microseconds, the wake-up around
-    it several times that). A pipe holds 64 KiB (1 MiB where the kernel allows it): at a few Mbit/s
-    that is far more than an interval's worth; when full, the child simply waits.
+    With ``interval`` > 0 the pipes sit in an epoll set of their own that the event loop does not
+    watch: one timer asks it every ``interval`` seconds which pipes have data and reads those, so one
+    wake-up of the process serves every camera (the wake-up around a frame, not the Python work on
+    it, was most of the relay's CPU). A pipe holds 64 KiB (1 MiB where the kernel allows it): at a
+    few Mbit/s far more than an interval's worth; when it is full the child simply waits.
     """
 
     READ_SIZE = 1 << 20
@@ -397,27 +398,38 @@ class _Pump:
         self.interval = interval
         self._readers: dict[int, tuple[Callable[[bytes], None], Callable[[], None]]] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._epoll = select.epoll() if interval > 0 else None
+        self._buf = bytearray(self.READ_SIZE)
+        self._view = memoryview(self._buf)
 
     def add(self, fd: int, on_data: Callable[[bytes], None], on_eof: Callable[[], None]) -> None:
         os.set_blocking(fd, False)
-        with contextlib.suppress(OSError, AttributeError):
+        with contextlib.suppress(OSError):
             fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ (Linux): room for a keyframe or two
         self._readers[fd] = (on_data, on_eof)
-        if self.interval <= 0:
+        if self._epoll is None:
             self.loop.add_reader(fd, self._read, fd)
-        elif self._timer is None:
+            return
+        self._epoll.register(fd, select.EPOLLIN)
+        if self._timer is None:
             self._timer = self.loop.call_later(self.interval, self._tick)
 
     def remove(self, fd: int) -> None:
-        if self._readers.pop(fd, None) is not None and self.interval <= 0:
+        if self._readers.pop(fd, None) is None:
+            return
+        if self._epoll is None:
             self.loop.remove_reader(fd)
+        else:
+            with contextlib.suppress(OSError, ValueError):
+                self._epoll.unregister(fd)
 
     def _tick(self) -> None:
         self._timer = None
-        for fd in list(self._readers):
+        if self._epoll is None or not self._readers:
+            return
+        self._timer = self.loop.call_later(self.interval, self._tick)
+        for fd, _events in self._epoll.poll(0):
             self._read(fd)
-        if self._readers:
-            self._timer = self.loop.call_later(self.interval, self._tick)
 
     def _read(self, fd: int) -> None:
         entry = self._readers.get(fd)
@@ -425,11 +437,14 @@ class _Pump:
             return
         on_data, on_eof = entry
         try:
-            data = os.read(fd, self.READ_SIZE)
+            # Into one buffer kept for the relay's life: os.read(fd, 1 MiB) would allocate (mmap) a
+            # megabyte for every read and shrink it, which cost more than the rest of a frame's work.
+            n = os.readv(fd, (self._buf,))
         except BlockingIOError:
             return
         except OSError:
-            data = b""
+            n = 0
+        data = self._view[:n].tobytes()
         if not data:
             self.remove(fd)
             on_eof()
@@ -445,6 +460,8 @@ class _Pump:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._epoll is not None:
+            self._epoll.close()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -480,6 +497,8 @@ class _Channel:
         self.task: asyncio.Task[None] | None = None
         self.proc: _Child | None = None
         self.got = False  # the current attempt has sent video
+        self._attempt_end: asyncio.Future[tuple[str | None, bool]] | None = None
+        self._opened_at = 0.0
         self.ts_cutter = TsCutter()
         self.last_pts_wall = 0.0
         self.attempt = 0
@@ -534,6 +553,8 @@ class _Channel:
     def add_viewer(self, client: str, kind: str = "ts") -> Viewer:
         if kind == "mp4":
             self.want_mp4 = True
+            if not self.with_mp4:
+                self._end_attempt(None, again=True)  # start again at once, with the MP4 output
         # A stalled camera's cache is stale: such a viewer waits for the next keyframe instead.
         gop = self.gop[kind]
         use_cache = self.config.gop_cache and bool(gop) and self.state == CameraState.LIVE
@@ -556,6 +577,8 @@ class _Channel:
     def prewarm(self, seconds: float, mp4: bool = False) -> None:
         self.keep_until = max(self.keep_until, self.loop.time() + seconds)
         self.want_mp4 = self.want_mp4 or mp4
+        if mp4 and not self.with_mp4:
+            self._end_attempt(None, again=True)
         self.ensure_running()
 
     def wanted(self) -> bool:
@@ -716,33 +739,19 @@ class _Channel:
             for piece in pieces:
                 self.on_piece("mp4", piece)
 
-        pump.add(ts_read, self._on_ts_data, child.ts_ended)
+        ended: asyncio.Future[tuple[str | None, bool]] = self.loop.create_future()
+        self._attempt_end = ended
+        self._opened_at = self.loop.time()
+        pump.add(ts_read, self._on_ts_data, lambda: self._end_attempt(None))
         if with_mp4:
             pump.add(mp4_read, on_mp4, lambda: None)
-        opened_at = self.loop.time()
-        error: str | None = None
-        again = False
+        if self.want_mp4 and not with_mp4:  # a browser came while the child was starting
+            ended.set_result((None, True))
+        self.relay._housekeep_soon()
         try:
-            while not child.ts_closed.done():
-                await asyncio.wait({child.ts_closed}, timeout=cfg.tick)
-                now = self.loop.time()
-                if not self.wanted():
-                    break
-                if self.want_mp4 and not with_mp4:  # a browser came: start again with the MP4 output
-                    again = True
-                    break
-                if not self.got:
-                    if now - opened_at > cfg.open_timeout:
-                        error = f"no video within {cfg.open_timeout:g} s"
-                        break
-                    continue
-                idle = now - (self.last_packet_at or opened_at)
-                if idle > cfg.read_timeout:
-                    error = f"no packets for {idle:.0f} s"
-                    break
-                if self.state == CameraState.LIVE and idle > cfg.stall_after:
-                    self.set_state(CameraState.STALLED, f"no packets for {cfg.stall_after:g} s")
+            error, again = await ended
         finally:
+            self._attempt_end = None
             await self.stop_child()
             for fd in (ts_read, mp4_read):
                 if fd >= 0:
@@ -758,6 +767,34 @@ class _Channel:
             detail = tail[-1] if tail else f"ffmpeg exited with {child.returncode}"
             error = "stream ended" if got and not tail else detail
         return _Outcome(got, error)
+
+    def _end_attempt(self, error: str | None, again: bool = False) -> None:
+        """End the current attempt: the child's output ended (``error`` None), or :meth:`housekeep` says
+        so (an error, or ``again``: start at once with the MP4 output)."""
+        ended = self._attempt_end
+        if ended is not None and not ended.done():
+            ended.set_result((error, again))
+
+    def attempting(self) -> bool:
+        return self._attempt_end is not None and not self._attempt_end.done()
+
+    def housekeep(self, now: float) -> None:
+        """The relay's timer, every ``tick``: end an attempt nobody wants any more, or whose camera sends
+        nothing; mark a quiet camera stalled."""
+        cfg = self.config
+        if not self.wanted():
+            self._end_attempt(None)
+        elif self.want_mp4 and not self.with_mp4:
+            self._end_attempt(None, again=True)
+        elif not self.got:
+            if now - self._opened_at > cfg.open_timeout:
+                self._end_attempt(f"no video within {cfg.open_timeout:g} s")
+        else:
+            idle = now - (self.last_packet_at or self._opened_at)
+            if idle > cfg.read_timeout:
+                self._end_attempt(f"no packets for {idle:.0f} s")
+            elif self.state == CameraState.LIVE and idle > cfg.stall_after:
+                self.set_state(CameraState.STALLED, f"no packets for {cfg.stall_after:g} s")
 
     def _on_ts_data(self, data: bytes) -> None:
         """Bytes from the child's MPEG-TS pipe, as the loop read them (a callback, not a task)."""
@@ -788,8 +825,7 @@ class _Channel:
 
 class _Child(asyncio.SubprocessProtocol):
     """One ``ffmpeg -c copy`` child: the last lines of its stderr (for the error message), its exit.
-    Its outputs are pipes read by the relay's :class:`_Pump`, which calls :meth:`ts_ended` at the end
-    of its MPEG-TS."""
+    Its outputs are pipes read by the relay's :class:`_Pump`."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, url: str, safe: str):
         self._url = url
@@ -797,7 +833,6 @@ class _Child(asyncio.SubprocessProtocol):
         self.transport: asyncio.SubprocessTransport | None = None
         self.stderr_tail: deque[str] = deque(maxlen=5)
         self._err = b""
-        self.ts_closed: asyncio.Future[None] = loop.create_future()
         self.exited: asyncio.Future[None] = loop.create_future()  # exited, and its pipes closed
 
     @property
@@ -820,10 +855,6 @@ class _Child(asyncio.SubprocessProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.SubprocessTransport, transport)  # uvloop's is not a subclass
 
-    def ts_ended(self) -> None:
-        if not self.ts_closed.done():
-            self.ts_closed.set_result(None)
-
     def pipe_data_received(self, fd: int, data: bytes | str) -> None:
         assert isinstance(data, bytes)
         if fd == 2:
@@ -840,8 +871,6 @@ class _Child(asyncio.SubprocessProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The child exited and every pipe of it closed (so its stderr is all in)."""
-        if not self.ts_closed.done():
-            self.ts_closed.set_result(None)
         if not self.exited.done():
             self.exited.set_result(None)
 
@@ -868,6 +897,7 @@ class MediaRelay:
         self._listeners: list[StatusListener] = []
         self._opens_total = 0
         self._pump = _Pump(self.loop, self.config.batch_interval)
+        self._housekeeper: asyncio.TimerHandle | None = None
 
     # --- viewers -------------------------------------------------------------------------------------
     def subscribe(self, camera_id: str, url: str, *, client: str = "", kind: str = "ts") -> Viewer:
@@ -962,6 +992,25 @@ class MediaRelay:
             except Exception:
                 log.exception("media relay status listener failed")
 
+    def _housekeep_soon(self) -> None:
+        if self._housekeeper is None and not self.closed:
+            self._housekeeper = self.loop.call_later(self.config.tick, self._housekeep)
+
+    def _housekeep(self) -> None:
+        """One timer for every channel's housekeeping (rather than a wake-up per channel)."""
+        self._housekeeper = None
+        now = self.loop.time()
+        active = False
+        for channel in list(self._channels.values()):
+            if channel.attempting():
+                active = True
+                try:
+                    channel.housekeep(now)
+                except Exception:
+                    log.exception("relay: housekeeping of camera %s failed", channel.camera_id)
+        if active:
+            self._housekeep_soon()
+
     # --- tasks and shutdown ------------------------------------------------------------------------
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
         task: asyncio.Task[None] = self.loop.create_task(coro, name=name)
@@ -989,6 +1038,9 @@ class MediaRelay:
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(c.stop_child() for c in self._channels.values()), return_exceptions=True)
         self._pump.close()
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
+            self._housekeeper = None
         self._listeners.clear()
         log.debug("media relay closed")
 
