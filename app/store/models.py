@@ -398,3 +398,20 @@ class WallGrantRow(Base):
     wall_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class SensorReadingRow(Base):
+    """A sensor reading that opened nothing (below its threshold, no open incident): recorded in batches,
+    many readings to one insert and one audit row per gateway (app/engine/services/sensor_readings.py)."""
+
+    __tablename__ = "sensor_readings"
+    __table_args__ = (Index("ix_sensor_readings_sensor_at", "sensor_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sensor_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str] = mapped_column(String(64))  # the gateway that posted it
+    at: Mapped[datetime]  # received
+    observed_at: Mapped[datetime | None]  # as the device said
+    value: Mapped[float | None] = mapped_column(Float)
+    alarm: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)

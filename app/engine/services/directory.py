@@ -155,7 +155,7 @@ def agency_out(row: AgencyRow, health: AgencyHealthOut | None) -> AgencyOut:
 
 
 def list_agencies(ctx: EngineContext, principal: Principal, client: str | None) -> list[AgencyOut]:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         q = select(AgencyRow).order_by(AgencyRow.created_at)
         if principal.kind == "agency":
             q = q.where(AgencyRow.id == principal.id)
@@ -317,7 +317,7 @@ def cameras_near(
         found = index.nearest(point, len(index), radius_m)
         found.sort(key=lambda cd: cd[0].approximate)  # stable: by distance within each group
         found = found[:limit]
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         rows = {
             r.id: r
             for r in work.session.scalars(select(CameraRow).where(CameraRow.id.in_([c.id for c, _ in found])))
@@ -336,7 +336,7 @@ def cameras_near(
 def list_cameras(
     ctx: EngineContext, principal: Principal, client: str | None, limit: int, offset: int
 ) -> list[CameraOut]:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         rows = work.session.scalars(
             select(CameraRow)
             .where(CameraRow.retired_at.is_(None))
@@ -349,7 +349,7 @@ def list_cameras(
 
 
 def get_camera(ctx: EngineContext, principal: Principal, client: str | None, camera_id: str) -> CameraOut:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         row = work.session.get(CameraRow, camera_id)
         if row is None:
             raise not_found("camera", camera_id)
