@@ -301,6 +301,8 @@ class DeliveryRow(Base):
         UniqueConstraint("agency_id", "incident_id", "sequence", name="uq_delivery_sequence"),
         Index("ix_delivery_due", "state", "next_attempt_at"),
         Index("ix_delivery_stream", "agency_id", "incident_id", "sequence"),
+        # Agency health (queue depth, dead letters, last success) on every delivery.updated (issue 17).
+        Index("ix_delivery_agency_state", "agency_id", "state", "delivered_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # also the webhook-id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -140,6 +140,17 @@ def agency_health(
             oldest_undelivered_age_s=None if old is None else max(0.0, (now_ - old).total_seconds()),
         )
     return out
+
+
+def agency_health_of(
+    session: Session, agency_ids: Iterable[str], now_: datetime
+) -> dict[str, dict[str, Any]]:
+    """The health of these agencies as JSON (for live events), from the same queries as the agency list."""
+    ids = sorted(set(agency_ids))
+    if not ids:
+        return {}
+    rows = session.scalars(select(AgencyRow).where(AgencyRow.id.in_(ids))).all()
+    return {a: h.model_dump(mode="json") for a, h in agency_health(session, rows, now_).items()}
 
 
 def agency_out(row: AgencyRow, health: AgencyHealthOut | None) -> AgencyOut:
