@@ -66,8 +66,11 @@ def consoles_child(url: str, n: int, no_deltas: bool) -> int:
             c = ConsoleController(EngineClient(url))
             assert await c.login("operator", "bench-password")
             controllers.append(c)
-        while not all(c.connected and c.health.camera_count > 0 for c in controllers):
-            await asyncio.sleep(0.1)  # noqa: ASYNC110 (polling controllers that have no "loaded" event)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the controllers have no "loaded" event: poll them
+            if all(c.connected and c.health.camera_count > 0 for c in controllers):
+                break
+            await asyncio.sleep(0.1)
         print(json.dumps({"ready": n}), flush=True)
         # Run until told to stop (stdin closes), then report what the consoles did.
         await loop.run_in_executor(None, sys.stdin.read)
