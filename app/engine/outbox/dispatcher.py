@@ -17,6 +17,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -414,7 +415,7 @@ class Dispatcher:
                     select(DeliveryRow).where(DeliveryRow.id.in_([o.claimed.delivery_id for o in batch]))
                 )
             }
-            updates: list[dict[str, object]] = []
+            updates: list[dict[str, Any]] = []
             for o in batch:
                 d = rows.get(o.claimed.delivery_id)
                 if d is None or (not self._ctx.uow.db.is_sqlite and d.claimed_by != self._owner):
