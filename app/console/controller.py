@@ -226,6 +226,10 @@ class ConsoleController(QObject):
             self.loginFailed.emit(exc.message)
             return False
         self.loggedIn.emit(session.username)
+        if session.role == "auditor":
+            # An auditor reads the audit trail and the provision ledger only (their panels load them): the
+            # live feed, the queue and the directory are refused to that role, so they are not started.
+            return True
         if self.feed.running:  # a new session after the old one expired: resume where the feed stopped
             self.feed.reconnect_now()
             if self._grant is not None:  # grants die with their session

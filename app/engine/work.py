@@ -82,6 +82,9 @@ class Work:
     _timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def audit(self, action: str, target_type: str, target_id: str | None, /, **detail: Any) -> None:
+        if self.principal.kind in ("agency", "wall") and "actor_id" not in detail:
+            # The actor names an agency (or wall) by name; the row also carries its id (issue 13).
+            detail = {"actor_id": self.principal.id, **detail}
         self._audit.append(
             {
                 "at": self.now,
