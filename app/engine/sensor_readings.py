@@ -27,7 +27,7 @@ class _Batch:
     __slots__ = ("done", "error", "led", "rows")
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str | None, dict[str, Any]]] = []
+        self.rows: list[tuple[tuple[str, str, str | None], dict[str, Any]]] = []
         self.led = False
         self.done = threading.Event()
         self.error: BaseException | None = None
@@ -48,7 +48,7 @@ class SensorReadings:
         """Add ``reading`` (a ``sensor_readings`` row) to the current batch; return once it is durable."""
         with self._mutex:
             batch = self._batch
-            batch.rows.append((principal.actor, client, reading))
+            batch.rows.append(((principal.actor, principal.id, client), reading))
             lead, batch.led = not batch.led, True
         if not lead:
             batch.done.wait()
@@ -61,10 +61,10 @@ class SensorReadings:
             with uow.writing() as s:
                 with self._mutex:  # from here on, new readings gather in the next batch
                     rows, self._batch = batch.rows, _Batch()
-                s.execute(insert(SensorReadingRow), [r for _, _, r in rows])
-                per_caller: dict[tuple[str, str | None], list[dict[str, Any]]] = defaultdict(list)
-                for actor, cl, r in rows:
-                    per_caller[(actor, cl)].append(r)
+                s.execute(insert(SensorReadingRow), [r for _, r in rows])
+                per_caller: dict[tuple[str, str, str | None], list[dict[str, Any]]] = defaultdict(list)
+                for caller, r in rows:
+                    per_caller[caller].append(r)
                 now = uow.clock.now()
                 audit_chain.add_audit(
                     s,
@@ -77,13 +77,14 @@ class SensorReadings:
                             "target_id": None,
                             "client": cl,
                             "detail": {
+                                "actor_id": actor_id,  # as Work.audit does for agencies
                                 "count": len(rs),
                                 "sensors": sorted({r["sensor_id"] for r in rs})[:50],
                                 "first": min(r["at"] for r in rs).isoformat(),
                                 "last": max(r["at"] for r in rs).isoformat(),
                             },
                         }
-                        for (actor, cl), rs in per_caller.items()
+                        for (actor, actor_id, cl), rs in per_caller.items()
                     ],
                 )
             self.batches += 1
