@@ -808,6 +808,26 @@
         <source>Delivery queued again</source>
         <translation>Delivery queued again</translation>
     </message>
+    <message>
+        <source>Share with {agency} for {minutes} min waits for a decision</source>
+        <translation>Share with {agency} for {minutes} min waits for a decision</translation>
+    </message>
+    <message>
+        <source>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</source>
+        <translation>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</translation>
+    </message>
+    <message>
+        <source>Share with {agency} approved</source>
+        <translation>Share with {agency} approved</translation>
+    </message>
+    <message>
+        <source>Share rejected: {reason}</source>
+        <translation>Share rejected: {reason}</translation>
+    </message>
+    <message>
+        <source>Extension by {minutes} min waits for a supervisor</source>
+        <translation>Extension by {minutes} min waits for a supervisor</translation>
+    </message>
 </context>
 <context>
     <name>LoginDialog</name>

@@ -803,6 +803,26 @@
         <source>Delivery queued again</source>
         <translation>전송 재대기</translation>
     </message>
+    <message>
+        <source>Share with {agency} for {minutes} min waits for a decision</source>
+        <translation>{agency}에 {minutes}분 공유: 결정 대기</translation>
+    </message>
+    <message>
+        <source>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</source>
+        <translation>{agency}이(가) 카메라 {chosen}대를 요청(한도 {cap}대 초과): 공유를 확인하세요</translation>
+    </message>
+    <message>
+        <source>Share with {agency} approved</source>
+        <translation>{agency} 공유 승인됨</translation>
+    </message>
+    <message>
+        <source>Share rejected: {reason}</source>
+        <translation>공유 거절: {reason}</translation>
+    </message>
+    <message>
+        <source>Extension by {minutes} min waits for a supervisor</source>
+        <translation>{minutes}분 연장: 감독자 승인 대기</translation>
+    </message>
 </context>
 <context>
     <name>LoginDialog</name>
