@@ -102,6 +102,7 @@ class Console:
         self.wall_control: Any = None
         self.audit_panel: Any = None
         self.provision_panel: Any = None
+        self.evidence: Any = None
         self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
         self.factory = BackendFactory(options.video_backend)
         self.cue = EmergencyCue(self.settings_dir / "cache", enabled=options.sound)
@@ -350,6 +351,10 @@ class Console:
 
         # Approvals (supervisors), over-cap confirmations (operators), the provision ledger (supervisors, auditors).
         self.provision_panel = install_provision_panel(w, c)
+        from app.console.widgets.evidence import install_evidence
+
+        # The incident's signed evidence bundle (supervisors: detail and ledger; auditors: ledger).
+        self.evidence = install_evidence(w, c, self.detail_panel, self.provision_panel)
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()

@@ -102,6 +102,12 @@ RULES: tuple[Rule, ...] = (
         "confirm an agency's request above its camera cap",
     ),
     _r("GET", "/api/v1/ledger", {S, U}, "the provision ledger (reading it is audited)"),
+    _r(
+        "GET",
+        "/api/v1/incidents/{incident_id}/evidence",
+        {S, U},
+        "the incident's signed evidence bundle (zip; every export is audited)",
+    ),
     # ------------------------------------------------------------------ sessions and users
     _r("POST", "/api/v1/sessions", EVERYONE, "log in (throttled per address and per user)", "public"),
     _r("DELETE", "/api/v1/sessions", USERS, "log out (ends this session)"),

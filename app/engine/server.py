@@ -129,6 +129,7 @@ class EngineServer:
         self.security.install(app)
         for module in (intake, incidents, directory, live, walls, agency_keys, provision):
             app.include_router(module.router)
+        app.include_router(__import__("app.engine.api.evidence", fromlist=["router"]).router)
         if self.media is not None:
             self.media.install(app)
 

@@ -301,6 +301,8 @@ class DeliveryRow(Base):
         UniqueConstraint("agency_id", "incident_id", "sequence", name="uq_delivery_sequence"),
         Index("ix_delivery_due", "state", "next_attempt_at"),
         Index("ix_delivery_stream", "agency_id", "incident_id", "sequence"),
+        # Agency health (queue depth, dead letters, last success) on every delivery.updated (issue 17).
+        Index("ix_delivery_agency_state", "agency_id", "state", "delivered_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # also the webhook-id
@@ -433,3 +435,20 @@ class AuditArchiveRow(Base):
     at: Mapped[datetime]
     public_key: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))
+
+
+class SensorReadingRow(Base):
+    """A sensor reading that opened nothing (below its threshold, no open incident): recorded in batches,
+    many readings to one insert and one audit row per gateway (app/engine/services/sensor_readings.py)."""
+
+    __tablename__ = "sensor_readings"
+    __table_args__ = (Index("ix_sensor_readings_sensor_at", "sensor_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sensor_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str] = mapped_column(String(64))  # the gateway that posted it
+    at: Mapped[datetime]  # received
+    observed_at: Mapped[datetime | None]  # as the device said
+    value: Mapped[float | None] = mapped_column(Float)
+    alarm: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -471,6 +471,40 @@
     </message>
 </context>
 <context>
+    <name>EvidenceButton</name>
+    <message>
+        <source>Evidence bundle…</source>
+        <translation>Evidence bundle…</translation>
+    </message>
+    <message>
+        <source>Save this incident&apos;s signed evidence bundle (EIDO, timeline, shares and their legal basis, viewings, audit with chain proof); check it with: main.py incident verify FILE.zip</source>
+        <translation>Save this incident&apos;s signed evidence bundle (EIDO, timeline, shares and their legal basis, viewings, audit with chain proof); check it with: main.py incident verify FILE.zip</translation>
+    </message>
+</context>
+<context>
+    <name>EvidenceSaver</name>
+    <message>
+        <source>Save the evidence bundle</source>
+        <translation>Save the evidence bundle</translation>
+    </message>
+    <message>
+        <source>Evidence bundle (*.zip)</source>
+        <translation>Evidence bundle (*.zip)</translation>
+    </message>
+    <message>
+        <source>Evidence bundle refused: {reason}</source>
+        <translation>Evidence bundle refused: {reason}</translation>
+    </message>
+    <message>
+        <source>Cannot write {path}: {reason}</source>
+        <translation>Cannot write {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>Evidence bundle of {id} saved to {path}</source>
+        <translation>Evidence bundle of {id} saved to {path}</translation>
+    </message>
+</context>
+<context>
     <name>HealthPanel</name>
     <message>
         <source>{off} of {total} cameras offline · {bad} agencies with delivery problems</source>
@@ -773,6 +807,26 @@
     <message>
         <source>Delivery queued again</source>
         <translation>Delivery queued again</translation>
+    </message>
+    <message>
+        <source>Share with {agency} for {minutes} min waits for a decision</source>
+        <translation>Share with {agency} for {minutes} min waits for a decision</translation>
+    </message>
+    <message>
+        <source>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</source>
+        <translation>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</translation>
+    </message>
+    <message>
+        <source>Share with {agency} approved</source>
+        <translation>Share with {agency} approved</translation>
+    </message>
+    <message>
+        <source>Share rejected: {reason}</source>
+        <translation>Share rejected: {reason}</translation>
+    </message>
+    <message>
+        <source>Extension by {minutes} min waits for a supervisor</source>
+        <translation>Extension by {minutes} min waits for a supervisor</translation>
     </message>
 </context>
 <context>

@@ -466,6 +466,40 @@
     </message>
 </context>
 <context>
+    <name>EvidenceButton</name>
+    <message>
+        <source>Evidence bundle…</source>
+        <translation>증거 묶음…</translation>
+    </message>
+    <message>
+        <source>Save this incident&apos;s signed evidence bundle (EIDO, timeline, shares and their legal basis, viewings, audit with chain proof); check it with: main.py incident verify FILE.zip</source>
+        <translation>이 사건의 서명된 증거 묶음(EIDO, 경과, 제공 내역과 법적 근거, 열람 기록, 체인 증명이 있는 감사 기록)을 저장합니다. 검증: main.py incident verify FILE.zip</translation>
+    </message>
+</context>
+<context>
+    <name>EvidenceSaver</name>
+    <message>
+        <source>Save the evidence bundle</source>
+        <translation>증거 묶음 저장</translation>
+    </message>
+    <message>
+        <source>Evidence bundle (*.zip)</source>
+        <translation>증거 묶음 (*.zip)</translation>
+    </message>
+    <message>
+        <source>Evidence bundle refused: {reason}</source>
+        <translation>증거 묶음을 받지 못했습니다: {reason}</translation>
+    </message>
+    <message>
+        <source>Cannot write {path}: {reason}</source>
+        <translation>{path}에 쓸 수 없습니다: {reason}</translation>
+    </message>
+    <message>
+        <source>Evidence bundle of {id} saved to {path}</source>
+        <translation>{id}의 증거 묶음을 {path}에 저장했습니다</translation>
+    </message>
+</context>
+<context>
     <name>HealthPanel</name>
     <message>
         <source>{off} of {total} cameras offline · {bad} agencies with delivery problems</source>
@@ -768,6 +802,26 @@
     <message>
         <source>Delivery queued again</source>
         <translation>전송 재대기</translation>
+    </message>
+    <message>
+        <source>Share with {agency} for {minutes} min waits for a decision</source>
+        <translation>{agency}에 {minutes}분 공유: 결정 대기</translation>
+    </message>
+    <message>
+        <source>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</source>
+        <translation>{agency}이(가) 카메라 {chosen}대를 요청(한도 {cap}대 초과): 공유를 확인하세요</translation>
+    </message>
+    <message>
+        <source>Share with {agency} approved</source>
+        <translation>{agency} 공유 승인됨</translation>
+    </message>
+    <message>
+        <source>Share rejected: {reason}</source>
+        <translation>공유 거절: {reason}</translation>
+    </message>
+    <message>
+        <source>Extension by {minutes} min waits for a supervisor</source>
+        <translation>{minutes}분 연장: 감독자 승인 대기</translation>
     </message>
 </context>
 <context>
