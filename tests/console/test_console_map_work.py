@@ -155,3 +155,27 @@ def test_console_draws_the_engines_districts(
     )
     qtbot.waitUntil(lambda: bool(labels), timeout=TIMEOUT)
     assert sorted(json.loads(labels[0])) == sorted(["중앙동", "상봉동", "칠암동"])
+
+
+def test_units_the_agency_sends_appear_on_the_map(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    inc_id = engine.request("UNITS-1", priority=2)["incident"]["id"]
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None and console.map.is_ready, timeout=30_000)
+    console.queue_panel.select(inc_id)
+    qtbot.waitUntil(lambda: c.detail.incident_id == inc_id, timeout=TIMEOUT)
+    assert map_snapshot(qtbot, console)["units"] == 0
+    # The police room sends its patrol cars' positions while the operator has the incident open.
+    r = engine.e.http.post(
+        f"/api/v1/incidents/{inc_id}/units",
+        headers=engine.police.headers,
+        json={"units": [{"id": "PATROL-12", "kind": "patrol car", "lat": 35.181, "lon": 128.081}]},
+    )
+    assert r.status_code == 200, r.text
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["units"] == 1, timeout=TIMEOUT)
+    got: list[Any] = []
+    console.map.run_js("document.querySelector('[data-unit-id]').textContent", got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+    assert got == ["PATROL-12"]
