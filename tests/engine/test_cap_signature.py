@@ -177,7 +177,7 @@ def test_a_ca_trust_accepts_certificates_it_issued_only(setup: tuple[EngineUnder
 
 
 def test_unsigned_agencies_keep_working(setup: tuple[EngineUnderTest, Keys]) -> None:
-    engine, keys = setup
+    engine, _keys = setup
     plain = engine.add_agency("plain room", AgencyKind.DISASTER)
     status, doc = _post(engine, plain, NOAA)
     assert status == 201, doc
