@@ -63,8 +63,9 @@ ROWS = "audit/rows.json"
 CHAIN = "audit/chain.jsonl"
 CHECKPOINT = "audit/checkpoint.json"
 EIDO = "incident.eido.json"
-# A verifier reads at most this much of one member (a hostile zip must not exhaust memory or disk).
-MAX_MEMBER_BYTES = 4 * 1024**3
+# A verifier reads at most this much of one member (a hostile zip must not make it read forever); only the
+# audit files are held in memory, the others are hashed as streams.
+MAX_MEMBER_BYTES = 16 * 1024**3
 
 README = """GoldenTime evidence bundle ({fmt})
 Incident {iid}, exported {at} by {who}.
@@ -412,6 +413,25 @@ class VerifyReport:
         return not self.problems
 
 
+def _digest(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, keep: bool
+) -> tuple[str, int, bytes | None] | None:
+    """SHA-256 and size of a member read as a stream (kept in memory only with ``keep``), or None when it
+    holds more than ``limit`` bytes."""
+    digest = hashlib.sha256()
+    size = 0
+    buf = io.BytesIO() if keep else None
+    with zf.open(info) as fh:
+        while chunk := fh.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                return None
+            digest.update(chunk)
+            if buf is not None:
+                buf.write(chunk)
+    return digest.hexdigest(), size, None if buf is None else buf.getvalue()
+
+
 def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
     """The member's bytes, or None when it holds more than ``limit`` (a zip bomb stops here)."""
     buf = io.BytesIO()
@@ -580,18 +600,18 @@ def verify_bundle(
                 continue
             try:
                 size = int(want["bytes"])
-                data = _read(zf, member, min(size, MAX_MEMBER_BYTES))
+                read = _digest(zf, member, min(size, MAX_MEMBER_BYTES), name in (ROWS, CHAIN, CHECKPOINT))
             except (KeyError, TypeError, ValueError):
                 problems.append(f"{MANIFEST}: malformed entry for {name}")
                 continue
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
                 problems.append(f"{name}: cannot be read ({exc}); the bundle was changed")
                 continue
-            if data is None:
+            if read is None:
                 problems.append(f"{name}: changed (longer than the manifest says)")
                 continue
-            got = hashlib.sha256(data).hexdigest()
-            if got != want.get("sha256") or len(data) != size:
+            got, got_size, data = read
+            if got != want.get("sha256") or got_size != size:
                 problems.append(
                     f"{name}: changed (SHA-256 {got[:16]}…, the manifest says {str(want.get('sha256'))[:16]}…)"
                 )

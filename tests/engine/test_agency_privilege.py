@@ -125,6 +125,18 @@ def test_a_request_above_the_camera_cap_waits_for_an_operator_to_confirm(tmp_pat
         e.close()
 
 
+def test_audit_rows_name_the_agency_by_id_and_name(city: EngineUnderTest) -> None:
+    from app.store.models import AuditRow
+
+    police = city.add_agency("Jinju 112", AgencyKind.POLICE)
+    doc = city.http.post("/api/v1/requests", headers=police.headers, json=request_body("ID-1")).json()
+    city.http.get(f"/api/v1/incidents/{doc['incident']['id']}", headers=police.headers).raise_for_status()
+    with city.server.uow.writing() as s:
+        rows = s.query(AuditRow).filter(AuditRow.actor == "agency:Jinju 112").all()
+    assert {r.action for r in rows} >= {"incident.create", "incident.read"}
+    assert all(r.detail["actor_id"] == police.id for r in rows)
+
+
 def _sos(city: EngineUnderTest) -> tuple[AgencyKeys, AgencyKeys, AgencyKeys, dict[str, object]]:
     """A vulnerable-person SOS: shared with the protection service, every 112 and every 119 room."""
     care = city.add_agency("care", AgencyKind.VULNERABLE)
