@@ -514,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_security.register(sub, _db_options)
     __import__("app.cli_ledger", fromlist=["register"]).register(sub, _db_options)  # app/cli_ledger.py
     __import__("app.cli_audit", fromlist=["register"]).register(sub, _db_options)  # app/cli_audit.py
+    __import__("app.cli_retention", fromlist=["register"]).register(sub, _db_options)  # app/cli_retention.py
     __import__("app.cli_districts", fromlist=["register"]).register(sub, _db_options)  # app/cli_districts.py
     __import__("app.cli_incident", fromlist=["register"]).register(sub, _db_options)  # app/cli_incident.py
 

@@ -887,6 +887,10 @@
         <translation>● Stopped</translation>
     </message>
     <message>
+        <source>● No live feed</source>
+        <translation>● No live feed</translation>
+    </message>
+    <message>
         <source>Go to queue, detail, map, wall, cameras, health</source>
         <translation>Go to queue, detail, map, wall, cameras, health</translation>
     </message>

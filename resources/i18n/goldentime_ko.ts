@@ -882,6 +882,10 @@
         <translation>● 중지됨</translation>
     </message>
     <message>
+        <source>● No live feed</source>
+        <translation>● 실시간 연결 없음</translation>
+    </message>
+    <message>
         <source>Go to queue, detail, map, wall, cameras, health</source>
         <translation>대기열, 상세, 지도, 영상 벽, 카메라, 상태 패널로 이동</translation>
     </message>
