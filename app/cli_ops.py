@@ -87,7 +87,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, db_options: Any) -> None:
-    p = sub.add_parser("migrate", help="bring the database schema to this version (the engine also does at start)")
+    p = sub.add_parser(
+        "migrate", help="bring the database schema to this version (the engine also does at start)"
+    )
     db_options(p)
     p.set_defaults(func=cmd_migrate)
 
