@@ -377,6 +377,7 @@ class Console:
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()
+        c.spawn(self._load_engine_districts(), name="districts")
 
     # ------------------------------------------------------------------ settings
 
@@ -450,6 +451,20 @@ class Console:
             _log.warning("cannot read the map file %s: %s", path, exc)
             return None
         return data if isinstance(data, dict) else None
+
+    async def _load_engine_districts(self) -> None:
+        """The engine's districts (``GET /api/v1/districts``), when it has any, replace the file's."""
+        from app.client import EngineError
+        from app.console.viewmodels.map_overlays import districts_geojson
+
+        try:
+            districts = await self.client.districts(geometry=True)
+        except EngineError as exc:
+            _log.warning("districts not loaded from the engine: %s", exc)
+            return
+        fc = districts_geojson(districts)
+        if fc["features"] and self.map is not None:
+            self.map.set_districts(fc)
 
     def _camera_name(self, camera_id: str) -> str:
         cam = self.controller.camera(camera_id)
