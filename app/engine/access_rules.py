@@ -95,6 +95,12 @@ RULES: tuple[Rule, ...] = (
         {G},
         "dispatched units' positions: only an agency that may read the incident (opened it, or holds a share)",
     ),
+    _r(
+        "GET",
+        "/api/v1/history/incidents",
+        USERS,
+        "closed incidents searched by time, service, place and text (read-only; every search audited)",
+    ),
     _r("GET", "/api/v1/legal-bases", CONSOLE | {U}, "the legal bases a share may name"),
     _r("GET", "/api/v1/shares/pending", CONSOLE, "shares waiting for approval or confirmation"),
     _r(
