@@ -66,7 +66,7 @@ class CapSettings(_Strict):
     geocode_properties: dict[str, str] = {}
     # An all-clear (every <info> urgency Past or responseType AllClear) of a known alert closes its incident.
     close_on_all_clear: bool = False
-    # Agencies (by id) whose CAP alerts must carry a valid enveloped XML signature.
+    # Agencies (by id, or by name) whose CAP alerts must carry a valid enveloped XML signature.
     signatures: dict[str, CapSignatureTrust] = {}
 
 

@@ -470,7 +470,9 @@ class CapAlertRow(Base):
     msg_type: Mapped[str] = mapped_column(String(16))
     all_clear: Mapped[bool] = mapped_column(Boolean, default=False)
     signed: Mapped[bool] = mapped_column(Boolean, default=False)
-    incident_id: Mapped[str | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    incident_id: Mapped[str | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
     received_at: Mapped[datetime]
 
 
