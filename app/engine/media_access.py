@@ -26,6 +26,7 @@ from app.store.models import (
     WallGrantRow,
     WallRow,
 )
+from app.store.share_tokens import token_digest
 
 GRANT_PREFIX = "gtm_"
 SUB_SUFFIX = "~sub"
@@ -100,7 +101,8 @@ def find_share(s: Session, token: str) -> ShareRow | None:
     """The share a token in a media or viewer URL names (the one place that knows how tokens are kept)."""
     if not token or len(token) > 128:
         return None
-    return s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+    # Only the token's SHA-256 is stored (app/store/share_tokens.py): look it up by that.
+    return s.query(ShareRow).filter(ShareRow.token_hash == token_digest(token)).one_or_none()
 
 
 class EngineMediaAccess:

@@ -264,7 +264,7 @@ def request_result(
     return RequestResultOut(
         incident=inc if agency_id is None else public_incident(inc, agency_id),
         cameras=notify.cameras_of(work, incident.id),
-        shares=[share_out(s, work.now, ctx.media_url, ctx.viewer_url) for s in shares],
+        shares=[share_out(s, work.now, ctx.media_url, ctx.viewer_url, token=ctx.share_token) for s in shares],
         facilities=notify.facilities_of(work, incident.id),
     )
 
