@@ -168,6 +168,7 @@ class EngineMediaAccess:
                 expires_at=grant.expires_at,
                 grant_ref=grant_digest,
                 client=client or None,
+                quota=grant.quota,
             )
         return full
 
@@ -185,6 +186,7 @@ class EngineMediaAccess:
             # A disable revokes the agency's shares too; this also covers a share made in between.
             raise MediaDenied(403, "Forbidden", "the share's agency is disabled")
         viewer = f"agency:{agency.name}"
+        limits = self._ctx.settings.agency_access.limits_of(agency.id)
         return ViewGrant(
             viewer=viewer,
             camera_id=camera_id,
@@ -192,6 +194,11 @@ class EngineMediaAccess:
             kind="share",
             share_id=share.id,
             expires_at=share.expires_at,
+            # Admitted by the media process (app/engine/media/quota.py).
+            quota=(
+                (f"share:{share.id}/{camera_id}", limits.viewers_per_share),
+                (f"agency:{agency.id}", limits.streams_per_agency),
+            ),
         )
 
     def _console_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:

@@ -82,6 +82,8 @@ class ViewGrant:
     expires_at: datetime | None = None
     grant_ref: str | None = None  # the engine's handle on a console/wall grant, re-checked while streaming
     client: str | None = None  # the viewer's address, for the audit
+    # Limits this viewer counts against: (key, most at once), admitted by .quota (issue 12)
+    quota: tuple[tuple[str, int], ...] = ()
 
 
 class MediaAccess(Protocol):
