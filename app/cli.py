@@ -514,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_security.register(sub, _db_options)
     __import__("app.cli_ledger", fromlist=["register"]).register(sub, _db_options)  # app/cli_ledger.py
     __import__("app.cli_audit", fromlist=["register"]).register(sub, _db_options)  # app/cli_audit.py
+    __import__("app.cli_districts", fromlist=["register"]).register(sub, _db_options)  # app/cli_districts.py
+    __import__("app.cli_incident", fromlist=["register"]).register(sub, _db_options)  # app/cli_incident.py
 
     p = sub.add_parser("sim", help="simulators for the demo and the tests")
     s2 = p.add_subparsers(dest="what", required=True)

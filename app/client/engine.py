@@ -231,6 +231,12 @@ class EngineClient:
         params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v is not None}
         return await self.call("GET", "/api/v1/ledger", list[LedgerRowOut], params=params)
 
+    async def incident_evidence(self, incident_id: str) -> bytes:
+        """``GET /api/v1/incidents/{id}/evidence``: the incident's signed evidence bundle (a zip; supervisors
+        and auditors). Check it with ``python main.py incident verify FILE.zip``."""
+        response = await self._request("GET", f"/api/v1/incidents/{_seg(incident_id)}/evidence", timeout=300)
+        return response.content
+
     async def revoke_share(self, share_id: str) -> ShareOut:
         return await self.call("DELETE", f"/api/v1/shares/{_seg(share_id)}", ShareOut)
 

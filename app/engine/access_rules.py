@@ -102,6 +102,12 @@ RULES: tuple[Rule, ...] = (
         "confirm an agency's request above its camera cap",
     ),
     _r("GET", "/api/v1/ledger", {S, U}, "the provision ledger (reading it is audited)"),
+    _r(
+        "GET",
+        "/api/v1/incidents/{incident_id}/evidence",
+        {S, U},
+        "the incident's signed evidence bundle (zip; every export is audited)",
+    ),
     # ------------------------------------------------------------------ sessions and users
     _r("POST", "/api/v1/sessions", EVERYONE, "log in (throttled per address and per user)", "public"),
     _r("DELETE", "/api/v1/sessions", USERS, "log out (ends this session)"),
@@ -113,6 +119,13 @@ RULES: tuple[Rule, ...] = (
     _r("GET", "/api/v1/cameras", CONSOLE, "camera catalogue"),
     _r("GET", "/api/v1/cameras/{camera_id}", CONSOLE | {W}, "wall: only cameras its layout shows"),
     _r("GET", "/api/v1/agencies", CONSOLE | {G}, "agencies: only themselves"),
+    _r(
+        "GET",
+        "/api/v1/districts",
+        CONSOLE,
+        "administrative districts for CAP geocodes (public geography; agencies learn unknown codes from "
+        "the refusal of their alert)",
+    ),
     _r("POST", "/api/v1/agencies", {A}, "register an agency (key shown once)"),
     _r("PATCH", "/api/v1/agencies/{agency_id}", {A}, "change, enable/disable, rotate webhook secret"),
     _r("POST", "/api/v1/agencies/{agency_id}/keys", {A}, "rotate the API key (shown once; optional grace)"),

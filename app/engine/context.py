@@ -21,6 +21,7 @@ from app.domain.enums import Purpose, Service
 from app.engine.agency_policy import RateLimiter
 from app.engine.auth import KeyCache, SessionPolicy
 from app.engine.refusals import RefusalLog
+from app.engine.sensor_readings import SensorReadings
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
 from app.store import share_tokens
@@ -107,6 +108,8 @@ class EngineContext:
     rates: RateLimiter = field(default_factory=RateLimiter)
     # Refused logins and requests, audited in batches (app/engine/refusals.py).
     refusals: RefusalLog = field(default_factory=RefusalLog)
+    # Sensor readings that open nothing, written in batches (app/engine/sensor_readings.py).
+    sensor_readings: SensorReadings = field(default_factory=SensorReadings)
     # Called after a commit that chose cameras, so the media relay can open them before the first viewer.
     prewarm: Callable[[list[str]], None] = field(default=lambda ids: None)
     # Captures a report's snapshot after its transaction committed (report id, camera id); set by the server.

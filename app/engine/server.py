@@ -23,6 +23,7 @@ from fastapi import Depends, FastAPI
 from app import __version__
 from app.domain.clock import Clock, SystemClock
 from app.engine.api import agency_keys, directory, incidents, intake, live, provision, walls
+from app.engine.api import districts as districts_api
 from app.engine.api.gate import access_gate
 from app.engine.api.ops import Gauge, make_ops_router
 from app.engine.api.problems import BodyGuard, install_problem_handlers
@@ -121,6 +122,8 @@ class EngineServer:
         self.security.install(app)
         for module in (intake, incidents, directory, live, walls, agency_keys, provision):
             app.include_router(module.router)
+        app.include_router(districts_api.router)  # app/engine/api/districts.py
+        app.include_router(__import__("app.engine.api.evidence", fromlist=["router"]).router)
         if self.media is not None:
             self.media.install(app)
 

@@ -411,6 +411,9 @@ class RequestResultOut(_Out):
     cameras: list[CameraOut]
     shares: list[ShareOut]
     facilities: list[FacilityOut] = Field(default_factory=list)
+    # Human-readable remarks on the answer, e.g. a share above the agency's automatic camera cap that waits
+    # for an operator's confirmation (its ``status`` is ``pending`` and its ``approval`` ``confirm``).
+    notes: list[str] = Field(default_factory=list)
 
 
 class AgencyHealthOut(_Out):

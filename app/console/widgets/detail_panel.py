@@ -206,6 +206,7 @@ class DetailPanel(QWidget):
         for i, w in enumerate((self.wall_btn, self.wall_display_btn, self.close_btn)):
             actions.addWidget(w, 1, i)
         actions.addLayout(prow, 1, 3)
+        self._actions = actions
         self._body = QWidget(self)
         body = QVBoxLayout(self._body)
         body.setContentsMargins(0, 0, 0, 0)
@@ -472,6 +473,10 @@ class DetailPanel(QWidget):
         if items:
             for did in items[0].data(0, Qt.ItemDataRole.UserRole + 1) or []:
                 self.retryRequested.emit(str(did))
+
+    def add_action(self, button: QPushButton) -> None:
+        """Add a button below the incident's actions (e.g. the evidence bundle for supervisors)."""
+        self._actions.addWidget(button, 2, 0)
 
     @Slot(QListWidgetItem)
     def _on_camera_double_clicked(self, item: QListWidgetItem) -> None:

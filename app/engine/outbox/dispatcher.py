@@ -17,6 +17,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -27,6 +28,7 @@ from app.engine.context import EngineContext
 from app.engine.outbox.egress import check_url, guarded_transport
 from app.engine.outbox.schedule import next_delay, parse_retry_after
 from app.engine.outbox.tokens import with_tokens
+from app.engine.services.directory import agency_health_of
 from app.engine.work import FreshDelivery, add_live, signing_secrets
 from app.formats.api import OutboundEvent
 from app.formats.payloads import AgencyContext, adapter_for
@@ -416,6 +418,7 @@ class Dispatcher:
                     select(DeliveryRow).where(DeliveryRow.id.in_([o.claimed.delivery_id for o in batch]))
                 )
             }
+            updates: list[dict[str, Any]] = []
             for o in batch:
                 d = rows.get(o.claimed.delivery_id)
                 if d is None or (not self._ctx.uow.db.is_sqlite and d.claimed_by != self._owner):
@@ -487,10 +490,7 @@ class Dispatcher:
                         )
                     ],
                 )
-                add_live(
-                    s,
-                    now,
-                    "delivery.updated",
+                updates.append(
                     {
                         "delivery_id": d.id,
                         "incident_id": d.incident_id,
@@ -498,5 +498,11 @@ class Dispatcher:
                         "state": d.state,
                         "attempts": d.attempts,
                         "sequence": d.sequence,
-                    },
+                    }
                 )
+            # Each event carries its agency's delivery health after this batch (computed once per agency,
+            # on indexes): consoles apply it as it is instead of reloading the agency list (issue 17).
+            health = agency_health_of(s, {u["agency_id"] for u in updates}, now)
+            for u in updates:
+                h = health.get(u["agency_id"])
+                add_live(s, now, "delivery.updated", u if h is None else {**u, "agency_health": h})

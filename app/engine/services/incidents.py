@@ -32,7 +32,7 @@ def list_incidents(
     exercise: bool | None,
     limit: int,
 ) -> list[IncidentOut]:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         q = select(IncidentRow)
         if status:
             q = q.where(IncidentRow.status.in_(status))
@@ -57,7 +57,7 @@ def list_incidents(
 def get_incident(
     ctx: EngineContext, principal: Principal, client: str | None, incident_id: str
 ) -> IncidentDetailOut:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         row = work.session.get(IncidentRow, incident_id)
         if principal.kind == "agency":
             if row is None or not may_read(work.session, row, principal.id, work.now):

@@ -151,7 +151,7 @@ def read_ledger(
 ) -> list[LedgerRowOut]:
     if not principal.has_role(*READERS):
         raise forbidden("the provision ledger is for supervisors and auditors")
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         rows = ledger_rows(work.session, ctx.settings.provision, work.now, since, until, limit)
         work.audit(
             "ledger.read",
