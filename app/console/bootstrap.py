@@ -120,6 +120,7 @@ class Console:
         self.health_panel: Any = None
         self.login_dialog: Any = None
         self.settings_dialog: Any = None
+        self.history_panel: Any = None
         self.last_error = ""
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._flown = False
@@ -370,6 +371,10 @@ class Console:
 
         # Approvals (supervisors), over-cap confirmations (operators), the provision ledger (supervisors, auditors).
         self.provision_panel = install_provision_panel(w, c)
+        from app.console.widgets.history_panel import install_history_panel
+
+        # Closed incidents, searched (read-only; the engine audits every search).
+        self.history_panel = install_history_panel(w, c)
         from app.console.widgets.evidence import install_evidence
 
         # The incident's signed evidence bundle (supervisors: detail and ledger; auditors: ledger).
@@ -377,6 +382,7 @@ class Console:
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()
+        c.spawn(self._load_engine_districts(), name="districts")
 
     # ------------------------------------------------------------------ settings
 
@@ -450,6 +456,20 @@ class Console:
             _log.warning("cannot read the map file %s: %s", path, exc)
             return None
         return data if isinstance(data, dict) else None
+
+    async def _load_engine_districts(self) -> None:
+        """The engine's districts (``GET /api/v1/districts``), when it has any, replace the file's."""
+        from app.client import EngineError
+        from app.console.viewmodels.map_overlays import districts_geojson
+
+        try:
+            districts = await self.client.districts(geometry=True)
+        except EngineError as exc:
+            _log.warning("districts not loaded from the engine: %s", exc)
+            return
+        fc = districts_geojson(districts)
+        if fc["features"] and self.map is not None:
+            self.map.set_districts(fc)
 
     def _camera_name(self, camera_id: str) -> str:
         cam = self.controller.camera(camera_id)

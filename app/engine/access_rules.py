@@ -89,6 +89,18 @@ RULES: tuple[Rule, ...] = (
     _r("DELETE", "/api/v1/shares/{share_id}", CONSOLE, "revoke a share"),
     _r("PATCH", "/api/v1/shares/{share_id}", CONSOLE, "extend a share"),
     _r("POST", "/api/v1/incidents/{incident_id}/reports", CONSOLE, "report to an agency"),
+    _r(
+        "POST",
+        "/api/v1/incidents/{incident_id}/units",
+        {G},
+        "dispatched units' positions: only an agency that may read the incident (opened it, or holds a share)",
+    ),
+    _r(
+        "GET",
+        "/api/v1/history/incidents",
+        USERS,
+        "closed incidents searched by time, service, place and text (read-only; every search audited)",
+    ),
     _r("GET", "/api/v1/legal-bases", CONSOLE | {U}, "the legal bases a share may name"),
     _r("GET", "/api/v1/shares/pending", CONSOLE, "shares waiting for approval or confirmation"),
     _r(

@@ -28,15 +28,27 @@ def _refuse(detail: str) -> ServiceError:
     return ServiceError(403, "Forbidden", f"CAP signature refused: {detail}")
 
 
-def verify_cap_signature(settings: CapSettings, agency_id: str, data: bytes) -> bytes | None:
+def verify_cap_signature(
+    settings: CapSettings, agency_id: str, data: bytes, agency_name: str | None = None
+) -> bytes | None:
     """The signed alert (canonical bytes of what the signature covers) when the agency must sign, else
-    None. Raises a 403 ServiceError naming the reason when a required signature is missing or invalid."""
+    None. Raises a 403 ServiceError naming the reason when a required signature is missing or invalid.
+
+    ``[cap.signatures]`` names the agency by its id or, failing that, by its name."""
     trust = settings.signatures.get(agency_id)
+    if trust is None and agency_name is not None:
+        trust = settings.signatures.get(agency_name)
     if trust is None:
         return None
     from lxml import etree
     from signxml.algorithms import SignatureMethod
-    from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+    from signxml.exceptions import (
+        InvalidCertificate,
+        InvalidDigest,
+        InvalidInput,
+        InvalidSignature,
+        SignXMLException,
+    )
     from signxml.verifier import SignatureConfiguration, XMLVerifier
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
@@ -69,15 +81,18 @@ def verify_cap_signature(settings: CapSettings, agency_id: str, data: bytes) -> 
         if trust.cert is not None:
             result = XMLVerifier().verify(root, x509_cert=pem.decode("ascii"), expect_config=config)
         else:
-            result = XMLVerifier().verify(root, ca_pem_file=pem, expect_config=config)
+            result = XMLVerifier().verify(root, ca_pem_file=str(path), expect_config=config)
     except InvalidDigest as exc:
         raise _refuse(f"the signed content was changed after signing ({exc})") from None
     except InvalidCertificate as exc:
         raise _refuse(f"the signing certificate is not trusted for this agency ({exc})") from None
     except InvalidSignature as exc:
         raise _refuse(f"the signature does not verify ({exc})") from None
-    except (InvalidInput, ValueError, UnicodeDecodeError) as exc:
+    except (InvalidInput, ValueError, UnicodeDecodeError, SignXMLException) as exc:
         raise _refuse(f"the signature cannot be checked ({exc})") from None
+    except Exception as exc:  # hostile input must not become a server error
+        _log.warning("CAP signature check of agency %s failed unexpectedly: %r", agency_id, exc)
+        raise _refuse(f"the signature cannot be checked ({type(exc).__name__})") from None
     if isinstance(result, list):  # expect_references=1 gives one result; be strict anyway
         raise _refuse("the signature must have exactly one reference")
     signed = result.signed_xml

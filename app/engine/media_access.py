@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -106,10 +108,15 @@ def find_share(s: Session, token: str) -> ShareRow | None:
 
 
 class EngineMediaAccess:
-    """Implements the relay's ``MediaAccess`` protocol against the store."""
+    """Implements the relay's ``MediaAccess`` protocol against the store.
 
-    def __init__(self, ctx: EngineContext) -> None:
+    ``admit``: an authorisation admits a viewer, and its start is audited at once (``video.view.start``,
+    committed before the first byte, so a crash still leaves it); its end follows as ``video.view`` with
+    the same ``viewing`` id. The engine's redirects to the media port only check (``admit=False``)."""
+
+    def __init__(self, ctx: EngineContext, *, admit: bool = True) -> None:
         self._ctx = ctx
+        self._admit = admit
 
     async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
         try:
@@ -168,8 +175,12 @@ class EngineMediaAccess:
                 expires_at=grant.expires_at,
                 grant_ref=grant_digest,
                 client=client or None,
+                agency_id=grant.agency_id,
                 quota=grant.quota,
             )
+        if self._admit:
+            full = replace(full, viewing_id="vw_" + secrets.token_hex(8))
+            self._record_start(full, now)
         return full
 
     def _share_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
@@ -194,6 +205,7 @@ class EngineMediaAccess:
             kind="share",
             share_id=share.id,
             expires_at=share.expires_at,
+            agency_id=agency.id,
             # Admitted by the media process (app/engine/media/quota.py).
             quota=(
                 (f"share:{share.id}/{camera_id}", limits.viewers_per_share),
@@ -268,6 +280,30 @@ class EngineMediaAccess:
                 and session_alive(s, row.session_hash, now, self._ctx.session_policy()) is not None
             )
 
+    def _viewing_detail(self, s: Session, grant: ViewGrant) -> dict[str, Any]:
+        detail: dict[str, Any] = {"viewing": grant.viewing_id, "share_id": grant.share_id, "kind": grant.kind}
+        if grant.agency_id is not None:
+            agency = s.get(AgencyRow, grant.agency_id)
+            detail["agencies"] = {grant.agency_id: agency.name if agency is not None else None}
+        return detail
+
+    def _record_start(self, grant: ViewGrant, now: datetime) -> None:
+        with self._ctx.uow.writing() as s:
+            audit_chain.add_audit(
+                s,
+                [
+                    dict(
+                        at=now,
+                        actor=grant.viewer,
+                        action="video.view.start",
+                        target_type="camera",
+                        target_id=grant.camera_id,
+                        client=grant.client,
+                        detail={"from": now.isoformat(), **self._viewing_detail(s, grant)},
+                    )
+                ],
+            )
+
     def _record(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
         with self._ctx.uow.writing() as s:
             audit_chain.add_audit(
@@ -284,8 +320,7 @@ class EngineMediaAccess:
                             "from": started.isoformat(),
                             "to": ended.isoformat(),
                             "bytes": bytes_sent,
-                            "share_id": grant.share_id,
-                            "kind": grant.kind,
+                            **self._viewing_detail(s, grant),
                         },
                     )
                 ],

@@ -56,6 +56,7 @@ class MediaWiring:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.access = EngineMediaAccess(ctx)
+        self.checker = EngineMediaAccess(ctx, admit=False)  # redirects check; the media port admits
         media = ctx.settings.media
         extra = [] if media.gop_cache else ["--no-gop-cache"]
         sec = ctx.settings.security
@@ -360,7 +361,7 @@ class MediaWiring:
         async def redirect(token: str, camera_id: str, suffix: str, request: Request) -> Response:
             client = request.client.host if request.client else ""
             try:
-                await checked_authorize(wiring.access, token, camera_id, client)
+                await checked_authorize(wiring.checker, token, camera_id, client)
             except MediaDenied as exc:
                 return media_problem(exc.status, exc.title, exc.detail, exc.type)
             return RedirectResponse(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app.domain.enums import AgencyKind, SensorKind, Service
 from app.engine.provision_settings import ProvisionSettings
+from app.engine.retention_settings import AuditSettings, RetentionSettings
 
 
 class _Strict(BaseModel):
@@ -65,7 +66,7 @@ class CapSettings(_Strict):
     geocode_properties: dict[str, str] = {}
     # An all-clear (every <info> urgency Past or responseType AllClear) of a known alert closes its incident.
     close_on_all_clear: bool = False
-    # Agencies (by id) whose CAP alerts must carry a valid enveloped XML signature.
+    # Agencies (by id, or by name) whose CAP alerts must carry a valid enveloped XML signature.
     signatures: dict[str, CapSignatureTrust] = {}
 
 
@@ -194,6 +195,8 @@ class Settings(_Strict):
     security: SecuritySettings = SecuritySettings()
     ops: OpsSettings = OpsSettings()
     provision: ProvisionSettings = ProvisionSettings()
+    retention: RetentionSettings = RetentionSettings()
+    audit: AuditSettings = AuditSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,

@@ -108,3 +108,109 @@ def test_settings_dialog_adds_a_basemap_and_golden_times(
     qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["tiles"]["loaded"] >= 1, timeout=TIMEOUT)
     snap = map_snapshot(qtbot, console)
     assert "Offline street" in snap["basemaps"] and snap["basemap"] == "Offline street"
+
+
+def test_console_draws_the_engines_districts(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    """``GET /api/v1/districts``: the engine's districts (imported from a file) are drawn and named."""
+    import json
+
+    from app.domain.districts import parse_district_geojson
+    from app.engine.services.districts import store_districts
+    from tests.engine.conftest import ADMIN
+
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": f"48170{k:05d}", "name": name},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [128.07 + 0.01 * k, 35.17],
+                            [128.08 + 0.01 * k, 35.17],
+                            [128.08 + 0.01 * k, 35.19],
+                            [128.07 + 0.01 * k, 35.19],
+                            [128.07 + 0.01 * k, 35.17],
+                        ]
+                    ],
+                },
+            }
+            for k, name in enumerate(["중앙동", "상봉동", "칠암동"])
+        ],
+    }
+    parsed = parse_district_geojson(json.dumps(fc))
+    with engine.e.server.uow(ADMIN) as work:
+        assert store_districts(work.session, parsed.districts, work.now, source="test") == 3
+    console = console_factory(engine.url)
+    qtbot.waitUntil(lambda: console.map.is_ready, timeout=30_000)
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["districts"] == 3, timeout=TIMEOUT)
+    labels: list[Any] = []
+    console.map.run_js(
+        "JSON.stringify(Array.from(document.querySelectorAll('.gt-district-label')).map(e => e.textContent))",
+        labels.append,
+    )
+    qtbot.waitUntil(lambda: bool(labels), timeout=TIMEOUT)
+    assert sorted(json.loads(labels[0])) == sorted(["중앙동", "상봉동", "칠암동"])
+
+
+def test_units_the_agency_sends_appear_on_the_map(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    inc_id = engine.request("UNITS-1", priority=2)["incident"]["id"]
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None and console.map.is_ready, timeout=30_000)
+    console.queue_panel.select(inc_id)
+    qtbot.waitUntil(lambda: c.detail.incident_id == inc_id, timeout=TIMEOUT)
+    assert map_snapshot(qtbot, console)["units"] == 0
+    # The police room sends its patrol cars' positions while the operator has the incident open.
+    r = engine.e.http.post(
+        f"/api/v1/incidents/{inc_id}/units",
+        headers=engine.police.headers,
+        json={"units": [{"id": "PATROL-12", "kind": "patrol car", "lat": 35.181, "lon": 128.081}]},
+    )
+    assert r.status_code == 200, r.text
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["units"] == 1, timeout=TIMEOUT)
+    got: list[Any] = []
+    console.map.run_js("document.querySelector('[data-unit-id]').textContent", got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+    assert got == ["PATROL-12"]
+
+
+def test_history_view_searches_closed_incidents_read_only(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    from app.domain.enums import Role
+
+    closed = engine.request("HIST-1", priority=3, title="Shoplifting at the market")["incident"]["id"]
+    other = engine.request("HIST-2", priority=3, title="Loud music")["incident"]["id"]
+    for ext in ("HIST-1", "HIST-2"):
+        r = engine.e.http.post(
+            f"/api/v1/requests/{ext}/updates", headers=engine.police.headers, json={"closed": True}
+        )
+        assert r.status_code == 200, r.text
+    engine.request("OPEN-1", priority=3, title="Shoplifting, still open")
+    console = console_factory(engine.url)
+    panel = console.history_panel
+    assert panel is not None
+    qtbot.waitUntil(lambda: console.controller.connected, timeout=TIMEOUT)
+    panel.text.setText("shoplifting")
+    panel.search_button.click()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=TIMEOUT)
+    assert panel.table.item(0, 4).text() == "Shoplifting at the market"
+    assert panel.vm.rows[0].id == closed and other not in [i.id for i in panel.vm.rows]
+    assert "1 closed incident" in panel.status.text()
+    panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: bool(panel.timeline.toPlainText()), timeout=TIMEOUT)
+    assert "request" in panel.timeline.toPlainText()  # its timeline, from the received request on
+    assert panel.timeline.isReadOnly()
+    # Audited: the search and the opened incident.
+    boss = engine.e.add_user("boss2", role=Role.SUPERVISOR)
+    rows = engine.e.http.get("/api/v1/audit", headers=boss, params={"actor": "user:op"}).json()
+    actions = {r["action"] for r in rows}
+    assert "incident.history" in actions
+    assert any(r["action"] == "incident.read" and r["target_id"] == closed for r in rows)

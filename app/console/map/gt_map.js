@@ -450,6 +450,35 @@
     return true;
   };
 
+  // ---- districts: the page's own (a file) until the engine's arrive (gt.setDistricts) -------------
+
+  var DISTRICT_STYLE = {
+    color: "#37474f", weight: 1.5, opacity: 0.8, fillColor: "#90a4ae", fillOpacity: 0.06, interactive: false
+  };
+
+  function labelDistricts(layer) {
+    layer.eachLayer(function (l) {
+      var name = l.feature && l.feature.properties && l.feature.properties.name;
+      if (name) {
+        l.bindTooltip(esc(name), {
+          permanent: true, direction: "center", className: "gt-district-label", interactive: false,
+          pane: "gtDistrictLabels"
+        });
+      }
+    });
+  }
+
+  gt.setDistricts = function (fc) {
+    var shown = !districtsLayer || map.hasLayer(districtsLayer);
+    if (districtsLayer) map.removeLayer(districtsLayer);
+    districtsLayer = L.geoJSON(fc, { style: function () { return DISTRICT_STYLE; } });
+    labelDistricts(districtsLayer);
+    if (shown) districtsLayer.addTo(map);
+    if (cityLayer && map.hasLayer(cityLayer)) cityLayer.bringToBack();
+    buildLayerControl();
+    return districtsLayer.getLayers().length;
+  };
+
   // ---- basemaps (chosen in the layer control; Python lists them with gt.setBasemaps) ---------------
 
   var basemaps = [];          // [{name, layer, spec}] in order; the city's own map first when there is one
@@ -700,6 +729,7 @@
       areaShapes: areaLayer.getLayers().reduce(function (n, g) { return n + g.getLayers().length; }, 0),
       facilities: facilityLayer.getLayers().length,
       units: unitLayer.getLayers().length,
+      districts: districtsLayer ? districtsLayer.getLayers().length : 0,
       tracks: trackLayer.getLayers().length,
       drawn: drawnCount,
       drawMode: draw.mode,
@@ -728,20 +758,10 @@
     cfg = config || {};
     if (cfg.labels) Object.keys(cfg.labels).forEach(function (k) { labels[k] = cfg.labels[k]; });
     districtsLayer = cfg.districtsVar ? window[cfg.districtsVar] : null;
-    if (districtsLayer) {
-      // District names sit under the markers (tooltip pane is above them).
-      map.createPane("gtDistrictLabels").style.zIndex = 450;
-      map.getPane("gtDistrictLabels").style.pointerEvents = "none";
-      districtsLayer.eachLayer(function (l) {
-        var name = l.feature && l.feature.properties && l.feature.properties.name;
-        if (name) {
-          l.bindTooltip(esc(name), {
-            permanent: true, direction: "center", className: "gt-district-label", interactive: false,
-            pane: "gtDistrictLabels"
-          });
-        }
-      });
-    }
+    // District names sit under the markers (tooltip pane is above them).
+    map.createPane("gtDistrictLabels").style.zIndex = 450;
+    map.getPane("gtDistrictLabels").style.pointerEvents = "none";
+    if (districtsLayer) labelDistricts(districtsLayer);
     var streetsLayer = cfg.streetsVar ? window[cfg.streetsVar] : null;
     if (streetsLayer) {
       // The demo city's own basemap: a dark map, the river and the main roads named in Korean.

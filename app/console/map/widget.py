@@ -169,6 +169,7 @@ class MapView(QWidget):
         self._basemaps: list[dict[str, Any]] = []
         self._basemap_choice: str | None = None
         self._facilities: list[dict[str, Any]] = []
+        self._districts: dict[str, Any] | None = None
         self._units: list[dict[str, Any]] = []
 
         # Order matters for teardown: children are deleted in creation order, so the view (and the page
@@ -368,6 +369,11 @@ class MapView(QWidget):
         self._basemap_choice = name
         self._call("chooseBasemap", name)
 
+    def set_districts(self, geojson: dict[str, Any]) -> None:
+        """Replace the district outlines (a GeoJSON FeatureCollection; each feature's ``name`` labels it)."""
+        self._districts = geojson
+        self._call("setDistricts", geojson)
+
     def set_facilities(self, facilities: Iterable[dict[str, Any]]) -> None:
         """119 facilities near the selected incident: id, name, kind, lat, lon, notes (access notes)."""
         self._facilities = [dict(f) for f in facilities]
@@ -425,6 +431,8 @@ class MapView(QWidget):
         self._call("setLabels", self._labels)
         if self._basemaps:
             self._call("setBasemaps", self._basemaps, self._basemap_choice)
+        if self._districts is not None:
+            self._call("setDistricts", self._districts)
         self._call("setFacilities", self._facilities)
         self._call("setUnits", self._units)
         self._call("setCameras", list(self._cameras.values()))

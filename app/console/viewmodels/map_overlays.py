@@ -115,3 +115,18 @@ def cameras_in_area(area: Any, cameras: Iterable[_Cam], limit: int = MAX_AREA_CA
             inside.append((distance_m(center, pt), cam.id))
     inside.sort()
     return [cam_id for _, cam_id in inside[:limit]]
+
+
+def districts_geojson(districts: Iterable[Any]) -> dict[str, Any]:
+    """The engine's districts (``DistrictOut`` with geometry) as the GeoJSON the map draws."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": d.name, "code": d.code},
+            "geometry": d.geometry,
+        }
+        for d in districts
+        if isinstance(getattr(d, "geometry", None), dict)
+        and d.geometry.get("type") in ("Polygon", "MultiPolygon")
+    ]
+    return {"type": "FeatureCollection", "features": features}

@@ -60,6 +60,8 @@ def grant_from_json(data: dict[str, Any]) -> ViewGrant:
         expires_at=datetime.fromisoformat(expires) if expires else None,
         grant_ref=data.get("grant_ref"),
         client=data.get("client"),
+        viewing_id=data.get("viewing_id"),
+        agency_id=data.get("agency_id"),
         quota=tuple((str(k), int(n)) for k, n in data.get("quota") or ()),
     )
 

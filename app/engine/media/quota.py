@@ -13,10 +13,11 @@ media port, so the counters need no lock.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -97,7 +98,14 @@ class QuotaAccess:
 
     async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
         grant = await self._inner.authorize(token, camera_id, client)
-        self.quota.take(grant)
+        try:
+            self.quota.take(grant)
+        except MediaDenied:
+            # The engine audited the viewing's start when it authorised it: close it (0 bytes).
+            now = datetime.now(UTC)
+            with contextlib.suppress(Exception):
+                await self._inner.record_viewing(grant, now, now, 0)
+            raise
         return grant
 
     async def still_valid(self, grant: ViewGrant) -> bool:

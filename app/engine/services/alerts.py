@@ -188,8 +188,12 @@ def handle_cap(
     try:
         alert = parse_cap(data)
     except CapError as exc:
+        if not exc.detail.startswith("CAP message "):  # parsed safely (defusedxml), only not valid CAP
+            # Well-formed and harmless but not a valid alert: from an agency that must sign, a broken or
+            # missing signature is the reason to give (a changed byte can also break the CAP).
+            verify_cap_signature(ctx.settings.cap, principal.id, data, principal.name)
         raise ServiceError(422, "Invalid CAP alert", str(exc)) from exc
-    signed_xml = verify_cap_signature(ctx.settings.cap, principal.id, data)
+    signed_xml = verify_cap_signature(ctx.settings.cap, principal.id, data, principal.name)
     if signed_xml is not None:
         # Act only on what the signature covers.
         try:
