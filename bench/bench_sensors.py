@@ -5,8 +5,9 @@ beside them, in the same run against the same engine.
 
 The engine runs as its own process on SQLite (WAL, synchronous=FULL) with a live receiving agency (the
 simulator). Phase 1: 10 closed-loop intake clients alone. Phase 2: the same clients while 20 gateways post
-below-threshold readings open-loop at ``--rate`` readings/s in total (each reading its own
-``POST /api/v1/sensors/events``, up to 8 in flight per gateway). Target (issue 17): >= 1,000 readings/s
+below-threshold readings open-loop at ``--rate`` readings/s in total, up to 8 requests in flight per
+gateway: each reading its own ``POST /api/v1/sensors/events`` (``--batch 1``, the default), or ``--batch N``
+readings a ``POST /api/v1/sensors/readings`` (a gateway forwarding what it collected). Target (issue 17): >= 1,000 readings/s
 with intake p95 unchanged.
 """
 
@@ -136,7 +137,7 @@ async def gateways(
                 tasks.append(asyncio.create_task(one(i)))
                 i += 1
             await asyncio.gather(*tasks)
-            return i
+            return i * batch
 
     sent = sum(await asyncio.gather(*(gateway(g, k) for g, k in enumerate(keys))))
     lat.sort()
@@ -150,6 +151,7 @@ def main() -> None:
     ap.add_argument("--sensors", type=int, default=50, help="sensors per gateway")
     ap.add_argument("--rate", type=float, default=1000)
     ap.add_argument("--clients", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=1, help="readings per request (1: one POST each)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "engine"
@@ -190,7 +192,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 i, g = await asyncio.gather(
                     intake(base, key, args.seconds, args.clients, "beside"),
-                    gateways(base, keys, args.seconds, args.rate, args.sensors),
+                    gateways(base, keys, args.seconds, args.rate, args.sensors, args.batch),
                 )
                 return i, g, time.perf_counter() - t0
 
@@ -207,7 +209,7 @@ def main() -> None:
     )
     print(f"intake beside the readings:        {rate_b:6.0f} req/s  p50 {p50_b:.1f} ms  p95 {p95_b:.1f} ms")
     print(
-        f"readings from {args.gateways} gateways: {accepted} accepted of {sent} sent in {wall:.1f} s = "
+        f"readings from {args.gateways} gateways, {args.batch} a request: {accepted} accepted of {sent} sent in {wall:.1f} s = "
         f"{accepted / wall:.0f} readings/s (offered {args.rate:.0f}/s), reading p95 {gw_p95:.1f} ms"
     )
     print(

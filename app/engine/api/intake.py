@@ -10,8 +10,16 @@ from starlette.concurrency import run_in_threadpool
 from app.engine.api.deps import Caller, Client, Ctx
 from app.engine.services.alerts import handle_cap
 from app.engine.services.intake import handle_request, handle_update
-from app.engine.services.sensors import handle_sensor_event
-from app.formats.api import ExternalId, RequestIn, RequestResultOut, RequestUpdateIn, SensorEventIn
+from app.engine.services.sensors import handle_sensor_event, handle_sensor_readings
+from app.formats.api import (
+    ExternalId,
+    RequestIn,
+    RequestResultOut,
+    RequestUpdateIn,
+    SensorEventIn,
+    SensorReadingsIn,
+    SensorReadingsOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
@@ -70,3 +78,14 @@ def post_sensor_event(body: SensorEventIn, ctx: Ctx, principal: Caller, client: 
     202 recorded without an incident (below threshold)."""
     result, outcome = handle_sensor_event(ctx, principal, client, body)
     return _json(result, {"opened": 201, "updated": 200, "recorded": 202}[outcome])
+
+
+@router.post("/sensors/readings", response_model=SensorReadingsOut)
+def post_sensor_readings(body: SensorReadingsIn, ctx: Ctx, principal: Caller, client: Client) -> Response:
+    """Up to 500 readings of the gateway's own sensors in one request; each outcome as for
+    ``/sensors/events``, in the order sent. Readings that open nothing are recorded in one batch."""
+    results = handle_sensor_readings(ctx, principal, client, body.readings)
+    return Response(
+        content=SensorReadingsOut(results=results).model_dump_json(),
+        media_type="application/json",
+    )
