@@ -100,10 +100,11 @@ async def intake(base: str, key: str, seconds: float, clients: int, prefix: str)
 
 
 async def gateways(
-    base: str, keys: list[str], seconds: float, rate: float, sensors_each: int
+    base: str, keys: list[str], seconds: float, rate: float, sensors_each: int, batch: int
 ) -> tuple[int, int, float]:
-    """Open loop: each gateway sends its share of ``rate`` on schedule; returns (sent, accepted, p95 ms)."""
-    per = rate / len(keys)
+    """Open loop: each gateway sends its share of ``rate`` on schedule, ``batch`` readings a request
+    (1: ``/sensors/events``, more: ``/sensors/readings``); returns (readings sent, accepted, p95 ms)."""
+    per = rate / len(keys) / batch
     lat: list[float] = []
     accepted = 0
 
