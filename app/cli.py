@@ -267,6 +267,11 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
                 upsert_cameras(work, parse_cameras(data, path.name).cameras)
             elif kind == "facilities":
                 upsert_facilities(work, parse_facilities(data, path.name).facilities)
+            elif kind == "districts":
+                from app.domain.districts import parse_district_geojson
+                from app.engine.services.districts import store_districts
+
+                store_districts(work.session, parse_district_geojson(data).districts, work.now, path.name)
             else:
                 upsert_sensors(work, parse_sensors(data, path.name).sensors, gateway[0] if gateway else None)
         if kind == "cameras":
@@ -514,6 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_security.register(sub, _db_options)
     __import__("app.cli_ledger", fromlist=["register"]).register(sub, _db_options)  # app/cli_ledger.py
     __import__("app.cli_audit", fromlist=["register"]).register(sub, _db_options)  # app/cli_audit.py
+    __import__("app.cli_retention", fromlist=["register"]).register(sub, _db_options)  # app/cli_retention.py
+    __import__("app.cli_districts", fromlist=["register"]).register(sub, _db_options)  # app/cli_districts.py
     __import__("app.cli_incident", fromlist=["register"]).register(sub, _db_options)  # app/cli_incident.py
 
     p = sub.add_parser("sim", help="simulators for the demo and the tests")

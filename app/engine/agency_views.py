@@ -33,11 +33,19 @@ def public_incident(out: IncidentOut, agency_id: str) -> IncidentOut:
     """``out`` as agency ``agency_id`` may see it: no assignee; the requester's id and number only when
     the agency is the requester."""
     own = out.agency_id == agency_id
+    details = out.details
+    units = details.get("unit_positions") if isinstance(details, dict) else None
+    if isinstance(units, list):  # dispatched units' positions: only the agency's own
+        details = {
+            **details,
+            "unit_positions": [u for u in units if isinstance(u, dict) and u.get("agency_id") == agency_id],
+        }
     return out.model_copy(
         update={
             "assignee": None,
             "agency_id": out.agency_id if own else None,
             "external_id": out.external_id if own else None,
+            "details": details,
         }
     )
 

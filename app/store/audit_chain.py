@@ -151,12 +151,20 @@ def walk(rows: Iterable[AuditRow], start_prev: str | None = None) -> Iterator[tu
         yield r, None
 
 
-def verify(session: Session, start_prev: str | None = None) -> tuple[int, list[Problem], str]:
-    """Walk the whole chain: (rows checked, problems in id order, head hash)."""
+def verify(
+    session: Session, start_prev: str | None = None, after_id: int = 0
+) -> tuple[int, list[Problem], str]:
+    """Walk the chain (the rows after ``after_id``, the last archived one, following ``start_prev``, its
+    hash): (rows checked, problems in id order, head hash)."""
     problems: list[Problem] = []
     n = 0
     last = start_prev or GENESIS
-    q = select(AuditRow).order_by(AuditRow.id).execution_options(yield_per=2000)
+    q = (
+        select(AuditRow)
+        .where(AuditRow.id > after_id)
+        .order_by(AuditRow.id)
+        .execution_options(yield_per=2000)
+    )
     for r, what in walk(session.scalars(q), start_prev):
         n += 1
         if what:

@@ -190,6 +190,10 @@
         <source>Your session has ended ({reason}). Log in again.</source>
         <translation>Your session has ended ({reason}). Log in again.</translation>
     </message>
+    <message>
+        <source>%n camera(s) of the drawn area on the wall.</source>
+        <translation>%n camera(s) of the drawn area on the wall.</translation>
+    </message>
 </context>
 <context>
     <name>ConsoleController</name>
@@ -552,6 +556,92 @@
     </message>
 </context>
 <context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>Searching…</source>
+        <translation>Searching…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n closed incident(s)</source>
+        <translation>
+            <numerusform>%n closed incident</numerusform>
+            <numerusform>%n closed incidents</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Closed within</source>
+        <translation>Closed within</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>Service</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>Place</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>Last 24 hours</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>Last 7 days</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>Last 30 days</translation>
+    </message>
+    <message>
+        <source>Last year</source>
+        <translation>Last year</translation>
+    </message>
+    <message>
+        <source>All services</source>
+        <translation>All services</translation>
+    </message>
+    <message>
+        <source>part of the address, e.g. 중앙시장</source>
+        <translation>part of the address, e.g. 중앙시장</translation>
+    </message>
+    <message>
+        <source>part of the title or the agency&apos;s number</source>
+        <translation>part of the title or the agency&apos;s number</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>Priority</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <source>Select an incident to read its timeline (read-only).</source>
+        <translation>Select an incident to read its timeline (read-only).</translation>
+    </message>
+    <message>
+        <source>Incident history</source>
+        <translation>Incident history</translation>
+    </message>
+</context>
+<context>
     <name>IncidentTableModel</name>
     <message>
         <source>Priority</source>
@@ -883,6 +973,10 @@
         <translation>● Stopped</translation>
     </message>
     <message>
+        <source>● No live feed</source>
+        <translation>● No live feed</translation>
+    </message>
+    <message>
         <source>Go to queue, detail, map, wall, cameras, health</source>
         <translation>Go to queue, detail, map, wall, cameras, health</translation>
     </message>
@@ -1059,6 +1153,46 @@
         <translation>approximate position (not used as nearest camera)</translation>
     </message>
     <message>
+        <source>City map (offline)</source>
+        <translation>City map (offline)</translation>
+    </message>
+    <message>
+        <source>Basemap</source>
+        <translation>Basemap</translation>
+    </message>
+    <message>
+        <source>119 facilities</source>
+        <translation>119 facilities</translation>
+    </message>
+    <message>
+        <source>Dispatched units</source>
+        <translation>Dispatched units</translation>
+    </message>
+    <message>
+        <source>Access</source>
+        <translation>Access</translation>
+    </message>
+    <message>
+        <source>Hazardous materials</source>
+        <translation>Hazardous materials</translation>
+    </message>
+    <message>
+        <source>Hospital</source>
+        <translation>Hospital</translation>
+    </message>
+    <message>
+        <source>Shelter</source>
+        <translation>Shelter</translation>
+    </message>
+    <message>
+        <source>Hydrant</source>
+        <translation>Hydrant</translation>
+    </message>
+    <message>
+        <source>Other facility</source>
+        <translation>Other facility</translation>
+    </message>
+    <message>
         <source>112 emergency video</source>
         <translation>112 emergency video</translation>
     </message>
@@ -1231,6 +1365,10 @@
         <source>NEW EMERGENCY: {title}</source>
         <translation>NEW EMERGENCY: {title}</translation>
     </message>
+    <message>
+        <source>Jump to it ({key})</source>
+        <translation>Jump to it ({key})</translation>
+    </message>
     <message numerus="yes">
         <source>%n open</source>
         <translation>
@@ -1264,6 +1402,137 @@
     <message>
         <source>Open incidents by priority, then age. Enter opens one.</source>
         <translation>Open incidents by priority, then age. Enter opens one.</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>XYZ tile server (URL template)</source>
+        <translation>XYZ tile server (URL template)</translation>
+    </message>
+    <message>
+        <source>WMTS (REST URL template)</source>
+        <translation>WMTS (REST URL template)</translation>
+    </message>
+    <message>
+        <source>WMS</source>
+        <translation>WMS</translation>
+    </message>
+    <message>
+        <source>MBTiles file (offline)</source>
+        <translation>MBTiles file (offline)</translation>
+    </message>
+    <message>
+        <source>PMTiles file (offline)</source>
+        <translation>PMTiles file (offline)</translation>
+    </message>
+    <message>
+        <source>Always</source>
+        <translation>Always</translation>
+    </message>
+    <message>
+        <source>Only priority 1 and 2</source>
+        <translation>Only priority 1 and 2</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Never</translation>
+    </message>
+    <message>
+        <source>Console settings</source>
+        <translation>Console settings</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Add</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Remove</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>Choose…</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Key</translation>
+    </message>
+    <message>
+        <source>WMS layers</source>
+        <translation>WMS layers</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>File</translation>
+    </message>
+    <message>
+        <source>Attribution</source>
+        <translation>Attribution</translation>
+    </message>
+    <message>
+        <source>Maximum zoom of the tiles</source>
+        <translation>Maximum zoom of the tiles</translation>
+    </message>
+    <message>
+        <source>Map</source>
+        <translation>Map</translation>
+    </message>
+    <message>
+        <source>Put a selected incident&apos;s cameras on the wall</source>
+        <translation>Put a selected incident&apos;s cameras on the wall</translation>
+    </message>
+    <message>
+        <source>Key to jump to a new urgent incident</source>
+        <translation>Key to jump to a new urgent incident</translation>
+    </message>
+    <message>
+        <source>Golden-time countdown per service (0: the engine&apos;s)</source>
+        <translation>Golden-time countdown per service (0: the engine&apos;s)</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <source>engine&apos;s</source>
+        <translation>engine&apos;s</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>Incidents</translation>
+    </message>
+    <message>
+        <source>Basemap {n}</source>
+        <translation>Basemap {n}</translation>
+    </message>
+    <message>
+        <source>Offline basemap file</source>
+        <translation>Offline basemap file</translation>
+    </message>
+    <message>
+        <source>Tile files (*.mbtiles *.pmtiles)</source>
+        <translation>Tile files (*.mbtiles *.pmtiles)</translation>
+    </message>
+    <message>
+        <source>Not saved:</source>
+        <translation>Not saved:</translation>
+    </message>
+    <message>
+        <source>Console settings…</source>
+        <translation>Console settings…</translation>
     </message>
 </context>
 <context>

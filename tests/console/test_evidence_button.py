@@ -69,3 +69,5 @@ def test_an_auditor_saves_a_provisions_bundle_from_the_ledger(
     qtbot.waitUntil(target.exists, timeout=TIMEOUT)
     report = verify_bundle(target)
     assert report.ok and report.incident_id == inc_id
+    # The auditor's console never opened the live feed it may not have, so it never asked to log in again.
+    assert console.login_dialog is None and not console.controller.feed.running

@@ -69,11 +69,13 @@ def test_two_areas_and_two_languages_select_both_areas_once(engine: EngineUnderT
 
 
 def test_a_point_alert_covers_the_minimum_radius(engine: EngineUnderTest) -> None:
-    # The OASIS CAP 1.2 example A.3 (an earthquake at a point: <circle> with radius 0), here as an Alert.
+    # The OASIS CAP 1.2 example A.3 (an earthquake at a point: <circle> with radius 0), here as an Alert
+    # with urgency Immediate (as published, urgency Past makes it an all-clear: test_cap_all_clear.py).
     xml = (
         (DATA / "oasiscap_v1dot2_appendix_adot3.xml")
         .read_bytes()
         .replace(b"<msgType>Update<", b"<msgType>Alert<")
+        .replace(b"<urgency>Past<", b"<urgency>Immediate<")
     )
     engine.add_cameras(
         [_cam("AT", 32.9525, -115.5527), _cam("NEAR", 32.9545, -115.5527), _cam("FAR", 32.9585, -115.5527)]

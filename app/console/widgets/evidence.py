@@ -10,6 +10,7 @@ the Qt thread. The engine audits every export.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,9 @@ class EvidenceSaver(QObject):
         self._set_busy(True)
         try:
             data = await self._controller.client.incident_evidence(incident_id)
-            await asyncio.to_thread(_write, path, data)
+            # A plain thread, not the loop's default executor (under qasync a QThread left running at exit).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-save") as pool:
+                await asyncio.get_running_loop().run_in_executor(pool, _write, path, data)
         except EngineError as exc:
             self._fail(self.tr("Evidence bundle refused: {reason}").format(reason=exc.message))
             return
