@@ -187,7 +187,7 @@ def handle_sensor_readings(
             result, outcome = handle_sensor_event(ctx, principal, client, body)
             out[i] = SensorOutcomeOut(
                 sensor_id=body.sensor_id,
-                outcome=outcome,  # type: ignore[arg-type]
+                outcome=outcome,
                 incident_id=None if result is None else result.incident.id,
             )
     return [o for o in out if o is not None]
