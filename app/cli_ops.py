@@ -23,6 +23,19 @@ def cmd_settings_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings_doc(args: argparse.Namespace) -> int:
+    from app.engine.settings_doc import render
+
+    text = render()
+    if args.write:
+        out = Path(__file__).resolve().parents[1] / "docs" / "SETTINGS.md"
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from app.cli import _settings as load
 
@@ -93,11 +106,16 @@ def register(sub: Any, db_options: Any) -> None:
     db_options(p)
     p.set_defaults(func=cmd_migrate)
 
-    p = sub.add_parser("settings", help="check a settings file")
+    p = sub.add_parser("settings", help="check a settings file, or document every key")
     s2 = p.add_subparsers(dest="action", required=True)
     chk = s2.add_parser("check", help="validate FILE; names each wrong key, its line and what is allowed")
     chk.add_argument("file")
     chk.set_defaults(func=cmd_settings_check)
+    doc = s2.add_parser(
+        "doc", help="every settings key (type, default, allowed, meaning) as docs/SETTINGS.md"
+    )
+    doc.add_argument("--write", action="store_true", help="write docs/SETTINGS.md instead of printing it")
+    doc.set_defaults(func=cmd_settings_doc)
 
     p = sub.add_parser("backup", help="back up the database and the data dir's keys (safe while running)")
     p.add_argument("--out", required=True, help="the .tar.gz to write (mode 0600: it holds the keys)")
