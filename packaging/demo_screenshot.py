@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             deadline = time.monotonic() + 300
             for line in demo.stdout:
                 print(line, end="")
-                if "ready" in line and "engine" in line:
+                if line.startswith("GoldenTime demo: ready"):
                     break
                 if time.monotonic() > deadline:
                     raise SystemExit("the demo did not get ready")
@@ -87,12 +87,19 @@ def main(argv: list[str] | None = None) -> int:
                     pass
 
             threading.Thread(target=drain, daemon=True).start()
+            win: list[str] = []
+            deadline = time.monotonic() + 120
+            while not win and time.monotonic() < deadline:  # the console's window is up
+                win = subprocess.run(
+                    ["xdotool", "search", "--onlyvisible", "--name", "골든타임"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
+                time.sleep(1)
             time.sleep(SCRIPT_END_S / args.speed + 10)
             if demo.poll() is not None:
                 raise SystemExit(f"the demo ended early ({demo.returncode})")
-            win = subprocess.run(
-                ["xdotool", "search", "--name", "골든타임"], env=env, capture_output=True, text=True
-            ).stdout.split()
             if win:
                 subprocess.run(["xdotool", "windowactivate", "--sync", win[0]], env=env, check=False)
             subprocess.run(["xdotool", "key", "ctrl+j"], env=env, check=True)
