@@ -23,6 +23,18 @@ def cmd_settings_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def engine_log_file(settings: Any) -> bool:
+    """Open the engine's rotating log file if ``[log] file`` is set; True (after saying why) if it cannot."""
+    from app.engine.log_files import LogFileError, engine_log
+
+    try:
+        engine_log(settings.log)
+    except LogFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_settings_doc(args: argparse.Namespace) -> int:
     from app.engine.settings_doc import render
 
