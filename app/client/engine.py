@@ -278,6 +278,11 @@ class EngineClient:
     async def get_camera(self, camera_id: str) -> CameraOut:
         return await self.call("GET", f"/api/v1/cameras/{_seg(camera_id)}", CameraOut)
 
+    async def incident_history(self, params: dict[str, Any]) -> list[IncidentOut]:
+        """``GET /api/v1/history/incidents``: closed incidents (``since``, ``until``, ``service``, ``place``,
+        ``near``, ``q``, ``limit``), newest closed first; every search is audited by the engine."""
+        return await self.call("GET", "/api/v1/history/incidents", list[IncidentOut], params=params)
+
     async def districts(self, *, geometry: bool = True) -> list[DistrictOut]:
         """``GET /api/v1/districts`` (the engine's administrative districts, with their outlines)."""
         params = {"geometry": "true" if geometry else "false"}

@@ -120,6 +120,7 @@ class Console:
         self.health_panel: Any = None
         self.login_dialog: Any = None
         self.settings_dialog: Any = None
+        self.history_panel: Any = None
         self.last_error = ""
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._flown = False
@@ -370,6 +371,10 @@ class Console:
 
         # Approvals (supervisors), over-cap confirmations (operators), the provision ledger (supervisors, auditors).
         self.provision_panel = install_provision_panel(w, c)
+        from app.console.widgets.history_panel import install_history_panel
+
+        # Closed incidents, searched (read-only; the engine audits every search).
+        self.history_panel = install_history_panel(w, c)
         from app.console.widgets.evidence import install_evidence
 
         # The incident's signed evidence bundle (supervisors: detail and ledger; auditors: ledger).

@@ -18,6 +18,8 @@
 - ``audit/chain.jsonl`` — the chain's links ``[id, prev_hash, row_hash]`` from the incident's first audit row
   to the chain head at export time (other rows' content is withheld: it concerns other incidents);
 - ``audit/checkpoint.json`` — a checkpoint of that head signed with the audit key (app/store/audit_checkpoint);
+- ``audit/stored-checkpoints.json`` — the checkpoints the engine signed at the time (hourly, at shutdown;
+  table ``audit_checkpoints``) whose row falls in the links' range: each must still match its link;
 - ``README.txt``; ``manifest.json`` — SHA-256 and size of every file above, the audit key's public key and
   fingerprint; ``manifest.sig`` — the Ed25519 signature (hex) of ``manifest.json``'s exact bytes.
 
@@ -54,7 +56,7 @@ from app.engine.views import incident_detail, share_status
 from app.formats.api import OutboundEvent
 from app.formats.eido import build_eido
 from app.store import audit_chain, audit_checkpoint
-from app.store.models import AgencyRow, AuditRow, IncidentRow, ReportRow, ShareRow
+from app.store.models import AgencyRow, AuditCheckpointRow, AuditRow, IncidentRow, ReportRow, ShareRow
 
 FORMAT = "goldentime-evidence-bundle/1"
 MANIFEST = "manifest.json"
@@ -62,6 +64,7 @@ SIGNATURE = "manifest.sig"
 ROWS = "audit/rows.json"
 CHAIN = "audit/chain.jsonl"
 CHECKPOINT = "audit/checkpoint.json"
+STORED = "audit/stored-checkpoints.json"
 EIDO = "incident.eido.json"
 # A verifier reads at most this much of one member (a hostile zip must not make it read forever); only the
 # audit files are held in memory, the others are hashed as streams.
@@ -182,7 +185,8 @@ def _viewings(rows: list[dict[str, Any]], share_ids: set[str]) -> list[dict[str,
         start = _parse(d.get("from")) or _parse(d.get("started_at")) or _parse(r["at"])
         end = _parse(d.get("to")) or _parse(d.get("ended_at"))
         assert start is not None
-        key = (str(r["actor"]), r["target_id"], start.isoformat())
+        # A viewing's start and end rows share its ``viewing`` id when the relay gives one.
+        key = (str(r["actor"]), r["target_id"], str(d.get("viewing") or start.isoformat()))
         seen = out.get(key)
         if seen is not None and seen["to"] is not None and end is None:
             continue
@@ -294,6 +298,24 @@ def export_bundle(
         if head is not None and head[1] is not None:
             cp = audit_checkpoint.make(key, head[0], head[1], now)
             z.add(CHECKPOINT, _dumps(cp))
+            # The checkpoints the engine signed at the time (hourly, at shutdown) inside the links' range:
+            # they show the incident's rows were in the chain before the export, not only at it.
+            stored = [
+                {
+                    "row_id": c.row_id,
+                    "row_hash": c.row_hash,
+                    "at": _aware(c.at).astimezone(UTC).isoformat(),
+                    "public_key": c.public_key,
+                    "signature": c.signature,
+                    "reason": c.reason,
+                }
+                for c in session.scalars(
+                    select(AuditCheckpointRow)
+                    .where(AuditCheckpointRow.row_id >= first, AuditCheckpointRow.row_id <= head[0])
+                    .order_by(AuditCheckpointRow.id)
+                )
+            ]
+            z.add(STORED, _dumps(stored))
         else:
             warnings.append("no chained audit row: the bundle carries no checkpoint")
 
@@ -450,6 +472,7 @@ def _check_chain(
     cp_data: bytes | None,
     public: str,
     checkpoints: list[tuple[str, dict[str, Any]]],
+    stored_data: bytes | None = None,
 ) -> None:
     problems = report.problems
     try:
@@ -518,6 +541,29 @@ def _check_chain(
         problems.append(f"{CHECKPOINT}: {why}")
     elif not links or [links[-1][0], links[-1][2]] != [cp.get("row_id"), cp.get("row_hash")]:
         problems.append(f"{CHECKPOINT}: does not sign the last chain link (the chain was cut or extended)")
+    try:
+        stored = json.loads(stored_data) if stored_data is not None else []
+    except ValueError:
+        problems.append(f"{STORED}: not valid JSON")
+        stored = []
+    matched = 0
+    for cp_stored in stored if isinstance(stored, list) else []:
+        if not isinstance(cp_stored, dict):
+            problems.append(f"{STORED}: malformed entry")
+            continue
+        why = audit_checkpoint.check_signature(cp_stored, public)
+        row = cp_stored.get("row_id")
+        if why:
+            problems.append(f"{STORED}: checkpoint of row {row}: {why}")
+        elif not isinstance(row, int) or row not in index or index[row][1] != cp_stored.get("row_hash"):
+            problems.append(
+                f"{STORED}: the checkpoint the engine signed at {cp_stored.get('at')} for row {row} does not "
+                "match the chain links (the chain was rewritten after it)"
+            )
+        else:
+            matched += 1
+    if matched:
+        report.notes.append(f"{matched} checkpoint(s) the engine signed at the time match the chain")
     for name, extra in checkpoints:
         why = audit_checkpoint.check_signature(extra)
         if why:
@@ -600,7 +646,9 @@ def verify_bundle(
                 continue
             try:
                 size = int(want["bytes"])
-                read = _digest(zf, member, min(size, MAX_MEMBER_BYTES), name in (ROWS, CHAIN, CHECKPOINT))
+                read = _digest(
+                    zf, member, min(size, MAX_MEMBER_BYTES), name in (ROWS, CHAIN, CHECKPOINT, STORED)
+                )
             except (KeyError, TypeError, ValueError):
                 problems.append(f"{MANIFEST}: malformed entry for {name}")
                 continue
@@ -627,5 +675,6 @@ def verify_bundle(
                 contents.get(CHECKPOINT),
                 public,
                 checkpoints or [],
+                contents.get(STORED),
             )
     return report

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hmac
 import logging
 from collections.abc import Coroutine
 from datetime import datetime
@@ -46,6 +47,7 @@ from app.engine.views import share_status
 from app.engine.work import add_live
 from app.formats.api import LiveEvent
 from app.store.models import CameraRow, ReportRow, ShareRow
+from app.store.share_tokens import token_digest
 
 _log = logging.getLogger(__name__)
 CHECK_EVERY_S = 1.0
@@ -55,6 +57,7 @@ class MediaWiring:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.access = EngineMediaAccess(ctx)
+        self.checker = EngineMediaAccess(ctx, admit=False)  # redirects check; the media port admits
         media = ctx.settings.media
         extra = [] if media.gop_cache else ["--no-gop-cache"]
         sec = ctx.settings.security
@@ -360,7 +363,7 @@ class MediaWiring:
         async def redirect(token: str, camera_id: str, suffix: str, request: Request) -> Response:
             client = request.client.host if request.client else ""
             try:
-                await checked_authorize(wiring.access, token, camera_id, client)
+                await checked_authorize(wiring.checker, token, camera_id, client)
             except MediaDenied as exc:
                 return media_problem(exc.status, exc.title, exc.detail, exc.type)
             return RedirectResponse(
@@ -425,7 +428,7 @@ def _report_visible(ctx: EngineContext, token: str, report_id: str) -> bool:
         if report is None or report.share_id is None:
             return False
         share = s.get(ShareRow, report.share_id)
-        return share is not None and share.token == token
+        return share is not None and hmac.compare_digest(share.token_hash, token_digest(token))
 
 
 def _grant_router(wiring: MediaWiring) -> APIRouter:

@@ -132,6 +132,7 @@ class EngineServer:
             app.include_router(module.router)
         app.include_router(districts_api.router)  # app/engine/api/districts.py
         app.include_router(__import__("app.engine.api.units", fromlist=["router"]).router)  # unit positions
+        app.include_router(__import__("app.engine.api.history", fromlist=["router"]).router)  # closed ones
         app.include_router(__import__("app.engine.api.evidence", fromlist=["router"]).router)
         if self.media is not None:
             self.media.install(app)

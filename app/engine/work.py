@@ -34,6 +34,32 @@ def add_live(session: Session, at: datetime, type_: str, data: dict[str, Any]) -
     session.info.setdefault("live_pending", []).append({"at": at, "type": type_, "data": data})
 
 
+_AGENCY_KEYS = ("agency_id", "requesting_agency_id")
+
+
+def name_agencies(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Audit rows name agencies by id and name: a row whose detail names an agency (``agency_id``,
+    ``requesting_agency_id``) also gets ``agencies``: {id: name} (one look-up for the whole batch, and
+    none for the usual rows that name no agency)."""
+    wanted = {
+        str(r["detail"][k])
+        for r in rows
+        for k in _AGENCY_KEYS
+        if isinstance(r["detail"].get(k), str) and "agencies" not in r["detail"]
+    }
+    if not wanted:
+        return
+    names = {
+        str(i): str(n)
+        for i, n in session.execute(select(AgencyRow.id, AgencyRow.name).where(AgencyRow.id.in_(wanted)))
+    }
+    for r in rows:
+        d = r["detail"]
+        found = {str(d[k]): names[str(d[k])] for k in _AGENCY_KEYS if str(d.get(k)) in names}
+        if found and "agencies" not in d:
+            r["detail"] = {**d, "agencies": found}
+
+
 def signing_secrets(agency: AgencyRow, now: datetime) -> tuple[str, ...]:
     """The secrets a delivery to ``agency`` is signed with: the current one, and during a rotation's
     overlap the previous one too."""
@@ -121,6 +147,7 @@ class Work:
         if self._timeline:
             self.session.execute(insert(TimelineRow), self._timeline)
         if self._audit:
+            name_agencies(self.session, self._audit)
             audit_chain.add_audit(self.session, self._audit)
         self._audit, self._timeline = [], []
 

@@ -556,6 +556,92 @@
     </message>
 </context>
 <context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>Searching…</source>
+        <translation>Searching…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n closed incident(s)</source>
+        <translation>
+            <numerusform>%n closed incident</numerusform>
+            <numerusform>%n closed incidents</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Closed within</source>
+        <translation>Closed within</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>Service</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>Place</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>Last 24 hours</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>Last 7 days</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>Last 30 days</translation>
+    </message>
+    <message>
+        <source>Last year</source>
+        <translation>Last year</translation>
+    </message>
+    <message>
+        <source>All services</source>
+        <translation>All services</translation>
+    </message>
+    <message>
+        <source>part of the address, e.g. 중앙시장</source>
+        <translation>part of the address, e.g. 중앙시장</translation>
+    </message>
+    <message>
+        <source>part of the title or the agency&apos;s number</source>
+        <translation>part of the title or the agency&apos;s number</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>Priority</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <source>Select an incident to read its timeline (read-only).</source>
+        <translation>Select an incident to read its timeline (read-only).</translation>
+    </message>
+    <message>
+        <source>Incident history</source>
+        <translation>Incident history</translation>
+    </message>
+</context>
+<context>
     <name>IncidentTableModel</name>
     <message>
         <source>Priority</source>

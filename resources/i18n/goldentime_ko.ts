@@ -551,6 +551,91 @@
     </message>
 </context>
 <context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>Searching…</source>
+        <translation>검색 중…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n closed incident(s)</source>
+        <translation>
+            <numerusform>종결 사건 %n건</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Closed within</source>
+        <translation>종결 시점</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>서비스</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>장소</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>내용</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>최근 24시간</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>최근 7일</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>최근 30일</translation>
+    </message>
+    <message>
+        <source>Last year</source>
+        <translation>최근 1년</translation>
+    </message>
+    <message>
+        <source>All services</source>
+        <translation>전체 서비스</translation>
+    </message>
+    <message>
+        <source>part of the address, e.g. 중앙시장</source>
+        <translation>주소 일부, 예: 중앙시장</translation>
+    </message>
+    <message>
+        <source>part of the title or the agency&apos;s number</source>
+        <translation>제목 또는 기관 접수번호 일부</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>검색</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>종결</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>접수</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>우선순위</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>제목</translation>
+    </message>
+    <message>
+        <source>Select an incident to read its timeline (read-only).</source>
+        <translation>사건을 선택하면 경과를 볼 수 있습니다 (읽기 전용).</translation>
+    </message>
+    <message>
+        <source>Incident history</source>
+        <translation>사건 이력</translation>
+    </message>
+</context>
+<context>
     <name>IncidentTableModel</name>
     <message>
         <source>Priority</source>

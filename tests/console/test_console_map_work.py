@@ -179,3 +179,38 @@ def test_units_the_agency_sends_appear_on_the_map(
     console.map.run_js("document.querySelector('[data-unit-id]').textContent", got.append)
     qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
     assert got == ["PATROL-12"]
+
+
+def test_history_view_searches_closed_incidents_read_only(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    from app.domain.enums import Role
+
+    closed = engine.request("HIST-1", priority=3, title="Shoplifting at the market")["incident"]["id"]
+    other = engine.request("HIST-2", priority=3, title="Loud music")["incident"]["id"]
+    for ext in ("HIST-1", "HIST-2"):
+        r = engine.e.http.post(
+            f"/api/v1/requests/{ext}/updates", headers=engine.police.headers, json={"closed": True}
+        )
+        assert r.status_code == 200, r.text
+    engine.request("OPEN-1", priority=3, title="Shoplifting, still open")
+    console = console_factory(engine.url)
+    panel = console.history_panel
+    assert panel is not None
+    qtbot.waitUntil(lambda: console.controller.connected, timeout=TIMEOUT)
+    panel.text.setText("shoplifting")
+    panel.search_button.click()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=TIMEOUT)
+    assert panel.table.item(0, 4).text() == "Shoplifting at the market"
+    assert panel.vm.rows[0].id == closed and other not in [i.id for i in panel.vm.rows]
+    assert "1 closed incident" in panel.status.text()
+    panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: bool(panel.timeline.toPlainText()), timeout=TIMEOUT)
+    assert "request" in panel.timeline.toPlainText()  # its timeline, from the received request on
+    assert panel.timeline.isReadOnly()
+    # Audited: the search and the opened incident.
+    boss = engine.e.add_user("boss2", role=Role.SUPERVISOR)
+    rows = engine.e.http.get("/api/v1/audit", headers=boss, params={"actor": "user:op"}).json()
+    actions = {r["action"] for r in rows}
+    assert "incident.history" in actions
+    assert any(r["action"] == "incident.read" and r["target_id"] == closed for r in rows)

@@ -5,6 +5,7 @@ basis and decisions, viewings, snapshots, the audit rows with their chain proof,
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 
 from app.domain.clock import ManualClock
 from app.domain.enums import AgencyKind, Role
-from app.engine.evidence import CHAIN, CHECKPOINT, EIDO, MANIFEST, ROWS, SIGNATURE, verify_bundle
+from app.engine.evidence import CHAIN, CHECKPOINT, EIDO, MANIFEST, ROWS, SIGNATURE, STORED, verify_bundle
 from app.formats.eido import validate_eido
 from app.store import audit_chain, audit_checkpoint
 from app.store.models import AuditRow, ReportRow, ShareRow
@@ -102,6 +103,11 @@ class Case:
         snaps = eng.server.settings.data_dir / "snapshots"
         snaps.mkdir(parents=True, exist_ok=True)
         (snaps / f"{self.report_id}.jpg").write_bytes(JPEG)
+        # A checkpoint the engine signs at the time (hourly in a running engine), before the export.
+        with eng.server.uow.writing() as s:
+            key = audit_checkpoint.signing_key(eng.server.settings.data_dir)
+            self.stored = audit_checkpoint.record(s, key, "manual", eng.server.clock.now())
+        assert self.stored is not None
         # Something about another incident after ours: its content must stay out of the bundle.
         eng.http.post(
             "/api/v1/requests", headers=police.headers, json=request_body("OTHER-7")
@@ -188,7 +194,8 @@ def test_export_then_verify_round_trip(eng: EngineUnderTest, tmp_path: Path) -> 
     assert z.read(f"snapshots/{case.report_id}.jpg") == JPEG
     # No capability token or media URL leaves in a bundle.
     with eng.server.uow.writing() as s:
-        tokens = [r.token for r in s.query(ShareRow)]
+        tokens = [t for r in s.query(ShareRow) if (t := eng.server.ctx.share_token(r))]  # only hashes stored
+    assert tokens
     blob = b"".join(z.read(n) for n in names)
     assert not any(t.encode() in blob for t in tokens)
     # The audit rows with their chain proof, and nothing of the other incident's content.
@@ -202,6 +209,9 @@ def test_export_then_verify_round_trip(eng: EngineUnderTest, tmp_path: Path) -> 
     links = [json.loads(line) for line in z.read(CHAIN).splitlines()]
     cp = json.loads(z.read(CHECKPOINT))
     assert [cp["row_id"], cp["row_hash"]] == [links[-1][0], links[-1][2]]
+    [stored] = json.loads(z.read(STORED))  # the engine's own checkpoint, signed before the export
+    assert (stored["row_id"], stored["row_hash"]) == (case.stored["row_id"], case.stored["row_hash"])
+    assert stored["row_id"] < cp["row_id"] and "1 checkpoint(s) the engine signed" in ok.stdout
     with eng.server.uow.writing() as s:
         db_rows = {r.id: (r.prev_hash, r.row_hash) for r in s.query(AuditRow)}
     assert all(db_rows[i] == (p, h) for i, p, h in links)  # the proof is the database's own chain
@@ -260,8 +270,6 @@ def test_verify_names_a_changed_byte_a_missing_or_added_file_and_a_bad_signature
 
     # The manifest edited to match a changed file: the signature no longer holds.
     manifest = json.loads(z.read(MANIFEST))
-    import hashlib
-
     manifest["files"]["timeline.json"]["sha256"] = hashlib.sha256(bytes(timeline)).hexdigest()
     forged = tmp_path / "forged.zip"
     _rewrite(out, forged, {"timeline.json": bytes(timeline), MANIFEST: json.dumps(manifest).encode()})
@@ -301,8 +309,6 @@ def test_verify_names_a_changed_audit_row_and_a_broken_link(engine: EngineUnderT
 
     def resign(changes: dict[str, bytes]) -> Path:
         manifest = json.loads(z.read(MANIFEST))
-        import hashlib
-
         for name, data in changes.items():
             manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         body = json.dumps(manifest).encode()
@@ -316,7 +322,27 @@ def test_verify_names_a_changed_audit_row_and_a_broken_link(engine: EngineUnderT
     r = _verify(resign({ROWS: json.dumps(rows).encode()}))
     assert r.returncode == 1 and f"audit row {approve['id']}: content changed" in r.stderr
 
+    # The chain rewritten from the stored checkpoint's row on, and the head checkpoint re-signed: the
+    # checkpoint the engine signed at the time no longer matches.
     links = z.read(CHAIN).splitlines()
+    stored = json.loads(z.read(STORED))[0]
+    at = next(i for i, line in enumerate(links) if json.loads(line)[0] == stored["row_id"])
+    forged_links = [json.loads(line) for line in links]
+    prev = forged_links[at][1]
+    for link in forged_links[at:]:
+        link[1], link[2] = prev, hashlib.sha256((prev + "forged").encode()).hexdigest()
+        prev = link[2]
+    head = audit_checkpoint.make(key, forged_links[-1][0], forged_links[-1][2], engine.server.clock.now())
+    r = _verify(
+        resign(
+            {
+                CHAIN: b"".join(json.dumps(x).encode() + b"\n" for x in forged_links),
+                CHECKPOINT: json.dumps(head).encode(),
+            }
+        )
+    )
+    assert r.returncode == 1 and f"row {stored['row_id']} does not match the chain links" in r.stderr
+
     dropped = b"\n".join(links[:2] + links[3:]) + b"\n"  # a row deleted from the chain
     second = json.loads(links[2])[0]
     r = _verify(resign({CHAIN: dropped}))
@@ -349,3 +375,33 @@ def test_the_console_route_gives_the_bundle_to_supervisors_and_auditors(
     assert [(x.actor, x.target_id) for x in rows] == [("user:aud", case.iid)]
     with engine.server.uow.writing() as s:
         assert s.get(ReportRow, case.report_id) is not None
+
+
+def test_a_viewing_start_and_its_end_are_one_viewing_and_a_start_alone_stays_open() -> None:
+    from app.engine.evidence import _viewings
+
+    def row(i: int, action: str, **detail: object) -> dict[str, object]:
+        return {
+            "id": i,
+            "at": "2026-12-06T01:00:00.000000Z",
+            "actor": "agency:Jinju 119",
+            "action": action,
+            "target_id": "CAM-1",
+            "client": "10.0.0.9",
+            "detail": {"share_id": "shr_1", "kind": "share", **detail},
+        }
+
+    rows = [
+        row(1, "video.view.start", viewing="vw_a", **{"from": "2026-12-06T01:00:00+00:00"}),
+        row(2, "video.view.start", viewing="vw_b", **{"from": "2026-12-06T01:00:05+00:00"}),
+        row(
+            3,
+            "video.view",
+            viewing="vw_a",
+            bytes=10,
+            **{"from": "2026-12-06T01:00:00.300000+00:00", "to": "2026-12-06T01:01:00.300000+00:00"},
+        ),
+    ]
+    open_, ended = sorted(_viewings(rows, {"shr_1"}), key=lambda v: v["audit_row"])
+    assert ended["audit_row"] == 3 and ended["seconds"] == 60 and ended["through"] == "share"
+    assert open_["audit_row"] == 2 and open_["to"] is None and open_["seconds"] is None
