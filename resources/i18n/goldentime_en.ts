@@ -843,6 +843,10 @@
         <translation>Cameras selected: {cameras}</translation>
     </message>
     <message>
+        <source>All-clear received: {headline}</source>
+        <translation>All-clear received: {headline}</translation>
+    </message>
+    <message>
         <source>Location updated</source>
         <translation>Location updated</translation>
     </message>

@@ -837,6 +837,10 @@
         <translation>선택된 카메라: {cameras}</translation>
     </message>
     <message>
+        <source>All-clear received: {headline}</source>
+        <translation>해제 통보 수신: {headline}</translation>
+    </message>
+    <message>
         <source>Location updated</source>
         <translation>위치 갱신</translation>
     </message>
