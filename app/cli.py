@@ -57,9 +57,12 @@ def _cli_principal() -> Any:
 
 
 def cmd_engine(args: argparse.Namespace) -> int:
+    from app.cli_ops import engine_log_file
     from app.engine.server import EngineServer
 
     settings = _settings(args)
+    if engine_log_file(settings):  # [log] file: rotating, or a clear error before anything starts
+        return 1
     server = EngineServer(settings)
     logging.getLogger(__name__).info("engine on http://%s:%s", settings.host, settings.port)
     server.run()
@@ -267,6 +270,11 @@ def _demo_admin(server: Any) -> tuple[Callable[..., Any], Callable[..., Any], Ca
                 upsert_cameras(work, parse_cameras(data, path.name).cameras)
             elif kind == "facilities":
                 upsert_facilities(work, parse_facilities(data, path.name).facilities)
+            elif kind == "districts":
+                from app.domain.districts import parse_district_geojson
+                from app.engine.services.districts import store_districts
+
+                store_districts(work.session, parse_district_geojson(data).districts, work.now, path.name)
             else:
                 upsert_sensors(work, parse_sensors(data, path.name).sensors, gateway[0] if gateway else None)
         if kind == "cameras":
@@ -514,6 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_security.register(sub, _db_options)
     __import__("app.cli_ledger", fromlist=["register"]).register(sub, _db_options)  # app/cli_ledger.py
     __import__("app.cli_audit", fromlist=["register"]).register(sub, _db_options)  # app/cli_audit.py
+    __import__("app.cli_retention", fromlist=["register"]).register(sub, _db_options)  # app/cli_retention.py
+    __import__("app.cli_districts", fromlist=["register"]).register(sub, _db_options)  # app/cli_districts.py
+    __import__("app.cli_incident", fromlist=["register"]).register(sub, _db_options)  # app/cli_incident.py
 
     p = sub.add_parser("sim", help="simulators for the demo and the tests")
     s2 = p.add_subparsers(dest="what", required=True)

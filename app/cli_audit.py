@@ -1,5 +1,7 @@
-"""``audit verify``: walk the tamper-evident audit chain (app/store/audit_chain.py) and name the first
-row that was changed, deleted or inserted behind the engine's back; exits 1 if any."""
+"""``audit verify``: walk the tamper-evident audit chain (app/store/audit_chain.py) from genesis or from the
+newest signed archive segment, check it against the signed checkpoints (stored by the engine, or files
+kept off the machine), and with ``--archive DIR`` the archive segments and their join to the live chain;
+names the first row changed, deleted or inserted behind the engine's back and exits 1 if any."""
 
 from __future__ import annotations
 
@@ -12,41 +14,78 @@ from pathlib import Path
 from typing import Any
 
 
+def _read_checkpoints(path: Path) -> list[dict[str, Any]]:
+    """A checkpoint file: one JSON object, or JSON lines (the engine's checkpoints.jsonl)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        one = json.loads(text)
+    except ValueError:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return one if isinstance(one, list) else [one]
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from app.cli import _settings, _store
-    from app.store import audit_chain
+    from app.store import audit_archive, audit_chain, audit_checkpoint
 
+    settings = _settings(args)
+    trusted = audit_checkpoint.public_hex(settings.data_dir)
     uow = _store(args)
+    broken: list[str] = []
     with uow.read() as session:
-        n, problems, head = audit_chain.verify(session)
+        start = audit_archive.live_start(session, trusted)
+        if start.problem:
+            broken.append(start.problem)
+        n, problems, head = audit_chain.verify(session, start.prev, start.after_id)
+        cps: list[tuple[str, dict[str, Any]]] = [("stored", cp) for cp in audit_checkpoint.stored(session)]
         for cp_path in args.checkpoint or []:
-            why = _check_checkpoint(session, _settings(args).data_dir, Path(cp_path))
+            try:
+                cps += [(cp_path, cp) for cp in _read_checkpoints(Path(cp_path))]
+            except (OSError, ValueError) as exc:
+                broken.append(f"checkpoint {cp_path}: cannot read it: {exc}")
+        archived_cps: dict[int, str] = {}
+        checked = 0
+        for where, cp in cps:
+            why = audit_checkpoint.check_signature(cp, trusted)
+            if why is None and int(cp["row_id"]) <= start.after_id:
+                archived_cps[int(cp["row_id"])] = str(cp["row_hash"])
+                continue
+            why = why or _check_checkpoint(session, cp)
+            checked += 1
             if why:
-                print(f"audit chain BROKEN against checkpoint {cp_path}: {why}", file=sys.stderr)
-                return 1
+                label = "a stored checkpoint" if where == "stored" else f"checkpoint {where}"
+                broken.append(f"against {label} (row {cp.get('row_id')}): {why}")
+    archive_note = ""
+    if args.archive:
+        rep = audit_archive.verify_dir(Path(args.archive), trusted, archived_cps)
+        broken += [f"archive {p}" for p in rep.problems or []]
+        if not rep.problems and (rep.last_id, rep.last_hash or None) != (start.after_id, start.prev):
+            broken.append(
+                f"archive {args.archive} ends at row {rep.last_id}, but the live chain continues from row "
+                f"{start.after_id} (a segment is missing, or the archive is another engine's)"
+            )
+        archive_note = f"; archive: {rep.segments} segments, {rep.rows} rows, joined to the live chain"
+    elif archived_cps:
+        archive_note = f"; {len(archived_cps)} checkpoints name archived rows (check them with --archive)"
     if problems:
         first = problems[0]
         print(f"audit chain BROKEN at row {first.row_id}: {first.what}", file=sys.stderr)
         for p in problems[1:20]:
             print(f"  also row {p.row_id}: {p.what}", file=sys.stderr)
+    for b in broken:
+        print(f"audit chain BROKEN {b}", file=sys.stderr)
+    if problems or broken:
         return 1
-    print(f"audit chain intact: {n} rows, head {head}")
+    since = f" after archived row {start.after_id}" if start.after_id else ""
+    print(f"audit chain intact: {n} rows{since}, head {head}; {checked} checkpoints hold{archive_note}")
     return 0
 
 
-def _check_checkpoint(session: Any, data_dir: Path, path: Path) -> str | None:
+def _check_checkpoint(session: Any, cp: dict[str, Any]) -> str | None:
     from sqlalchemy import select
 
-    from app.store import audit_checkpoint
     from app.store.models import AuditRow
 
-    try:
-        cp = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return f"cannot read it: {exc}"
-    why = audit_checkpoint.check_signature(cp, audit_checkpoint.public_hex(data_dir))
-    if why:
-        return why
     have = session.scalar(select(AuditRow.row_hash).where(AuditRow.id == int(cp["row_id"])))
     if have is None:
         return f"row {cp['row_id']} of the checkpoint is gone"
@@ -79,7 +118,13 @@ def register(sub: Any, db_options: Callable[[argparse.ArgumentParser], None]) ->
         "verify", help="walk the chain; exit 1 naming the first row changed, deleted or inserted"
     )
     v.add_argument(
-        "--checkpoint", action="append", help="a signed checkpoint file the chain must still contain"
+        "--checkpoint",
+        action="append",
+        help="a signed checkpoint file (JSON, or the engine's checkpoints.jsonl) the chain must still hold",
+    )
+    v.add_argument(
+        "--archive",
+        help="a directory of archive segments ([retention] archive_dir): check them and their join to the chain",
     )
     db_options(v)
     v.set_defaults(func=cmd_audit_verify)

@@ -18,9 +18,7 @@ done
 log() { printf '\033[1m[build-deb]\033[0m %s\n' "$*" >&2; }
 PY=/usr/bin/python3
 [ -x "$PY" ] || { echo "needs Debian's /usr/bin/python3 (and python3-venv)" >&2; exit 1; }
-for tool in dpkg-deb fakeroot; do
-  command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install dpkg-dev fakeroot)" >&2; exit 1; }
-done
+command -v dpkg-deb >/dev/null || { echo "needs dpkg-deb (Debian's dpkg)" >&2; exit 1; }
 
 # Map libraries and translations come from the project's own steps (pinned, integrity-checked).
 if [ ! -d resources/vendor ] || ! ls resources/i18n/*.qm >/dev/null 2>&1; then
@@ -72,7 +70,8 @@ mkdir -p dist
 OUT="dist/goldentime_${VERSION}_amd64.deb"
 log "packing $OUT"
 # gzip -1: xz over a gigabyte of Python wheels takes minutes on two cores and saves little.
-fakeroot dpkg-deb -Zgzip -z1 --build "$STAGE" "$OUT" >/dev/null
+# --root-owner-group: every file root's in the package without fakeroot (dpkg >= 1.19).
+dpkg-deb --root-owner-group -Zgzip -z1 --build "$STAGE" "$OUT" >/dev/null
 rm -rf "$STAGE"
 log "built $OUT ($(du -h "$OUT" | cut -f1))"
 echo "$OUT"

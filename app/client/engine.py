@@ -35,6 +35,7 @@ from app.formats.api import (
     ShareIn,
     ShareOut,
 )
+from app.formats.districts import DistrictOut
 
 __all__ = ["SUB_STREAM_SUFFIX", "EngineClient", "MediaGrant", "StreamKind", "camera_stream_url"]
 
@@ -231,6 +232,12 @@ class EngineClient:
         params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v is not None}
         return await self.call("GET", "/api/v1/ledger", list[LedgerRowOut], params=params)
 
+    async def incident_evidence(self, incident_id: str) -> bytes:
+        """``GET /api/v1/incidents/{id}/evidence``: the incident's signed evidence bundle (a zip; supervisors
+        and auditors). Check it with ``python main.py incident verify FILE.zip``."""
+        response = await self._request("GET", f"/api/v1/incidents/{_seg(incident_id)}/evidence", timeout=300)
+        return response.content
+
     async def revoke_share(self, share_id: str) -> ShareOut:
         return await self.call("DELETE", f"/api/v1/shares/{_seg(share_id)}", ShareOut)
 
@@ -270,6 +277,16 @@ class EngineClient:
 
     async def get_camera(self, camera_id: str) -> CameraOut:
         return await self.call("GET", f"/api/v1/cameras/{_seg(camera_id)}", CameraOut)
+
+    async def incident_history(self, params: dict[str, Any]) -> list[IncidentOut]:
+        """``GET /api/v1/history/incidents``: closed incidents (``since``, ``until``, ``service``, ``place``,
+        ``near``, ``q``, ``limit``), newest closed first; every search is audited by the engine."""
+        return await self.call("GET", "/api/v1/history/incidents", list[IncidentOut], params=params)
+
+    async def districts(self, *, geometry: bool = True) -> list[DistrictOut]:
+        """``GET /api/v1/districts`` (the engine's administrative districts, with their outlines)."""
+        params = {"geometry": "true" if geometry else "false"}
+        return await self.call("GET", "/api/v1/districts", list[DistrictOut], params=params)
 
     async def list_agencies(self) -> list[AgencyOut]:
         return await self.call("GET", "/api/v1/agencies", list[AgencyOut])

@@ -92,6 +92,11 @@ class Console:
         self.settings_dir = options.settings_dir or default_settings_dir()
         self.settings_dir.mkdir(parents=True, exist_ok=True)
         self.settings = QSettings(str(self.settings_dir / "console.ini"), QSettings.Format.IniFormat)
+        from app.console.viewmodels.console_settings import load_settings
+
+        self.console_settings = load_settings(self.settings)
+        for problem in self.console_settings.problems:
+            _log.warning("console settings: %s", problem)
         self.translations = Translations(app)
         saved = self.settings.value("language")
         language = options.language or (saved if saved in LANGUAGES else None) or default_language()
@@ -102,6 +107,7 @@ class Console:
         self.wall_control: Any = None
         self.audit_panel: Any = None
         self.provision_panel: Any = None
+        self.evidence: Any = None
         self.controller = ConsoleController(self.client, media_url_template=options.media_url_template)
         self.factory = BackendFactory(options.video_backend)
         self.cue = EmergencyCue(self.settings_dir / "cache", enabled=options.sound)
@@ -113,6 +119,8 @@ class Console:
         self.camera_panel: Any = None
         self.health_panel: Any = None
         self.login_dialog: Any = None
+        self.settings_dialog: Any = None
+        self.history_panel: Any = None
         self.last_error = ""
         self._closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._flown = False
@@ -263,7 +271,8 @@ class Console:
         from app.console.widgets.wall_panel import WallPanel
 
         c = self.controller
-        basemap = self._basemap(BasemapConfig)
+        # Basemaps come from the settings' list (Settings → Map), picked in the map's layer control.
+        basemap = BasemapConfig.none()
         self._page_dir = tempfile.TemporaryDirectory(prefix="goldentime-map-")
         page = build_map_page(
             Path(self._page_dir.name),
@@ -276,6 +285,7 @@ class Console:
         )
         self.map = MapView(page, basemap)
         self.queue_panel = QueuePanel(c.queue)
+        self._apply_settings()
         self.detail_panel = DetailPanel(c.detail, c.username)
         wall_vm = WallLayoutVM.from_dict(_json_setting(self.settings.value("wall/layout")))
         self.wall = WallPanel(wall_vm, self.factory, c.stream_urls, self._camera_name)
@@ -313,6 +323,9 @@ class Console:
         self.queue_panel.incidentActivated.connect(lambda _id: w.focus_dock("detail"))
         self.map.incidentClicked.connect(self._on_map_incident)
         self.map.cameraClicked.connect(self.camera_panel.select)
+        self.map.basemapChosen.connect(lambda name: self.settings.setValue("map/basemap", name))
+        self.map.areaDrawn.connect(self._on_area_drawn)
+        self.queue_panel.jumpRequested.connect(self.jump_to_emergency)
         d = self.detail_panel
         d.acknowledgeRequested.connect(c.acknowledge)
         d.assignRequested.connect(c.assign)
@@ -335,10 +348,18 @@ class Console:
         w.banner.retryRequested.connect(c.reconnect_now)
         w.closing.connect(self._on_window_closing)
 
+        from PySide6.QtCore import Qt
         from PySide6.QtGui import QKeySequence, QShortcut
 
         find = QShortcut(QKeySequence.StandardKey.Find, w)
         find.activated.connect(lambda: w.focus_dock("cameras"))
+        # One key to the newest urgent incident (the banner's "Jump" button does the same).
+        self._jump_shortcut = QShortcut(QKeySequence(self.console_settings.jump_key), w)
+        self._jump_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self._jump_shortcut.activated.connect(self.jump_to_emergency)
+        from app.console.widgets.settings_dialog import install_settings_menu
+
+        install_settings_menu(w, self.open_settings)
         # The wall control panel docks before the window restores its saved arrangement.
         from app.console.wall.panel import install_wall_control
         from app.console.widgets.audit_panel import install_audit_panel
@@ -350,21 +371,67 @@ class Console:
 
         # Approvals (supervisors), over-cap confirmations (operators), the provision ledger (supervisors, auditors).
         self.provision_panel = install_provision_panel(w, c)
+        from app.console.widgets.history_panel import install_history_panel
+
+        # Closed incidents, searched (read-only; the engine audits every search).
+        self.history_panel = install_history_panel(w, c)
+        from app.console.widgets.evidence import install_evidence
+
+        # The incident's signed evidence bundle (supervisors: detail and ledger; auditors: ledger).
+        self.evidence = install_evidence(w, c, self.detail_panel, self.provision_panel)
         w.restore()
         w.show()
         self.queue_panel.table.setFocus()
+        c.spawn(self._load_engine_districts(), name="districts")
 
-    def _basemap(self, cfg: Any) -> Any:
-        mb = self.settings.value("map/mbtiles")
-        xyz = self.settings.value("map/xyz_url")
-        try:
-            if mb and Path(str(mb)).is_file():
-                return cfg.mbtiles(Path(str(mb)))
-            if xyz:
-                return cfg.xyz(str(xyz), str(self.settings.value("map/xyz_attribution") or ""))
-        except ValueError as exc:
-            _log.warning("ignoring the basemap setting: %s", exc)
-        return cfg.none()
+    # ------------------------------------------------------------------ settings
+
+    def _apply_settings(self) -> None:
+        """Put the console settings into effect (at start and after the settings dialog)."""
+        cs = self.console_settings
+        missing = [b for b in cs.basemaps if not b.is_remote and not Path(b.path).is_file()]
+        for b in missing:
+            _log.warning("basemap %s: file %s not found", b.name, b.path)
+        self.map.set_basemaps([b for b in cs.basemaps if b not in missing], cs.basemap or None)
+        self.controller.queue.golden_overrides = dict(cs.golden_s)
+        self.controller.detail.golden_overrides = dict(cs.golden_s)
+        if self.queue_panel is not None:
+            self.queue_panel.jump_key = cs.jump_key
+            self.queue_panel.on_queue_changed()
+
+    def open_settings(self) -> None:
+        """Settings → Console settings…: basemaps, incident video, golden times, the jump key."""
+        from PySide6.QtCore import Qt
+
+        from app.console.widgets.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.console_settings, self.window)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.saved.connect(self._on_settings_saved)
+        self.settings_dialog = dlg
+        dlg.open()
+
+    def _on_settings_saved(self, new: Any) -> None:
+        from PySide6.QtGui import QKeySequence
+
+        from app.console.viewmodels.console_settings import save_settings
+
+        save_settings(self.settings, new)
+        self.settings.sync()
+        self.console_settings = new
+        self._apply_settings()
+        self._jump_shortcut.setKey(QKeySequence(new.jump_key))
+        self._auto_video_for = None if new.video_auto == "never" else self._auto_video_for
+
+    def jump_to_emergency(self) -> None:
+        """The jump key: select the newest urgent incident still new, open its detail, bring its video."""
+        inc = self.controller.queue.newest_emergency()
+        if inc is None or self.window is None:
+            return
+        self.queue_panel.hide_emergency()
+        self.queue_panel.set_service_filter(None)
+        self.queue_panel.select(inc.id)
+        self.window.focus_dock("detail")
 
     def _districts(self) -> dict[str, Any] | None:
         return self._geojson(self.options.districts_geojson)
@@ -389,6 +456,20 @@ class Console:
             _log.warning("cannot read the map file %s: %s", path, exc)
             return None
         return data if isinstance(data, dict) else None
+
+    async def _load_engine_districts(self) -> None:
+        """The engine's districts (``GET /api/v1/districts``), when it has any, replace the file's."""
+        from app.client import EngineError
+        from app.console.viewmodels.map_overlays import districts_geojson
+
+        try:
+            districts = await self.client.districts(geometry=True)
+        except EngineError as exc:
+            _log.warning("districts not loaded from the engine: %s", exc)
+            return
+        fc = districts_geojson(districts)
+        if fc["features"] and self.map is not None:
+            self.map.set_districts(fc)
 
     def _camera_name(self, camera_id: str) -> str:
         cam = self.controller.camera(camera_id)
@@ -441,19 +522,53 @@ class Console:
     def _on_detail_changed(self) -> None:
         self.detail_panel.refresh()
         self.map.select_cameras(self.controller.detail.camera_ids())
+        self._draw_incident_overlays()
         self._bring_incident_video()
+
+    def _draw_incident_overlays(self) -> None:
+        """The selected incident's areas (every CAP area), track with times, facilities and units."""
+        from app.console.map.markers import incident_map_payload
+        from app.console.viewmodels.map_overlays import incident_overlays
+
+        detail = self.controller.detail.detail
+        if detail is None:
+            self.map.set_facilities([])
+            self.map.set_units([])
+            return
+        extra = incident_overlays(detail)
+        if detail.status.value != "closed":
+            self.map.upsert_incident(
+                {**incident_map_payload(detail), "areas": extra["areas"], "track": extra["track"]}
+            )
+        self.map.set_facilities(extra["facilities"])
+        self.map.set_units(extra["units"])
+
+    def _on_area_drawn(self, area: dict[str, Any]) -> None:
+        """Draw an area, and its cameras go on the video wall (nearest its centre first)."""
+        from PySide6.QtCore import QCoreApplication
+
+        from app.console.viewmodels.map_overlays import cameras_in_area
+
+        ids = cameras_in_area(area, self.controller.health.cameras())
+        self.map.select_cameras(ids)
+        if ids:
+            self.wall.put_cameras(ids)
+        if self.window is not None:
+            n = len(ids)
+            text = QCoreApplication.translate("Console", "%n camera(s) of the drawn area on the wall.", "", n)
+            self.window.statusBar().showMessage(text, 8000)
 
     def _bring_incident_video(self) -> None:
         """Incidents bring their video: the first time an incident's detail arrives, its cameras go on the
         video wall (covering the point first, then nearest), as the ``video/auto`` setting allows."""
-        from app.console.viewmodels.auto_video import cameras_for_wall, parse_policy
+        from app.console.viewmodels.auto_video import cameras_for_wall
 
         detail = self.controller.detail.detail
         if detail is None or detail.id == self._auto_video_for:
             return
         self._auto_video_for = detail.id
         ids = cameras_for_wall(
-            parse_policy(self.settings.value("video/auto")),
+            self.console_settings.video_auto,
             detail.priority,
             detail.location.lat,
             detail.location.lon,

@@ -27,6 +27,7 @@ from app.console.viewmodels.queue import IncidentQueueVM
 from app.domain.clock import Clock, SystemClock
 from app.domain.enums import AgencyKind, IncidentStatus
 from app.formats.api import (
+    AgencyHealthOut,
     AgencyOut,
     CameraOut,
     IncidentOut,
@@ -151,10 +152,13 @@ class ConsoleController(QObject):
         self.reloads = 0
         self._detail_timer = self._single_shot(DETAIL_RELOAD_DEBOUNCE_MS, self._on_detail_timer)
         self._directory_timer = self._single_shot(DIRECTORY_RELOAD_DEBOUNCE_MS, self._on_directory_timer)
+        self._agencies_timer = self._single_shot(DIRECTORY_RELOAD_DEBOUNCE_MS, self._on_agencies_timer)
+        self.agency_reloads = 0
         self._cameras_imported = False  # a register import changed the cameras: reload them for the map
         self._health_timer = QTimer(self)
         self._health_timer.setInterval(HEALTH_REFRESH_MS)
-        self._health_timer.timeout.connect(self._on_directory_timer)
+        # The periodic refresh ages the agencies' health (oldest undelivered); cameras come as deltas.
+        self._health_timer.timeout.connect(self._on_agencies_timer)
 
     def _single_shot(self, ms: int, slot: Callable[[], None]) -> QTimer:
         t = QTimer(self)
@@ -222,6 +226,10 @@ class ConsoleController(QObject):
             self.loginFailed.emit(exc.message)
             return False
         self.loggedIn.emit(session.username)
+        if session.role == "auditor":
+            # An auditor reads the audit trail and the provision ledger only (their panels load them): the
+            # live feed, the queue and the directory are refused to that role, so they are not started.
+            return True
         if self.feed.running:  # a new session after the old one expired: resume where the feed stopped
             self.feed.reconnect_now()
             if self._grant is not None:  # grants die with their session
@@ -235,7 +243,7 @@ class ConsoleController(QObject):
     async def aclose(self) -> None:
         """Stop the feed and every task; end the session (best effort)."""
         self._closing = True
-        for t in (self._detail_timer, self._directory_timer, self._health_timer):
+        for t in (self._detail_timer, self._directory_timer, self._agencies_timer, self._health_timer):
             t.stop()
         await self.feed.stop()
         await self._tasks.aclose()
@@ -292,6 +300,27 @@ class ConsoleController(QObject):
         self.detail.set_detail(detail)
         self.detailChanged.emit()
 
+    def _apply_agency_health(self, data: dict[str, Any]) -> bool:
+        raw, agency_id = data.get("agency_health"), data.get("agency_id")
+        if not isinstance(raw, dict) or not isinstance(agency_id, str):
+            return False  # an engine that does not send it: reload the agencies (debounced)
+        try:
+            health = AgencyHealthOut.model_validate(raw)
+        except ValidationError as exc:
+            _log.warning("live: bad agency health in delivery.updated: %s", exc)
+            return False
+        updated = self.health.apply_agency_health(agency_id, health)
+        if updated is None:
+            return False
+        self.agencies = [updated if a.id == agency_id else a for a in self.agencies]
+        return True
+
+    async def _reload_agencies(self) -> None:
+        self.agency_reloads += 1
+        self._set_agencies(await self.client.list_agencies())
+        self.healthChanged.emit()
+        self.detailChanged.emit()
+
     async def _reload_directory(self) -> None:
         agencies, cameras = await asyncio.gather(self.client.list_agencies(), self.client.all_cameras())
         self._set_agencies(agencies)
@@ -344,12 +373,19 @@ class ConsoleController(QObject):
                 self._detail_timer.start()
             elif incident_id == self._selected:
                 self.detailChanged.emit()
-            self._directory_timer.start()
+            # The event carries the agency's health after the change: a delta, never a reload (issue 17).
+            if self._apply_agency_health(data):
+                self.healthChanged.emit()
+            else:
+                self._agencies_timer.start()
         elif kind.startswith(("share.", "report.")):
             if incident_id == self._selected:
                 self._detail_timer.start()
+        elif kind == "agency.health":  # the dispatcher's health of an agency, pushed as it is
+            if self._apply_agency_health(data):
+                self.healthChanged.emit()
         elif kind.startswith("agency."):
-            self._directory_timer.start()
+            self._agencies_timer.start()  # the agency list only (tens of rows), never the cameras
         elif kind == "cameras.imported":
             self._cameras_imported = True
             self._directory_timer.start()
@@ -363,6 +399,11 @@ class ConsoleController(QObject):
     def _on_detail_timer(self) -> None:
         if self._selected is not None and not self._closing:
             self.spawn(self._guarded(self._load_detail(self._selected)), name="load-detail")
+
+    @Slot()
+    def _on_agencies_timer(self) -> None:
+        if not self._closing and self.client.token:
+            self.spawn(self._guarded(self._reload_agencies()), name="reload-agencies")
 
     @Slot()
     def _on_directory_timer(self) -> None:
@@ -462,12 +503,10 @@ class ConsoleController(QObject):
             self.tr("Video shared with {agency}.").format(agency=self.detail.agency_name(agency_id))
         )
 
-    @asyncSlot(str, int)
+    @asyncSlot(str, int, str)
     @owned
-    async def extend_share(self, share_id: str, minutes: int) -> None:
-        out = await self.client.extend_share(
-            share_id, minutes, self.tr("Extension requested from the console")
-        )
+    async def extend_share(self, share_id: str, minutes: int, reason: str) -> None:
+        out = await self.client.extend_share(share_id, minutes, reason)
         if self._selected:
             await self._load_detail(self._selected)
         if out.pending_extension_minutes is not None:

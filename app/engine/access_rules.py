@@ -76,6 +76,7 @@ RULES: tuple[Rule, ...] = (
     _r("POST", "/api/v1/requests/{external_id}/updates", {G}, "only the agency that made the request"),
     _r("POST", "/api/v1/alerts/cap", {G}, "CAP 1.2 alert from an alerting gateway"),
     _r("POST", "/api/v1/sensors/events", {G}, "sensor gateway: only its own sensors"),
+    _r("POST", "/api/v1/sensors/readings", {G}, "sensor gateway: only its own sensors, many at once"),
     # ------------------------------------------------------------------ incidents, shares, reports
     _r("GET", "/api/v1/incidents", CONSOLE | {G}, "agencies: only incidents they hold a share in or opened"),
     _r(
@@ -89,6 +90,18 @@ RULES: tuple[Rule, ...] = (
     _r("DELETE", "/api/v1/shares/{share_id}", CONSOLE, "revoke a share"),
     _r("PATCH", "/api/v1/shares/{share_id}", CONSOLE, "extend a share"),
     _r("POST", "/api/v1/incidents/{incident_id}/reports", CONSOLE, "report to an agency"),
+    _r(
+        "POST",
+        "/api/v1/incidents/{incident_id}/units",
+        {G},
+        "dispatched units' positions: only an agency that may read the incident (opened it, or holds a share)",
+    ),
+    _r(
+        "GET",
+        "/api/v1/history/incidents",
+        USERS,
+        "closed incidents searched by time, service, place and text (read-only; every search audited)",
+    ),
     _r("GET", "/api/v1/legal-bases", CONSOLE | {U}, "the legal bases a share may name"),
     _r("GET", "/api/v1/shares/pending", CONSOLE, "shares waiting for approval or confirmation"),
     _r(
@@ -102,6 +115,12 @@ RULES: tuple[Rule, ...] = (
         "confirm an agency's request above its camera cap",
     ),
     _r("GET", "/api/v1/ledger", {S, U}, "the provision ledger (reading it is audited)"),
+    _r(
+        "GET",
+        "/api/v1/incidents/{incident_id}/evidence",
+        {S, U},
+        "the incident's signed evidence bundle (zip; every export is audited)",
+    ),
     # ------------------------------------------------------------------ sessions and users
     _r("POST", "/api/v1/sessions", EVERYONE, "log in (throttled per address and per user)", "public"),
     _r("DELETE", "/api/v1/sessions", USERS, "log out (ends this session)"),
@@ -113,6 +132,13 @@ RULES: tuple[Rule, ...] = (
     _r("GET", "/api/v1/cameras", CONSOLE, "camera catalogue"),
     _r("GET", "/api/v1/cameras/{camera_id}", CONSOLE | {W}, "wall: only cameras its layout shows"),
     _r("GET", "/api/v1/agencies", CONSOLE | {G}, "agencies: only themselves"),
+    _r(
+        "GET",
+        "/api/v1/districts",
+        CONSOLE,
+        "administrative districts for CAP geocodes (public geography; agencies learn unknown codes from "
+        "the refusal of their alert)",
+    ),
     _r("POST", "/api/v1/agencies", {A}, "register an agency (key shown once)"),
     _r("PATCH", "/api/v1/agencies/{agency_id}", {A}, "change, enable/disable, rotate webhook secret"),
     _r("POST", "/api/v1/agencies/{agency_id}/keys", {A}, "rotate the API key (shown once; optional grace)"),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.enums import IncidentStatus
 from app.engine.views import (
+    TokenOf,
     UrlBuilder,
     delivery_out,
     incident_cameras,
@@ -33,11 +34,19 @@ def public_incident(out: IncidentOut, agency_id: str) -> IncidentOut:
     """``out`` as agency ``agency_id`` may see it: no assignee; the requester's id and number only when
     the agency is the requester."""
     own = out.agency_id == agency_id
+    details = out.details
+    units = details.get("unit_positions") if isinstance(details, dict) else None
+    if isinstance(units, list):  # dispatched units' positions: only the agency's own
+        details = {
+            **details,
+            "unit_positions": [u for u in units if isinstance(u, dict) and u.get("agency_id") == agency_id],
+        }
     return out.model_copy(
         update={
             "assignee": None,
             "agency_id": out.agency_id if own else None,
             "external_id": out.external_id if own else None,
+            "details": details,
         }
     )
 
@@ -80,6 +89,7 @@ def agency_incident_detail(
     url: UrlBuilder,
     snapshot_url: Callable[[ReportRow, Session], str | None],
     viewer: Callable[[str], str] | None = None,
+    token: TokenOf | None = None,
 ) -> IncidentDetailOut:
     base = public_incident(incident_out(row, golden_time_s), agency_id)
     mine_active = active_shares(session, row.id, agency_id, now)
@@ -110,7 +120,7 @@ def agency_incident_detail(
         **base.model_dump(),
         timeline=[],
         cameras=[c for c in incident_cameras(session, row.id) if c.id in shared_cameras],
-        shares=[share_out(s, now, url, viewer) for s in shares],
+        shares=[share_out(s, now, url, viewer, token=token) for s in shares],
         deliveries=[delivery_out(d) for d in deliveries],
         facilities=incident_facilities(session, row.id),
         reports=[report_out(r, snapshot_url(r, session)) for r in reports],

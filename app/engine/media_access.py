@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from app.domain.enums import ShareStatus
 from app.engine.auth import Principal, digest, session_alive, wall_key_alive
@@ -26,6 +30,7 @@ from app.store.models import (
     WallGrantRow,
     WallRow,
 )
+from app.store.share_tokens import token_digest
 
 GRANT_PREFIX = "gtm_"
 SUB_SUFFIX = "~sub"
@@ -100,18 +105,39 @@ def find_share(s: Session, token: str) -> ShareRow | None:
     """The share a token in a media or viewer URL names (the one place that knows how tokens are kept)."""
     if not token or len(token) > 128:
         return None
-    return s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+    # Only the token's SHA-256 is stored (app/store/share_tokens.py): look it up by that.
+    return s.query(ShareRow).filter(ShareRow.token_hash == token_digest(token)).one_or_none()
+
+
+_T = TypeVar("_T")
+MEDIA_CHECK_THREADS = 2
 
 
 class EngineMediaAccess:
-    """Implements the relay's ``MediaAccess`` protocol against the store."""
+    """Implements the relay's ``MediaAccess`` protocol against the store.
 
-    def __init__(self, ctx: EngineContext) -> None:
+
+    ``admit``: an authorisation admits a viewer, and its start is audited at once (``video.view.start``,
+    committed before the first byte, so a crash still leaves it); its end follows as ``video.view`` with
+    the same ``viewing`` id. The engine's redirects to the media port only check (``admit=False``).
+
+    Its blocking reads and writes run on threads of their own (at most ``MEDIA_CHECK_THREADS`` at a time),
+    never on the API's request threads (issue 17): a storm of viewers connecting, or checks of every watched
+    grant, cannot hold up intake, and a burst of requests cannot delay a viewer's authorisation."""
+
+    def __init__(self, ctx: EngineContext, *, admit: bool = True) -> None:
         self._ctx = ctx
+        self._admit = admit
+        self._limiter: anyio.CapacityLimiter | None = None  # made on the engine's loop, at first use
+
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(MEDIA_CHECK_THREADS)
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
 
     async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
         try:
-            return await run_in_threadpool(self._authorize, token, camera_id, client)
+            return await self._run(self._authorize, token, camera_id, client)
         except MediaDenied as exc:
             if exc.status in (401, 403):  # every refused request is audited (batched; never the token)
                 self._ctx.refusals.record(
@@ -126,12 +152,12 @@ class EngineMediaAccess:
             raise
 
     async def still_valid(self, grant: ViewGrant) -> bool:
-        return await run_in_threadpool(self._still_valid, grant)
+        return await self._run(self._still_valid, grant)
 
     async def record_viewing(
         self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int
     ) -> None:
-        await run_in_threadpool(self._record, grant, started, ended, bytes_sent)
+        await self._run(self._record, grant, started, ended, bytes_sent)
 
     # ------------------------------------------------------------------ blocking parts
 
@@ -166,7 +192,12 @@ class EngineMediaAccess:
                 expires_at=grant.expires_at,
                 grant_ref=grant_digest,
                 client=client or None,
+                agency_id=grant.agency_id,
+                quota=grant.quota,
             )
+        if self._admit:
+            full = replace(full, viewing_id="vw_" + secrets.token_hex(8))
+            self._record_start(full, now)
         return full
 
     def _share_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
@@ -183,6 +214,7 @@ class EngineMediaAccess:
             # A disable revokes the agency's shares too; this also covers a share made in between.
             raise MediaDenied(403, "Forbidden", "the share's agency is disabled")
         viewer = f"agency:{agency.name}"
+        limits = self._ctx.settings.agency_access.limits_of(agency.id)
         return ViewGrant(
             viewer=viewer,
             camera_id=camera_id,
@@ -190,6 +222,12 @@ class EngineMediaAccess:
             kind="share",
             share_id=share.id,
             expires_at=share.expires_at,
+            agency_id=agency.id,
+            # Admitted by the media process (app/engine/media/quota.py).
+            quota=(
+                (f"share:{share.id}/{camera_id}", limits.viewers_per_share),
+                (f"agency:{agency.id}", limits.streams_per_agency),
+            ),
         )
 
     def _console_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:
@@ -259,6 +297,30 @@ class EngineMediaAccess:
                 and session_alive(s, row.session_hash, now, self._ctx.session_policy()) is not None
             )
 
+    def _viewing_detail(self, s: Session, grant: ViewGrant) -> dict[str, Any]:
+        detail: dict[str, Any] = {"viewing": grant.viewing_id, "share_id": grant.share_id, "kind": grant.kind}
+        if grant.agency_id is not None:
+            agency = s.get(AgencyRow, grant.agency_id)
+            detail["agencies"] = {grant.agency_id: agency.name if agency is not None else None}
+        return detail
+
+    def _record_start(self, grant: ViewGrant, now: datetime) -> None:
+        with self._ctx.uow.writing() as s:
+            audit_chain.add_audit(
+                s,
+                [
+                    dict(
+                        at=now,
+                        actor=grant.viewer,
+                        action="video.view.start",
+                        target_type="camera",
+                        target_id=grant.camera_id,
+                        client=grant.client,
+                        detail={"from": now.isoformat(), **self._viewing_detail(s, grant)},
+                    )
+                ],
+            )
+
     def _record(self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int) -> None:
         with self._ctx.uow.writing() as s:
             audit_chain.add_audit(
@@ -275,8 +337,7 @@ class EngineMediaAccess:
                             "from": started.isoformat(),
                             "to": ended.isoformat(),
                             "bytes": bytes_sent,
-                            "share_id": grant.share_id,
-                            "kind": grant.kind,
+                            **self._viewing_detail(s, grant),
                         },
                     )
                 ],

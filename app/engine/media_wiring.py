@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hmac
 import logging
 from collections.abc import Coroutine
 from datetime import datetime
@@ -34,6 +35,7 @@ from app.engine.api.deps import Caller, Ctx, bearer
 from app.engine.api.problems import problem
 from app.engine.context import EngineContext
 from app.engine.live import LiveHub
+from app.engine.log_files import media_log_args
 from app.engine.media.control import ChannelClosed
 from app.engine.media.process import camera_key, grant_from_json, grant_to_json
 from app.engine.media.routes import MediaDenied, ViewGrant, add_gateway_auth, checked_authorize
@@ -45,6 +47,7 @@ from app.engine.views import share_status
 from app.engine.work import add_live
 from app.formats.api import LiveEvent
 from app.store.models import CameraRow, ReportRow, ShareRow
+from app.store.share_tokens import token_digest
 
 _log = logging.getLogger(__name__)
 CHECK_EVERY_S = 1.0
@@ -54,12 +57,14 @@ class MediaWiring:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.access = EngineMediaAccess(ctx)
+        self.checker = EngineMediaAccess(ctx, admit=False)  # redirects check; the media port admits
         media = ctx.settings.media
         extra = [] if media.gop_cache else ["--no-gop-cache"]
         extra += ["--batch-interval", f"{media.batch_ms / 1000:g}"]
         sec = ctx.settings.security
         if sec.tls_cert and sec.tls_key:  # video leaves over TLS like everything else
             extra += ["--tls-cert", str(sec.tls_cert), "--tls-key", str(sec.tls_key)]
+        extra += media_log_args(ctx.settings.log)  # its own rotating file beside the engine's
         self.supervisor = MediaSupervisor(
             ctx.settings.host, media.port or 0, self._on_message, extra_args=extra, on_connected=self._reset
         )
@@ -359,7 +364,7 @@ class MediaWiring:
         async def redirect(token: str, camera_id: str, suffix: str, request: Request) -> Response:
             client = request.client.host if request.client else ""
             try:
-                await checked_authorize(wiring.access, token, camera_id, client)
+                await checked_authorize(wiring.checker, token, camera_id, client)
             except MediaDenied as exc:
                 return media_problem(exc.status, exc.title, exc.detail, exc.type)
             return RedirectResponse(
@@ -424,7 +429,7 @@ def _report_visible(ctx: EngineContext, token: str, report_id: str) -> bool:
         if report is None or report.share_id is None:
             return False
         share = s.get(ShareRow, report.share_id)
-        return share is not None and share.token == token
+        return share is not None and hmac.compare_digest(share.token_hash, token_digest(token))
 
 
 def _grant_router(wiring: MediaWiring) -> APIRouter:

@@ -23,9 +23,11 @@ from fastapi import Depends, FastAPI
 from app import __version__
 from app.domain.clock import Clock, SystemClock
 from app.engine.api import agency_keys, directory, incidents, intake, live, provision, walls
+from app.engine.api import districts as districts_api
 from app.engine.api.gate import access_gate
 from app.engine.api.ops import Gauge, make_ops_router
 from app.engine.api.problems import BodyGuard, install_problem_handlers
+from app.engine.audit_tasks import Checkpointer, RetentionTask
 from app.engine.context import CameraCatalog, EngineContext
 from app.engine.live import LiveHub
 from app.engine.metrics import EngineMetrics, MetricsMiddleware
@@ -75,6 +77,9 @@ class EngineServer:
         self.security = SecurityWiring(self.ctx)
         self.metrics = EngineMetrics()
         self.secret_sweeper = SecretSweeper(self.ctx)  # previous webhook secrets erased after their overlap
+        # The audit signing key is made here, at the first start; checkpoints hourly and at shutdown.
+        self.checkpointer = Checkpointer(self.ctx)
+        self.retention = RetentionTask(self.ctx)  # the retention policy, daily ([retention])
         self.app = self._build_app()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -95,17 +100,21 @@ class EngineServer:
                 await self.media.start(self.hub)
             await self.dispatcher.start(drop_leases=self.db.is_sqlite)
             await self.secret_sweeper.start()
+            await self.checkpointer.start()
+            await self.retention.start()
             _log.info("engine ready on %s", self.base_url)
             self._ready.set()
             try:
                 yield
             finally:
+                await self.retention.stop()
                 await self.secret_sweeper.stop()
                 await self.dispatcher.stop()
                 if self.media is not None:
                     await self.media.stop()
                 await self.hub.stop()
                 await self.security.stop()
+                await self.checkpointer.stop()  # last: after the final viewings and refusals
 
         app = FastAPI(
             title="GoldenTime engine",
@@ -121,6 +130,10 @@ class EngineServer:
         self.security.install(app)
         for module in (intake, incidents, directory, live, walls, agency_keys, provision):
             app.include_router(module.router)
+        app.include_router(districts_api.router)  # app/engine/api/districts.py
+        app.include_router(__import__("app.engine.api.units", fromlist=["router"]).router)  # unit positions
+        app.include_router(__import__("app.engine.api.history", fromlist=["router"]).router)  # closed ones
+        app.include_router(__import__("app.engine.api.evidence", fromlist=["router"]).router)
         if self.media is not None:
             self.media.install(app)
 

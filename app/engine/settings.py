@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.domain.enums import AgencyKind, SensorKind, Service
+from app.engine.log_settings import LogSettings
 from app.engine.provision_settings import ProvisionSettings
+from app.engine.retention_settings import AuditSettings, RetentionSettings
 
 
 class _Strict(BaseModel):
@@ -43,9 +45,30 @@ class SelectionSettings(_Strict):
     area_camera_limit: Annotated[int, Field(ge=1, le=2000)] = 200
 
 
+class CapSignatureTrust(_Strict):
+    """What an agency's CAP alerts must be signed with: its own certificate (``cert``, PEM) or any
+    certificate that chains to a CA (``ca``, PEM)."""
+
+    cert: Path | None = None
+    ca: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CapSignatureTrust:
+        if (self.cert is None) == (self.ca is None):
+            raise ValueError("a CAP signature trust names exactly one of 'cert' or 'ca'")
+        return self
+
+
 class CapSettings(_Strict):
     # A CAP <circle> smaller than this (a fire's location, an epicentre: radius 0) covers this radius (metres).
     min_radius_m: Annotated[float, Field(ge=0, le=50_000)] = 300.0
+    # Other <geocode> valueNames (SAME, UGC, EMMA_ID, NUTS…) → the district property holding that code;
+    # 행정구역코드 always selects by the district code and its hierarchy.
+    geocode_properties: dict[str, str] = {}
+    # An all-clear (every <info> urgency Past or responseType AllClear) of a known alert closes its incident.
+    close_on_all_clear: bool = False
+    # Agencies (by id, or by name) whose CAP alerts must carry a valid enveloped XML signature.
+    signatures: dict[str, CapSignatureTrust] = {}
 
 
 class OutboxSettings(_Strict):
@@ -118,6 +141,10 @@ class AgencyLimits(_Strict):
     cameras_per_request: Annotated[int, Field(ge=1, le=2000)] = 64
     # Token bucket: this many requests a minute, in bursts of up to the same number (429 + Retry-After).
     requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 6000
+    # Live video (enforced where the media process admits a viewer; beyond: 429, WebSocket close 4429):
+    # viewers of one camera of one share at once, and streams of the agency at once over all its shares.
+    viewers_per_share: Annotated[int, Field(ge=1, le=10_000)] = 8
+    streams_per_agency: Annotated[int, Field(ge=1, le=100_000)] = 128
 
 
 class AgencyAccessSettings(_Strict):
@@ -172,6 +199,9 @@ class Settings(_Strict):
     security: SecuritySettings = SecuritySettings()
     ops: OpsSettings = OpsSettings()
     provision: ProvisionSettings = ProvisionSettings()
+    retention: RetentionSettings = RetentionSettings()
+    audit: AuditSettings = AuditSettings()
+    log: LogSettings = LogSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,

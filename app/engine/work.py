@@ -3,16 +3,15 @@ outbox deliveries together or not at all, then wakes the live push and the dispa
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.clock import Clock
 from app.domain.enums import DeliveryState
@@ -21,6 +20,7 @@ from app.engine.auth import Principal
 from app.formats.api import CameraOut, EventType, FacilityOut, LiveEvent, OutboundEvent
 from app.store import audit_chain
 from app.store.database import Database
+from app.store.group_commit import GROUP_KEY, Group, GroupCommitter
 from app.store.models import AgencyRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
 
 LIVE_CHANNEL = "goldentime_live"
@@ -32,6 +32,32 @@ def add_live(session: Session, at: datetime, type_: str, data: dict[str, Any]) -
     before the commit (see :class:`UnitOfWorkFactory`), so that ``seq`` order is commit order: a console
     asking for "everything after seq N" can never miss an event committed later with a smaller number."""
     session.info.setdefault("live_pending", []).append({"at": at, "type": type_, "data": data})
+
+
+_AGENCY_KEYS = ("agency_id", "requesting_agency_id")
+
+
+def name_agencies(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Audit rows name agencies by id and name: a row whose detail names an agency (``agency_id``,
+    ``requesting_agency_id``) also gets ``agencies``: {id: name} (one look-up for the whole batch, and
+    none for the usual rows that name no agency)."""
+    wanted = {
+        str(r["detail"][k])
+        for r in rows
+        for k in _AGENCY_KEYS
+        if isinstance(r["detail"].get(k), str) and "agencies" not in r["detail"]
+    }
+    if not wanted:
+        return
+    names = {
+        str(i): str(n)
+        for i, n in session.execute(select(AgencyRow.id, AgencyRow.name).where(AgencyRow.id.in_(wanted)))
+    }
+    for r in rows:
+        d = r["detail"]
+        found = {str(d[k]): names[str(d[k])] for k in _AGENCY_KEYS if str(d.get(k)) in names}
+        if found and "agencies" not in d:
+            r["detail"] = {**d, "agencies": found}
 
 
 def signing_secrets(agency: AgencyRow, now: datetime) -> tuple[str, ...]:
@@ -82,6 +108,9 @@ class Work:
     _timeline: list[dict[str, Any]] = field(default_factory=list)
 
     def audit(self, action: str, target_type: str, target_id: str | None, /, **detail: Any) -> None:
+        if self.principal.kind in ("agency", "wall") and "actor_id" not in detail:
+            # The actor names an agency (or wall) by name; the row also carries its id (issue 13).
+            detail = {"actor_id": self.principal.id, **detail}
         self._audit.append(
             {
                 "at": self.now,
@@ -118,6 +147,7 @@ class Work:
         if self._timeline:
             self.session.execute(insert(TimelineRow), self._timeline)
         if self._audit:
+            name_agencies(self.session, self._audit)
             audit_chain.add_audit(self.session, self._audit)
         self._audit, self._timeline = [], []
 
@@ -195,7 +225,13 @@ class UnitOfWorkFactory:
         self.db = db
         self.factory = db.writer
         self.clock = clock
-        self._write_lock: AbstractContextManager[object] = threading.Lock() if db.is_sqlite else nullcontext()
+        # SQLite: group commit (app/store/group_commit.py) — the units of work of many requests share one
+        # transaction and one fsync. PostgreSQL: a transaction each (its WAL flush already groups the
+        # commits of concurrent transactions, and engines sharing it need row locks of their own).
+        self.group: GroupCommitter | None = None
+        if db.is_sqlite:
+            self.factory = sessionmaker(expire_on_commit=False)
+            self.group = GroupCommitter(db.write, self.factory)
         # Live listeners get the committed events (numbered in commit order, see _write_live), or None:
         # "read what is new from the store" (a write by another engine or process).
         self._on_live: list[Callable[[list[LiveEvent] | None], None]] = []
@@ -248,7 +284,21 @@ class UnitOfWorkFactory:
         audit_chain.forget_pending(session)
 
     def _after_commit(self, session: Session) -> None:
-        committed: list[LiveEvent] = session.info.pop("live_events", [])
+        group: Group | None = session.info.get(GROUP_KEY)
+        if group is None:
+            self._announce(session.info)
+        else:
+            # Only this unit's savepoint was released: announce once the group's commit is durable.
+            info = {
+                k: session.info.pop(k)
+                for k in ("live_events", "fresh", "outbox_claim", "outbox")
+                if k in session.info
+            }
+            if info:
+                group.after_commit(lambda: self._announce(info))
+
+    def _announce(self, info: dict[str, Any]) -> None:
+        committed: list[LiveEvent] = info.pop("live_events", [])
         if committed:
             # SQLite: this runs inside the writer lock, so commits are announced in commit order and the
             # events can be pushed as they are. PostgreSQL: two threads' hooks may run in either order
@@ -256,9 +306,9 @@ class UnitOfWorkFactory:
             events = committed if self.db.is_sqlite else None
             for fn in self._on_live:
                 fn(events)
-        fresh: list[FreshDelivery] = session.info.pop("fresh", [])
-        claim = session.info.pop("outbox_claim", False)
-        if session.info.pop("outbox", False):
+        fresh: list[FreshDelivery] = info.pop("fresh", [])
+        claim = info.pop("outbox_claim", False)
+        if info.pop("outbox", False):
             for wake in self._on_outbox:
                 if fresh:
                     wake(fresh)
@@ -267,9 +317,15 @@ class UnitOfWorkFactory:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """A write transaction. On SQLite, writers queue on an in-process lock: a waiter wakes the moment
-        the lock is free, where SQLite's busy handler would sleep in growing steps (tail latency)."""
-        with self._write_lock, self.factory() as session, session.begin():
+        """A write transaction; it returns once the change is durable. On SQLite, a unit of a group commit
+        (app/store/group_commit.py): writers queue on an in-process lock (a waiter wakes the moment it is
+        free, where SQLite's busy handler would sleep in growing steps), each in its own savepoint of the
+        group's transaction, and the group commits once."""
+        if self.group is not None:
+            with self.group.unit() as session:
+                yield session
+            return
+        with self.factory() as session, session.begin():
             yield session
 
     @contextmanager
@@ -285,6 +341,20 @@ class UnitOfWorkFactory:
             )
             yield work  # an exception here rolls everything back, appended rows included
             work.write_appended()
+
+    @contextmanager
+    def reading(self, principal: Principal, client: str | None = None) -> Iterator[Work]:
+        """An audited read: the reading runs on a reader session (it never waits for the writer or holds
+        it), and its audit rows join the next group commit afterwards — the caller is answered once they
+        are durable. A read that fails leaves no audit row, as a rolled-back unit of work did."""
+        with self.db.reader() as session:
+            work = Work(session=session, principal=principal, client=client, now=self.clock.now())
+            yield work
+            if work._timeline or session.new or session.dirty or session.deleted:
+                raise RuntimeError("a read wrote: use the unit of work (ctx.uow) for changes")
+        if work._audit:
+            with self.writing() as s:
+                audit_chain.add_audit(s, work._audit)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

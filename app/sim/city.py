@@ -176,6 +176,23 @@ _DISTRICTS: Final[tuple[_DistrictSpec, ...]] = (
 
 # fmt: on
 
+JINJU_CODE: Final = "4817000000"
+"""경상남도 진주시, the 시군구 every demo district is under (its 행정구역코드)."""
+# The real 행정구역코드 of each demo district's 행정동 (the shapes are drawn by hand; the codes are not).
+# 칠암동 has been part of the 행정동 천전동 since 망경동, 강남동 and 칠암동 were joined: it carries 천전동's code.
+ADMIN_CODES: Final[dict[str, str]] = {
+    "panmun": "4817073000",
+    "pyeonggeo": "4817071000",
+    "sangbong": "4817059500",
+    "jungang": "4817056500",
+    "sangdae": "4817067300",
+    "hadae": "4817067800",
+    "chilam": "4817051500",
+    "gaho": "4817074000",
+    "sangpyeong": "4817068000",
+    "chungmugong": "4817075000",
+}
+
 # Main roads: (name_ko, name_en, polyline). Loosely after the real roads of the same name.
 # fmt: off
 _MAIN_ROADS: Final[tuple[tuple[str, str, tuple[LatLon, ...]], ...]] = (
@@ -345,6 +362,7 @@ class District:
     name_en: str
     kind: DistrictKind
     ring: tuple[LatLon, ...]  # open ring, (lat, lon)
+    code: str = ""  # the real 행정구역코드 of the 행정동 (CAP <geocode>; see ADMIN_CODES)
 
     def contains(self, lat: float, lon: float) -> bool:
         return _inside(to_xy(lat, lon), [to_xy(*p) for p in self.ring])
@@ -526,7 +544,9 @@ class _Builder:
 
 def _build_districts(b: _Builder) -> None:
     for spec in _DISTRICTS:
-        b.districts.append(District(spec.id, spec.name_ko, spec.name_en, spec.kind, spec.ring))
+        b.districts.append(
+            District(spec.id, spec.name_ko, spec.name_en, spec.kind, spec.ring, ADMIN_CODES[spec.id])
+        )
         b.rings_xy[spec.id] = [to_xy(*p) for p in spec.ring]
 
 
@@ -1083,12 +1103,14 @@ class CityFiles:
     city: City
 
     @property
-    def imports(self) -> tuple[tuple[Literal["cameras", "facilities", "sensors"], Path], ...]:
-        """What to import, in order: the files ``main.py cameras|facilities|sensors import`` reads."""
+    def imports(self) -> tuple[tuple[Literal["cameras", "facilities", "sensors", "districts"], Path], ...]:
+        """What to import, in order: the files ``main.py cameras|facilities|sensors|districts import``
+        reads (the districts carry their 행정구역코드 under ``code``)."""
         return (
             ("cameras", self.cameras_csv),
             ("facilities", self.facilities_csv),
             ("sensors", self.sensors_csv),
+            ("districts", self.districts_geojson),
         )
 
 
@@ -1215,7 +1237,13 @@ def generate_city(
                         "type": "Polygon",
                         "coordinates": [[[lon, lat] for lat, lon in (*d.ring, d.ring[0])]],
                     },
-                    "properties": {"id": d.id, "name": d.name_ko, "name_en": d.name_en, "kind": d.kind},
+                    "properties": {
+                        "id": d.id,
+                        "code": d.code,
+                        "name": d.name_ko,
+                        "name_en": d.name_en,
+                        "kind": d.kind,
+                    },
                 }
                 for d in city.districts
             ],

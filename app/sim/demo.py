@@ -16,8 +16,8 @@ thread (never the event loop), one call at a time, and must raise on failure:
 ``create_user(username, role, password) -> None``
     ``role`` a :class:`~app.domain.enums.Role`; e.g. ``directory.add_user`` in a unit of work.
 ``import_file(kind, path) -> None``
-    ``kind`` one of ``"cameras"``, ``"facilities"``, ``"sensors"``; what ``main.py <kind> import
-    PATH`` does. The running engine must see the rows when it returns: after cameras, refresh its
+    ``kind`` one of ``"cameras"``, ``"facilities"``, ``"sensors"``, ``"districts"``; what ``main.py
+    <kind> import PATH`` does (districts: the city's 행정동 with their real 행정구역코드). The running engine must see the rows when it returns: after cameras, refresh its
     camera catalogue (``server.ctx.cameras.refresh(force=True)``), or the first requests may find
     no cameras for up to two seconds.
 
@@ -65,7 +65,7 @@ from app.sim.scenario import Scenario
 
 log = logging.getLogger("goldentime.sim.demo")
 
-ImportKind = Literal["cameras", "facilities", "sensors"]
+ImportKind = Literal["cameras", "facilities", "sensors", "districts"]
 CreateAgency = Callable[[str, AgencyKind, DeliveryFormat, str], tuple[str, str, str]]
 CreateUser = Callable[[str, Role, str], None]
 ImportFile = Callable[[ImportKind, Path], None]

@@ -20,6 +20,8 @@ The opening script (times at ``speed=1``; every one of the five linked services 
       incident by the engine's sensor rule)
   42  disaster alert (disaster room): CAP 1.2 flood warning, a polygon 300 m either side of the
       Nam river from 평거동 to 상대동; water-level readings below threshold at 48 s
+  45  disaster alert by 행정구역코드 only (a Korean integrated alert): heavy rain over 하대동
+      (4817067800); the engine selects the cameras of the imported district
   55  vulnerable-person SOS (vulnerable-protection service): a person with dementia walking along
       a street in 평거동, four position updates (63–87 s)
   68  emergency bell pressed in a park (sensor event, ``alarm: true``)
@@ -160,6 +162,54 @@ def cap_flood_warning(
     <area>
       <areaDesc>{escape(area_desc)}</areaDesc>
       <polygon>{ring}</polygon>
+    </area>
+  </info>
+</alert>
+""".encode()
+
+
+def cap_district_alert(
+    identifier: str,
+    codes: list[str],
+    *,
+    sent: datetime,
+    area_desc: str,
+    sender: str = CAP_SENDER,
+) -> bytes:
+    """An inbound CAP 1.2 heavy-rain warning that names its area only by ``<geocode>`` 행정구역코드, as
+    Korean integrated alerts (통합경보) do: the engine selects the cameras of those districts."""
+    sent_text = sent.astimezone(KST).replace(microsecond=0).isoformat()
+    expires_text = (sent + timedelta(hours=3)).astimezone(KST).replace(microsecond=0).isoformat()
+    geocodes = "".join(
+        f"\n      <geocode>\n        <valueName>행정구역코드</valueName>\n        <value>{escape(c)}</value>\n"
+        "      </geocode>"
+        for c in codes
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{escape(identifier)}</identifier>
+  <sender>{escape(sender)}</sender>
+  <sent>{sent_text}</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <source>진주시 재난안전상황실 (GoldenTime demo)</source>
+  <scope>Public</scope>
+  <info>
+    <language>ko-KR</language>
+    <category>Met</category>
+    <event>호우경보</event>
+    <responseType>Evacuate</responseType>
+    <urgency>Immediate</urgency>
+    <severity>Severe</severity>
+    <certainty>Likely</certainty>
+    <effective>{sent_text}</effective>
+    <expires>{expires_text}</expires>
+    <senderName>진주시 재난안전상황실</senderName>
+    <headline>{escape(f"{area_desc} 저지대 침수 위험 — 대피 권고")}</headline>
+    <description>{escape("시간당 50 mm 이상의 강한 비로 저지대 주택가와 지하차도의 침수가 우려됩니다.")}</description>
+    <instruction>{escape("지하 공간과 지하차도 이용 자제. 저지대 주민은 가까운 대피소로 이동하십시오.")}</instruction>
+    <area>
+      <areaDesc>{escape(area_desc)}</areaDesc>{geocodes}
     </area>
   </info>
 </alert>
@@ -352,6 +402,11 @@ class Scenario:
         # CAP 1.2 flood warning along the river
         ring = city.river_buffer(128.060, 128.115, 300.0)
         steps.append((42.0, self._cap("flood warning", ring, "남강 진주시 평거동~상대동 구간 양안 300 m")))
+        # CAP 1.2 heavy-rain warning for 하대동 by its 행정구역코드 only (a Korean integrated alert)
+        hadae = city.district("hadae")
+        steps.append(
+            (45.0, self._cap_district("district alert", [hadae.code], f"경상남도 진주시 {hadae.name_ko}"))
+        )
         for i, sensor in enumerate(city.sensors_of(SensorKind.WATER_LEVEL)[1:4]):
             steps.append(
                 (48.0 + i, self._sensor(f"water level {i + 1}", sensor.id, value=round(3.4 + 0.3 * i, 2)))
@@ -646,6 +701,27 @@ class Scenario:
                 self.report.incidents[label] = doc["incident"]["id"]
                 self._progress(
                     f"CAP flood warning → {doc['incident']['id']} ({len(doc.get('cameras', []))} cameras)"
+                )
+
+        return action
+
+    def _cap_district(self, label: str, codes: list[str], area_desc: str) -> Action:
+        async def action() -> None:
+            identifier = f"KR-JINJU-{self.run_tag}-{next(self._numbers):04d}"
+            xml = cap_district_alert(identifier, codes, sent=datetime.now(UTC), area_desc=area_desc)
+            _, doc = await self._send(
+                label,
+                "POST",
+                "/api/v1/alerts/cap",
+                self.keys[AgencyKind.DISASTER],
+                content=xml,
+                headers={"content-type": "application/cap+xml"},
+            )
+            if doc is not None:
+                self.report.incidents[label] = doc["incident"]["id"]
+                self._progress(
+                    f"CAP 호우경보 by 행정구역코드 {', '.join(codes)} → {doc['incident']['id']} "
+                    f"({len(doc.get('cameras', []))} cameras)"
                 )
 
         return action

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def _signed_part(row_id: int, row_hash: str, at: str) -> bytes:
 
 
 def make(key: Ed25519PrivateKey, row_id: int, row_hash: str, at: datetime) -> dict[str, Any]:
-    stamp = at.isoformat()
+    stamp = at.astimezone(UTC).isoformat()
     return {
         "row_id": row_id,
         "row_hash": row_hash,
@@ -79,3 +79,50 @@ def check_signature(cp: dict[str, Any], trusted_public_hex: str | None = None) -
 def public_hex(data_dir: Path) -> str | None:
     path = data_dir / KEY_FILE
     return _public_hex(Ed25519PrivateKey.from_private_bytes(path.read_bytes())) if path.exists() else None
+
+
+def record(session: Any, key: Ed25519PrivateKey, reason: str, now: datetime) -> dict[str, Any] | None:
+    """Store a signed checkpoint of the chain head in ``audit_checkpoints`` unless the newest one already
+    names it; returns the checkpoint written (or None)."""
+    from sqlalchemy import select
+
+    from app.store import audit_chain
+    from app.store.models import AuditCheckpointRow
+
+    row_id, head = audit_chain.head(session)
+    if row_id == 0:
+        return None
+    last = session.scalars(select(AuditCheckpointRow).order_by(AuditCheckpointRow.id.desc()).limit(1)).first()
+    if last is not None and last.row_id == row_id and last.row_hash == head:
+        return None
+    cp = make(key, row_id, head, now)
+    session.add(
+        AuditCheckpointRow(
+            row_id=row_id,
+            row_hash=head,
+            at=now,
+            reason=reason,
+            public_key=cp["public_key"],
+            signature=cp["signature"],
+        )
+    )
+    return cp
+
+
+def stored(session: Any) -> list[dict[str, Any]]:
+    """Every checkpoint the engine stored, as checkpoint dicts (oldest first)."""
+    from sqlalchemy import select
+
+    from app.store.models import AuditCheckpointRow
+
+    return [
+        {
+            "row_id": r.row_id,
+            "row_hash": r.row_hash,
+            "at": r.at.isoformat(),
+            "public_key": r.public_key,
+            "signature": r.signature,
+            "reason": r.reason,
+        }
+        for r in session.scalars(select(AuditCheckpointRow).order_by(AuditCheckpointRow.id))
+    ]

@@ -10,11 +10,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 _log = logging.getLogger(__name__)
 _MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x47540003  # PostgreSQL advisory lock: one engine at a time migrates a shared database
 
 
 def sqlite_url(path: Path) -> str:
@@ -101,10 +102,17 @@ def migrate(engine: Engine) -> None:
 
     ``heads``: features add their tables on their own branches off the initial schema, and each branch
     is applied; a later merge revision may join them.
+
+    On PostgreSQL, engines that start together (several engines sharing one database) migrate one after
+    another: the whole upgrade is one transaction under a transaction-scoped advisory lock, so the second
+    engine waits, then finds the schema current and does nothing. Without it they would race to create
+    the same tables and all but one would fail to start.
     """
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
     _log.info("database schema is current (%s)", engine.url.render_as_string(hide_password=True))

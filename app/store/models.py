@@ -253,8 +253,12 @@ class ShareRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
-    # A capability token that goes into the share's media URLs; it is useless once the share ends.
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The capability token of the share's media URLs is never stored: only its SHA-256 (looked up by) and
+    # the salt it is derived from with the secrets key (app/store/share_tokens.py; migration
+    # privilege_agency_0003 renamed the column and hashed the tokens in place). No salt: a share from
+    # before, whose token cannot be given out again.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_salt: Mapped[str | None] = mapped_column(String(32))
     camera_ids: Mapped[list[Any]]
     purpose: Mapped[str] = mapped_column(String(500))
     created_by: Mapped[str] = mapped_column(String(200))
@@ -301,6 +305,8 @@ class DeliveryRow(Base):
         UniqueConstraint("agency_id", "incident_id", "sequence", name="uq_delivery_sequence"),
         Index("ix_delivery_due", "state", "next_attempt_at"),
         Index("ix_delivery_stream", "agency_id", "incident_id", "sequence"),
+        # Agency health (queue depth, dead letters, last success) on every delivery.updated (issue 17).
+        Index("ix_delivery_agency_state", "agency_id", "state", "delivered_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # also the webhook-id
@@ -398,3 +404,94 @@ class WallGrantRow(Base):
     wall_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class AuditCheckpointRow(Base):
+    """A signed checkpoint of the audit chain's head (app/store/audit_checkpoint.py), written by the engine
+    periodically and at shutdown; append-only (migration lawful_audit_0002)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    row_id: Mapped[int] = mapped_column(Integer)
+    row_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(16))  # "periodic" | "shutdown" | "manual"
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+class AuditArchiveRow(Base):
+    """A signed archive segment of audit rows ``first_id``..``last_id`` (app/store/audit_archive.py): the
+    live chain continues from ``last_hash``, and only rows up to the highest ``last_id`` may be deleted."""
+
+    __tablename__ = "audit_archives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    first_id: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int] = mapped_column(Integer, unique=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    first_prev: Mapped[str | None] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    up_to: Mapped[datetime]
+    file: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+class DistrictRow(Base):
+    """An administrative district (issue #18): its GeoJSON geometry as text, with its box for a quick
+    prefilter; ``code`` is the 행정구역코드 (or another scheme's code) that CAP ``<geocode>`` names."""
+
+    __tablename__ = "districts"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    geometry: Mapped[str] = mapped_column(Text)  # GeoJSON MultiPolygon, lon/lat
+    south: Mapped[float] = mapped_column(Float, index=True)
+    west: Mapped[float] = mapped_column(Float)
+    north: Mapped[float] = mapped_column(Float, index=True)
+    east: Mapped[float] = mapped_column(Float)
+    points: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime]
+
+
+class CapAlertRow(Base):
+    """Every CAP alert received, by its sending agency: repeats, Updates and Cancels find their alert here
+    whichever kind of agency sent it (the incident of a non-disaster sender has no ``agency_id``)."""
+
+    __tablename__ = "cap_alerts"
+    __table_args__ = (UniqueConstraint("agency_id", "identifier", name="uq_cap_alert_agency_identifier"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    identifier: Mapped[str] = mapped_column(String(128))
+    sender: Mapped[str] = mapped_column(String(200))
+    msg_type: Mapped[str] = mapped_column(String(16))
+    all_clear: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    incident_id: Mapped[str | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    received_at: Mapped[datetime]
+
+
+class SensorReadingRow(Base):
+    """A sensor reading that opened nothing (below its threshold, no open incident): recorded in batches,
+    many readings to one insert and one audit row per gateway (app/engine/services/sensor_readings.py)."""
+
+    __tablename__ = "sensor_readings"
+    __table_args__ = (Index("ix_sensor_readings_sensor_at", "sensor_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sensor_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str] = mapped_column(String(64))  # the gateway that posted it
+    at: Mapped[datetime]  # received
+    observed_at: Mapped[datetime | None]  # as the device said
+    value: Mapped[float | None] = mapped_column(Float)
+    alarm: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -190,6 +190,10 @@
         <source>Your session has ended ({reason}). Log in again.</source>
         <translation>Your session has ended ({reason}). Log in again.</translation>
     </message>
+    <message>
+        <source>%n camera(s) of the drawn area on the wall.</source>
+        <translation>%n camera(s) of the drawn area on the wall.</translation>
+    </message>
 </context>
 <context>
     <name>ConsoleController</name>
@@ -240,10 +244,6 @@
     <message>
         <source>Video shared with {agency}.</source>
         <translation>Video shared with {agency}.</translation>
-    </message>
-    <message>
-        <source>Extension requested from the console</source>
-        <translation>Extension requested from the console</translation>
     </message>
     <message>
         <source>Extension by {m} minutes asked; a supervisor decides.</source>
@@ -362,6 +362,14 @@
         <translation>Closed by the operator</translation>
     </message>
     <message>
+        <source>Extend the share</source>
+        <translation>Extend the share</translation>
+    </message>
+    <message>
+        <source>Why is the video still needed for 30 more minutes? (recorded in the audit)</source>
+        <translation>Why is the video still needed for 30 more minutes? (recorded in the audit)</translation>
+    </message>
+    <message>
         <source>Acknowledge</source>
         <translation>Acknowledge</translation>
     </message>
@@ -471,6 +479,40 @@
     </message>
 </context>
 <context>
+    <name>EvidenceButton</name>
+    <message>
+        <source>Evidence bundle…</source>
+        <translation>Evidence bundle…</translation>
+    </message>
+    <message>
+        <source>Save this incident&apos;s signed evidence bundle (EIDO, timeline, shares and their legal basis, viewings, audit with chain proof); check it with: main.py incident verify FILE.zip</source>
+        <translation>Save this incident&apos;s signed evidence bundle (EIDO, timeline, shares and their legal basis, viewings, audit with chain proof); check it with: main.py incident verify FILE.zip</translation>
+    </message>
+</context>
+<context>
+    <name>EvidenceSaver</name>
+    <message>
+        <source>Save the evidence bundle</source>
+        <translation>Save the evidence bundle</translation>
+    </message>
+    <message>
+        <source>Evidence bundle (*.zip)</source>
+        <translation>Evidence bundle (*.zip)</translation>
+    </message>
+    <message>
+        <source>Evidence bundle refused: {reason}</source>
+        <translation>Evidence bundle refused: {reason}</translation>
+    </message>
+    <message>
+        <source>Cannot write {path}: {reason}</source>
+        <translation>Cannot write {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>Evidence bundle of {id} saved to {path}</source>
+        <translation>Evidence bundle of {id} saved to {path}</translation>
+    </message>
+</context>
+<context>
     <name>HealthPanel</name>
     <message>
         <source>{off} of {total} cameras offline · {bad} agencies with delivery problems</source>
@@ -515,6 +557,92 @@
     <message>
         <source>Purpose</source>
         <translation>Purpose</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>Searching…</source>
+        <translation>Searching…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n closed incident(s)</source>
+        <translation>
+            <numerusform>%n closed incident</numerusform>
+            <numerusform>%n closed incidents</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Closed within</source>
+        <translation>Closed within</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>Service</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>Place</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>Last 24 hours</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>Last 7 days</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>Last 30 days</translation>
+    </message>
+    <message>
+        <source>Last year</source>
+        <translation>Last year</translation>
+    </message>
+    <message>
+        <source>All services</source>
+        <translation>All services</translation>
+    </message>
+    <message>
+        <source>part of the address, e.g. 중앙시장</source>
+        <translation>part of the address, e.g. 중앙시장</translation>
+    </message>
+    <message>
+        <source>part of the title or the agency&apos;s number</source>
+        <translation>part of the title or the agency&apos;s number</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Search</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>Priority</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <source>Select an incident to read its timeline (read-only).</source>
+        <translation>Select an incident to read its timeline (read-only).</translation>
+    </message>
+    <message>
+        <source>Incident history</source>
+        <translation>Incident history</translation>
     </message>
 </context>
 <context>
@@ -719,6 +847,10 @@
         <translation>Cameras selected: {cameras}</translation>
     </message>
     <message>
+        <source>All-clear received: {headline}</source>
+        <translation>All-clear received: {headline}</translation>
+    </message>
+    <message>
         <source>Location updated</source>
         <translation>Location updated</translation>
     </message>
@@ -774,6 +906,26 @@
         <source>Delivery queued again</source>
         <translation>Delivery queued again</translation>
     </message>
+    <message>
+        <source>Share with {agency} for {minutes} min waits for a decision</source>
+        <translation>Share with {agency} for {minutes} min waits for a decision</translation>
+    </message>
+    <message>
+        <source>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</source>
+        <translation>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</translation>
+    </message>
+    <message>
+        <source>Share with {agency} approved</source>
+        <translation>Share with {agency} approved</translation>
+    </message>
+    <message>
+        <source>Share rejected: {reason}</source>
+        <translation>Share rejected: {reason}</translation>
+    </message>
+    <message>
+        <source>Extension by {minutes} min waits for a supervisor</source>
+        <translation>Extension by {minutes} min waits for a supervisor</translation>
+    </message>
 </context>
 <context>
     <name>LoginDialog</name>
@@ -827,6 +979,10 @@
     <message>
         <source>● Stopped</source>
         <translation>● Stopped</translation>
+    </message>
+    <message>
+        <source>● No live feed</source>
+        <translation>● No live feed</translation>
     </message>
     <message>
         <source>Go to queue, detail, map, wall, cameras, health</source>
@@ -1005,6 +1161,46 @@
         <translation>approximate position (not used as nearest camera)</translation>
     </message>
     <message>
+        <source>City map (offline)</source>
+        <translation>City map (offline)</translation>
+    </message>
+    <message>
+        <source>Basemap</source>
+        <translation>Basemap</translation>
+    </message>
+    <message>
+        <source>119 facilities</source>
+        <translation>119 facilities</translation>
+    </message>
+    <message>
+        <source>Dispatched units</source>
+        <translation>Dispatched units</translation>
+    </message>
+    <message>
+        <source>Access</source>
+        <translation>Access</translation>
+    </message>
+    <message>
+        <source>Hazardous materials</source>
+        <translation>Hazardous materials</translation>
+    </message>
+    <message>
+        <source>Hospital</source>
+        <translation>Hospital</translation>
+    </message>
+    <message>
+        <source>Shelter</source>
+        <translation>Shelter</translation>
+    </message>
+    <message>
+        <source>Hydrant</source>
+        <translation>Hydrant</translation>
+    </message>
+    <message>
+        <source>Other facility</source>
+        <translation>Other facility</translation>
+    </message>
+    <message>
         <source>112 emergency video</source>
         <translation>112 emergency video</translation>
     </message>
@@ -1177,6 +1373,10 @@
         <source>NEW EMERGENCY: {title}</source>
         <translation>NEW EMERGENCY: {title}</translation>
     </message>
+    <message>
+        <source>Jump to it ({key})</source>
+        <translation>Jump to it ({key})</translation>
+    </message>
     <message numerus="yes">
         <source>%n open</source>
         <translation>
@@ -1210,6 +1410,137 @@
     <message>
         <source>Open incidents by priority, then age. Enter opens one.</source>
         <translation>Open incidents by priority, then age. Enter opens one.</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>XYZ tile server (URL template)</source>
+        <translation>XYZ tile server (URL template)</translation>
+    </message>
+    <message>
+        <source>WMTS (REST URL template)</source>
+        <translation>WMTS (REST URL template)</translation>
+    </message>
+    <message>
+        <source>WMS</source>
+        <translation>WMS</translation>
+    </message>
+    <message>
+        <source>MBTiles file (offline)</source>
+        <translation>MBTiles file (offline)</translation>
+    </message>
+    <message>
+        <source>PMTiles file (offline)</source>
+        <translation>PMTiles file (offline)</translation>
+    </message>
+    <message>
+        <source>Always</source>
+        <translation>Always</translation>
+    </message>
+    <message>
+        <source>Only priority 1 and 2</source>
+        <translation>Only priority 1 and 2</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>Never</translation>
+    </message>
+    <message>
+        <source>Console settings</source>
+        <translation>Console settings</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Add</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Remove</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>Choose…</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Key</translation>
+    </message>
+    <message>
+        <source>WMS layers</source>
+        <translation>WMS layers</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>File</translation>
+    </message>
+    <message>
+        <source>Attribution</source>
+        <translation>Attribution</translation>
+    </message>
+    <message>
+        <source>Maximum zoom of the tiles</source>
+        <translation>Maximum zoom of the tiles</translation>
+    </message>
+    <message>
+        <source>Map</source>
+        <translation>Map</translation>
+    </message>
+    <message>
+        <source>Put a selected incident&apos;s cameras on the wall</source>
+        <translation>Put a selected incident&apos;s cameras on the wall</translation>
+    </message>
+    <message>
+        <source>Key to jump to a new urgent incident</source>
+        <translation>Key to jump to a new urgent incident</translation>
+    </message>
+    <message>
+        <source>Golden-time countdown per service (0: the engine&apos;s)</source>
+        <translation>Golden-time countdown per service (0: the engine&apos;s)</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> min</translation>
+    </message>
+    <message>
+        <source>engine&apos;s</source>
+        <translation>engine&apos;s</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>Incidents</translation>
+    </message>
+    <message>
+        <source>Basemap {n}</source>
+        <translation>Basemap {n}</translation>
+    </message>
+    <message>
+        <source>Offline basemap file</source>
+        <translation>Offline basemap file</translation>
+    </message>
+    <message>
+        <source>Tile files (*.mbtiles *.pmtiles)</source>
+        <translation>Tile files (*.mbtiles *.pmtiles)</translation>
+    </message>
+    <message>
+        <source>Not saved:</source>
+        <translation>Not saved:</translation>
+    </message>
+    <message>
+        <source>Console settings…</source>
+        <translation>Console settings…</translation>
     </message>
 </context>
 <context>

@@ -188,6 +188,10 @@
         <source>Your session has ended ({reason}). Log in again.</source>
         <translation>세션이 종료되었습니다 ({reason}). 다시 로그인하세요.</translation>
     </message>
+    <message>
+        <source>%n camera(s) of the drawn area on the wall.</source>
+        <translation>그린 영역의 카메라 %n대를 영상 벽에 띄웠습니다.</translation>
+    </message>
 </context>
 <context>
     <name>ConsoleController</name>
@@ -238,10 +242,6 @@
     <message>
         <source>Video shared with {agency}.</source>
         <translation>{agency}에 영상을 공유했습니다.</translation>
-    </message>
-    <message>
-        <source>Extension requested from the console</source>
-        <translation>관제 콘솔에서 연장 요청</translation>
     </message>
     <message>
         <source>Extension by {m} minutes asked; a supervisor decides.</source>
@@ -357,6 +357,14 @@
         <translation>관제요원이 종결함</translation>
     </message>
     <message>
+        <source>Extend the share</source>
+        <translation>공유 연장</translation>
+    </message>
+    <message>
+        <source>Why is the video still needed for 30 more minutes? (recorded in the audit)</source>
+        <translation>영상이 30분 더 필요한 이유는 무엇입니까? (감사 기록에 남습니다)</translation>
+    </message>
+    <message>
         <source>Acknowledge</source>
         <translation>접수</translation>
     </message>
@@ -466,6 +474,40 @@
     </message>
 </context>
 <context>
+    <name>EvidenceButton</name>
+    <message>
+        <source>Evidence bundle…</source>
+        <translation>증거 묶음…</translation>
+    </message>
+    <message>
+        <source>Save this incident&apos;s signed evidence bundle (EIDO, timeline, shares and their legal basis, viewings, audit with chain proof); check it with: main.py incident verify FILE.zip</source>
+        <translation>이 사건의 서명된 증거 묶음(EIDO, 경과, 제공 내역과 법적 근거, 열람 기록, 체인 증명이 있는 감사 기록)을 저장합니다. 검증: main.py incident verify FILE.zip</translation>
+    </message>
+</context>
+<context>
+    <name>EvidenceSaver</name>
+    <message>
+        <source>Save the evidence bundle</source>
+        <translation>증거 묶음 저장</translation>
+    </message>
+    <message>
+        <source>Evidence bundle (*.zip)</source>
+        <translation>증거 묶음 (*.zip)</translation>
+    </message>
+    <message>
+        <source>Evidence bundle refused: {reason}</source>
+        <translation>증거 묶음을 받지 못했습니다: {reason}</translation>
+    </message>
+    <message>
+        <source>Cannot write {path}: {reason}</source>
+        <translation>{path}에 쓸 수 없습니다: {reason}</translation>
+    </message>
+    <message>
+        <source>Evidence bundle of {id} saved to {path}</source>
+        <translation>{id}의 증거 묶음을 {path}에 저장했습니다</translation>
+    </message>
+</context>
+<context>
     <name>HealthPanel</name>
     <message>
         <source>{off} of {total} cameras offline · {bad} agencies with delivery problems</source>
@@ -510,6 +552,91 @@
     <message>
         <source>Purpose</source>
         <translation>목적</translation>
+    </message>
+</context>
+<context>
+    <name>HistoryPanel</name>
+    <message>
+        <source>Searching…</source>
+        <translation>검색 중…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n closed incident(s)</source>
+        <translation>
+            <numerusform>종결 사건 %n건</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Closed within</source>
+        <translation>종결 시점</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>서비스</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>장소</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>내용</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>최근 24시간</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>최근 7일</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>최근 30일</translation>
+    </message>
+    <message>
+        <source>Last year</source>
+        <translation>최근 1년</translation>
+    </message>
+    <message>
+        <source>All services</source>
+        <translation>전체 서비스</translation>
+    </message>
+    <message>
+        <source>part of the address, e.g. 중앙시장</source>
+        <translation>주소 일부, 예: 중앙시장</translation>
+    </message>
+    <message>
+        <source>part of the title or the agency&apos;s number</source>
+        <translation>제목 또는 기관 접수번호 일부</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>검색</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>종결</translation>
+    </message>
+    <message>
+        <source>Received</source>
+        <translation>접수</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>우선순위</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>제목</translation>
+    </message>
+    <message>
+        <source>Select an incident to read its timeline (read-only).</source>
+        <translation>사건을 선택하면 경과를 볼 수 있습니다 (읽기 전용).</translation>
+    </message>
+    <message>
+        <source>Incident history</source>
+        <translation>사건 이력</translation>
     </message>
 </context>
 <context>
@@ -714,6 +841,10 @@
         <translation>선택된 카메라: {cameras}</translation>
     </message>
     <message>
+        <source>All-clear received: {headline}</source>
+        <translation>해제 통보 수신: {headline}</translation>
+    </message>
+    <message>
         <source>Location updated</source>
         <translation>위치 갱신</translation>
     </message>
@@ -769,6 +900,26 @@
         <source>Delivery queued again</source>
         <translation>전송 재대기</translation>
     </message>
+    <message>
+        <source>Share with {agency} for {minutes} min waits for a decision</source>
+        <translation>{agency}에 {minutes}분 공유: 결정 대기</translation>
+    </message>
+    <message>
+        <source>{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share</source>
+        <translation>{agency}이(가) 카메라 {chosen}대를 요청(한도 {cap}대 초과): 공유를 확인하세요</translation>
+    </message>
+    <message>
+        <source>Share with {agency} approved</source>
+        <translation>{agency} 공유 승인됨</translation>
+    </message>
+    <message>
+        <source>Share rejected: {reason}</source>
+        <translation>공유 거절: {reason}</translation>
+    </message>
+    <message>
+        <source>Extension by {minutes} min waits for a supervisor</source>
+        <translation>{minutes}분 연장: 감독자 승인 대기</translation>
+    </message>
 </context>
 <context>
     <name>LoginDialog</name>
@@ -822,6 +973,10 @@
     <message>
         <source>● Stopped</source>
         <translation>● 중지됨</translation>
+    </message>
+    <message>
+        <source>● No live feed</source>
+        <translation>● 실시간 연결 없음</translation>
     </message>
     <message>
         <source>Go to queue, detail, map, wall, cameras, health</source>
@@ -1000,6 +1155,46 @@
         <translation>대략적 위치 (최근접 카메라로 쓰지 않음)</translation>
     </message>
     <message>
+        <source>City map (offline)</source>
+        <translation>도시 지도 (오프라인)</translation>
+    </message>
+    <message>
+        <source>Basemap</source>
+        <translation>배경지도</translation>
+    </message>
+    <message>
+        <source>119 facilities</source>
+        <translation>119 대상 시설</translation>
+    </message>
+    <message>
+        <source>Dispatched units</source>
+        <translation>출동 단위</translation>
+    </message>
+    <message>
+        <source>Access</source>
+        <translation>진입</translation>
+    </message>
+    <message>
+        <source>Hazardous materials</source>
+        <translation>위험물</translation>
+    </message>
+    <message>
+        <source>Hospital</source>
+        <translation>병원</translation>
+    </message>
+    <message>
+        <source>Shelter</source>
+        <translation>대피소</translation>
+    </message>
+    <message>
+        <source>Hydrant</source>
+        <translation>소화전</translation>
+    </message>
+    <message>
+        <source>Other facility</source>
+        <translation>기타 시설</translation>
+    </message>
+    <message>
         <source>112 emergency video</source>
         <translation>112 긴급영상 지원</translation>
     </message>
@@ -1171,6 +1366,10 @@
         <source>NEW EMERGENCY: {title}</source>
         <translation>신규 긴급 사건: {title}</translation>
     </message>
+    <message>
+        <source>Jump to it ({key})</source>
+        <translation>바로 가기 ({key})</translation>
+    </message>
     <message numerus="yes">
         <source>%n open</source>
         <translation>
@@ -1202,6 +1401,137 @@
     <message>
         <source>Open incidents by priority, then age. Enter opens one.</source>
         <translation>미결 사건을 우선순위, 경과 시간 순으로 표시합니다. Enter로 엽니다.</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>XYZ tile server (URL template)</source>
+        <translation>XYZ 타일 서버 (URL 템플릿)</translation>
+    </message>
+    <message>
+        <source>WMTS (REST URL template)</source>
+        <translation>WMTS (REST URL 템플릿)</translation>
+    </message>
+    <message>
+        <source>WMS</source>
+        <translation>WMS</translation>
+    </message>
+    <message>
+        <source>MBTiles file (offline)</source>
+        <translation>MBTiles 파일 (오프라인)</translation>
+    </message>
+    <message>
+        <source>PMTiles file (offline)</source>
+        <translation>PMTiles 파일 (오프라인)</translation>
+    </message>
+    <message>
+        <source>Always</source>
+        <translation>항상</translation>
+    </message>
+    <message>
+        <source>Only priority 1 and 2</source>
+        <translation>우선순위 1·2만</translation>
+    </message>
+    <message>
+        <source>Never</source>
+        <translation>사용 안 함</translation>
+    </message>
+    <message>
+        <source>Console settings</source>
+        <translation>콘솔 설정</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>추가</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>삭제</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>선택…</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>이름</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>종류</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>인증키</translation>
+    </message>
+    <message>
+        <source>WMS layers</source>
+        <translation>WMS 레이어</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>파일</translation>
+    </message>
+    <message>
+        <source>Attribution</source>
+        <translation>저작권 표시</translation>
+    </message>
+    <message>
+        <source>Maximum zoom of the tiles</source>
+        <translation>타일 최대 확대 수준</translation>
+    </message>
+    <message>
+        <source>Map</source>
+        <translation>지도</translation>
+    </message>
+    <message>
+        <source>Put a selected incident&apos;s cameras on the wall</source>
+        <translation>선택한 사건의 카메라를 영상 벽에 띄우기</translation>
+    </message>
+    <message>
+        <source>Key to jump to a new urgent incident</source>
+        <translation>신규 긴급 사건으로 바로 가는 키</translation>
+    </message>
+    <message>
+        <source>Golden-time countdown per service (0: the engine&apos;s)</source>
+        <translation>서비스별 골든타임 (0: 엔진 설정값)</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation>분</translation>
+    </message>
+    <message>
+        <source>engine&apos;s</source>
+        <translation>엔진 설정값</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>사건</translation>
+    </message>
+    <message>
+        <source>Basemap {n}</source>
+        <translation>배경지도 {n}</translation>
+    </message>
+    <message>
+        <source>Offline basemap file</source>
+        <translation>오프라인 배경지도 파일</translation>
+    </message>
+    <message>
+        <source>Tile files (*.mbtiles *.pmtiles)</source>
+        <translation>타일 파일 (*.mbtiles *.pmtiles)</translation>
+    </message>
+    <message>
+        <source>Not saved:</source>
+        <translation>저장하지 않았습니다:</translation>
+    </message>
+    <message>
+        <source>Console settings…</source>
+        <translation>콘솔 설정…</translation>
     </message>
 </context>
 <context>

@@ -17,14 +17,16 @@ import httpx
 import pytest
 
 from app.domain.camera_import import parse_cameras
+from app.domain.districts import parse_district_geojson
 from app.domain.enums import AgencyKind, DeliveryFormat, Purpose, Role, Service
 from app.domain.layers_import import parse_facilities, parse_sensors
 from app.engine.services.directory import upsert_facilities, upsert_sensors
+from app.engine.services.districts import store_districts
 from app.formats.cap import parse_cap
 from app.formats.schemas import validate_cap_xml
 from app.sim.city import build_city, generate_city
 from app.sim.demo import DEMO_PASSWORD, DemoPlan, PreparedDemo, demo_plan, prepare_demo
-from app.sim.scenario import Scenario, ScenarioReport, cap_flood_warning
+from app.sim.scenario import Scenario, ScenarioReport, cap_district_alert, cap_flood_warning
 from tests.engine.conftest import ADMIN, EngineUnderTest, start_engine
 
 # ---------------------------------------------------------------- the city
@@ -82,6 +84,19 @@ def test_inbound_cap_flood_warning_is_valid_cap_1_2() -> None:
     assert area.contains(area.points[0])  # type: ignore[union-attr]
 
 
+def test_inbound_cap_district_alert_is_valid_cap_1_2_with_real_codes() -> None:
+    city = build_city()
+    codes = {d.id: d.code for d in city.districts}
+    assert codes["chungmugong"] == "4817075000" and codes["gaho"] == "4817074000"
+    assert all(c.startswith("4817") and len(c) == 10 for c in codes.values())
+    xml = cap_district_alert(
+        "KR-JINJU-TEST-2", ["4817067800"], sent=datetime(2025, 7, 1, 3, 0, tzinfo=UTC), area_desc="하대동"
+    )
+    assert validate_cap_xml(xml) == []
+    alert = parse_cap(xml)
+    assert alert.geo_areas() == [] and alert.areas()[0].geocodes == (("행정구역코드", "4817067800"),)
+
+
 # ---------------------------------------------------------------- the scenario against a real engine
 
 
@@ -117,6 +132,10 @@ def _prepare(engine: EngineUnderTest, plan: DemoPlan) -> PreparedDemo:
         with engine.server.uow(ADMIN) as work:
             if kind == "facilities":
                 upsert_facilities(work, parse_facilities(data, path.name).facilities)
+            elif kind == "districts":
+                districts = parse_district_geojson(data)
+                assert districts.problems == []
+                store_districts(work.session, districts.districts, work.now, path.name)
             else:
                 upsert_sensors(work, parse_sensors(data, path.name).sensors, gateway[0])
 
@@ -142,6 +161,7 @@ def test_opening_script_plays_every_linked_service(engine: EngineUnderTest, tmp_
             "112 dispatch",
             "119 dispatch",
             "flood warning",
+            "district alert",
             "SOS",
             "gas alarm",
             "emergency bell",
@@ -190,6 +210,16 @@ def test_opening_script_plays_every_linked_service(engine: EngineUnderTest, tmp_
         assert any(c["purpose"] == Purpose.DISASTER.value for c in flood["cameras"])
         assert flood["details"]["cap"]["event"] == "홍수경보"
 
+        # the geocode-only CAP alert (행정구역코드 of 하대동): the cameras of the imported district, and only
+        hadae = plan.city_files.city.district("hadae")
+        assert hadae.code == "4817067800"
+        rain = details[report.incidents["district alert"]]
+        assert rain["service"] == Service.DISASTER_RESPONSE.value
+        assert rain["details"]["areas"][0]["districts"] == [{"code": "4817067800", "name": "하대동"}]
+        assert rain["cameras"], "하대동 has cameras"
+        assert all(hadae.contains(c["lat"], c["lon"]) for c in rain["cameras"])
+        assert hadae.contains(rain["location"]["lat"], rain["location"]["lon"])
+
         # the drill is marked as an exercise, and only the drill
         drill = details[report.incidents["drill"]]
         assert drill["exercise"] is True
@@ -209,7 +239,7 @@ def test_opening_script_plays_every_linked_service(engine: EngineUnderTest, tmp_
                 report.incidents["119 dispatch"],
                 report.incidents["gas alarm"],
             },
-            AgencyKind.DISASTER: {report.incidents["flood warning"]},
+            AgencyKind.DISASTER: {report.incidents["flood warning"], report.incidents["district alert"]},
             AgencyKind.VULNERABLE: {report.incidents["SOS"]},
         }
         for kind, incident_ids in wanted.items():

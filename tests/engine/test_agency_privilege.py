@@ -81,16 +81,61 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
         e.close()
 
 
-def test_camera_cap_limits_the_automatic_share(tmp_path: Path) -> None:
+def test_a_request_above_the_camera_cap_waits_for_an_operator_to_confirm(tmp_path: Path) -> None:
+    """Issue 12: an area request above the automatic cap opens the incident, but its share (with every chosen
+    camera) waits for an operator's confirmation; its media refuses and the agency hears nothing until then."""
+    from app.store.models import ShareRow
+
     e = start_engine(tmp_path, agency_access={"limits": {"cameras_per_request": 2}})
     try:
         e.add_cameras(grid_cameras())
         police = e.add_agency("112", AgencyKind.POLICE)
-        doc = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("C1")).json()
-        assert len(doc["cameras"]) == 4  # the incident keeps every chosen camera
-        assert len(doc["shares"][0]["camera_ids"]) == 2
+        op = e.add_user("op", Role.OPERATOR)
+        area = {"circle": {"lat": JINJU[0], "lon": JINJU[1], "radius_m": 250}}
+        r = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("C1", area=area))
+        assert r.status_code == 201, r.text
+        doc = r.json()
+        inc_id = doc["incident"]["id"]
+        chosen = [c["id"] for c in doc["cameras"]]
+        assert len(chosen) > 2  # the incident keeps every chosen camera
+        (share,) = doc["shares"]
+        assert share["status"] == "pending" and share["approval"] == "confirm"
+        assert share["camera_ids"] == chosen  # nothing trimmed: the operator confirms the whole selection
+        assert share["urls"] == {} and share["viewer_url"] is None
+        assert any(share["id"] in n and "confirmation" in n for n in doc["notes"])
+        with e.server.uow.writing() as s:
+            row = s.get(ShareRow, share["id"])
+            assert row is not None
+            token = e.server.ctx.share_token(row)  # the store keeps only its hash
+            assert token is not None
+        refused = e.http.get(f"/media/{token}/{chosen[0]}.jpg")
+        assert refused.status_code in (401, 403, 404, 410), refused.status_code
+        detail = e.http.get(f"/api/v1/incidents/{inc_id}", headers=op).json()
+        assert not [d for d in detail["deliveries"] if d["event_type"] == "share.created"]
+        assert any(t["kind"] == "share.over_cap" for t in detail["timeline"])
+        # The operator sees it among the pending decisions and confirms it.
+        pending = e.http.get("/api/v1/shares/pending", headers=op).json()
+        assert [p["id"] for p in pending if p["approval"] == "confirm"] == [share["id"]]
+        ok = e.http.post(f"/api/v1/shares/{share['id']}/confirm", headers=op, json={"reason": "area search"})
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["status"] == "active" and sorted(ok.json()["urls"]) == sorted(chosen)
+        detail = e.http.get(f"/api/v1/incidents/{inc_id}", headers=op).json()
+        assert [d["event_type"] for d in detail["deliveries"]] == ["share.created"]
+        # (Within the cap the share is active at once: every other request test, with the default cap.)
     finally:
         e.close()
+
+
+def test_audit_rows_name_the_agency_by_id_and_name(city: EngineUnderTest) -> None:
+    from app.store.models import AuditRow
+
+    police = city.add_agency("Jinju 112", AgencyKind.POLICE)
+    doc = city.http.post("/api/v1/requests", headers=police.headers, json=request_body("ID-1")).json()
+    city.http.get(f"/api/v1/incidents/{doc['incident']['id']}", headers=police.headers).raise_for_status()
+    with city.server.uow.writing() as s:
+        rows = s.query(AuditRow).filter(AuditRow.actor == "agency:Jinju 112").all()
+    assert {r.action for r in rows} >= {"incident.create", "incident.read"}
+    assert all(r.detail["actor_id"] == police.id for r in rows)
 
 
 def _sos(city: EngineUnderTest) -> tuple[AgencyKeys, AgencyKeys, AgencyKeys, dict[str, object]]:

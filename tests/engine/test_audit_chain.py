@@ -170,6 +170,18 @@ def test_a_whole_chain_rewrite_is_caught_by_a_signed_checkpoint(tmp_path: Path) 
             )
             prev = h
     eng.dispose()
+    # The engine's own checkpoint (written at its shutdown) catches it already…
+    stored = _verify(data, url)
+    assert stored.returncode == 1 and "stored checkpoint" in stored.stderr and "rewritten" in stored.stderr
+    # …unless the forger also deletes the stored checkpoints: then only one kept off the machine can.
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        if c.dialect.name == "sqlite":
+            c.execute(sa.text("DROP TRIGGER audit_checkpoints_no_delete"))
+        else:
+            c.execute(sa.text("DROP TRIGGER audit_checkpoints_append_only ON audit_checkpoints"))
+        c.execute(sa.text("DELETE FROM audit_checkpoints"))
+    eng.dispose()
     alone = _verify(data, url)
     assert alone.returncode == 0, alone.stderr  # the limit of a bare chain
     r = _cli("audit", "verify", "--data-dir", str(data), "--db", url, "--checkpoint", str(cp))
@@ -181,3 +193,61 @@ def test_a_whole_chain_rewrite_is_caught_by_a_signed_checkpoint(tmp_path: Path) 
     forged.write_text(cp.read_text().replace('"row_id": ', '"row_id": 1', 1))
     r = _cli("audit", "verify", "--data-dir", str(data), "--db", url, "--checkpoint", str(forged))
     assert r.returncode == 1 and "signature" in r.stderr
+
+
+def test_the_engine_makes_its_key_at_first_start_and_signs_checkpoints_periodically_and_at_shutdown(
+    tmp_path: Path, db_url: str | None
+) -> None:
+    import time
+
+    from app.engine.retention_settings import AuditSettings
+
+    data = tmp_path / "data"
+    e = start_engine(data, db_url=db_url, audit=AuditSettings(checkpoint_interval_minutes=0.005))
+    url = e.server.settings.database_url
+    try:
+        key = data / "audit-signing.key"
+        assert key.exists() and key.stat().st_mode & 0o777 == 0o600  # before any checkpoint was asked for
+        police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+        e.add_cameras(grid_cameras())
+        r = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("CP-1"))
+        assert r.status_code == 201, r.text
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            eng = sa.create_engine(url)
+            with eng.connect() as c:
+                periodic = c.execute(
+                    sa.text("SELECT count(*) FROM audit_checkpoints WHERE reason = 'periodic'")
+                ).scalar_one()
+            eng.dispose()
+            if periodic:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("no periodic checkpoint was written")
+    finally:
+        e.close()
+    key_bytes = key.read_bytes()
+    # A second start (hourly checkpoints): the same key; the head at shutdown is signed.
+    e = start_engine(data, db_url=url)
+    try:
+        r = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("CP-2"))
+        assert r.status_code == 201, r.text
+    finally:
+        e.close()
+    assert key.read_bytes() == key_bytes
+    eng = sa.create_engine(url)
+    with eng.connect() as c:
+        reasons = list(c.execute(sa.text("SELECT reason FROM audit_checkpoints ORDER BY id")).scalars())
+        head = c.execute(sa.text("SELECT max(id) FROM audit")).scalar_one()
+        last_cp = c.execute(
+            sa.text("SELECT row_id FROM audit_checkpoints ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+    eng.dispose()
+    assert "periodic" in reasons and reasons[-1] == "shutdown" and last_cp == head
+    jsonl = data / "audit-checkpoints" / "checkpoints.jsonl"
+    lines = [json.loads(x) for x in jsonl.read_text().splitlines()]
+    assert len(lines) == len(reasons)
+    ok = _cli("audit", "verify", "--data-dir", str(data), "--db", url, "--checkpoint", str(jsonl))
+    assert ok.returncode == 0, ok.stderr
+    assert f"{2 * len(reasons)} checkpoints hold" in ok.stdout

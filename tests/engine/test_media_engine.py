@@ -111,6 +111,15 @@ def test_share_urls_play_the_main_stream_and_viewing_is_audited(video_engine: En
         and rows[0].detail["bytes"] > 0
         and rows[0].client == "127.0.0.1"  # the viewer's address (issue 13)
     )
+    # Its start was recorded at admission (before the first byte), joined to the end by its viewing id,
+    # and both rows name the agency by id and name. The redirect from the engine's port admitted nobody.
+    with e.server.uow.read() as s:
+        starts = s.scalars(select(AuditRow).where(AuditRow.action == "video.view.start")).all()
+    assert len(starts) == 1
+    start, end = starts[0], rows[0]
+    assert start.id < end.id and start.detail["viewing"] == end.detail["viewing"] is not None
+    assert start.target_id == "CAM-1" and start.client == "127.0.0.1"
+    assert start.detail["agencies"] == end.detail["agencies"] == {police.id: "Jinju 112"}
 
 
 def test_console_grant_plays_the_sub_stream(video_engine: EngineUnderTest) -> None:
@@ -191,3 +200,41 @@ def test_logging_out_cuts_the_consoles_video_within_a_second(video_engine: Engin
     cut_after = _seconds_until_cut(f"{e.url}/media/{token}/CAM-1~sub.ts", log_out)
     assert cut_after < 1.5, cut_after
     assert e.http.get(f"{e.url}/media/{token}/CAM-1~sub.ts").status_code == 403
+
+
+def test_a_viewing_is_in_the_ledger_from_its_start_open_until_it_ends(video_engine: EngineUnderTest) -> None:
+    """A viewing that has not ended (still playing, or the engine died) is in the ledger with its start
+    and no end; once it ends, the same viewing carries its end and duration."""
+    from app.domain.enums import Role
+
+    e = video_engine
+    police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+    sup = e.add_user("sup", Role.SUPERVISOR)
+    r = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("V-L"))
+    share = r.json()["shares"][0]
+
+    def viewings() -> list[dict[str, object]]:
+        rows = e.http.get("/api/v1/ledger", headers=sup)
+        assert rows.status_code == 200, rows.text
+        return [v for row in rows.json() if row["share_id"] == share["id"] for v in row["viewings"]]
+
+    media = e.server.media
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:  # the chosen cameras open before anyone asks (pre-warming)
+        if "CAM-2" in {c["camera_id"] for c in media.request_threadsafe({"t": "stats"})["channels"]}:
+            break
+        time.sleep(0.05)
+    with httpx.stream("GET", share["urls"]["CAM-2"], timeout=15, follow_redirects=True) as stream:
+        assert stream.status_code == 200
+        next(stream.iter_raw())
+        open_ones = viewings()
+        assert len(open_ones) == 1
+        assert open_ones[0]["camera_id"] == "CAM-2" and open_ones[0]["actor"] == "agency:Jinju 112"
+        assert open_ones[0]["started_at"] and open_ones[0]["ended_at"] is None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        done = viewings()
+        if done and done[0]["ended_at"] is not None:
+            break
+        time.sleep(0.05)
+    assert len(done) == 1 and done[0]["ended_at"] is not None and done[0]["seconds"] is not None

@@ -87,7 +87,8 @@ def test_backup_while_running_and_restore_round_trip(tmp_path: Path, db_url: str
         archive = tmp_path / "out" / "backup.tar.gz"
         manifest = backup(e.server.settings.database_url, data, archive)  # the engine is still running
         assert stat.S_IMODE(archive.stat().st_mode) == 0o600
-        assert manifest["keys"] == ["secrets.key"]
+        # Every key of the data dir: the secrets key and the audit chain's signing key.
+        assert manifest["keys"] == sorted(p.name for p in data.glob("*.key")) and "secrets.key" in manifest["keys"]
         lost = _fill_more(e)
     finally:
         e.close()

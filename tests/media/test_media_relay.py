@@ -318,7 +318,9 @@ async def test_hostile_requests_get_problem_json(camera_sim: CameraSim) -> None:
             assert resp.headers["content-type"] == PROBLEM, path
             body = resp.json()
             assert body["status"] == status and body["title"] and body["detail"] and body["type"], path
-        assert not s.access.viewings  # nothing was shown, nothing audited as a viewing
+        # Nothing was shown: the two admitted viewings of the dead camera end at once with 0 bytes (their
+        # start is audited at admission, so their end is recorded too).
+        assert [(v[0].camera_id, v[-1]) for v in s.access.viewings] == [("dead", 0), ("dead", 0)]
 
         auth = f"{s.base}/api/v1/media/auth"
         allowed = [

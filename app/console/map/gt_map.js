@@ -45,8 +45,9 @@
     drawCircle: "Draw a circle to select cameras", drawPolygon: "Draw a polygon to select cameras",
     clearDrawn: "Clear the drawn area", drawCircleHint: "Press and drag to draw a circle. Esc cancels.",
     drawPolygonHint: "Click to add corners, double-click to finish. Esc cancels.",
-    approximate: "approximate position",
-    services: {}, purposes: {}
+    approximate: "approximate position", cityMap: "City map (offline)", basemap: "Basemap",
+    facilities: "119 facilities", units: "Dispatched units", accessNotes: "Access",
+    services: {}, purposes: {}, facilityKinds: {}
   };
 
   var map = null;
@@ -56,12 +57,13 @@
   var incidents = new Map(); // id -> {data, marker, area, track}
   var selected = new Set();
   var cluster, selectedLayer, wedgeLayer, incidentLayer, areaLayer, trackLayer, drawnLayer;
+  var facilityLayer, unitLayer;
   var districtsLayer = null;
   var layerControl = null;
   var drawControl = null;
   var notices = { app: null, basemap: null, draw: null };
   var basemapNotice = null; // key into labels
-  var tiles = { loaded: 0, failed: 0 };
+  var tiles = { loaded: 0, failed: 0, byName: {} };
   var draw = { mode: null, center: null, shape: null, points: [], rubber: null };
   var drag = null; // {id, x, y, started}
   var drawnCount = 0;
@@ -306,7 +308,7 @@
       e.marker.setIcon(incidentIcon(i));
       e.marker.setTooltipContent(incidentTooltip(i));
     }
-    if (i.area !== undefined) gt.setAlertArea(id, i.area);
+    if (i.area !== undefined || i.areas !== undefined) gt.setAlertArea(id, i.area, i.areas);
     if (i.track !== undefined) gt.setTrack(id, i.track);
     return incidents.size;
   };
@@ -321,33 +323,99 @@
     return true;
   };
 
-  gt.setAlertArea = function (incidentId, area) {
+  // An incident's areas: the one it was raised with and every area of a CAP alert (details.areas).
+  gt.setAlertArea = function (incidentId, area, more) {
     var e = incidents.get(String(incidentId));
     if (!e) return false;
     if (e.area) { areaLayer.removeLayer(e.area); e.area = null; }
-    e.area = areaLayerFor(area, serviceOf(e.data).color);
-    if (e.area) areaLayer.addLayer(e.area);
-    return true;
+    var color = serviceOf(e.data).color;
+    var all = (area ? [area] : []).concat(more || []);
+    var g = L.featureGroup();
+    var seen = {};
+    all.forEach(function (a) {
+      var key = JSON.stringify(a);
+      if (seen[key]) return;
+      seen[key] = true;
+      var l = areaLayerFor(a, color);
+      if (l) g.addLayer(l);
+    });
+    if (g.getLayers().length) { e.area = g; areaLayer.addLayer(g); }
+    return g.getLayers().length;
   };
 
+  function pointOf(p) {
+    if (Array.isArray(p)) return { lat: +p[0], lon: +p[1], at: p[2] || null };
+    return { lat: +p.lat, lon: +p.lon, at: p.at || null };
+  }
+
+  // The SOS person's track, oldest first: a line, a dot per fix with its time, the newest fix ringed.
   gt.setTrack = function (incidentId, points) {
     var e = incidents.get(String(incidentId));
     if (!e) return false;
     if (e.track) { trackLayer.removeLayer(e.track); e.track = null; }
     if (!points || !points.length) return true;
+    var pts = points.map(pointOf);
     var color = serviceOf(e.data).color;
     var g = L.featureGroup();
-    g.addLayer(L.polyline(points, { interactive: false, color: color, weight: 3, opacity: 0.85 }));
-    points.forEach(function (p, k) {
-      var last = k === points.length - 1;
-      g.addLayer(L.circleMarker(p, {
-        interactive: false, radius: last ? 6 : 3, color: last ? "#fff" : color, weight: last ? 2 : 1,
-        fillColor: color, fillOpacity: 1
-      }));
+    g.addLayer(L.polyline(pts.map(function (p) { return [p.lat, p.lon]; }),
+      { interactive: false, color: color, weight: 3, opacity: 0.85 }));
+    pts.forEach(function (p, k) {
+      var last = k === pts.length - 1;
+      var dot = L.circleMarker([p.lat, p.lon], {
+        interactive: !!p.at, radius: last ? 6 : 4, color: last ? "#fff" : color, weight: last ? 2 : 1,
+        fillColor: color, fillOpacity: 1, className: "gt-track-point"
+      });
+      if (p.at) {
+        dot.bindTooltip(esc(p.at), {
+          permanent: last, direction: "right", offset: [6, 0], className: "gt-track-time"
+        });
+      }
+      g.addLayer(dot);
     });
     e.track = g;
     trackLayer.addLayer(g);
     return true;
+  };
+
+  // ---- 119 facilities (hydrants, hospitals, …) with access notes, and dispatched units ----------
+
+  gt.setFacilities = function (list) {
+    facilityLayer.clearLayers();
+    (list || []).forEach(function (f) {
+      var m = L.marker([f.lat, f.lon], {
+        keyboard: false,
+        icon: L.divIcon({
+          className: "gt-fac-icon",
+          html: '<div class="gt-fac gt-fac-' + esc(String(f.kind || "other").replace(/[^a-z0-9-]/gi, "")) +
+            '" data-facility-id="' + esc(f.id) + '">' + esc((labels.facilityKinds[f.kind] || f.kind || "?").charAt(0)) +
+            "</div>",
+          iconSize: [20, 20], iconAnchor: [10, 10]
+        })
+      });
+      m.bindTooltip("<b>" + esc(f.name) + "</b><br>" + esc(labels.facilityKinds[f.kind] || f.kind || "") +
+        (f.notes ? '<br><span class="gt-fac-notes">' + esc(labels.accessNotes) + ": " + esc(f.notes) + "</span>" : ""),
+        { direction: "top", offset: [0, -10] });
+      facilityLayer.addLayer(m);
+    });
+    return facilityLayer.getLayers().length;
+  };
+
+  gt.setUnits = function (list) {
+    unitLayer.clearLayers();
+    (list || []).forEach(function (u) {
+      var m = L.marker([u.lat, u.lon], {
+        keyboard: false, zIndexOffset: 900,
+        icon: L.divIcon({
+          className: "gt-unit-icon",
+          html: '<div class="gt-unit" data-unit-id="' + esc(u.id) + '">' + esc(u.id) + "</div>",
+          iconSize: null, iconAnchor: [0, 10]
+        })
+      });
+      m.bindTooltip("<b>" + esc(u.id) + "</b>" + (u.kind ? " · " + esc(u.kind) : "") +
+        (u.at ? "<br>" + esc(u.at) : ""), { direction: "top" });
+      unitLayer.addLayer(m);
+    });
+    return unitLayer.getLayers().length;
   };
 
   // ---- view, notices -------------------------------------------------------------------------------
@@ -382,14 +450,130 @@
     return true;
   };
 
+  // ---- districts: the page's own (a file) until the engine's arrive (gt.setDistricts) -------------
+
+  var DISTRICT_STYLE = {
+    color: "#37474f", weight: 1.5, opacity: 0.8, fillColor: "#90a4ae", fillOpacity: 0.06, interactive: false
+  };
+
+  function labelDistricts(layer) {
+    layer.eachLayer(function (l) {
+      var name = l.feature && l.feature.properties && l.feature.properties.name;
+      if (name) {
+        l.bindTooltip(esc(name), {
+          permanent: true, direction: "center", className: "gt-district-label", interactive: false,
+          pane: "gtDistrictLabels"
+        });
+      }
+    });
+  }
+
+  gt.setDistricts = function (fc) {
+    var shown = !districtsLayer || map.hasLayer(districtsLayer);
+    if (districtsLayer) map.removeLayer(districtsLayer);
+    districtsLayer = L.geoJSON(fc, { style: function () { return DISTRICT_STYLE; } });
+    labelDistricts(districtsLayer);
+    if (shown) districtsLayer.addTo(map);
+    if (cityLayer && map.hasLayer(cityLayer)) cityLayer.bringToBack();
+    buildLayerControl();
+    return districtsLayer.getLayers().length;
+  };
+
+  // ---- basemaps (chosen in the layer control; Python lists them with gt.setBasemaps) ---------------
+
+  var basemaps = [];          // [{name, layer, spec}] in order; the city's own map first when there is one
+  var activeBasemap = null;   // name
+  var cityLayer = null;       // the demo city's streets (a folium GeoJson layer), or null
+  var staticTiles = null;     // a tile layer folium put on the page (BasemapConfig), or null
+
+  function tileEvents(layer, name) {
+    tiles.byName[name] = tiles.byName[name] || { loaded: 0, failed: 0 };
+    layer.on("tileload", function () {
+      tiles.loaded++;
+      tiles.byName[name].loaded++;
+      if (basemapNotice === "basemapUnreachable") { basemapNotice = null; renderNotice(); }
+    });
+    layer.on("tileerror", function () {
+      tiles.failed++;
+      var t = tiles.byName[name];
+      t.failed++;
+      if (t.loaded === 0 && t.failed >= 4 && activeBasemap === name && basemapNotice !== "basemapUnreachable") {
+        basemapNotice = "basemapUnreachable";
+        renderNotice();
+      }
+    });
+  }
+
+  function makeTileLayer(spec) {
+    var opts = {
+      attribution: esc(spec.attribution || ""), maxZoom: spec.maxZoom || 18,
+      maxNativeZoom: Math.min(spec.maxNativeZoom || 18, spec.maxZoom || 18)
+    };
+    if (spec.kind === "wms") {
+      return L.tileLayer.wms(spec.url, L.extend(opts, {
+        layers: spec.layers, format: "image/png", transparent: false, version: "1.3.0", uppercase: true
+      }));
+    }
+    return L.tileLayer(spec.url, opts);
+  }
+
+  function showBasemap(name) {
+    var found = null;
+    basemaps.forEach(function (b) { if (b.name === name) found = b; });
+    if (!found && basemaps.length) found = basemaps[0];
+    basemaps.forEach(function (b) {
+      if (b !== found && map.hasLayer(b.layer)) map.removeLayer(b.layer);
+    });
+    if (found && !map.hasLayer(found.layer)) map.addLayer(found.layer);
+    if (found && found.layer.bringToBack) found.layer.bringToBack();
+    activeBasemap = found ? found.name : null;
+    updateBasemapNotice();
+    return activeBasemap;
+  }
+
+  function updateBasemapNotice() {
+    var none = !basemaps.length;
+    if (none && basemapNotice !== "noBasemap") basemapNotice = "noBasemap";
+    else if (!none && basemapNotice === "noBasemap") basemapNotice = null;
+    renderNotice();
+  }
+
+  gt.setBasemaps = function (list, chosen) {
+    basemaps.forEach(function (b) {
+      if (b.spec && map.hasLayer(b.layer)) map.removeLayer(b.layer);
+    });
+    basemaps = [];
+    if (cityLayer) basemaps.push({ name: "city", label: labels.cityMap, layer: cityLayer, spec: null });
+    if (staticTiles) basemaps.push({ name: "static", label: labels.basemap, layer: staticTiles, spec: null });
+    (list || []).forEach(function (spec) {
+      var layer = makeTileLayer(spec);
+      tileEvents(layer, spec.name);
+      basemaps.push({ name: spec.name, label: spec.name, layer: layer, spec: spec });
+    });
+    var shown = showBasemap(chosen);
+    buildLayerControl();
+    return shown;
+  };
+
+  gt.chooseBasemap = function (name) { return showBasemap(name); };
+
   function buildLayerControl() {
     if (layerControl) map.removeControl(layerControl);
+    var bases = null;
+    if (basemaps.length > 1) {
+      bases = {};
+      basemaps.forEach(function (b) {
+        bases[esc(b.name === "city" ? labels.cityMap : b.label)] = b.layer;
+      });
+    }
     var overlays = {};
     if (districtsLayer) overlays[esc(labels.districts)] = districtsLayer;
     overlays[esc(labels.cameras)] = cameraGroup;
     overlays[esc(labels.fov)] = wedgeToggle;
     overlays[esc(labels.incidents)] = incidentGroup;
-    layerControl = L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
+    overlays[esc(labels.facilities)] = facilityLayer;
+    overlays[esc(labels.units)] = unitLayer;
+    layerControl = L.control.layers(bases, overlays, { collapsed: true, position: "topright" }).addTo(map);
   }
 
   // ---- drawing (own small implementation: circle and polygon) -------------------------------------
@@ -542,11 +726,18 @@
       wedgesShown: map.hasLayer(wedgeLayer),
       incidents: Array.from(incidents.keys()),
       areas: areaLayer.getLayers().length,
+      areaShapes: areaLayer.getLayers().reduce(function (n, g) { return n + g.getLayers().length; }, 0),
+      facilities: facilityLayer.getLayers().length,
+      units: unitLayer.getLayers().length,
+      districts: districtsLayer ? districtsLayer.getLayers().length : 0,
       tracks: trackLayer.getLayers().length,
       drawn: drawnCount,
       drawMode: draw.mode,
       notice: document.getElementById("gt-notice").innerText,
       tiles: tiles,
+      basemaps: basemaps.map(function (b) { return b.name; }),
+      basemap: activeBasemap,
+      attribution: map.attributionControl ? map.attributionControl.getContainer().innerText : "",
       zoom: map.getZoom(),
       center: [c.lat, c.lng],
       labelsDrill: labels.drill
@@ -567,20 +758,10 @@
     cfg = config || {};
     if (cfg.labels) Object.keys(cfg.labels).forEach(function (k) { labels[k] = cfg.labels[k]; });
     districtsLayer = cfg.districtsVar ? window[cfg.districtsVar] : null;
-    if (districtsLayer) {
-      // District names sit under the markers (tooltip pane is above them).
-      map.createPane("gtDistrictLabels").style.zIndex = 450;
-      map.getPane("gtDistrictLabels").style.pointerEvents = "none";
-      districtsLayer.eachLayer(function (l) {
-        var name = l.feature && l.feature.properties && l.feature.properties.name;
-        if (name) {
-          l.bindTooltip(esc(name), {
-            permanent: true, direction: "center", className: "gt-district-label", interactive: false,
-            pane: "gtDistrictLabels"
-          });
-        }
-      });
-    }
+    // District names sit under the markers (tooltip pane is above them).
+    map.createPane("gtDistrictLabels").style.zIndex = 450;
+    map.getPane("gtDistrictLabels").style.pointerEvents = "none";
+    if (districtsLayer) labelDistricts(districtsLayer);
     var streetsLayer = cfg.streetsVar ? window[cfg.streetsVar] : null;
     if (streetsLayer) {
       // The demo city's own basemap: a dark map, the river and the main roads named in Korean.
@@ -616,6 +797,8 @@
     wedgeToggle.on("remove", function () { wedgesEnabled = false; if (map.hasLayer(wedgeLayer)) map.removeLayer(wedgeLayer); });
     areaLayer = L.layerGroup();
     trackLayer = L.layerGroup();
+    facilityLayer = L.layerGroup().addTo(map);
+    unitLayer = L.layerGroup().addTo(map);
     incidentLayer = L.layerGroup();
     incidentGroup = L.layerGroup([areaLayer, trackLayer, incidentLayer]).addTo(map);
     drawnLayer = L.layerGroup().addTo(map);
@@ -636,24 +819,19 @@
     document.addEventListener("mousemove", onDocMouseMove);
     document.addEventListener("mouseup", onDocMouseUp);
 
-    var kind = (cfg.basemap && cfg.basemap.kind) || "none";
-    if (kind === "none" && !cfg.streetsVar) basemapNotice = "noBasemap";
-    var tl = cfg.tileLayerVar ? window[cfg.tileLayerVar] : null;
-    if (tl) {
-      tl.on("tileload", function () {
-        tiles.loaded++;
-        if (basemapNotice === "basemapUnreachable") { basemapNotice = null; renderNotice(); }
-      });
-      tl.on("tileerror", function () {
-        tiles.failed++;
-        if (tiles.loaded === 0 && tiles.failed >= 4 && basemapNotice !== "basemapUnreachable") {
-          basemapNotice = "basemapUnreachable";
-          renderNotice();
+    cityLayer = streetsLayer;
+    staticTiles = cfg.tileLayerVar ? window[cfg.tileLayerVar] : null;
+    if (staticTiles) tileEvents(staticTiles, "static");
+    map.on("baselayerchange", function (ev) {
+      basemaps.forEach(function (b) {
+        if (b.layer === ev.layer) {
+          activeBasemap = b.name;
+          if (b.layer.bringToBack) b.layer.bringToBack();
+          call("basemapChosen", b.name);
         }
       });
-    }
-
-    buildLayerControl();
+    });
+    gt.setBasemaps([], null);
     buildDrawControl();
     gt.setCameras(cfg.cameras || []);
     updateWedgeVisibility();

@@ -1,4 +1,4 @@
-"""Offline basemap tiles: the ``mbtiles:`` URL scheme, answered from an MBTiles (SQLite) file.
+"""Offline basemap tiles: the ``mbtiles:`` URL scheme, answered from an MBTiles (SQLite) or PMTiles file.
 
 :func:`register_map_url_schemes` MUST run before the ``QApplication`` exists (QtWebEngine reads the
 scheme list when it starts); the console's bootstrap calls it first thing, the tests at import time.
@@ -8,9 +8,12 @@ the host picks the file, so one handler can serve several.
 
 from __future__ import annotations
 
+import gzip
 import logging
+import mmap
 import sqlite3
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QObject
 from PySide6.QtWebEngineCore import (
@@ -85,23 +88,121 @@ class MbtilesSource:
             self._con = None
 
 
+class PmtilesError(Exception):
+    """The file is not a PMTiles v3 archive this reader can use."""
+
+
+class PmtilesSource:
+    """Read-only access to one PMTiles v3 archive (raster tiles), through the ``pmtiles`` package's
+    directory code. The file is memory-mapped; each tile is one or two small directory reads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: object | None = None
+        self._map: mmap.mmap | None = None
+        self._header: dict[str, int] | None = None
+
+    def _open(self) -> tuple[mmap.mmap, dict[str, int]]:
+        if self._map is None or self._header is None:
+            from pmtiles.tile import Compression, deserialize_header
+
+            f = self.path.open("rb")
+            try:
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError as exc:  # an empty file
+                f.close()
+                raise PmtilesError(f"{self.path} is empty") from exc
+            if mapped[:7] != b"PMTiles" or mapped[7] != 3:
+                mapped.close()
+                f.close()
+                raise PmtilesError(f"{self.path} is not a PMTiles v3 archive")
+            header = dict(deserialize_header(mapped[:127]))
+            if header["internal_compression"] != Compression.GZIP:
+                mapped.close()
+                f.close()
+                raise PmtilesError(f"{self.path}: only gzip-compressed directories are supported")
+            self._file, self._map = f, mapped
+            self._header = {
+                k: (v.value if hasattr(v, "value") else v)  # enums to ints
+                for k, v in header.items()
+                if isinstance(v, int) or hasattr(v, "value")
+            }
+        return self._map, self._header
+
+    def tile(self, z: int, x: int, y: int) -> bytes | None:
+        """The tile at XYZ ``z/x/y`` (PMTiles rows are XYZ rows), or None when absent."""
+        if z < 0 or z > 26 or not (0 <= x < (1 << z)) or not (0 <= y < (1 << z)):
+            return None
+        from pmtiles.tile import Compression, deserialize_directory, find_tile, zxy_to_tileid
+
+        mapped, h = self._open()
+        tile_id = zxy_to_tileid(z, x, y)
+        offset, length = h["root_offset"], h["root_length"]
+        for _depth in range(4):
+            entry = find_tile(deserialize_directory(mapped[offset : offset + length]), tile_id)
+            if entry is None:
+                return None
+            if entry.run_length == 0:  # a leaf directory
+                offset, length = h["leaf_directory_offset"] + entry.offset, entry.length
+                continue
+            start = h["tile_data_offset"] + entry.offset
+            data = bytes(mapped[start : start + entry.length])
+            if h["tile_compression"] == Compression.GZIP.value:
+                data = gzip.decompress(data)
+            return data
+        return None
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+        if self._file is not None:
+            self._file.close()  # type: ignore[attr-defined]
+            self._file = None
+        self._header = None
+
+
+class TileFile(Protocol):
+    def tile(self, z: int, x: int, y: int) -> bytes | None: ...
+
+    def close(self) -> None: ...
+
+
+def open_tile_file(path: Path, kind: str | None = None) -> TileFile:
+    """An MBTiles or PMTiles reader for ``path`` (by ``kind``, else by the file's first bytes)."""
+    if kind is None:
+        try:
+            with path.open("rb") as f:
+                kind = "pmtiles" if f.read(7) == b"PMTiles" else "mbtiles"
+        except OSError:
+            kind = "mbtiles"
+    return PmtilesSource(path) if kind == "pmtiles" else MbtilesSource(path)
+
+
 class MbtilesSchemeHandler(QWebEngineUrlSchemeHandler):
     """Answers ``mbtiles://<host>/{z}/{x}/{y}`` from the file registered for ``<host>``.
 
-    Each request is a single indexed SQLite read (well under a millisecond), done on the Qt thread.
+    Each request is a single indexed SQLite read or one or two memory-mapped PMTiles directory reads
+    (well under a millisecond), done on the Qt thread.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._sources: dict[str, MbtilesSource] = {}
+        self._sources: dict[str, TileFile] = {}
         self.served = 0
         self.missing = 0
 
-    def add_source(self, host: str, path: Path) -> None:
+    def add_source(self, host: str, path: Path, kind: str | None = None) -> None:
+        """Serve ``path`` (MBTiles, or PMTiles by ``kind`` or content) under ``host``."""
         old = self._sources.pop(host.lower(), None)
         if old is not None:
             old.close()
-        self._sources[host.lower()] = MbtilesSource(path)
+        self._sources[host.lower()] = open_tile_file(path, kind)
+
+    def remove_sources(self, keep: set[str]) -> None:
+        """Close and forget every host not in ``keep``."""
+        for host in [h for h in self._sources if h not in keep]:
+            self._sources.pop(host).close()
 
     def close(self) -> None:
         for src in self._sources.values():
@@ -124,8 +225,8 @@ class MbtilesSchemeHandler(QWebEngineUrlSchemeHandler):
         except ValueError:
             job.fail(QWebEngineUrlRequestJob.Error.UrlInvalid)
             return
-        except sqlite3.Error as exc:
-            log.warning("MBTiles read failed for %s: %s", url.toString(), exc)
+        except (sqlite3.Error, OSError, PmtilesError, EOFError) as exc:
+            log.warning("tile file read failed for %s: %s", url.toString(), exc)
             job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
             return
         mime = _mime_for(data) if data else None

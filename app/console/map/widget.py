@@ -31,10 +31,11 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.console.camera_drag import CAMERA_MIME_TYPE
+from app.console.map.basemaps import BasemapSource, file_host, page_layers
 from app.console.map.mbtiles import SCHEME as MBTILES_SCHEME_BYTES
 from app.console.map.mbtiles import MbtilesSchemeHandler
 from app.console.map.page import MBTILES_HOST, BasemapConfig
-from app.domain.enums import Purpose, Service
+from app.domain.enums import FacilityKind, Purpose, Service
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class MapBridge(QObject):
     incident_clicked = Signal(str)
     area_drawn = Signal(str)
     camera_drag_started = Signal(str)
+    basemap_chosen = Signal(str)
 
     @Slot()
     def ready(self) -> None:
@@ -78,6 +80,10 @@ class MapBridge(QObject):
     @Slot(str)
     def cameraDragStarted(self, camera_id: str) -> None:
         self.camera_drag_started.emit(camera_id)
+
+    @Slot(str)
+    def basemapChosen(self, name: str) -> None:
+        self.basemap_chosen.emit(name)
 
 
 class _MapPage(QWebEnginePage):
@@ -129,6 +135,8 @@ class MapView(QWidget):
             ``{"circle": {"lat", "lon", "radius_m"}}`` or ``{"polygon": [[lat, lon], ...]}``.
         cameraDragStarted(str): the operator began dragging a camera marker; when ``start_drags`` is on,
             a Qt drag with :data:`CAMERA_MIME_TYPE` (and the id as text) follows, for video tiles to accept.
+        basemapChosen(str): the operator picked a basemap in the layer control (its name; "city" for
+            the demo city's own map).
     """
 
     ready = Signal()
@@ -136,6 +144,7 @@ class MapView(QWidget):
     incidentClicked = Signal(str)
     areaDrawn = Signal(dict)
     cameraDragStarted = Signal(str)
+    basemapChosen = Signal(str)
 
     def __init__(
         self,
@@ -157,17 +166,23 @@ class MapView(QWidget):
         self._selection: list[str] = []
         self._notice: str | None = None
         self._pending_view: tuple[float, float, int | None] | None = None
+        self._basemaps: list[dict[str, Any]] = []
+        self._basemap_choice: str | None = None
+        self._facilities: list[dict[str, Any]] = []
+        self._districts: dict[str, Any] | None = None
+        self._units: list[dict[str, Any]] = []
 
         # Order matters for teardown: children are deleted in creation order, so the view (and the page
         # it owns) goes before the profile, as QtWebEngine requires.
         self._view = QWebEngineView(self)
         self._view.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self._profile = QWebEngineProfile(self)  # off the record: no disk cache or cookies
-        self._tiles: MbtilesSchemeHandler | None = None
+        # Offline tile files (the page's own MBTiles, and any the operator lists) come through this.
+        self._tiles = MbtilesSchemeHandler(self._profile)
         if basemap.kind == "mbtiles" and basemap.path is not None:
-            self._tiles = MbtilesSchemeHandler(self._profile)
             self._tiles.add_source(MBTILES_HOST, basemap.path)
-            self._profile.installUrlSchemeHandler(MBTILES_SCHEME_BYTES, self._tiles)
+        self._profile.installUrlSchemeHandler(MBTILES_SCHEME_BYTES, self._tiles)
+        self._remote_allowed = basemap.needs_remote_access
         self._page = _MapPage(self._profile, self._view)
         self._page.home = self._page_url
         settings = self._page.settings()
@@ -192,6 +207,7 @@ class MapView(QWidget):
         self._bridge.incident_clicked.connect(self.incidentClicked)
         self._bridge.area_drawn.connect(self._on_area_drawn)
         self._bridge.camera_drag_started.connect(self._on_camera_drag_started)
+        self._bridge.basemap_chosen.connect(self._on_basemap_chosen)
         self._page.loadingChanged.connect(self._on_loading_changed)
         self._page.renderProcessTerminated.connect(self._on_render_process_terminated)
 
@@ -211,7 +227,7 @@ class MapView(QWidget):
         return self._view
 
     @property
-    def tile_handler(self) -> MbtilesSchemeHandler | None:
+    def tile_handler(self) -> MbtilesSchemeHandler:
         return self._tiles
 
     def default_labels(self) -> dict[str, Any]:
@@ -234,6 +250,18 @@ class MapView(QWidget):
             "drawCircleHint": self.tr("Press and drag to draw a circle. Esc cancels."),
             "drawPolygonHint": self.tr("Click to add corners, double-click to finish. Esc cancels."),
             "approximate": self.tr("approximate position (not used as nearest camera)"),
+            "cityMap": self.tr("City map (offline)"),
+            "basemap": self.tr("Basemap"),
+            "facilities": self.tr("119 facilities"),
+            "units": self.tr("Dispatched units"),
+            "accessNotes": self.tr("Access"),
+            "facilityKinds": {
+                FacilityKind.HAZARDOUS.value: self.tr("Hazardous materials"),
+                FacilityKind.HOSPITAL.value: self.tr("Hospital"),
+                FacilityKind.SHELTER.value: self.tr("Shelter"),
+                FacilityKind.HYDRANT.value: self.tr("Hydrant"),
+                FacilityKind.OTHER.value: self.tr("Other facility"),
+            },
             "services": {
                 Service.EMERGENCY_VIDEO_112.value: self.tr("112 emergency video"),
                 Service.DISPATCH_112.value: self.tr("112 dispatch"),
@@ -285,18 +313,76 @@ class MapView(QWidget):
         if self._incidents.pop(incident_id, None) is not None:
             self._call("removeIncident", incident_id)
 
-    def set_alert_area(self, incident_id: str, area: dict[str, Any] | None) -> None:
-        """``{"circle": {lat, lon, radius_m}}``, ``{"polygon": [[lat, lon], ...]}`` or None to remove."""
+    def set_alert_area(
+        self, incident_id: str, area: dict[str, Any] | None, more: list[dict[str, Any]] | None = None
+    ) -> None:
+        """``{"circle": {lat, lon, radius_m}}``, ``{"polygon": [[lat, lon], ...]}`` or None to remove;
+        ``more``: further areas of the same incident (every area of a CAP alert), drawn alike."""
         if incident_id in self._incidents:
-            self._incidents[incident_id]["area"] = area
-            self._call("setAlertArea", incident_id, area)
+            inc = self._incidents[incident_id]
+            inc["area"] = area
+            if more is not None:
+                inc["areas"] = list(more)
+            self._call("setAlertArea", incident_id, area, inc.get("areas") or [])
 
-    def set_track(self, incident_id: str, points: list[list[float]] | list[tuple[float, float]]) -> None:
-        """The SOS person's track, oldest first; the last point is drawn as the current position."""
+    def set_track(self, incident_id: str, points: Iterable[Any]) -> None:
+        """The SOS person's track, oldest first: ``[lat, lon]`` pairs or ``{"lat", "lon", "at"}`` dicts
+        (``at``: the fix's time as shown); the last point is drawn as the current position."""
         if incident_id in self._incidents:
-            pts = [[float(p[0]), float(p[1])] for p in points]
+            pts: list[Any] = []
+            for p in points:
+                if isinstance(p, dict):
+                    pts.append({"lat": float(p["lat"]), "lon": float(p["lon"]), "at": str(p.get("at") or "")})
+                else:
+                    pts.append([float(p[0]), float(p[1])])
             self._incidents[incident_id]["track"] = pts
             self._call("setTrack", incident_id, pts)
+
+    def set_basemaps(self, sources: Iterable[BasemapSource], chosen: str | None = None) -> None:
+        """The basemaps the operator can pick in the layer control (in order); ``chosen`` is shown.
+
+        Offline files are served from this process (``mbtiles://file<N>/…``); a remote one makes the
+        page reload once with remote access allowed (the map's state is sent again on ready).
+        """
+        sources = list(sources)
+        self._basemaps = page_layers(sources)
+        self._basemap_choice = chosen
+        keep: set[str] = {MBTILES_HOST}
+        for k, src in enumerate(sources):
+            if not src.is_remote:
+                host = file_host(k)
+                keep.add(host)
+                self._tiles.add_source(host, Path(src.path), src.kind)
+        self._tiles.remove_sources(keep)
+        if any(s.is_remote for s in sources) and not self._remote_allowed:
+            self._remote_allowed = True
+            self._page.settings().setAttribute(
+                QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True
+            )
+            self._ready = False
+            self._view.load(self._page_url)  # the new setting takes effect on the next load
+            return
+        self._call("setBasemaps", self._basemaps, chosen)
+
+    def choose_basemap(self, name: str) -> None:
+        """Show the basemap called ``name`` (as the layer control would)."""
+        self._basemap_choice = name
+        self._call("chooseBasemap", name)
+
+    def set_districts(self, geojson: dict[str, Any]) -> None:
+        """Replace the district outlines (a GeoJSON FeatureCollection; each feature's ``name`` labels it)."""
+        self._districts = geojson
+        self._call("setDistricts", geojson)
+
+    def set_facilities(self, facilities: Iterable[dict[str, Any]]) -> None:
+        """119 facilities near the selected incident: id, name, kind, lat, lon, notes (access notes)."""
+        self._facilities = [dict(f) for f in facilities]
+        self._call("setFacilities", self._facilities)
+
+    def set_units(self, units: Iterable[dict[str, Any]]) -> None:
+        """Dispatched units' last positions: id, lat, lon, optional kind and at (a time text)."""
+        self._units = [dict(u) for u in units]
+        self._call("setUnits", self._units)
 
     def fly_to(self, lat: float, lon: float, zoom: int | None = None) -> None:
         if self._ready:
@@ -343,6 +429,12 @@ class MapView(QWidget):
 
     def _replay(self) -> None:
         self._call("setLabels", self._labels)
+        if self._basemaps:
+            self._call("setBasemaps", self._basemaps, self._basemap_choice)
+        if self._districts is not None:
+            self._call("setDistricts", self._districts)
+        self._call("setFacilities", self._facilities)
+        self._call("setUnits", self._units)
         self._call("setCameras", list(self._cameras.values()))
         self._call("selectCameras", self._selection)
         for inc in self._incidents.values():
@@ -380,6 +472,11 @@ class MapView(QWidget):
     def _on_reload_timer(self) -> None:
         log.info("map renderer restarted")
         self._view.load(self._page_url)
+
+    @Slot(str)
+    def _on_basemap_chosen(self, name: str) -> None:
+        self._basemap_choice = name
+        self.basemapChosen.emit(name)
 
     @Slot(str)
     def _on_area_drawn(self, area_json: str) -> None:

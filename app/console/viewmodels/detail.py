@@ -11,7 +11,7 @@ from typing import Any
 
 from app.console.viewmodels.queue import GoldenTime, format_countdown, golden_time
 from app.domain.clock import Clock, SystemClock
-from app.domain.enums import AgencyKind, DeliveryState, IncidentStatus, ShareStatus
+from app.domain.enums import AgencyKind, DeliveryState, IncidentStatus, Service, ShareStatus
 from app.formats.api import AgencyOut, CameraOut, IncidentDetailOut, ShareOut, TimelineEventOut
 
 __all__ = [
@@ -95,6 +95,8 @@ class IncidentDetailVM:
         self._clock = clock or SystemClock()
         self._detail: IncidentDetailOut | None = None
         self._agencies: dict[str, AgencyOut] = {}
+        #: The golden-time countdown per service set in the console's settings (seconds).
+        self.golden_overrides: dict[Service, int] = {}
 
     # ------------------------------------------------------------------ input
 
@@ -150,7 +152,9 @@ class IncidentDetailVM:
         return self._detail is not None and self._detail.status is IncidentStatus.NEW
 
     def golden_time(self) -> GoldenTime | None:
-        return golden_time(self._detail, self._clock.now()) if self._detail else None
+        if self._detail is None:
+            return None
+        return golden_time(self._detail, self._clock.now(), self.golden_overrides)
 
     def timeline(self) -> list[TimelineEventOut]:
         """Newest first."""

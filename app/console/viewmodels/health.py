@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.formats.api import AgencyOut, CameraOut
+from app.formats.api import AgencyHealthOut, AgencyOut, CameraOut
 
 __all__ = ["AgencyStatus", "HealthVM"]
 
@@ -68,6 +68,17 @@ class HealthVM:
     def set_agencies(self, agencies: Iterable[AgencyOut]) -> None:
         self._agencies = {a.id: a for a in agencies}
         self.version += 1
+
+    def apply_agency_health(self, agency_id: str, health: AgencyHealthOut) -> AgencyOut | None:
+        """A live ``delivery.updated`` carried the agency's health after the change: apply it as it is (no
+        reload). Returns the updated agency, or None when the agency is unknown here (then reload)."""
+        a = self._agencies.get(agency_id)
+        if a is None:
+            return None
+        if a.health != health:
+            a = self._agencies[agency_id] = a.model_copy(update={"health": health})
+            self.version += 1
+        return a
 
     @property
     def camera_count(self) -> int:

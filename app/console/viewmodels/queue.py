@@ -9,7 +9,7 @@ arriving live (not in a reload): the console flashes and sounds a cue for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -63,8 +63,12 @@ def format_countdown(seconds: float) -> str:
     return f"-{body}" if neg and total else body
 
 
-def golden_time(incident: IncidentOut, now: datetime) -> GoldenTime:
-    deadline = incident.created_at.timestamp() + incident.golden_time_s
+def golden_time(
+    incident: IncidentOut, now: datetime, overrides: Mapping[Service, int] | None = None
+) -> GoldenTime:
+    """``overrides``: the console's own countdown per service in seconds (settings), else the engine's."""
+    budget = (overrides or {}).get(incident.service, incident.golden_time_s)
+    deadline = incident.created_at.timestamp() + budget
     handled_at = incident.acknowledged_at or incident.closed_at
     if handled_at is not None:
         left = deadline - handled_at.timestamp()
@@ -104,6 +108,8 @@ class IncidentQueueVM:
         self._services: frozenset[Service] | None = None
         self._rows: list[IncidentOut] = []
         self.version = 0
+        #: The golden-time countdown per service set in the console's settings (seconds).
+        self.golden_overrides: dict[Service, int] = {}
 
     # ------------------------------------------------------------------ input
 
@@ -171,11 +177,19 @@ class IncidentQueueVM:
         return None
 
     def golden_time(self, incident: IncidentOut) -> GoldenTime:
-        return golden_time(incident, self._clock.now())
+        return golden_time(incident, self._clock.now(), self.golden_overrides)
 
     def overdue_count(self) -> int:
         now = self._clock.now()
-        return sum(1 for inc in self._open.values() if golden_time(inc, now).overdue)
+        return sum(1 for inc in self._open.values() if golden_time(inc, now, self.golden_overrides).overdue)
+
+    def newest_emergency(self) -> IncidentOut | None:
+        """The newest open incident of priority 1 (else 2) still ``new``: where the jump key goes."""
+        for prio in range(1, EMERGENCY_MAX_PRIORITY + 1):
+            cands = [i for i in self._open.values() if i.priority == prio and i.status is IncidentStatus.NEW]
+            if cands:
+                return max(cands, key=lambda i: (i.created_at, i.id))
+        return None
 
     def _rebuild(self) -> None:
         items: Iterable[IncidentOut] = self._open.values()

@@ -37,7 +37,9 @@ STATUS_ENV = "GOLDENTIME_WALL_STATUS"
 MBTILES_ENV = "GOLDENTIME_WALL_MAP_MBTILES"
 XYZ_ENV = "GOLDENTIME_WALL_MAP_XYZ"
 XYZ_ATTRIBUTION_ENV = "GOLDENTIME_WALL_MAP_ATTRIBUTION"
-CITY_ENV = "GOLDENTIME_WALL_MAP_CITY"  # a directory with districts.geojson and streets.geojson (the demo city's)
+CITY_ENV = (
+    "GOLDENTIME_WALL_MAP_CITY"  # a directory with districts.geojson and streets.geojson (the demo city's)
+)
 DEFAULT_CENTER = (35.1800, 128.0800)  # Jinju city hall
 STATUS_MIN_INTERVAL_MS = 250
 T = TypeVar("T")

@@ -115,6 +115,9 @@ def timeline_text(kind: str, data: dict[str, Any]) -> str:
         "cameras.selected": lambda: QCoreApplication.translate(
             "Labels", "Cameras selected: {cameras}"
         ).format(cameras=g("cameras")),
+        "alert.all_clear": lambda: QCoreApplication.translate(
+            "Labels", "All-clear received: {headline}"
+        ).format(headline=g("headline") or g("identifier")),
         "location.updated": lambda: QCoreApplication.translate("Labels", "Location updated"),
         "closed": lambda: QCoreApplication.translate("Labels", "Closed: {reason}").format(reason=g("reason")),
         "units.dispatched": lambda: QCoreApplication.translate("Labels", "Units dispatched: {units}").format(
@@ -147,6 +150,21 @@ def timeline_text(kind: str, data: dict[str, Any]) -> str:
             agency=g("agency")
         ),
         "delivery.requeued": lambda: QCoreApplication.translate("Labels", "Delivery queued again"),
+        "share.requested": lambda: QCoreApplication.translate(
+            "Labels", "Share with {agency} for {minutes} min waits for a decision"
+        ).format(agency=g("agency"), minutes=g("minutes")),
+        "share.over_cap": lambda: QCoreApplication.translate(
+            "Labels", "{agency} asked for {chosen} cameras, above its cap of {cap}: confirm the share"
+        ).format(agency=g("agency"), chosen=g("chosen"), cap=g("cap")),
+        "share.approved": lambda: QCoreApplication.translate("Labels", "Share with {agency} approved").format(
+            agency=g("agency")
+        ),
+        "share.rejected": lambda: QCoreApplication.translate("Labels", "Share rejected: {reason}").format(
+            reason=g("reason")
+        ),
+        "share.extension.requested": lambda: QCoreApplication.translate(
+            "Labels", "Extension by {minutes} min waits for a supervisor"
+        ).format(minutes=g("minutes")),
     }
     fn = texts.get(kind)
     return fn() if fn else kind

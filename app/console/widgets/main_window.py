@@ -263,6 +263,8 @@ class MainWindow(QMainWindow):
             "offline": (self.tr("● Engine unreachable"), "#ef4444"),
             "unauthorized": (self.tr("● Session refused"), "#ef4444"),
             "stopped": (self.tr("● Stopped"), "#9ca3af"),
+            # Before the live feed starts, and for an auditor's console (which has none).
+            "idle": (self.tr("● No live feed"), "#9ca3af"),
         }
         text, colour = texts.get(self._conn_state, (self._conn_state, "#9ca3af"))
         self.conn_label.setText(text)

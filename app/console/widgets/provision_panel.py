@@ -74,10 +74,15 @@ class ProvisionPanel(QWidget):
             self.ledger.verticalHeader().hide()
             self.ledger.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             self.ledger.horizontalHeader().setStretchLastSection(True)
+            self.ledger.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            self.ledger.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
             self.ledger_refresh = QPushButton(self)
             lpage = QWidget(self)
             llay = QVBoxLayout(lpage)
-            llay.addWidget(self.ledger_refresh, 0, Qt.AlignmentFlag.AlignLeft)
+            self._ledger_actions = QHBoxLayout()
+            self._ledger_actions.addWidget(self.ledger_refresh)
+            self._ledger_actions.addStretch(1)
+            llay.addLayout(self._ledger_actions)
             llay.addWidget(self.ledger, 1)
             self.tabs.addTab(lpage, "")
             self.ledger_refresh.clicked.connect(self.refreshRequested)
@@ -97,6 +102,19 @@ class ProvisionPanel(QWidget):
         if not rows:
             return None
         return self.vm.pending[rows[0].row()].id
+
+    def selected_ledger_incident(self) -> str | None:
+        """The incident of the ledger row selected (for its evidence bundle), or None."""
+        if self.ledger is None:
+            return None
+        rows = self.ledger.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.vm.ledger):
+            return None
+        return self.vm.ledger[rows[0].row()].incident_id
+
+    def add_ledger_action(self, button: QPushButton) -> None:
+        """Add a button beside the ledger's Refresh (e.g. the selected provision's evidence bundle)."""
+        self._ledger_actions.insertWidget(1, button)
 
     @Slot()
     def _decide(self, approve: bool) -> None:
@@ -203,8 +221,9 @@ def install_provision_panel(window: QMainWindow, controller: Any) -> ProvisionPa
 
     async def reload() -> None:
         try:
-            agencies = getattr(controller, "agencies", None) or await controller.client.list_agencies()
-            vm.agency_names = {a.id: a.name for a in agencies}
+            if vm.role is not Role.AUDITOR:  # agencies are refused to auditors: ledger rows carry the names
+                agencies = getattr(controller, "agencies", None) or await controller.client.list_agencies()
+                vm.agency_names = {a.id: a.name for a in agencies}
             if vm.role is not Role.AUDITOR:
                 vm.set_pending(await controller.client.pending_shares())
             if vm.reads_ledger and panel.tabs.currentIndex() == 1:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -270,10 +271,12 @@ class QueuePanel(QWidget):
     Signals:
         incidentSelected(str): the operator selected an incident (keyboard or mouse).
         incidentActivated(str): Enter or double-click on an incident (focus its detail).
+        jumpRequested(): the operator pressed the banner's "Jump" button (the jump key does the same).
     """
 
     incidentSelected = Signal(str)
     incidentActivated = Signal(str)
+    jumpRequested = Signal()
 
     def __init__(self, vm: IncidentQueueVM, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -290,11 +293,20 @@ class QueuePanel(QWidget):
             "QLabel#emergencyFlash { background: #b91c1c; color: white; font-weight: bold; padding: 6px; border-radius: 3px; }"
         )
         self.flash.setWordWrap(True)
-        self.flash.hide()
+        self.jump = QPushButton(self)
+        self.jump.setObjectName("emergencyJump")
+        self.jump.clicked.connect(self.jumpRequested)
+        self.jump_key = "Ctrl+J"
+        self._flash_box = QWidget(self)
+        box = QHBoxLayout(self._flash_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.flash, 1)
+        box.addWidget(self.jump)
+        self._flash_box.hide()
         self._flash_timer = QTimer(self)
         self._flash_timer.setSingleShot(True)
         self._flash_timer.setInterval(FLASH_MS)
-        self._flash_timer.timeout.connect(self.flash.hide)
+        self._flash_timer.timeout.connect(self._flash_box.hide)
         self._filter_label = QLabel(self)
 
         self.table = _QueueTable(self)
@@ -330,7 +342,7 @@ class QueuePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self.flash)
+        layout.addWidget(self._flash_box)
         layout.addWidget(self.table, 1)
         self.filter.currentIndexChanged.connect(self._on_filter_changed)
         self._counts_timer = QTimer(self)
@@ -347,8 +359,20 @@ class QueuePanel(QWidget):
 
     def show_emergency(self, title: str) -> None:
         self.flash.setText(self.tr("NEW EMERGENCY: {title}").format(title=title))
-        self.flash.show()
+        self._retranslate_jump()
+        self._flash_box.show()
         self._flash_timer.start()
+
+    def hide_emergency(self) -> None:
+        self._flash_timer.stop()
+        self._flash_box.hide()
+
+    @property
+    def emergency_shown(self) -> bool:
+        return not self._flash_box.isHidden()
+
+    def _retranslate_jump(self) -> None:
+        self.jump.setText(self.tr("Jump to it ({key})").format(key=self.jump_key))
 
     def select(self, incident_id: str) -> None:
         self.model.refresh_now()
@@ -464,6 +488,7 @@ class QueuePanel(QWidget):
         self.filter.setCurrentIndex(max(0, i))
         self.filter.blockSignals(False)
         self.table.setToolTip(self.tr("Open incidents by priority, then age. Enter opens one."))
+        self._retranslate_jump()
         self.model.retranslate()
         self._size_columns()
         self._update_counts()

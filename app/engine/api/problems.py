@@ -8,11 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.engine.errors import ServiceError
+from app.store.group_commit import GroupCommitFailed
 
 _log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -48,6 +50,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         resp = problem(exc.status, exc.title, exc.detail)
         for k, v in exc.headers.items():
             resp.headers[k] = v
+        return resp
+
+    @app.exception_handler(GroupCommitFailed)
+    async def _not_stored(_request: Request, exc: GroupCommitFailed) -> JSONResponse:
+        # The database refused the commit of this request's group (disk full, I/O error): nothing of it
+        # was stored, and the caller may send it again.
+        resp = problem(503, "Not stored", f"the change was not stored, send it again: {exc}")
+        resp.headers["retry-after"] = "1"
+        return resp
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        # The database is unreachable (restarting, network, failover): nothing of this request was
+        # acknowledged; the pool's pre-ping reconnects once it is back.
+        _log.warning("database unavailable: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
+        resp = problem(503, "Database unavailable", "the database does not answer; send the request again")
+        resp.headers["retry-after"] = "1"
         return resp
 
     @app.exception_handler(RequestValidationError)

@@ -20,7 +20,7 @@ Name = Annotated[Username, Path()]
 
 @router.get("/users", response_model=list[UserOut])
 def list_users(ctx: Ctx, principal: Caller, client: Client) -> list[UserOut]:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         work.audit("user.list", "user", None)
         return users.list_users(work.session, work.now)
 

@@ -29,12 +29,14 @@ import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from app.engine.media.control import ChannelClosed, ControlChannel
+from app.engine.media.quota import QuotaAccess, QuotaMiddleware, StreamQuota
 from app.engine.media.relay import ChannelStatus, MediaRelay, RelayClosed, RelayConfig
 from app.engine.media.routes import MediaDenied, ViewGrant, expose_transport, make_media_router
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
@@ -59,6 +61,9 @@ def grant_from_json(data: dict[str, Any]) -> ViewGrant:
         expires_at=datetime.fromisoformat(expires) if expires else None,
         grant_ref=data.get("grant_ref"),
         client=data.get("client"),
+        viewing_id=data.get("viewing_id"),
+        agency_id=data.get("agency_id"),
+        quota=tuple((str(k), int(n)) for k, n in data.get("quota") or ()),
     )
 
 
@@ -222,8 +227,12 @@ class MediaProcess:
 
         self.relay.add_listener(on_status)
         app = FastAPI(title="GoldenTime media", docs_url=None, redoc_url=None, openapi_url=None)
+        quota = StreamQuota()  # viewers per share camera, streams per agency (the grant carries the limits)
+        app.add_middleware(QuotaMiddleware)
         app.include_router(
-            make_media_router(self.relay, self.access, check_interval=0.25, gateway_auth=False)
+            make_media_router(
+                self.relay, QuotaAccess(self.access, quota), check_interval=0.25, gateway_auth=False
+            )
         )
         self.server = uvicorn.Server(
             uvicorn.Config(
@@ -273,12 +282,17 @@ def main_media(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tls-cert", help="serve the media port over TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="… and this key")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--log-file", help="write the log to this file, rotated ([log] settings)")
+    parser.add_argument("--log-max-bytes", type=int, default=10 * 1024 * 1024)
+    parser.add_argument("--log-backups", type=int, default=5)
+    parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s media[%(process)d] %(name)s: %(message)s",
-    )
+    fmt = "%(asctime)s %(levelname)s media[%(process)d] %(name)s: %(message)s"
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr, format=fmt)
+    if args.log_file:
+        from app.engine.log_files import log_to_file
+
+        log_to_file(Path(args.log_file), args.log_max_bytes, args.log_backups, args.log_level, fmt)
     listen = socket.socket(fileno=args.listen_fd)
     control = socket.socket(fileno=args.control_fd)
     overrides: dict[str, Any] = {"gop_cache": not args.no_gop_cache}

@@ -144,6 +144,10 @@ class ViewGrant:
     expires_at: datetime | None = None
     grant_ref: str | None = None  # the engine's handle on a console/wall grant, re-checked while streaming
     client: str | None = None  # the viewer's address, for the audit
+    viewing_id: str | None = None  # joins the viewing's start and end rows in the audit
+    agency_id: str | None = None  # a share's agency (the audit names it by id and name)
+    # Limits this viewer counts against: (key, most at once), admitted by .quota (issue 12)
+    quota: tuple[tuple[str, int], ...] = ()
 
 
 class MediaAccess(Protocol):
@@ -305,11 +309,13 @@ def make_media_router(
         try:
             viewer = relay.subscribe(grant.camera_id, grant.stream_url, client=client)
         except RelayClosed:
+            await _record(access, grant, started, 0)
             return problem(503, "Media relay unavailable", "The media relay is shutting down.")
         try:
             first = await viewer.first_data(first_data_timeout)
         except UpstreamUnavailable as exc:
             viewer.close("camera unavailable")
+            await _record(access, grant, started, 0)  # the admitted viewing ends here, with nothing sent
             return problem(
                 503, "Camera unavailable", f"Camera {grant.camera_id} is not sending video: {scrub(str(exc))}"
             )
@@ -340,10 +346,12 @@ def make_media_router(
                 max_width=snapshot_max_width,
             )
         except SnapshotError as exc:
+            await _record(access, grant, started, 0)  # the admitted viewing ends here, with nothing sent
             return problem(
                 503, "Camera unavailable", f"No picture from camera {grant.camera_id}: {scrub(str(exc))}"
             )
         except RelayClosed:
+            await _record(access, grant, started, 0)
             return problem(503, "Media relay unavailable", "The media relay is shutting down.")
         await _record(access, grant, started, len(jpeg))
         return Response(jpeg, media_type="image/jpeg", headers=_NO_STORE)

@@ -32,7 +32,7 @@ def query_audit(
 ) -> list[AuditOut]:
     if not principal.has_role(Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR):
         raise forbidden("the audit trail is for supervisors, admins and auditors")
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         q = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
         if actor:
             q = q.where(AuditRow.actor == actor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -142,6 +142,17 @@ def agency_health(
     return out
 
 
+def agency_health_of(
+    session: Session, agency_ids: Iterable[str], now_: datetime
+) -> dict[str, dict[str, Any]]:
+    """The health of these agencies as JSON (for live events), from the same queries as the agency list."""
+    ids = sorted(set(agency_ids))
+    if not ids:
+        return {}
+    rows = session.scalars(select(AgencyRow).where(AgencyRow.id.in_(ids))).all()
+    return {a: h.model_dump(mode="json") for a, h in agency_health(session, rows, now_).items()}
+
+
 def agency_out(row: AgencyRow, health: AgencyHealthOut | None) -> AgencyOut:
     return AgencyOut(
         id=row.id,
@@ -155,7 +166,7 @@ def agency_out(row: AgencyRow, health: AgencyHealthOut | None) -> AgencyOut:
 
 
 def list_agencies(ctx: EngineContext, principal: Principal, client: str | None) -> list[AgencyOut]:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         q = select(AgencyRow).order_by(AgencyRow.created_at)
         if principal.kind == "agency":
             q = q.where(AgencyRow.id == principal.id)
@@ -317,7 +328,7 @@ def cameras_near(
         found = index.nearest(point, len(index), radius_m)
         found.sort(key=lambda cd: cd[0].approximate)  # stable: by distance within each group
         found = found[:limit]
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         rows = {
             r.id: r
             for r in work.session.scalars(select(CameraRow).where(CameraRow.id.in_([c.id for c, _ in found])))
@@ -336,7 +347,7 @@ def cameras_near(
 def list_cameras(
     ctx: EngineContext, principal: Principal, client: str | None, limit: int, offset: int
 ) -> list[CameraOut]:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         rows = work.session.scalars(
             select(CameraRow)
             .where(CameraRow.retired_at.is_(None))
@@ -349,7 +360,7 @@ def list_cameras(
 
 
 def get_camera(ctx: EngineContext, principal: Principal, client: str | None, camera_id: str) -> CameraOut:
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         row = work.session.get(CameraRow, camera_id)
         if row is None:
             raise not_found("camera", camera_id)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.enums import AgencyKind, IncidentStatus, Service
+from app.domain.enums import AgencyKind, IncidentStatus, Service, ShareStatus
 from app.domain.geo import Area, Circle, GeoPoint, Polygon, distance_m
 from app.domain.ids import new_id
 from app.engine.agency_policy import camera_cap, check_service
@@ -223,26 +223,33 @@ def open_incident(
     # Drills share no real video unless the settings allow it (settings.provision.drill_real_video).
     if camera_ids and (not req.exercise or ctx.settings.provision.drill_real_video):
         for agency in share_agencies(work, req.agency, policy.also_share_with + req.share_with_kinds):
-            # An automatic share holds at most the agency's cap of cameras (the incident keeps them all;
-            # an operator may share more from the console).
+            # Up to the agency's automatic cap the share is active at once; above it the incident still
+            # opens, but the share (with every chosen camera) waits for an operator to confirm it in the
+            # console (approval ``confirm``): its media refuses and the agency is told nothing until then.
             cap = camera_cap(ctx.settings.agency_access, agency.id)
-            if len(camera_ids) > cap:
-                work.timeline(
-                    incident.id, "share.capped", agency=agency.name, chosen=len(camera_ids), shared=cap
-                )
-            shares.append(
-                open_share(
-                    ctx,
-                    work,
-                    incident,
-                    agency,
-                    camera_ids[:cap],
-                    ctx.settings.share_minutes,
-                    f"{req.service.value}: {req.title}",
-                    legal_basis=ctx.settings.provision.basis_for_service(req.service),
-                    requesting_agency_id=None if req.agency is None else req.agency.id,
-                )
+            over_cap = len(camera_ids) > cap
+            share = open_share(
+                ctx,
+                work,
+                incident,
+                agency,
+                camera_ids,
+                ctx.settings.share_minutes,
+                f"{req.service.value}: {req.title}",
+                legal_basis=ctx.settings.provision.basis_for_service(req.service),
+                requesting_agency_id=None if req.agency is None else req.agency.id,
+                approval="confirm" if over_cap else "auto",
             )
+            if over_cap:
+                work.timeline(
+                    incident.id,
+                    "share.over_cap",
+                    share_id=share.id,
+                    agency=agency.name,
+                    chosen=len(camera_ids),
+                    cap=cap,
+                )
+            shares.append(share)
     return incident, shares
 
 
@@ -261,11 +268,20 @@ def request_result(
     if agency_id is not None:
         shares = [s for s in shares if s.agency_id == agency_id]
     inc = incident_out(incident, ctx.golden_time(incident.service))
+    views = [share_out(s, work.now, ctx.media_url, ctx.viewer_url, token=ctx.share_token) for s in shares]
+    notes = [
+        f"share {v.id} holds {len(v.camera_ids)} cameras, above this agency's automatic cap of "
+        f"{camera_cap(ctx.settings.agency_access, v.agency_id)}: it awaits an operator's confirmation in the "
+        "control room; its video opens and share.created is delivered once confirmed"
+        for v in views
+        if v.approval == "confirm" and v.status is ShareStatus.PENDING
+    ]
     return RequestResultOut(
         incident=inc if agency_id is None else public_incident(inc, agency_id),
         cameras=notify.cameras_of(work, incident.id),
-        shares=[share_out(s, work.now, ctx.media_url, ctx.viewer_url) for s in shares],
+        shares=views,
         facilities=notify.facilities_of(work, incident.id),
+        notes=notes,
     )
 
 

@@ -53,7 +53,10 @@ def _viewings(session: Session, share_ids: list[str]) -> dict[str, list[LedgerVi
             continue
         start = _parse(detail.get("from")) or _parse(detail.get("started_at")) or row.at
         end = _parse(detail.get("to")) or _parse(detail.get("ended_at"))
-        key = (row.actor, row.target_id, start.isoformat())
+        # A viewing's start (video.view.start) and end (video.view) share their ``viewing`` id; a start
+        # without an end stays as an open viewing (still going, or the engine stopped before its end).
+        viewing = detail.get("viewing")
+        key = ("viewing", None, str(viewing)) if viewing else (row.actor, row.target_id, start.isoformat())
         seen = out[sid].get(key)
         if seen is not None and seen.ended_at is not None and end is None:
             continue
@@ -151,7 +154,7 @@ def read_ledger(
 ) -> list[LedgerRowOut]:
     if not principal.has_role(*READERS):
         raise forbidden("the provision ledger is for supervisors and auditors")
-    with ctx.uow(principal, client) as work:
+    with ctx.uow.reading(principal, client) as work:
         rows = ledger_rows(work.session, ctx.settings.provision, work.now, since, until, limit)
         work.audit(
             "ledger.read",
@@ -190,7 +193,7 @@ def _ts(value: datetime | None) -> str:
 def flat(row: LedgerRowOut) -> list[str]:
     """The row as the ledger's cells, in ``COLUMNS`` order."""
     watched = "; ".join(
-        f"{v.actor} {v.camera_id or ''} {_ts(v.started_at)}–{_ts(v.ended_at) or '…'}"
+        f"{v.actor} {v.camera_id or ''} {_ts(v.started_at)}–{_ts(v.ended_at) or '… (open: no end recorded)'}"
         + ("" if v.seconds is None else f" ({v.seconds:g} s)")
         for v in row.viewings
     )

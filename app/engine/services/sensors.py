@@ -1,8 +1,14 @@
-"""Sensor events (emergency bells, water-level and gas sensors) → incidents, by the rules in the settings."""
+"""Sensor events (emergency bells, water-level and gas sensors) → incidents, by the rules in the settings.
+
+Most readings open nothing: they are checked on a reader (no writer held) and recorded in batches
+(app/engine/sensor_readings.py). Only a reading that opens an incident, or adds to an open one, is a unit
+of work of its own, with its cameras chosen before the writer is taken."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import insert, select
 
 from app.domain.enums import IncidentStatus
 from app.domain.geo import GeoPoint
@@ -10,9 +16,54 @@ from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import ServiceError, forbidden, not_found
 from app.engine.services import notify
-from app.engine.services.intake import NewIncident, open_incident, request_result, share_agencies
-from app.formats.api import RequestResultOut, SensorEventIn
-from app.store.models import IncidentRow, SensorRow
+from app.engine.services.intake import (
+    NewIncident,
+    choose_cameras,
+    open_incident,
+    request_result,
+    share_agencies,
+)
+from app.engine.settings import SensorRule
+from app.formats.api import RequestResultOut, SensorEventIn, SensorOutcomeOut
+from app.store.models import IncidentRow, SensorReadingRow, SensorRow
+
+
+def _rule_and_trigger(
+    ctx: EngineContext, principal: Principal, sensor: SensorRow | None, body: SensorEventIn
+) -> tuple[SensorRow, SensorRule, float | None, bool]:
+    if sensor is None:
+        raise not_found("sensor", body.sensor_id)
+    if sensor.agency_id != principal.id:
+        # A sensor belongs to one gateway agency (``sensors import`` column agency_id).
+        raise forbidden(f"sensor {sensor.id!r} does not belong to this agency's gateway")
+    rule = next((r for r in ctx.settings.sensor_rules if r.kind.value == sensor.kind), None)
+    if rule is None:
+        raise ServiceError(
+            422, "No rule for sensor", f"no sensor rule for kind {sensor.kind!r} in the settings"
+        )
+    threshold = sensor.threshold if sensor.threshold is not None else rule.threshold
+    triggered = body.alarm or (body.value is not None and threshold is not None and body.value >= threshold)
+    return sensor, rule, threshold, triggered
+
+
+def _reading_row(ctx: EngineContext, principal: Principal, body: SensorEventIn) -> dict[str, Any]:
+    return {
+        "sensor_id": body.sensor_id,
+        "agency_id": principal.id,
+        "at": ctx.now(),
+        "observed_at": body.observed_at,
+        "value": body.value,
+        "alarm": body.alarm,
+        "note": body.note,
+    }
+
+
+def _open_for(source: str) -> Any:
+    return (
+        select(IncidentRow)
+        .where(IncidentRow.source == source, IncidentRow.status != IncidentStatus.CLOSED.value)
+        .order_by(IncidentRow.created_at.desc())
+    )
 
 
 def handle_sensor_event(
@@ -21,32 +72,29 @@ def handle_sensor_event(
     """Returns (result, outcome) with outcome one of ``opened``, ``updated``, ``recorded``."""
     if principal.kind != "agency":
         raise forbidden("sensor events come from a sensor gateway with an API key")
+    if body.observed_at is not None and body.observed_at.tzinfo is None:
+        raise ServiceError(422, "Unprocessable Content", "observed_at needs a time zone (RFC 3339)")
+    # First on a reader: a reading that opens nothing never needs the writer.
+    with ctx.uow.read() as s:
+        sensor, rule, threshold, triggered = _rule_and_trigger(
+            ctx, principal, s.get(SensorRow, body.sensor_id), body
+        )
+        source = f"sensor:{sensor.id}"
+        has_open = s.scalars(_open_for(source).with_only_columns(IncidentRow.id).limit(1)).first() is not None
+        point = GeoPoint(sensor.lat, sensor.lon)
+    if not triggered and not has_open:
+        ctx.sensor_readings.record(ctx.uow, principal, client, _reading_row(ctx, principal, body))
+        return None, "recorded"
+    # Choosing cameras is pure and in memory: before the writer, not under it.
+    picks = choose_cameras(ctx, rule.service, point, None) if triggered and not has_open else None
     with ctx.uow(principal, client) as work:
-        sensor = work.session.get(SensorRow, body.sensor_id)
-        if sensor is None:
-            raise not_found("sensor", body.sensor_id)
-        if sensor.agency_id != principal.id:
-            # A sensor belongs to one gateway agency (``sensors import`` column agency_id).
-            raise forbidden(f"sensor {sensor.id!r} does not belong to this agency's gateway")
-        rule = next((r for r in ctx.settings.sensor_rules if r.kind.value == sensor.kind), None)
-        if rule is None:
-            raise ServiceError(
-                422, "No rule for sensor", f"no sensor rule for kind {sensor.kind!r} in the settings"
-            )
-        threshold = sensor.threshold if sensor.threshold is not None else rule.threshold
-        triggered = body.alarm or (
-            body.value is not None and threshold is not None and body.value >= threshold
+        sensor, rule, threshold, triggered = _rule_and_trigger(
+            ctx, principal, work.session.get(SensorRow, body.sensor_id), body
         )
         work.audit(
             "sensor.event", "sensor", sensor.id, value=body.value, alarm=body.alarm, triggered=triggered
         )
-        source = f"sensor:{sensor.id}"
-        open_row = work.session.scalars(
-            select(IncidentRow)
-            .where(IncidentRow.source == source, IncidentRow.status != IncidentStatus.CLOSED.value)
-            .order_by(IncidentRow.created_at.desc())
-            .with_for_update()
-        ).first()
+        open_row = work.session.scalars(_open_for(source).with_for_update()).first()
         if open_row is not None:
             # One open incident per sensor: later readings are added to it, not opened anew.
             open_row.updated_at = work.now
@@ -59,6 +107,8 @@ def handle_sensor_event(
                     )
             return request_result(ctx, work, open_row, principal.id), "updated"
         if not triggered:
+            # The incident closed since the reader looked: a plain reading after all.
+            work.session.execute(insert(SensorReadingRow), [_reading_row(ctx, principal, body)])
             return None, "recorded"
         incident, _ = open_incident(
             ctx,
@@ -85,9 +135,59 @@ def handle_sensor_event(
                 source=source,
                 share_with_kinds=tuple(rule.agencies),
             ),
+            picks,
         )
         if not share_agencies(work, None, tuple(rule.agencies)):
             work.timeline(incident.id, "warning", text="no enabled agency of the rule's kinds to share with")
         result = request_result(ctx, work, incident, principal.id)
     ctx.prewarm([c.id for c in result.cameras])
     return result, "opened"
+
+
+def handle_sensor_readings(
+    ctx: EngineContext, principal: Principal, client: str | None, readings: list[SensorEventIn]
+) -> list[SensorOutcomeOut]:
+    """``POST /api/v1/sensors/readings``: a gateway's readings in one request. Every reading is checked
+    first (an unknown or foreign sensor, or a time without a zone, refuses the whole request and records
+    nothing); those that open nothing join one batch (one insert, one audit row), the others each go
+    through :func:`handle_sensor_event` in order. Outcomes come back in the order sent."""
+    if principal.kind != "agency":
+        raise forbidden("sensor events come from a sensor gateway with an API key")
+    for i, body in enumerate(readings):
+        if body.observed_at is not None and body.observed_at.tzinfo is None:
+            raise ServiceError(422, "Unprocessable Content", f"readings[{i}].observed_at needs a time zone")
+    ids = {b.sensor_id for b in readings}
+    with ctx.uow.read() as s:
+        sensors = {r.id: r for r in s.scalars(select(SensorRow).where(SensorRow.id.in_(ids)))}
+        open_sources = set(
+            s.scalars(
+                select(IncidentRow.source).where(
+                    IncidentRow.source.in_([f"sensor:{i}" for i in ids]),
+                    IncidentRow.status != IncidentStatus.CLOSED.value,
+                )
+            )
+        )
+    quiet: list[int] = []
+    for i, body in enumerate(readings):
+        try:
+            _, _, _, triggered = _rule_and_trigger(ctx, principal, sensors.get(body.sensor_id), body)
+        except ServiceError as exc:
+            raise ServiceError(exc.status, exc.title, f"readings[{i}]: {exc.detail}") from exc
+        if not triggered and f"sensor:{body.sensor_id}" not in open_sources:
+            quiet.append(i)
+    out: list[SensorOutcomeOut | None] = [None] * len(readings)
+    if quiet:
+        ctx.sensor_readings.record(
+            ctx.uow, principal, client, *(_reading_row(ctx, principal, readings[i]) for i in quiet)
+        )
+        for i in quiet:
+            out[i] = SensorOutcomeOut(sensor_id=readings[i].sensor_id, outcome="recorded")
+    for i, body in enumerate(readings):
+        if out[i] is None:
+            result, outcome = handle_sensor_event(ctx, principal, client, body)
+            out[i] = SensorOutcomeOut(
+                sensor_id=body.sensor_id,
+                outcome=outcome,
+                incident_id=None if result is None else result.incident.id,
+            )
+    return [o for o in out if o is not None]

@@ -1,0 +1,219 @@
+"""Incident history: closed incidents searched by period, service, place and text (read-only).
+
+The panel only draws and asks; :func:`install_history_panel` runs its queries as tasks the console's
+controller owns. Nothing here changes an incident; the engine audits every search and every opened one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.client.errors import EngineError
+from app.console.viewmodels.history import PERIODS_H, HistoryQuery, HistoryVM
+from app.console.widgets.labels import priority_name, service_name
+from app.domain.enums import Service
+
+__all__ = ["HistoryPanel", "install_history_panel"]
+
+
+class HistoryPanel(QWidget):
+    """Signals: searchRequested(HistoryQuery); openRequested(str): show a closed incident's timeline."""
+
+    searchRequested = Signal(object)
+    openRequested = Signal(str)
+
+    def __init__(self, vm: HistoryVM, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.vm = vm
+        self.period = QComboBox(self)
+        self.service = QComboBox(self)
+        self.place = QLineEdit(self)
+        self.text = QLineEdit(self)
+        self.search_button = QPushButton(self)
+        self.search_button.setDefault(True)
+        self.status = QLabel(self)
+        self.table = QTableWidget(0, 6, self)
+        self.table.setObjectName("historyTable")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.timeline = QPlainTextEdit(self)
+        self.timeline.setReadOnly(True)
+        self.timeline.setObjectName("historyTimeline")
+
+        self._labels = [QLabel(self) for _ in range(4)]
+        form = QFormLayout()
+        for label, field in zip(
+            self._labels, (self.period, self.service, self.place, self.text), strict=True
+        ):
+            form.addRow(label, field)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.search_button)
+        buttons.addWidget(self.status, 1)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.table)
+        split.addWidget(self.timeline)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(split, 1)
+
+        self.search_button.clicked.connect(self.request_search)
+        self.place.returnPressed.connect(self.request_search)
+        self.text.returnPressed.connect(self.request_search)
+        self.table.itemSelectionChanged.connect(self._on_selected)
+        self.retranslate()
+
+    def query(self) -> HistoryQuery:
+        return HistoryQuery(
+            hours=int(self.period.currentData() or PERIODS_H[1]),
+            service=str(self.service.currentData() or ""),
+            place=self.place.text(),
+            text=self.text.text(),
+        )
+
+    def request_search(self) -> None:
+        self.status.setText(self.tr("Searching…"))
+        self.searchRequested.emit(self.query())
+
+    def refresh(self) -> None:
+        rows = self.vm.rows
+        self.table.setRowCount(len(rows))
+        for r, inc in enumerate(rows):
+            texts = self.vm.row_texts(inc)
+            texts[2] = service_name(texts[2])
+            texts[3] = priority_name(inc.priority)
+            for col, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, inc.id)
+                self.table.setItem(r, col, item)
+        self.timeline.clear()
+        self.status.setText(self.tr("%n closed incident(s)", "", len(rows)))
+
+    def show_detail(self) -> None:
+        self.timeline.setPlainText("\n".join(self.vm.timeline_lines()))
+
+    def show_error(self, message: str) -> None:
+        self.status.setText(message)
+
+    def _on_selected(self) -> None:
+        items = self.table.selectedItems()
+        if items:
+            self.openRequested.emit(str(items[0].data(Qt.ItemDataRole.UserRole)))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+
+    def retranslate(self) -> None:
+        for label, text in zip(
+            self._labels,
+            (self.tr("Closed within"), self.tr("Service"), self.tr("Place"), self.tr("Text")),
+            strict=True,
+        ):
+            label.setText(text)
+        current = self.period.currentData()
+        self.period.clear()
+        names = {
+            24: self.tr("Last 24 hours"),
+            24 * 7: self.tr("Last 7 days"),
+            24 * 30: self.tr("Last 30 days"),
+            24 * 365: self.tr("Last year"),
+        }
+        for h in PERIODS_H:
+            self.period.addItem(names[h], h)
+        self.period.setCurrentIndex(max(0, self.period.findData(current or PERIODS_H[1])))
+        svc = self.service.currentData()
+        self.service.clear()
+        self.service.addItem(self.tr("All services"), "")
+        for s in Service:
+            self.service.addItem(service_name(s.value), s.value)
+        self.service.setCurrentIndex(max(0, self.service.findData(svc or "")))
+        self.place.setPlaceholderText(self.tr("part of the address, e.g. 중앙시장"))
+        self.text.setPlaceholderText(self.tr("part of the title or the agency's number"))
+        self.search_button.setText(self.tr("Search"))
+        self.table.setHorizontalHeaderLabels(
+            [
+                self.tr("Closed"),
+                self.tr("Received"),
+                self.tr("Service"),
+                self.tr("Priority"),
+                self.tr("Title"),
+                self.tr("Place"),
+            ]
+        )
+        self.timeline.setPlaceholderText(self.tr("Select an incident to read its timeline (read-only)."))
+        dock = self.parentWidget()
+        if isinstance(dock, QDockWidget):
+            dock.setWindowTitle(self.tr("Incident history"))
+
+
+def install_history_panel(window: QMainWindow, controller: Any) -> HistoryPanel:
+    """Dock the history panel (tabbed with the health panel; in the View menu). Call before the window
+    restores its arrangement. Queries run as the controller's tasks."""
+    vm = HistoryVM()
+    panel = HistoryPanel(vm)
+    dock = QDockWidget(window)
+    dock.setObjectName("dock_history")
+    dock.setWidget(panel)
+    dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+    )
+    panel.retranslate()
+    add_dock = getattr(window, "add_dock", None)
+    if add_dock is not None:
+        add_dock("history", dock)
+    else:
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+    async def search(query: HistoryQuery) -> None:
+        try:
+            rows = await controller.client.incident_history(query.params(datetime.now(UTC)))
+        except EngineError as exc:
+            panel.show_error(exc.message)
+            return
+        vm.set_rows(query, rows)
+        panel.refresh()
+
+    async def open_incident(incident_id: str) -> None:
+        try:
+            vm.detail = await controller.client.get_incident(incident_id)
+        except EngineError as exc:
+            panel.show_error(exc.message)
+            return
+        panel.show_detail()
+
+    panel.searchRequested.connect(lambda q: controller.spawn(search(q), "history-search"))
+    panel.openRequested.connect(lambda i: controller.spawn(open_incident(i), "history-open"))
+    return panel

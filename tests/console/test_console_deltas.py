@@ -1,0 +1,51 @@
+"""Consoles get deltas (issue 17): a delivery's outcome reaches the console's agency health inside the live
+event itself; nothing reloads the agency list or the cameras for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from console_support import Engine
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from app.store.models import AuditRow
+
+TIMEOUT = 20_000
+
+
+def _camera_lists(engine: Engine) -> int:
+    with engine.e.server.uow.read() as s:
+        return int(
+            s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.action == "camera.list")) or 0
+        )
+
+
+def test_delivery_outcomes_update_agency_health_without_reloading_agencies_or_cameras(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(
+        lambda: c.connected and c.health.camera_count > 0 and len(c.agencies) == 3, timeout=TIMEOUT
+    )
+    reloads, agency_reloads, camera_lists = c.reloads, c.agency_reloads, _camera_lists(engine)
+    police = engine.police.id
+    assert next(s for s in c.health.agencies() if s.agency.id == police).state == "idle"
+
+    # The police room's endpoint does not answer: each attempt is a delivery.updated with its health.
+    for i in range(3):
+        engine.request(f"D-{i}")
+
+    def police_failing() -> bool:
+        st = next(s for s in c.health.agencies() if s.agency.id == police)
+        return st.state == "failing" and st.consecutive_failures >= 1 and st.queue_depth >= 1
+
+    qtbot.waitUntil(police_failing, timeout=TIMEOUT)
+    assert any(a.id == police and a.health and a.health.state == "failing" for a in c.agencies)
+    assert any(s.agency.id == police for s in c.health.failing_agencies())
+    # …applied from the events alone: no reload of anything, and no camera list asked of the engine.
+    assert c.reloads == reloads
+    assert c.agency_reloads == agency_reloads
+    assert _camera_lists(engine) == camera_lists

@@ -1,0 +1,216 @@
+"""Working from the map in the real console against a real engine: draw an area and its cameras go to
+the wall, the one-key jump to a new P1, and the settings dialog (basemaps, golden times) taking effect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from console_support import Engine
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+from test_map_view import CENTER, write_mbtiles
+
+from app.domain.enums import Service
+
+TIMEOUT = 20_000
+
+
+def map_snapshot(qtbot: QtBot, console: Any) -> dict[str, Any]:
+    got: list[dict[str, Any]] = []
+    console.map.snapshot(got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+    return got[0]
+
+
+def test_drawn_area_sends_its_cameras_to_the_wall(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: len(c.health.cameras()) == 36 and console.map.is_ready, timeout=30_000)
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["cameras"] == 36, timeout=TIMEOUT)
+    # The operator draws a 160 m circle around the grid's centre (through the page, as the mouse would).
+    console.map.run_js("gt.drawCircle(35.18, 128.08, 160)")
+    qtbot.waitUntil(lambda: any(console.wall.vm.tiles), timeout=TIMEOUT)
+    on_wall = [t for t in console.wall.vm.tiles if t]
+    inside = {
+        cam.id
+        for cam in c.health.cameras()
+        if abs(cam.lat - 35.18) * 111_320 <= 160 and abs(cam.lon - 128.08) * 91_000 <= 160
+    }
+    assert on_wall and set(on_wall) <= inside
+    assert on_wall[0] == "CAM-0021"  # the camera at the centre comes first
+    assert sorted(map_snapshot(qtbot, console)["selected"]) == sorted(on_wall)
+    assert "drawn area" in console.window.statusBar().currentMessage()
+
+
+def test_one_key_jump_to_a_new_p1(engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot) -> None:
+    low = engine.request("LOW-1", priority=4, title="Noise complaint")["incident"]["id"]
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.queue.get(low) is not None, timeout=TIMEOUT)
+    console.queue_panel.select(low)
+    qtbot.waitUntil(lambda: c.detail.incident_id == low, timeout=TIMEOUT)
+    with qtbot.waitSignal(c.newEmergency, timeout=TIMEOUT):
+        urgent = engine.request("P1-1", priority=1, title="Stabbing")["incident"]["id"]
+    qtbot.waitUntil(lambda: console.queue_panel.emergency_shown, timeout=TIMEOUT)
+    assert "Ctrl+J" in console.queue_panel.jump.text()
+    console.window.activateWindow()
+    qtbot.waitUntil(lambda: console.window.isActiveWindow(), timeout=TIMEOUT)
+    qtbot.keyClick(console.queue_panel.table, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: c.detail.incident_id == urgent, timeout=TIMEOUT)
+    assert console.queue_panel.selected_id() == urgent
+    assert not console.queue_panel.emergency_shown
+    # The banner's button does the same.
+    with qtbot.waitSignal(c.newEmergency, timeout=TIMEOUT):
+        second = engine.request("P1-2", priority=1, title="Fire")["incident"]["id"]
+    qtbot.waitUntil(lambda: console.queue_panel.emergency_shown, timeout=TIMEOUT)
+    console.queue_panel.jump.click()
+    qtbot.waitUntil(lambda: c.detail.incident_id == second, timeout=TIMEOUT)
+
+
+def test_settings_dialog_adds_a_basemap_and_golden_times(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot, tmp_path: Path
+) -> None:
+    from app.console.map.basemaps import BasemapSource
+    from app.console.widgets.settings_dialog import SettingsDialog
+
+    inc = engine.request("G-1", priority=2, service="119-dispatch")["incident"]["id"]
+    mb = tmp_path / "street.mbtiles"
+    write_mbtiles(mb, 15, CENTER)
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.queue.get(inc) is not None and console.map.is_ready, timeout=30_000)
+    before = c.queue.golden_time(c.queue.get(inc)).remaining_s
+    assert 200 < before <= 300  # the engine's five minutes
+
+    console.open_settings()
+    dlg = console.window.findChild(SettingsDialog)
+    assert dlg is not None and dlg.isVisible()
+    # A bad basemap is refused in the dialog, with a reason.
+    dlg.add_basemap(BasemapSource("Broken", "xyz", url="https://tiles.example/no-template.png"))
+    assert not dlg.try_accept() and "{z}" in dlg.error.text()
+    dlg.basemap_list.setCurrentRow(0)
+    dlg.remove_button.click()
+    dlg.add_basemap(BasemapSource("Offline street", "mbtiles", path=str(mb), max_zoom=15))
+    dlg.golden[Service.DISPATCH_119].setValue(20)  # minutes
+    dlg.video_auto.setCurrentIndex(dlg.video_auto.findData("never"))
+    assert dlg.try_accept()
+
+    ini = QSettings(str(console.settings_dir / "console.ini"), QSettings.Format.IniFormat)
+    assert "Offline street" in str(ini.value("map/basemaps"))
+    assert int(ini.value("golden/119-dispatch")) == 1200 and ini.value("video/auto") == "never"
+    after = c.queue.golden_time(c.queue.get(inc)).remaining_s
+    assert 1100 < after <= 1200, "the queue counts down to the service's configured golden time"
+    console.map.choose_basemap("Offline street")
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["tiles"]["loaded"] >= 1, timeout=TIMEOUT)
+    snap = map_snapshot(qtbot, console)
+    assert "Offline street" in snap["basemaps"] and snap["basemap"] == "Offline street"
+
+
+def test_console_draws_the_engines_districts(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    """``GET /api/v1/districts``: the engine's districts (imported from a file) are drawn and named."""
+    import json
+
+    from app.domain.districts import parse_district_geojson
+    from app.engine.services.districts import store_districts
+    from tests.engine.conftest import ADMIN
+
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": f"48170{k:05d}", "name": name},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [128.07 + 0.01 * k, 35.17],
+                            [128.08 + 0.01 * k, 35.17],
+                            [128.08 + 0.01 * k, 35.19],
+                            [128.07 + 0.01 * k, 35.19],
+                            [128.07 + 0.01 * k, 35.17],
+                        ]
+                    ],
+                },
+            }
+            for k, name in enumerate(["중앙동", "상봉동", "칠암동"])
+        ],
+    }
+    parsed = parse_district_geojson(json.dumps(fc))
+    with engine.e.server.uow(ADMIN) as work:
+        assert store_districts(work.session, parsed.districts, work.now, source="test") == 3
+    console = console_factory(engine.url)
+    qtbot.waitUntil(lambda: console.map.is_ready, timeout=30_000)
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["districts"] == 3, timeout=TIMEOUT)
+    labels: list[Any] = []
+    console.map.run_js(
+        "JSON.stringify(Array.from(document.querySelectorAll('.gt-district-label')).map(e => e.textContent))",
+        labels.append,
+    )
+    qtbot.waitUntil(lambda: bool(labels), timeout=TIMEOUT)
+    assert sorted(json.loads(labels[0])) == sorted(["중앙동", "상봉동", "칠암동"])
+
+
+def test_units_the_agency_sends_appear_on_the_map(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    inc_id = engine.request("UNITS-1", priority=2)["incident"]["id"]
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None and console.map.is_ready, timeout=30_000)
+    console.queue_panel.select(inc_id)
+    qtbot.waitUntil(lambda: c.detail.incident_id == inc_id, timeout=TIMEOUT)
+    assert map_snapshot(qtbot, console)["units"] == 0
+    # The police room sends its patrol cars' positions while the operator has the incident open.
+    r = engine.e.http.post(
+        f"/api/v1/incidents/{inc_id}/units",
+        headers=engine.police.headers,
+        json={"units": [{"id": "PATROL-12", "kind": "patrol car", "lat": 35.181, "lon": 128.081}]},
+    )
+    assert r.status_code == 200, r.text
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["units"] == 1, timeout=TIMEOUT)
+    got: list[Any] = []
+    console.map.run_js("document.querySelector('[data-unit-id]').textContent", got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+    assert got == ["PATROL-12"]
+
+
+def test_history_view_searches_closed_incidents_read_only(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    from app.domain.enums import Role
+
+    closed = engine.request("HIST-1", priority=3, title="Shoplifting at the market")["incident"]["id"]
+    other = engine.request("HIST-2", priority=3, title="Loud music")["incident"]["id"]
+    for ext in ("HIST-1", "HIST-2"):
+        r = engine.e.http.post(
+            f"/api/v1/requests/{ext}/updates", headers=engine.police.headers, json={"closed": True}
+        )
+        assert r.status_code == 200, r.text
+    engine.request("OPEN-1", priority=3, title="Shoplifting, still open")
+    console = console_factory(engine.url)
+    panel = console.history_panel
+    assert panel is not None
+    qtbot.waitUntil(lambda: console.controller.connected, timeout=TIMEOUT)
+    panel.text.setText("shoplifting")
+    panel.search_button.click()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=TIMEOUT)
+    assert panel.table.item(0, 4).text() == "Shoplifting at the market"
+    assert panel.vm.rows[0].id == closed and other not in [i.id for i in panel.vm.rows]
+    assert "1 closed incident" in panel.status.text()
+    panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: bool(panel.timeline.toPlainText()), timeout=TIMEOUT)
+    assert "request" in panel.timeline.toPlainText()  # its timeline, from the received request on
+    assert panel.timeline.isReadOnly()
+    # Audited: the search and the opened incident.
+    boss = engine.e.add_user("boss2", role=Role.SUPERVISOR)
+    rows = engine.e.http.get("/api/v1/audit", headers=boss, params={"actor": "user:op"}).json()
+    actions = {r["action"] for r in rows}
+    assert "incident.history" in actions
+    assert any(r["action"] == "incident.read" and r["target_id"] == closed for r in rows)

@@ -1,0 +1,173 @@
+"""Several engines on one PostgreSQL: they start together on a fresh database (migrations under an advisory
+lock), and survive the server being restarted under load without losing anything they acknowledged.
+
+Each test runs its own throwaway cluster (tests/engine/pg_cluster.py), since it stops and starts it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from app.domain.enums import AgencyKind
+from tests.engine.conftest import EngineUnderTest, grid_cameras, request_body, start_engine
+from tests.engine.pg_cluster import Cluster, pg_bindir
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(pg_bindir() is None, reason="no PostgreSQL server binaries (initdb, pg_ctl)"),
+]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    c = Cluster()
+    yield c
+    c.destroy()
+
+
+def _wait(cond: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_three_engines_started_at_once_on_a_fresh_database_all_start(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    url = cluster.create_database("fresh_three")
+    procs: list[tuple[subprocess.Popen[bytes], int]] = []
+    for i in range(3):
+        port = _free_port()
+        p = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "engine",
+                "--db",
+                url,
+                "--data-dir",
+                str(tmp_path / f"e{i}"),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        procs.append((p, port))
+    try:
+        for p, port in procs:
+
+            def up(p: subprocess.Popen[bytes] = p, port: int = port) -> bool:
+                if p.poll() is not None:
+                    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
+                    raise AssertionError(f"an engine failed to start (exit {p.returncode}):\n{err[-3000:]}")
+                try:
+                    return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            _wait(up, f"the engine on port {port}", 90)
+    finally:
+        for p, _ in procs:
+            p.terminate()
+        for p, _ in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "app" / "store" / "migrations"))
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        current = {r[0] for r in conn.execute("SELECT version_num FROM alembic_version")}
+    assert current == heads
+
+
+def test_postgresql_restarted_under_load_engines_reconnect_and_lose_nothing_acknowledged(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    url = cluster.create_database("restart_load")
+    # Engines sharing a database share its data dir's key (sealed secrets), as a deployment does.
+    engines: list[EngineUnderTest] = [start_engine(tmp_path, db_url=url) for _ in range(2)]
+    try:
+        engines[0].add_cameras(grid_cameras(n_side=6))
+        engines[1].server.ctx.cameras.refresh(force=True)
+        police = engines[0].add_agency("112", AgencyKind.POLICE)
+        answered: set[str] = set()
+        refused: list[tuple[int, str]] = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def client(i: int) -> None:
+            e = engines[i % 2]
+            with httpx.Client(base_url=e.url, timeout=30) as http:
+                k = 0
+                while not stop.is_set():
+                    ext = f"R-{i}-{k}"
+                    try:
+                        r = http.post("/api/v1/requests", json=request_body(ext), headers=police.headers)
+                    except httpx.HTTPError:
+                        continue  # send the same request again: a repeat is idempotent
+                    if r.status_code in (200, 201):
+                        with lock:
+                            answered.add(ext)
+                        k += 1
+                    else:
+                        with lock:
+                            refused.append((r.status_code, r.headers.get("content-type", "")))
+                        stop.wait(0.05)  # the client's own back-off before it sends the same request again
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            _wait(lambda: len(answered) >= 20, "requests before the restart")
+            cluster.stop("immediate")  # a crash: no checkpoint, recovery from the WAL on start
+            _wait(lambda: len(refused) >= 4, "requests refused while the database is down")
+            cluster.start()
+            before = len(answered)
+            # Both engines take requests again without being restarted themselves.
+            _wait(lambda: len(answered) >= before + 40, "requests after the restart")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(60)
+        # While the database was down the answer was a clear 503 problem, never a request taken and lost.
+        assert refused and all(status == 503 and "problem+json" in ctype for status, ctype in refused), (
+            refused[:5]
+        )
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+            stored = {r[0] for r in conn.execute("SELECT external_id FROM incidents")}
+        missing = sorted(answered - stored)
+        assert not missing, f"acknowledged but lost: {missing}"
+        for e in engines:
+            assert e.http.get("/readyz").status_code == 200
+    finally:
+        for e in engines:
+            e.close()
