@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.enums import IncidentStatus
 from app.engine.views import (
+    TokenOf,
     UrlBuilder,
     delivery_out,
     incident_cameras,
@@ -88,6 +89,7 @@ def agency_incident_detail(
     url: UrlBuilder,
     snapshot_url: Callable[[ReportRow, Session], str | None],
     viewer: Callable[[str], str] | None = None,
+    token: TokenOf | None = None,
 ) -> IncidentDetailOut:
     base = public_incident(incident_out(row, golden_time_s), agency_id)
     mine_active = active_shares(session, row.id, agency_id, now)
@@ -118,7 +120,7 @@ def agency_incident_detail(
         **base.model_dump(),
         timeline=[],
         cameras=[c for c in incident_cameras(session, row.id) if c.id in shared_cameras],
-        shares=[share_out(s, now, url, viewer) for s in shares],
+        shares=[share_out(s, now, url, viewer, token=token) for s in shares],
         deliveries=[delivery_out(d) for d in deliveries],
         facilities=incident_facilities(session, row.id),
         reports=[report_out(r, snapshot_url(r, session)) for r in reports],

@@ -24,6 +24,7 @@ from app.engine.refusals import RefusalLog
 from app.engine.sensor_readings import SensorReadings
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
+from app.store import share_tokens
 from app.store.models import CameraRow, ReportRow, ShareRow
 
 
@@ -145,11 +146,32 @@ class EngineContext:
             base_url=self.base_url(), media_base_url=self._media_base(), token=token
         )
 
-    def report_snapshot_url(self, report: ReportRow, session: Session) -> str | None:
-        """Where the agency fetches the snapshot taken for a report (with the report's share token)."""
+    def report_snapshot_url(self, report: ReportRow, session: Session, *, stored: bool = False) -> str | None:
+        """Where the agency fetches the snapshot taken for a report (with the report's share token);
+        ``stored``: for an outbox payload, with the token's placeholder (filled when it is sent)."""
         if report.camera_id is None or report.share_id is None:
             return None
         share = session.get(ShareRow, report.share_id)
         if share is None:
             return None
-        return f"{self.base_url()}/media/{share.token}/reports/{report.id}.jpg"
+        token = self.share_placeholder(share) if stored else self.share_token(share)
+        if token is None:
+            return None
+        return f"{self.base_url()}/media/{token}/reports/{report.id}.jpg"
+
+    # ---------------------------------------------------------------- share tokens (only hashes stored)
+
+    def share_token_key(self) -> bytes | None:
+        return share_tokens.key_of(self.uow.db.write)
+
+    def mint_share_token(self, share_id: str) -> tuple[str, str]:
+        """(salt, token hash) for a new share (app/store/share_tokens.py)."""
+        return share_tokens.mint(self.share_token_key(), share_id)
+
+    def share_token(self, share: ShareRow) -> str | None:
+        """The share's token, for an answer to someone entitled to it (None: it cannot be given out)."""
+        return share_tokens.token_of(self.share_token_key(), share.id, share.token_salt, share.token_hash)
+
+    def share_placeholder(self, share: ShareRow) -> str:
+        """What a stored outbox payload carries where the share's token goes."""
+        return share_tokens.placeholder(share.id, share.token_salt)

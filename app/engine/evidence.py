@@ -185,7 +185,8 @@ def _viewings(rows: list[dict[str, Any]], share_ids: set[str]) -> list[dict[str,
         start = _parse(d.get("from")) or _parse(d.get("started_at")) or _parse(r["at"])
         end = _parse(d.get("to")) or _parse(d.get("ended_at"))
         assert start is not None
-        key = (str(r["actor"]), r["target_id"], start.isoformat())
+        # A viewing's start and end rows share its ``viewing`` id when the relay gives one.
+        key = (str(r["actor"]), r["target_id"], str(d.get("viewing") or start.isoformat()))
         seen = out.get(key)
         if seen is not None and seen["to"] is not None and end is None:
             continue

@@ -28,6 +28,7 @@ from app.store.models import (
     WallGrantRow,
     WallRow,
 )
+from app.store.share_tokens import token_digest
 
 GRANT_PREFIX = "gtm_"
 SUB_SUFFIX = "~sub"
@@ -102,7 +103,8 @@ def find_share(s: Session, token: str) -> ShareRow | None:
     """The share a token in a media or viewer URL names (the one place that knows how tokens are kept)."""
     if not token or len(token) > 128:
         return None
-    return s.query(ShareRow).filter(ShareRow.token == token).one_or_none()
+    # Only the token's SHA-256 is stored (app/store/share_tokens.py): look it up by that.
+    return s.query(ShareRow).filter(ShareRow.token_hash == token_digest(token)).one_or_none()
 
 
 class EngineMediaAccess:
@@ -174,6 +176,7 @@ class EngineMediaAccess:
                 grant_ref=grant_digest,
                 client=client or None,
                 agency_id=grant.agency_id,
+                quota=grant.quota,
             )
         if self._admit:
             full = replace(full, viewing_id="vw_" + secrets.token_hex(8))
@@ -194,6 +197,7 @@ class EngineMediaAccess:
             # A disable revokes the agency's shares too; this also covers a share made in between.
             raise MediaDenied(403, "Forbidden", "the share's agency is disabled")
         viewer = f"agency:{agency.name}"
+        limits = self._ctx.settings.agency_access.limits_of(agency.id)
         return ViewGrant(
             viewer=viewer,
             camera_id=camera_id,
@@ -202,6 +206,11 @@ class EngineMediaAccess:
             share_id=share.id,
             expires_at=share.expires_at,
             agency_id=agency.id,
+            # Admitted by the media process (app/engine/media/quota.py).
+            quota=(
+                (f"share:{share.id}/{camera_id}", limits.viewers_per_share),
+                (f"agency:{agency.id}", limits.streams_per_agency),
+            ),
         )
 
     def _console_grant(self, s: Session, token: str, camera_id: str, now: datetime) -> ViewGrant:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hmac
 import logging
 from collections.abc import Coroutine
 from datetime import datetime
@@ -45,6 +46,7 @@ from app.engine.views import share_status
 from app.engine.work import add_live
 from app.formats.api import LiveEvent
 from app.store.models import CameraRow, ReportRow, ShareRow
+from app.store.share_tokens import token_digest
 
 _log = logging.getLogger(__name__)
 CHECK_EVERY_S = 1.0
@@ -424,7 +426,7 @@ def _report_visible(ctx: EngineContext, token: str, report_id: str) -> bool:
         if report is None or report.share_id is None:
             return False
         share = s.get(ShareRow, report.share_id)
-        return share is not None and share.token == token
+        return share is not None and hmac.compare_digest(share.token_hash, token_digest(token))
 
 
 def _grant_router(wiring: MediaWiring) -> APIRouter:

@@ -137,6 +137,10 @@ class AgencyLimits(_Strict):
     cameras_per_request: Annotated[int, Field(ge=1, le=2000)] = 64
     # Token bucket: this many requests a minute, in bursts of up to the same number (429 + Retry-After).
     requests_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 6000
+    # Live video (enforced where the media process admits a viewer; beyond: 429, WebSocket close 4429):
+    # viewers of one camera of one share at once, and streams of the agency at once over all its shares.
+    viewers_per_share: Annotated[int, Field(ge=1, le=10_000)] = 8
+    streams_per_agency: Annotated[int, Field(ge=1, le=100_000)] = 128
 
 
 class AgencyAccessSettings(_Strict):

@@ -37,6 +37,8 @@ from app.store.models import (
 
 # (token, camera_id) -> URL; built from the deployment's URL template.
 UrlBuilder = Callable[[str, str], str]
+# share -> its token (or an outbox placeholder), None when it cannot be given out.
+TokenOf = Callable[[ShareRow], str | None]
 
 
 def incident_out(row: IncidentRow, golden_time_s: int) -> IncidentOut:
@@ -119,10 +121,15 @@ def share_out(
     viewer: Callable[[str], str] | None = None,
     *,
     internal: bool = False,
+    token: TokenOf | None = None,
 ) -> ShareOut:
     """A share as an answer. ``internal`` (console users only) adds who created and decided it and a pending
-    extension; an agency sees its basis and status, and who asked only when it asked itself."""
+    extension; an agency sees its basis and status, and who asked only when it asked itself.
+
+    ``token`` gives the share's token (or an outbox placeholder) for the URLs of an active share; the store
+    keeps only its hash, so without it (or when it answers None) the share has no URLs."""
     status = share_status(row, now)
+    tok = token(row) if token is not None and status is ShareStatus.ACTIVE else None
     own_request = row.requesting_agency_id is not None and row.requesting_agency_id == row.agency_id
     asked = internal or own_request
     cams = [str(c) for c in row.camera_ids]
@@ -136,8 +143,8 @@ def share_out(
         created_at=row.created_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
-        urls={c: url(row.token, c) for c in cams} if status is ShareStatus.ACTIVE else {},
-        viewer_url=viewer(row.token) if viewer is not None and status is ShareStatus.ACTIVE else None,
+        urls={c: url(tok, c) for c in cams} if tok is not None else {},
+        viewer_url=viewer(tok) if viewer is not None and tok is not None else None,
         legal_basis=row.legal_basis or None,
         requesting_agency_id=row.requesting_agency_id if asked else None,
         requesting_officer=(row.requesting_officer or None) if asked else None,
@@ -218,6 +225,7 @@ def incident_detail(
     snapshot_url: Callable[[ReportRow, Session], str | None],
     agency_id: str | None = None,
     viewer: Callable[[str], str] | None = None,
+    token: TokenOf | None = None,
 ) -> IncidentDetailOut:
     """Everything about one incident; an agency (``agency_id``) sees only its own shares and deliveries."""
     base = incident_out(row, golden_time_s)
@@ -246,7 +254,8 @@ def incident_detail(
         ],
         cameras=incident_cameras(session, row.id),
         shares=[
-            share_out(s, now, url, viewer, internal=agency_id is None) for s in session.scalars(shares_q)
+            share_out(s, now, url, viewer, internal=agency_id is None, token=token)
+            for s in session.scalars(shares_q)
         ],
         deliveries=[delivery_out(d) for d in session.scalars(deliveries_q)],
         facilities=incident_facilities(session, row.id),

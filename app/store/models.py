@@ -253,8 +253,12 @@ class ShareRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
-    # A capability token that goes into the share's media URLs; it is useless once the share ends.
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    # The capability token of the share's media URLs is never stored: only its SHA-256 (looked up by) and
+    # the salt it is derived from with the secrets key (app/store/share_tokens.py; migration
+    # privilege_agency_0003 renamed the column and hashed the tokens in place). No salt: a share from
+    # before, whose token cannot be given out again.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_salt: Mapped[str | None] = mapped_column(String(32))
     camera_ids: Mapped[list[Any]]
     purpose: Mapped[str] = mapped_column(String(500))
     created_by: Mapped[str] = mapped_column(String(200))

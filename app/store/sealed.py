@@ -11,6 +11,8 @@ re-seals such values at start (:func:`reseal_all`).
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -29,6 +31,11 @@ class SecretBox:
         if len(key) != 32:
             raise ValueError("the secrets key is 32 bytes")
         self._aead = AESGCM(key)
+        self._key = key
+
+    def subkey(self, label: bytes) -> bytes:
+        """A key for another purpose (e.g. deriving share tokens), independent of the sealing key."""
+        return hmac.new(self._key, b"goldentime/" + label, hashlib.sha256).digest()
 
     def seal(self, plaintext: str) -> str:
         if plaintext == "" or plaintext.startswith(PREFIX):

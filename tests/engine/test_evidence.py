@@ -194,7 +194,8 @@ def test_export_then_verify_round_trip(eng: EngineUnderTest, tmp_path: Path) -> 
     assert z.read(f"snapshots/{case.report_id}.jpg") == JPEG
     # No capability token or media URL leaves in a bundle.
     with eng.server.uow.writing() as s:
-        tokens = [r.token for r in s.query(ShareRow)]
+        tokens = [t for r in s.query(ShareRow) if (t := eng.server.ctx.share_token(r))]  # only hashes stored
+    assert tokens
     blob = b"".join(z.read(n) for n in names)
     assert not any(t.encode() in blob for t in tokens)
     # The audit rows with their chain proof, and nothing of the other incident's content.
@@ -374,3 +375,33 @@ def test_the_console_route_gives_the_bundle_to_supervisors_and_auditors(
     assert [(x.actor, x.target_id) for x in rows] == [("user:aud", case.iid)]
     with engine.server.uow.writing() as s:
         assert s.get(ReportRow, case.report_id) is not None
+
+
+def test_a_viewing_start_and_its_end_are_one_viewing_and_a_start_alone_stays_open() -> None:
+    from app.engine.evidence import _viewings
+
+    def row(i: int, action: str, **detail: object) -> dict[str, object]:
+        return {
+            "id": i,
+            "at": "2026-12-06T01:00:00.000000Z",
+            "actor": "agency:Jinju 119",
+            "action": action,
+            "target_id": "CAM-1",
+            "client": "10.0.0.9",
+            "detail": {"share_id": "shr_1", "kind": "share", **detail},
+        }
+
+    rows = [
+        row(1, "video.view.start", viewing="vw_a", **{"from": "2026-12-06T01:00:00+00:00"}),
+        row(2, "video.view.start", viewing="vw_b", **{"from": "2026-12-06T01:00:05+00:00"}),
+        row(
+            3,
+            "video.view",
+            viewing="vw_a",
+            bytes=10,
+            **{"from": "2026-12-06T01:00:00.300000+00:00", "to": "2026-12-06T01:01:00.300000+00:00"},
+        ),
+    ]
+    open_, ended = sorted(_viewings(rows, {"shr_1"}), key=lambda v: v["audit_row"])
+    assert ended["audit_row"] == 3 and ended["seconds"] == 60 and ended["through"] == "share"
+    assert open_["audit_row"] == 2 and open_["to"] is None and open_["seconds"] is None

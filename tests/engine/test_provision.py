@@ -65,7 +65,9 @@ class World:
         with self.eng.server.uow.writing() as s:
             row = s.get(ShareRow, share_id)
             assert row is not None
-            return row.token
+            token = self.eng.server.ctx.share_token(row)  # the store keeps only its hash
+            assert token is not None
+            return token
 
     def deliveries(self, agency_id: str) -> list[str]:
         detail = self.eng.http.get(f"/api/v1/incidents/{self.iid}", headers=self.op).json()

@@ -35,6 +35,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.engine.media.control import ChannelClosed, ControlChannel
+from app.engine.media.quota import QuotaAccess, QuotaMiddleware, StreamQuota
 from app.engine.media.relay import ChannelStatus, MediaRelay, RelayClosed, RelayConfig
 from app.engine.media.routes import MediaDenied, ViewGrant, make_media_router
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
@@ -61,6 +62,7 @@ def grant_from_json(data: dict[str, Any]) -> ViewGrant:
         client=data.get("client"),
         viewing_id=data.get("viewing_id"),
         agency_id=data.get("agency_id"),
+        quota=tuple((str(k), int(n)) for k, n in data.get("quota") or ()),
     )
 
 
@@ -224,8 +226,12 @@ class MediaProcess:
 
         self.relay.add_listener(on_status)
         app = FastAPI(title="GoldenTime media", docs_url=None, redoc_url=None, openapi_url=None)
+        quota = StreamQuota()  # viewers per share camera, streams per agency (the grant carries the limits)
+        app.add_middleware(QuotaMiddleware)
         app.include_router(
-            make_media_router(self.relay, self.access, check_interval=0.25, gateway_auth=False)
+            make_media_router(
+                self.relay, QuotaAccess(self.access, quota), check_interval=0.25, gateway_auth=False
+            )
         )
         self.server = uvicorn.Server(
             uvicorn.Config(

@@ -84,6 +84,8 @@ class ViewGrant:
     client: str | None = None  # the viewer's address, for the audit
     viewing_id: str | None = None  # joins the viewing's start and end rows in the audit
     agency_id: str | None = None  # a share's agency (the audit names it by id and name)
+    # Limits this viewer counts against: (key, most at once), admitted by .quota (issue 12)
+    quota: tuple[tuple[str, int], ...] = ()
 
 
 class MediaAccess(Protocol):

@@ -27,6 +27,7 @@ from app.domain.enums import AgencyKind, DeliveryState
 from app.engine.context import EngineContext
 from app.engine.outbox.egress import check_url, guarded_transport
 from app.engine.outbox.schedule import next_delay, parse_retry_after
+from app.engine.outbox.tokens import with_tokens
 from app.engine.services.directory import agency_health_of
 from app.engine.work import FreshDelivery, add_live, signing_secrets
 from app.formats.api import OutboundEvent
@@ -319,6 +320,8 @@ class Dispatcher:
     async def _post(self, c: Claimed, start: float) -> Outcome:
         assert self._client is not None
         event = c.event if c.event is not None else OutboundEvent.model_validate(c.payload)
+        # The stored payload has placeholders where share tokens go: put them in now, before signing.
+        event = with_tokens(event, self._ctx.share_token_key())
         agency = AgencyContext(
             agency_id=c.agency_id,
             name=c.agency_name,

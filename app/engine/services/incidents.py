@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import case, select
 
 from app.domain.enums import IncidentStatus, Role
-from app.domain.ids import new_id, new_token
+from app.domain.ids import new_id
 from app.engine.agency_views import agency_incident_detail, may_read, public_incident, visible_clause
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
@@ -72,6 +72,7 @@ def get_incident(
                 url=ctx.media_url,
                 snapshot_url=ctx.report_snapshot_url,
                 viewer=ctx.viewer_url,
+                token=ctx.share_token,
             )
         if row is None:
             raise not_found("incident", incident_id)
@@ -85,6 +86,7 @@ def get_incident(
             snapshot_url=ctx.report_snapshot_url,
             agency_id=principal.agency_id,
             viewer=ctx.viewer_url,
+            token=ctx.share_token,
         )
 
 
@@ -156,11 +158,14 @@ def create_report(
             check_drill(ctx, row)
             if work.session.get(CameraRow, body.camera_id) is None:
                 raise invalid(f"unknown camera id {body.camera_id!r}")
+            share_id = new_id("shr")
+            salt, token_hash = ctx.mint_share_token(share_id)
             share = ShareRow(
-                id=new_id("shr"),
+                id=share_id,
                 incident_id=row.id,
                 agency_id=agency.id,
-                token=new_token(),
+                token_hash=token_hash,
+                token_salt=salt,
                 camera_ids=[body.camera_id],
                 purpose=f"report: {body.kind}",
                 created_by=principal.actor,

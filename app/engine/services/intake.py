@@ -268,7 +268,7 @@ def request_result(
     if agency_id is not None:
         shares = [s for s in shares if s.agency_id == agency_id]
     inc = incident_out(incident, ctx.golden_time(incident.service))
-    views = [share_out(s, work.now, ctx.media_url, ctx.viewer_url) for s in shares]
+    views = [share_out(s, work.now, ctx.media_url, ctx.viewer_url, token=ctx.share_token) for s in shares]
     notes = [
         f"share {v.id} holds {len(v.camera_ids)} cameras, above this agency's automatic cap of "
         f"{camera_cap(ctx.settings.agency_access, v.agency_id)}: it awaits an operator's confirmation in the "

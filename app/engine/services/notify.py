@@ -34,10 +34,15 @@ def send(
     facilities = facilities_of(work, incident.id)
     # The recipient sees no assignee, and another agency's id and number never.
     inc = public_incident(incident_out(incident, ctx.golden_time(incident.service)), agency.id)
-    share_view = None if share is None else share_out(share, work.now, ctx.media_url, ctx.viewer_url)
+    # The stored payload holds a placeholder where a token goes; the dispatcher fills it in when it sends.
+    share_view = (
+        None
+        if share is None
+        else share_out(share, work.now, ctx.media_url, ctx.viewer_url, token=ctx.share_placeholder)
+    )
     report_view = None
     if report is not None:
-        report_view = report_out(report, ctx.report_snapshot_url(report, work.session))
+        report_view = report_out(report, ctx.report_snapshot_url(report, work.session, stored=True))
 
     def build(event_id: str, sequence: int) -> OutboundEvent:
         return OutboundEvent(

@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.domain.enums import Role, ShareStatus
-from app.domain.ids import new_id, new_token
+from app.domain.ids import new_id
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
@@ -50,11 +50,14 @@ def open_share(
     """Create a share (in the caller's transaction). An active one queues ``share.created`` for the agency;
     a waiting one (``approval`` pending or confirm) tells the consoles only."""
     waiting = approval in ("pending", "confirm")
+    share_id = new_id("shr")
+    salt, token_hash = ctx.mint_share_token(share_id)  # the store keeps only the token's hash
     share = ShareRow(
-        id=new_id("shr"),
+        id=share_id,
         incident_id=incident.id,
         agency_id=agency.id,
-        token=new_token(),
+        token_hash=token_hash,
+        token_salt=salt,
         camera_ids=list(camera_ids),
         purpose=purpose,
         created_by=work.principal.actor,
@@ -178,7 +181,7 @@ def create_share(
         )
         if approval != "pending":
             ctx.prewarm(cameras)
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True, token=ctx.share_token)
 
 
 def _share(work: Work, share_id: str) -> ShareRow:
@@ -206,7 +209,7 @@ def revoke_share(ctx: EngineContext, principal: Principal, client: str | None, s
             work.live(
                 "share.revoked", {"incident_id": incident.id, "share_id": share.id, "agency_id": agency.id}
             )
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True, token=ctx.share_token)
 
 
 def extend_share(
@@ -244,9 +247,11 @@ def extend_share(
                     "approval": "extension",
                 },
             )
-            return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
+            return share_out(
+                share, work.now, ctx.media_url, ctx.viewer_url, internal=True, token=ctx.share_token
+            )
         _apply_extension(ctx, work, share, incident, agency, minutes, reason, requested_by=principal.actor)
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True, token=ctx.share_token)
 
 
 def _apply_extension(
@@ -334,7 +339,7 @@ def approve_share(
             )
         else:
             raise conflict(f"share {share_id} is {status.value} with nothing waiting for approval")
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True, token=ctx.share_token)
 
 
 def reject_share(
@@ -370,7 +375,7 @@ def reject_share(
         work.live(
             "share.updated", {"incident_id": incident.id, "share_id": share.id, "agency_id": share.agency_id}
         )
-        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True)
+        return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True, token=ctx.share_token)
 
 
 def list_pending(ctx: EngineContext) -> list[ShareOut]:
@@ -386,4 +391,7 @@ def list_pending(ctx: EngineContext) -> list[ShareOut]:
             .order_by(ShareRow.created_at)
             .limit(500)
         )
-        return [share_out(s, now, ctx.media_url, ctx.viewer_url, internal=True) for s in session.scalars(q)]
+        return [
+            share_out(s, now, ctx.media_url, ctx.viewer_url, internal=True, token=ctx.share_token)
+            for s in session.scalars(q)
+        ]
