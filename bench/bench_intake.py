@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -116,6 +117,13 @@ def raw_sqlite_rate(path: Path, n: int) -> float:
     return n / elapsed
 
 
+class FloorRow(BaseModel):
+    external_id: str
+    title: str
+    lat: float
+    lon: float
+
+
 def floor_server(port: int, path: Path) -> None:
     """The framework's floor: a minimal FastAPI endpoint on uvicorn that validates a small body, writes one
     row and commits (SQLite, WAL, ``synchronous=FULL``), in a process of its own like the engine."""
@@ -123,13 +131,6 @@ def floor_server(port: int, path: Path) -> None:
 
     import uvicorn
     from fastapi import FastAPI
-    from pydantic import BaseModel
-
-    class Row(BaseModel):
-        external_id: str
-        title: str
-        lat: float
-        lon: float
 
     con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     con.execute("PRAGMA journal_mode=WAL")
@@ -145,7 +146,7 @@ def floor_server(port: int, path: Path) -> None:
         return {"status": "ok"}
 
     @app.post("/rows", status_code=201)
-    def add(row: Row) -> dict[str, object]:
+    def add(row: FloorRow) -> dict[str, object]:
         with lock:
             cur = con.execute(
                 "INSERT INTO rows(external_id, title, lat, lon) VALUES (?,?,?,?)",
@@ -189,7 +190,7 @@ async def load(
 ) -> tuple[list[float], float]:
     latencies: list[float] = []
     counter = iter(range(n))
-    headers = {"authorization": f"Bearer {key}"}
+    headers = {"authorization": f"Bearer {key}"} if key else {}
 
     async def worker(http: httpx.AsyncClient) -> None:
         for i in counter:

@@ -381,6 +381,9 @@ class ConsoleController(QObject):
         elif kind.startswith(("share.", "report.")):
             if incident_id == self._selected:
                 self._detail_timer.start()
+        elif kind == "agency.health":  # the dispatcher's health of an agency, pushed as it is
+            if self._apply_agency_health(data):
+                self.healthChanged.emit()
         elif kind.startswith("agency."):
             self._agencies_timer.start()  # the agency list only (tens of rows), never the cameras
         elif kind == "cameras.imported":

@@ -76,6 +76,7 @@ RULES: tuple[Rule, ...] = (
     _r("POST", "/api/v1/requests/{external_id}/updates", {G}, "only the agency that made the request"),
     _r("POST", "/api/v1/alerts/cap", {G}, "CAP 1.2 alert from an alerting gateway"),
     _r("POST", "/api/v1/sensors/events", {G}, "sensor gateway: only its own sensors"),
+    _r("POST", "/api/v1/sensors/readings", {G}, "sensor gateway: only its own sensors, many at once"),
     # ------------------------------------------------------------------ incidents, shares, reports
     _r("GET", "/api/v1/incidents", CONSOLE | {G}, "agencies: only incidents they hold a share in or opened"),
     _r(

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from app.domain.enums import ShareStatus
 from app.engine.auth import Principal, digest, session_alive, wall_key_alive
@@ -107,20 +109,35 @@ def find_share(s: Session, token: str) -> ShareRow | None:
     return s.query(ShareRow).filter(ShareRow.token_hash == token_digest(token)).one_or_none()
 
 
+_T = TypeVar("_T")
+MEDIA_CHECK_THREADS = 2
+
+
 class EngineMediaAccess:
     """Implements the relay's ``MediaAccess`` protocol against the store.
 
+
     ``admit``: an authorisation admits a viewer, and its start is audited at once (``video.view.start``,
     committed before the first byte, so a crash still leaves it); its end follows as ``video.view`` with
-    the same ``viewing`` id. The engine's redirects to the media port only check (``admit=False``)."""
+    the same ``viewing`` id. The engine's redirects to the media port only check (``admit=False``).
+
+    Its blocking reads and writes run on threads of their own (at most ``MEDIA_CHECK_THREADS`` at a time),
+    never on the API's request threads (issue 17): a storm of viewers connecting, or checks of every watched
+    grant, cannot hold up intake, and a burst of requests cannot delay a viewer's authorisation."""
 
     def __init__(self, ctx: EngineContext, *, admit: bool = True) -> None:
         self._ctx = ctx
         self._admit = admit
+        self._limiter: anyio.CapacityLimiter | None = None  # made on the engine's loop, at first use
+
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(MEDIA_CHECK_THREADS)
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
 
     async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
         try:
-            return await run_in_threadpool(self._authorize, token, camera_id, client)
+            return await self._run(self._authorize, token, camera_id, client)
         except MediaDenied as exc:
             if exc.status in (401, 403):  # every refused request is audited (batched; never the token)
                 self._ctx.refusals.record(
@@ -135,12 +152,12 @@ class EngineMediaAccess:
             raise
 
     async def still_valid(self, grant: ViewGrant) -> bool:
-        return await run_in_threadpool(self._still_valid, grant)
+        return await self._run(self._still_valid, grant)
 
     async def record_viewing(
         self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int
     ) -> None:
-        await run_in_threadpool(self._record, grant, started, ended, bytes_sent)
+        await self._run(self._record, grant, started, ended, bytes_sent)
 
     # ------------------------------------------------------------------ blocking parts
 

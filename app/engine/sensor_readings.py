@@ -43,12 +43,12 @@ class SensorReadings:
         self.readings = 0
 
     def record(
-        self, uow: UnitOfWorkFactory, principal: Principal, client: str | None, reading: dict[str, Any]
+        self, uow: UnitOfWorkFactory, principal: Principal, client: str | None, *readings: dict[str, Any]
     ) -> None:
-        """Add ``reading`` (a ``sensor_readings`` row) to the current batch; return once it is durable."""
+        """Add ``readings`` (``sensor_readings`` rows) to the current batch; return once they are durable."""
         with self._mutex:
             batch = self._batch
-            batch.rows.append(((principal.actor, principal.id, client), reading))
+            batch.rows.extend(((principal.actor, principal.id, client), r) for r in readings)
             lead, batch.led = not batch.led, True
         if not lead:
             batch.done.wait()

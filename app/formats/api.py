@@ -555,3 +555,22 @@ class AgencyKeyOut(_Out):
     id: str
     api_key: str  # shown once
     previous_key_until: datetime | None = None
+
+
+class SensorReadingsIn(_In):
+    """``POST /api/v1/sensors/readings``: many readings of a gateway's sensors in one request (issue 17)."""
+
+    readings: Annotated[list[SensorEventIn], Field(min_length=1, max_length=500)]
+
+
+class SensorOutcomeOut(_Out):
+    """One reading's outcome, in the order sent: ``recorded`` (opened nothing), ``opened`` or ``updated``
+    (with the incident)."""
+
+    sensor_id: str
+    outcome: Literal["opened", "updated", "recorded"]
+    incident_id: str | None = None
+
+
+class SensorReadingsOut(_Out):
+    results: list[SensorOutcomeOut]

@@ -249,6 +249,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/agencies/{agency_id}"): {},
     ("POST", "/api/v1/agencies/{agency_id}/keys"): {},
     ("POST", "/api/v1/sensors/events"): {"sensor_id": "S-NONE", "alarm": True},
+    ("POST", "/api/v1/sensors/readings"): {"readings": [{"sensor_id": "S-NONE", "value": 1.0}]},
     ("PATCH", "/api/v1/users/{username}"): {"role": "operator"},
     ("POST", "/api/v1/users"): lambda w: {
         "username": f"new-{next(_SERIAL)}",

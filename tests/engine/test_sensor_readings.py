@@ -130,3 +130,39 @@ def test_a_reading_above_threshold_opens_an_incident_and_later_readings_join_it(
     )
     assert naive.status_code == 422 and "time zone" in naive.json()["detail"]
     assert _count(e, select(func.count()).select_from(SensorReadingRow)) == 1
+
+
+def test_a_gateway_posts_many_readings_at_once_and_gets_each_outcome_in_order(
+    river: tuple[EngineUnderTest, list[AgencyKeys]],
+) -> None:
+    e, gateways = river
+    gw = gateways[0]
+    before = e.server.ctx.sensor_readings.batches
+    readings = [{"sensor_id": f"W-0-{k % 5}", "value": 1.0 + k / 100} for k in range(40)]
+    readings.insert(7, {"sensor_id": "W-0-3", "value": 9.0})  # above the threshold: opens an incident
+    r = e.http.post("/api/v1/sensors/readings", json={"readings": readings}, headers=gw.headers)
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["sensor_id"] for x in results] == [x["sensor_id"] for x in readings]
+    assert results[7]["outcome"] == "opened" and results[7]["incident_id"]
+    assert sum(x["outcome"] == "recorded" for x in results) == 40
+    # The forty quiet readings: one batch, one insert, one audit row.
+    assert e.server.ctx.sensor_readings.batches - before == 1
+    assert _count(e, select(func.count()).select_from(SensorReadingRow)) == 40
+    assert (
+        _count(e, select(func.count()).select_from(AuditRow).where(AuditRow.action == "sensor.readings")) == 1
+    )
+    # One foreign sensor refuses the whole request, naming it, and records nothing.
+    bad = e.http.post(
+        "/api/v1/sensors/readings",
+        json={"readings": [{"sensor_id": "W-0-1", "value": 1.0}, {"sensor_id": "W-1-1", "value": 1.0}]},
+        headers=gw.headers,
+    )
+    assert bad.status_code == 403 and "readings[1]" in bad.json()["detail"]
+    too_many = e.http.post(
+        "/api/v1/sensors/readings",
+        json={"readings": [{"sensor_id": "W-0-1", "value": 1.0}] * 501},
+        headers=gw.headers,
+    )
+    assert too_many.status_code == 422
+    assert _count(e, select(func.count()).select_from(SensorReadingRow)) == 40

@@ -10,8 +10,16 @@ from starlette.concurrency import run_in_threadpool
 from app.engine.api.deps import Caller, Client, Ctx
 from app.engine.services.alerts import handle_cap
 from app.engine.services.intake import handle_request, handle_update
-from app.engine.services.sensors import handle_sensor_event
-from app.formats.api import ExternalId, RequestIn, RequestResultOut, RequestUpdateIn, SensorEventIn
+from app.engine.services.sensors import handle_sensor_event, handle_sensor_readings
+from app.formats.api import (
+    ExternalId,
+    RequestIn,
+    RequestResultOut,
+    RequestUpdateIn,
+    SensorEventIn,
+    SensorReadingsIn,
+    SensorReadingsOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
@@ -19,14 +27,19 @@ router = APIRouter(prefix="/api/v1", tags=["intake"])
 @router.post(
     "/requests", response_model=RequestResultOut, status_code=201, summary="A linked-service request"
 )
-def post_request(
-    body: RequestIn, response: Response, ctx: Ctx, principal: Caller, client: Client
-) -> RequestResultOut:
+def post_request(body: RequestIn, ctx: Ctx, principal: Caller, client: Client) -> Response:
     """Create an incident for one of the five linked services. A repeat of the agency's ``external_id``
     answers 200 with the same incident."""
     result, created = handle_request(ctx, principal, client, body)
-    response.status_code = 201 if created else 200
-    return result
+    return _json(result, 201 if created else 200)
+
+
+def _json(result: RequestResultOut | None, status: int) -> Response:
+    """The answer serialised once, here on the request's thread. Returning the model would make FastAPI
+    validate it again against ``response_model`` on another trip through the thread pool, then serialise
+    it (issue 17: intake CPU); the model is the same, so the OpenAPI schema still names it."""
+    content = b"null" if result is None else result.model_dump_json().encode()
+    return Response(content=content, status_code=status, media_type="application/json")
 
 
 @router.post("/requests/{external_id}/updates", response_model=RequestResultOut)
@@ -60,11 +73,19 @@ async def post_cap(
 
 
 @router.post("/sensors/events", response_model=RequestResultOut | None)
-def post_sensor_event(
-    body: SensorEventIn, response: Response, ctx: Ctx, principal: Caller, client: Client
-) -> RequestResultOut | None:
+def post_sensor_event(body: SensorEventIn, ctx: Ctx, principal: Caller, client: Client) -> Response:
     """A reading or alarm from a registered sensor: 201 opened an incident, 200 updated the open one,
     202 recorded without an incident (below threshold)."""
     result, outcome = handle_sensor_event(ctx, principal, client, body)
-    response.status_code = {"opened": 201, "updated": 200, "recorded": 202}[outcome]
-    return result
+    return _json(result, {"opened": 201, "updated": 200, "recorded": 202}[outcome])
+
+
+@router.post("/sensors/readings", response_model=SensorReadingsOut)
+def post_sensor_readings(body: SensorReadingsIn, ctx: Ctx, principal: Caller, client: Client) -> Response:
+    """Up to 500 readings of the gateway's own sensors in one request; each outcome as for
+    ``/sensors/events``, in the order sent. Readings that open nothing are recorded in one batch."""
+    results = handle_sensor_readings(ctx, principal, client, body.readings)
+    return Response(
+        content=SensorReadingsOut(results=results).model_dump_json(),
+        media_type="application/json",
+    )

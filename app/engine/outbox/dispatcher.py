@@ -69,6 +69,9 @@ class Outcome:
     duration_ms: float
 
 
+HEALTH_EVERY_S = 1.0
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -95,6 +98,10 @@ class Dispatcher:
         self._client: httpx.AsyncClient | None = None
         self._sem = asyncio.Semaphore(self._cfg.concurrency)
         self.attempts_total = 0
+        # Agency health pushed to consoles (issue 17): with an outcome at most once a second per agency
+        # (at once when one failed), the rest by the claim loop once the second is over.
+        self._health_pushed: dict[str, float] = {}
+        self._health_dirty: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -291,6 +298,7 @@ class Dispatcher:
                     self._inflight[c.delivery_id] = asyncio.create_task(
                         self._send(c), name=f"deliver-{c.delivery_id}"
                     )
+            await self._push_stale_health()
             # Sleep until woken (new row, finished send) or until the next retry is due (at most 1 s, so a
             # moved test clock or another engine's rows are noticed).
             timeout = 1.0
@@ -300,6 +308,27 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except TimeoutError:
                 pass
+
+    async def _push_stale_health(self) -> None:
+        """Agencies whose latest outcomes went out without their health: push it once its second is over."""
+        mono = time.monotonic()
+        stale = {a for a in self._health_dirty if mono - self._health_pushed.get(a, 0.0) >= HEALTH_EVERY_S}
+        if not stale:
+            return
+        try:
+            await asyncio.to_thread(self._write_health, stale)
+        except Exception:
+            _log.warning("could not push agency health; retrying later", exc_info=True)
+            return
+        self._health_dirty -= stale
+        for a in stale:
+            self._health_pushed[a] = mono
+
+    def _write_health(self, agencies: set[str]) -> None:
+        now = self._ctx.now()
+        with self._ctx.uow.writing() as s:
+            for agency_id, h in agency_health_of(s, agencies, now).items():
+                add_live(s, now, "agency.health", {"agency_id": agency_id, "agency_health": h})
 
     # ------------------------------------------------------------------ sending
 
@@ -500,9 +529,22 @@ class Dispatcher:
                         "sequence": d.sequence,
                     }
                 )
-            # Each event carries its agency's delivery health after this batch (computed once per agency,
-            # on indexes): consoles apply it as it is instead of reloading the agency list (issue 17).
-            health = agency_health_of(s, {u["agency_id"] for u in updates}, now)
+            # An event may carry its agency's delivery health after this batch: consoles apply it as it is
+            # instead of reloading the agency list (issue 17). Computed (on indexes) at most once a second
+            # per agency, at once when a delivery failed; the claim loop pushes what was left out.
+            mono = time.monotonic()
+            failed = {u["agency_id"] for u in updates if u["state"] != DeliveryState.DELIVERED.value}
+            due = {
+                a
+                for a in {u["agency_id"] for u in updates}
+                if a in failed or mono - self._health_pushed.get(a, 0.0) >= HEALTH_EVERY_S
+            }
+            health = agency_health_of(s, due, now)
+            for a in {u["agency_id"] for u in updates} - due:
+                self._health_dirty.add(a)
+            for a in due:
+                self._health_pushed[a] = mono
+                self._health_dirty.discard(a)
             for u in updates:
                 h = health.get(u["agency_id"])
                 add_live(s, now, "delivery.updated", u if h is None else {**u, "agency_health": h})

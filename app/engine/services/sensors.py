@@ -24,7 +24,7 @@ from app.engine.services.intake import (
     share_agencies,
 )
 from app.engine.settings import SensorRule
-from app.formats.api import RequestResultOut, SensorEventIn
+from app.formats.api import RequestResultOut, SensorEventIn, SensorOutcomeOut
 from app.store.models import IncidentRow, SensorReadingRow, SensorRow
 
 
@@ -142,3 +142,52 @@ def handle_sensor_event(
         result = request_result(ctx, work, incident, principal.id)
     ctx.prewarm([c.id for c in result.cameras])
     return result, "opened"
+
+
+def handle_sensor_readings(
+    ctx: EngineContext, principal: Principal, client: str | None, readings: list[SensorEventIn]
+) -> list[SensorOutcomeOut]:
+    """``POST /api/v1/sensors/readings``: a gateway's readings in one request. Every reading is checked
+    first (an unknown or foreign sensor, or a time without a zone, refuses the whole request and records
+    nothing); those that open nothing join one batch (one insert, one audit row), the others each go
+    through :func:`handle_sensor_event` in order. Outcomes come back in the order sent."""
+    if principal.kind != "agency":
+        raise forbidden("sensor events come from a sensor gateway with an API key")
+    for i, body in enumerate(readings):
+        if body.observed_at is not None and body.observed_at.tzinfo is None:
+            raise ServiceError(422, "Unprocessable Content", f"readings[{i}].observed_at needs a time zone")
+    ids = {b.sensor_id for b in readings}
+    with ctx.uow.read() as s:
+        sensors = {r.id: r for r in s.scalars(select(SensorRow).where(SensorRow.id.in_(ids)))}
+        open_sources = set(
+            s.scalars(
+                select(IncidentRow.source).where(
+                    IncidentRow.source.in_([f"sensor:{i}" for i in ids]),
+                    IncidentRow.status != IncidentStatus.CLOSED.value,
+                )
+            )
+        )
+    quiet: list[int] = []
+    for i, body in enumerate(readings):
+        try:
+            _, _, _, triggered = _rule_and_trigger(ctx, principal, sensors.get(body.sensor_id), body)
+        except ServiceError as exc:
+            raise ServiceError(exc.status, exc.title, f"readings[{i}]: {exc.detail}") from exc
+        if not triggered and f"sensor:{body.sensor_id}" not in open_sources:
+            quiet.append(i)
+    out: list[SensorOutcomeOut | None] = [None] * len(readings)
+    if quiet:
+        ctx.sensor_readings.record(
+            ctx.uow, principal, client, *(_reading_row(ctx, principal, readings[i]) for i in quiet)
+        )
+        for i in quiet:
+            out[i] = SensorOutcomeOut(sensor_id=readings[i].sensor_id, outcome="recorded")
+    for i, body in enumerate(readings):
+        if out[i] is None:
+            result, outcome = handle_sensor_event(ctx, principal, client, body)
+            out[i] = SensorOutcomeOut(
+                sensor_id=body.sensor_id,
+                outcome=outcome,
+                incident_id=None if result is None else result.incident.id,
+            )
+    return [o for o in out if o is not None]
