@@ -15,6 +15,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.domain.enums import AgencyKind, SensorKind, Service
+from app.engine.log_settings import LogSettings
 from app.engine.provision_settings import ProvisionSettings
 from app.engine.retention_settings import AuditSettings, RetentionSettings
 
@@ -197,6 +198,7 @@ class Settings(_Strict):
     provision: ProvisionSettings = ProvisionSettings()
     retention: RetentionSettings = RetentionSettings()
     audit: AuditSettings = AuditSettings()
+    log: LogSettings = LogSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,

@@ -29,6 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -277,12 +278,17 @@ def main_media(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tls-cert", help="serve the media port over TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="… and this key")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--log-file", help="write the log to this file, rotated ([log] settings)")
+    parser.add_argument("--log-max-bytes", type=int, default=10 * 1024 * 1024)
+    parser.add_argument("--log-backups", type=int, default=5)
+    parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s media[%(process)d] %(name)s: %(message)s",
-    )
+    fmt = "%(asctime)s %(levelname)s media[%(process)d] %(name)s: %(message)s"
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr, format=fmt)
+    if args.log_file:
+        from app.engine.log_files import log_to_file
+
+        log_to_file(Path(args.log_file), args.log_max_bytes, args.log_backups, args.log_level, fmt)
     listen = socket.socket(fileno=args.listen_fd)
     control = socket.socket(fileno=args.control_fd)
     overrides: dict[str, Any] = {"gop_cache": not args.no_gop_cache}
