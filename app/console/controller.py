@@ -503,12 +503,10 @@ class ConsoleController(QObject):
             self.tr("Video shared with {agency}.").format(agency=self.detail.agency_name(agency_id))
         )
 
-    @asyncSlot(str, int)
+    @asyncSlot(str, int, str)
     @owned
-    async def extend_share(self, share_id: str, minutes: int) -> None:
-        out = await self.client.extend_share(
-            share_id, minutes, self.tr("Extension requested from the console")
-        )
+    async def extend_share(self, share_id: str, minutes: int, reason: str) -> None:
+        out = await self.client.extend_share(share_id, minutes, reason)
         if self._selected:
             await self._load_detail(self._selected)
         if out.pending_extension_minutes is not None:

@@ -246,10 +246,6 @@
         <translation>Video shared with {agency}.</translation>
     </message>
     <message>
-        <source>Extension requested from the console</source>
-        <translation>Extension requested from the console</translation>
-    </message>
-    <message>
         <source>Extension by {m} minutes asked; a supervisor decides.</source>
         <translation>Extension by {m} minutes asked; a supervisor decides.</translation>
     </message>
@@ -364,6 +360,14 @@
     <message>
         <source>Closed by the operator</source>
         <translation>Closed by the operator</translation>
+    </message>
+    <message>
+        <source>Extend the share</source>
+        <translation>Extend the share</translation>
+    </message>
+    <message>
+        <source>Why is the video still needed for 30 more minutes? (recorded in the audit)</source>
+        <translation>Why is the video still needed for 30 more minutes? (recorded in the audit)</translation>
     </message>
     <message>
         <source>Acknowledge</source>

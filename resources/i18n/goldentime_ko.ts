@@ -244,10 +244,6 @@
         <translation>{agency}에 영상을 공유했습니다.</translation>
     </message>
     <message>
-        <source>Extension requested from the console</source>
-        <translation>관제 콘솔에서 연장 요청</translation>
-    </message>
-    <message>
         <source>Extension by {m} minutes asked; a supervisor decides.</source>
         <translation>{m}분 연장을 요청했습니다. 감독자가 결정합니다.</translation>
     </message>
@@ -359,6 +355,14 @@
     <message>
         <source>Closed by the operator</source>
         <translation>관제요원이 종결함</translation>
+    </message>
+    <message>
+        <source>Extend the share</source>
+        <translation>공유 연장</translation>
+    </message>
+    <message>
+        <source>Why is the video still needed for 30 more minutes? (recorded in the audit)</source>
+        <translation>영상이 30분 더 필요한 이유는 무엇입니까? (감사 기록에 남습니다)</translation>
     </message>
     <message>
         <source>Acknowledge</source>

@@ -7,6 +7,7 @@ from typing import Any
 
 from console_support import Engine
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
 TIMEOUT = 20_000
@@ -91,7 +92,11 @@ def test_share_extend_revoke_report_and_close(
     first.setSelected(True)
     assert d.extend_btn.isEnabled()
     old_expiry = next(s.expires_at for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)
-    d.extend_btn.click()
+    d.extend_btn.click()  # an extension is a decision with a reason: the panel asks for it
+    ask = d.findChild(QInputDialog, "extendReason")
+    assert ask is not None and ask.isVisible()
+    ask.setTextValue("the fire is spreading")
+    ask.accept()
     qtbot.waitUntil(
         lambda: (
             next(s.expires_at for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)
