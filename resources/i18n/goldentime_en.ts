@@ -1578,6 +1578,30 @@
         <translation>Purpose:</translation>
     </message>
     <message>
+        <source>Legal basis:</source>
+        <translation>Legal basis:</translation>
+    </message>
+    <message>
+        <source>Requesting officer:</source>
+        <translation>Requesting officer:</translation>
+    </message>
+    <message>
+        <source>Case number:</source>
+        <translation>Case number:</translation>
+    </message>
+    <message>
+        <source>The law that allows this provision; it is recorded in the ledger</source>
+        <translation>The law that allows this provision; it is recorded in the ledger</translation>
+    </message>
+    <message>
+        <source>optional, e.g. 경위 김○○</source>
+        <translation>optional, e.g. 경위 김○○</translation>
+    </message>
+    <message>
+        <source>optional: the request&apos;s document or case number</source>
+        <translation>optional: the request&apos;s document or case number</translation>
+    </message>
+    <message>
         <source>min</source>
         <translation>min</translation>
     </message>

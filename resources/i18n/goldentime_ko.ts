@@ -1569,6 +1569,30 @@
         <translation>목적:</translation>
     </message>
     <message>
+        <source>Legal basis:</source>
+        <translation>법적 근거:</translation>
+    </message>
+    <message>
+        <source>Requesting officer:</source>
+        <translation>요청 담당자:</translation>
+    </message>
+    <message>
+        <source>Case number:</source>
+        <translation>사건·문서 번호:</translation>
+    </message>
+    <message>
+        <source>The law that allows this provision; it is recorded in the ledger</source>
+        <translation>이 제공을 허용하는 법령입니다. 관리대장에 기록됩니다</translation>
+    </message>
+    <message>
+        <source>optional, e.g. 경위 김○○</source>
+        <translation>선택, 예: 경위 김○○</translation>
+    </message>
+    <message>
+        <source>optional: the request&apos;s document or case number</source>
+        <translation>선택: 요청 공문 또는 사건 번호</translation>
+    </message>
+    <message>
         <source>min</source>
         <translation>분</translation>
     </message>

@@ -88,7 +88,7 @@ class DetailPanel(QWidget):
 
     Signals:
         acknowledgeRequested(), assignRequested(str), priorityRequested(int), closeRequested(str note),
-        shareRequested(str agency_id, list camera_ids, int minutes, str purpose),
+        shareRequested(str agency_id, list camera_ids, int minutes, str purpose, dict terms),
         extendShareRequested(str share_id, int minutes, str reason), revokeShareRequested(str share_id),
         reportRequested(str camera_id): report to 119 with this camera's snapshot,
         retryRequested(str delivery_id), camerasToWall(list camera_ids), sendToWallDisplay(),
@@ -99,7 +99,7 @@ class DetailPanel(QWidget):
     assignRequested = Signal(str)
     priorityRequested = Signal(int)
     closeRequested = Signal(str)
-    shareRequested = Signal(str, list, int, str)
+    shareRequested = Signal(str, list, int, str, dict)
     extendShareRequested = Signal(str, int, str)
     revokeShareRequested = Signal(str)
     reportRequested = Signal(str)
@@ -424,7 +424,13 @@ class DetailPanel(QWidget):
         d = self.vm.detail
         if d is None:
             return
-        dlg = ShareDialog(self.vm.share_targets(), self.vm.cameras(), self)
+        dlg = ShareDialog(
+            self.vm.share_targets(),
+            self.vm.cameras(),
+            self,
+            bases=self.vm.legal_bases,
+            default_basis=self.vm.default_basis(),
+        )
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.shareAccepted.connect(self.shareRequested)
         self._share_dialog = dlg
