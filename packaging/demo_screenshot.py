@@ -100,8 +100,12 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(SCRIPT_END_S / args.speed + 10)
             if demo.poll() is not None:
                 raise SystemExit(f"the demo ended early ({demo.returncode})")
+            # No window manager on Xvfb: give the console the keyboard focus directly, then press the key.
+            subprocess.run(
+                ["xdotool", "mousemove", str(SIZE[0] // 2), str(SIZE[1] // 2)], env=env, check=False
+            )
             if win:
-                subprocess.run(["xdotool", "windowactivate", "--sync", win[0]], env=env, check=False)
+                subprocess.run(["xdotool", "windowfocus", "--sync", win[-1]], env=env, check=False)
             subprocess.run(["xdotool", "key", "ctrl+j"], env=env, check=True)
             time.sleep(args.settle)
             args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -60,6 +60,7 @@ class MediaWiring:
         self.checker = EngineMediaAccess(ctx, admit=False)  # redirects check; the media port admits
         media = ctx.settings.media
         extra = [] if media.gop_cache else ["--no-gop-cache"]
+        extra += ["--batch-interval", f"{media.batch_ms / 1000:g}"]
         sec = ctx.settings.security
         if sec.tls_cert and sec.tls_key:  # video leaves over TLS like everything else
             extra += ["--tls-cert", str(sec.tls_cert), "--tls-key", str(sec.tls_key)]

@@ -97,6 +97,7 @@ class MediaSettings(_Strict):
     public_base_url: str | None = None  # what viewers use to reach the media port; default http://host:port
     gop_cache: bool = True  # new viewers start from the cached GOP (off: at the next keyframe)
     prewarm: bool = True  # open the chosen cameras when an incident is created
+    batch_ms: Annotated[int, Field(ge=0, le=1000)] = 100  # read all cameras per this many ms (0: per frame)
 
 
 class CameraImportSettings(_Strict):

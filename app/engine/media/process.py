@@ -26,7 +26,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +38,7 @@ from fastapi import FastAPI
 from app.engine.media.control import ChannelClosed, ControlChannel
 from app.engine.media.quota import QuotaAccess, QuotaMiddleware, StreamQuota
 from app.engine.media.relay import ChannelStatus, MediaRelay, RelayClosed, RelayConfig
-from app.engine.media.routes import MediaDenied, ViewGrant, make_media_router
+from app.engine.media.routes import MediaDenied, ViewGrant, expose_transport, make_media_router
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
 
 log = logging.getLogger(__name__)
@@ -236,7 +236,8 @@ class MediaProcess:
         )
         self.server = uvicorn.Server(
             uvicorn.Config(
-                app,
+                expose_transport(app),
+                ws_per_message_deflate=False,  # video does not compress; deflating it only costs CPU
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
@@ -275,6 +276,9 @@ def main_media(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--control-fd", type=int, required=True, help="inherited control channel socket")
     parser.add_argument("--no-gop-cache", action="store_true")
     parser.add_argument("--idle-grace", type=float, default=None)
+    parser.add_argument(
+        "--batch-interval", type=float, default=None, help="read the cameras' pipes every this many seconds"
+    )
     parser.add_argument("--tls-cert", help="serve the media port over TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="… and this key")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -294,6 +298,19 @@ def main_media(argv: Sequence[str] | None = None) -> int:
     overrides: dict[str, Any] = {"gop_cache": not args.no_gop_cache}
     if args.idle_grace is not None:
         overrides["idle_grace"] = args.idle_grace
+    if args.batch_interval is not None:
+        overrides["batch_interval"] = args.batch_interval
     config = RelayConfig(**overrides)
     tls = (args.tls_cert, args.tls_key) if args.tls_cert and args.tls_key else None
-    return asyncio.run(MediaProcess(listen, control, config, tls).run())
+    return _run(MediaProcess(listen, control, config, tls).run())
+
+
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop where it is installed (it comes with ``uvicorn[standard]``; the engine's own uvicorn
+    picks it the same way): its pipe reads and socket writes are C, the relay's hot path."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
