@@ -28,6 +28,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,8 +54,16 @@ def consoles_child(url: str, n: int, no_deltas: bool) -> int:
     from app.console.controller import ConsoleController
 
     if no_deltas:  # the console before issue 17: every delivery.updated reloads agencies and cameras
-        ConsoleController._apply_agency_health = lambda self, data: False  # type: ignore[method-assign]
-        ConsoleController._on_agencies_timer = ConsoleController._on_directory_timer  # type: ignore[method-assign]
+        applied = ConsoleController._on_live_event
+
+        def old_console(self: ConsoleController, event: Any) -> None:
+            if event.type in ("delivery.updated", "agency.health"):
+                self.events_applied += 1
+                self._directory_timer.start()  # debounced 1 s: agencies and every camera
+                return
+            applied(self, event)
+
+        ConsoleController._on_live_event = old_console  # type: ignore[method-assign]
 
     app = QApplication([sys.argv[0]])
     loop = qasync.QEventLoop(app)
