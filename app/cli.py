@@ -57,9 +57,12 @@ def _cli_principal() -> Any:
 
 
 def cmd_engine(args: argparse.Namespace) -> int:
+    from app.cli_ops import engine_log_file
     from app.engine.server import EngineServer
 
     settings = _settings(args)
+    if engine_log_file(settings):  # [log] file: rotating, or a clear error before anything starts
+        return 1
     server = EngineServer(settings)
     logging.getLogger(__name__).info("engine on http://%s:%s", settings.host, settings.port)
     server.run()

@@ -23,6 +23,18 @@ def cmd_settings_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def engine_log_file(settings: Any) -> bool:
+    """Open the engine's rotating log file if ``[log] file`` is set; True (after saying why) if it cannot."""
+    from app.engine.log_files import LogFileError, engine_log
+
+    try:
+        engine_log(settings.log)
+    except LogFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_settings_doc(args: argparse.Namespace) -> int:
     from app.engine.settings_doc import render
 
@@ -79,7 +91,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(Check("settings", "FAIL", str(exc), "goldentime settings check FILE").line())
         return 1
-    checks = run_checks(settings, args.engine, Path(args.ca) if args.ca else None)
+    checks = run_checks(
+        settings,
+        args.engine,
+        Path(args.ca) if args.ca else None,
+        Path(args.console_settings) if args.console_settings else None,
+    )
     for check in checks:
         print(check.line())
     return 1 if any(c.level == "FAIL" for c in checks) else 0
@@ -131,4 +148,8 @@ def register(sub: Any, db_options: Any) -> None:
     db_options(p)
     p.add_argument("--engine", help="URL of the engine to check (reachability, clock skew, TLS)")
     p.add_argument("--ca", help="CA certificate that signs the engine's TLS certificate")
+    p.add_argument(
+        "--console-settings",
+        help="the console's settings folder, for its basemaps (default: this user's console settings)",
+    )
     p.set_defaults(func=cmd_doctor)

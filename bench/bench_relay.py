@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
 import socket
@@ -33,8 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -49,84 +47,78 @@ SMALL_PROBE = {"probesize": "32768", "analyzeduration": "0", "fflags": "nobuffer
 
 
 # ------------------------------------------------------------------------------------------------
-# The relay server process
+# The relay server process: the real media process, with this script as its engine
 # ------------------------------------------------------------------------------------------------
 
 
-def serve(port: int, urls: dict[str, str], gop_cache: bool, prewarm: bool) -> None:
-    """Run a relay behind uvicorn until stdin closes (child process)."""
-    import uvicorn
-    from fastapi import FastAPI
-
-    from app.engine.media.relay import MediaRelay, RelayConfig
-    from app.engine.media.routes import MediaDenied, ViewGrant, make_media_router
-
-    class AllowAll:
-        async def authorize(self, token: str, camera_id: str, client: str) -> ViewGrant:
-            if token != TOKEN or camera_id not in urls:
-                raise MediaDenied(404, "Unknown camera", camera_id)
-            return ViewGrant("bench", camera_id, urls[camera_id], "console")
-
-        async def still_valid(self, grant: ViewGrant) -> bool:
-            return True
-
-        async def record_viewing(
-            self, grant: ViewGrant, started: datetime, ended: datetime, bytes_sent: int
-        ) -> None:
-            return None
-
-    async def main() -> None:
-        relay = MediaRelay(RelayConfig(gop_cache=gop_cache, idle_grace=30))
-        app = FastAPI()
-        app.include_router(make_media_router(relay, AllowAll()))
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        )
-        if prewarm:
-            for cam, url in urls.items():
-                relay.prewarm(cam, url, seconds=3600)
-        task = asyncio.create_task(server.serve())
-        await asyncio.to_thread(sys.stdin.read)  # until the parent closes our stdin
-        await relay.aclose()
-        server.should_exit = True
-        await task
-
-    # The engine runs on uvicorn's default loop, uvloop where it is installed (it is, with
-    # uvicorn[standard]); BENCH_UVLOOP=0 measures the plain asyncio loop instead.
-    if os.environ.get("BENCH_UVLOOP", "1") != "0":
-        import uvloop
-
-        uvloop.install()
-    asyncio.run(main())
-
-
-@contextlib.contextmanager
-def relay_process(
+@contextlib.asynccontextmanager
+async def relay_process(
     urls: dict[str, str], *, gop_cache: bool = True, prewarm: bool = True
-) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    cmd = [sys.executable, __file__, "--serve", str(port), "--urls", json.dumps(urls)]
-    if not gop_cache:
-        cmd.append("--no-gop-cache")
-    if not prewarm:
-        cmd.append("--no-prewarm")
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, cwd=ROOT)
+) -> AsyncIterator[tuple[int, int]]:
+    """``python main.py media`` exactly as the engine starts it (listening socket and control channel
+    inherited), with this script answering the control channel in the engine's place: every token
+    ``bench`` is granted the camera it names, nothing is audited. Yields (pid, port)."""
+    from app.engine.media.control import ControlChannel
+    from app.engine.media.supervisor import media_command
+
+    listen = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listen.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listen.bind(("127.0.0.1", 0))
+    listen.listen(512)
+    port = int(listen.getsockname()[1])
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    hello = asyncio.Event()
+
+    async def handle(message: dict[str, Any]) -> dict[str, Any] | None:
+        kind = message.get("t")
+        if kind == "hello":
+            hello.set()
+        if kind != "authorize":
+            return None
+        cam = str(message.get("camera_id"))
+        if message.get("token") != TOKEN or cam not in urls:
+            return {"denied": {"status": 404, "title": "Unknown camera", "detail": cam}}
+        grant = {
+            "viewer": "bench",
+            "camera_id": cam,
+            "stream_url": urls[cam],
+            "kind": "console",
+            "share_id": None,
+            "expires_at": None,
+            "grant_ref": None,
+            "client": message.get("client"),
+        }
+        return {"grant": grant}
+
+    extra = ["--idle-grace", "30"] + ([] if gop_cache else ["--no-gop-cache"])
+    if os.environ.get("BENCH_BATCH"):
+        extra += ["--batch-interval", os.environ["BENCH_BATCH"]]
+    cmd = media_command(listen.fileno(), child.fileno(), extra)
+    if os.environ.get("BENCH_MEDIA_CPROFILE"):  # profile the media process (written when it exits)
+        cmd[1:2] = ["/tmp/media/cprof_wrap.py"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, stdin=asyncio.subprocess.DEVNULL, pass_fds=(listen.fileno(), child.fileno()), cwd=ROOT
+    )
+    child.close()
+    channel = await ControlChannel.open(parent, handle)
+    serving = asyncio.create_task(channel.serve())
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("relay server did not start")
-            time.sleep(0.05)
+        async with asyncio.timeout(20):
+            await hello.wait()
+        if prewarm:
+            channel.send({"t": "prewarm", "cameras": [[c, u] for c, u in urls.items()], "seconds": 3600})
         yield proc.pid, port
     finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
+        channel.close()  # the media process exits when its control channel closes
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+            async with asyncio.timeout(15):
+                await proc.wait()
+        except TimeoutError:
             proc.kill()
+            await proc.wait()
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        listen.close()
 
 
 def free_port() -> int:
@@ -266,7 +258,7 @@ async def bench_cpu(sim: Any, n: int, seconds: float) -> tuple[float, float]:
     urls = {f"cam{i}": sim.url(i, "main") for i in range(1, n + 1)}
     ffmpeg_in = ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-probesize", "32768",
                  "-analyzeduration", "100000"]  # fmt: skip
-    with relay_process(urls, prewarm=False) as (pid, port):
+    async with relay_process(urls, prewarm=False) as (pid, port):
         idle = await measure_cpu(pid, 5.0, warmup=2.0)  # the server with no camera open (uvicorn ticks)
         to_null = [
             await asyncio.create_subprocess_exec(
@@ -303,7 +295,7 @@ async def bench_cpu(sim: Any, n: int, seconds: float) -> tuple[float, float]:
         try:
             async with viewers(port, list(urls)) as relay_bytes, contextlib.AsyncExitStack() as stack:
                 counters = [await stack.enter_async_context(viewers(p, [""], path="/")) for p in http_ports]
-                deadline = time.monotonic() + 30  # a loaded machine opens 3×n RTSP sessions slowly
+                deadline = time.monotonic() + 90  # a loaded machine opens 3×n RTSP sessions slowly
                 while min(c[0] for c in counters) == 0 or relay_bytes[0] == 0:
                     if time.monotonic() > deadline:
                         raise RuntimeError("a reference viewer received nothing")
@@ -338,7 +330,7 @@ async def bench_first_frame(sim: Any, n: int, trials: int) -> None:
     results = {}
     async with httpx.AsyncClient(timeout=15) as client:
         for label, cache in (("with GOP cache", True), ("without GOP cache", False)):
-            with relay_process(urls, gop_cache=cache) as (_pid, port):
+            async with relay_process(urls, gop_cache=cache) as (_pid, port):
                 await asyncio.sleep(3.0)  # let every prewarmed upstream get its first keyframe
                 times = []
                 for k in range(trials):
@@ -350,7 +342,7 @@ async def bench_first_frame(sim: Any, n: int, trials: int) -> None:
                 results[label] = times
         cold = []
         subs = {f"sub{i}": sim.url(i, "sub") for i in range(1, n + 1)}
-        with relay_process(subs, prewarm=False) as (_pid, port):
+        async with relay_process(subs, prewarm=False) as (_pid, port):
             for cam in subs:
                 cold.append(
                     await first_decodable_frame(client, f"http://127.0.0.1:{port}/media/{TOKEN}/{cam}.ts")
@@ -367,7 +359,7 @@ async def bench_first_frame(sim: Any, n: int, trials: int) -> None:
 
 async def bench_fanout(sim: Any, viewers_n: int, seconds: float, per_stream: float) -> None:
     urls = {"cam1": sim.url(1, "main")}
-    with relay_process(urls) as (pid, port):
+    async with relay_process(urls) as (pid, port):
         async with viewers(port, ["cam1"] * viewers_n) as counter:
             cpu = await measure_cpu(pid, seconds)
             received = counter[0]
@@ -378,7 +370,7 @@ async def bench_fanout(sim: Any, viewers_n: int, seconds: float, per_stream: flo
 
 async def bench_latency(sim: Any, seconds: float) -> None:
     url = sim.url(2, "main")
-    with relay_process({"cam2": url}) as (_pid, port):
+    async with relay_process({"cam2": url}) as (_pid, port):
         await asyncio.sleep(2.0)
         direct: dict[bytes, list[float]] = {}  # the clip loops: a frame's bytes recur every loop
         stop = threading.Event()
@@ -455,14 +447,7 @@ def main() -> None:
     parser.add_argument(
         "--parts", default="cpu,first,fanout,latency", help="comma-separated: cpu, first, fanout, latency"
     )
-    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--urls", help=argparse.SUPPRESS)
-    parser.add_argument("--no-gop-cache", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--no-prewarm", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, json.loads(args.urls), not args.no_gop_cache, not args.no_prewarm)
-        return
     asyncio.run(run(args))
 
 

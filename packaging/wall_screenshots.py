@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                 r.raise_for_status()
                 wait(
                     lambda: status().get("mode") == "incident" and status().get("map_ready") and all_live(),
-                    60,
+                    180,  # a busy machine: the wall's map page and four players start together
                     "the takeover",
                 )
                 time.sleep(3.0)  # the map flies to the scene; tiles settle

@@ -277,6 +277,10 @@ class ConsoleController(QObject):
             await self._load_detail(self._selected)
         if self._grant is None and self.media_url_template is None:
             await self._refresh_grant()
+        if self._legal_bases is None:  # the share dialog offers them
+            with contextlib.suppress(EngineError):
+                self._legal_bases = await self.client.legal_bases()
+                self.detail.legal_bases = list(self._legal_bases)
 
     def _set_agencies(self, agencies: list[AgencyOut]) -> None:
         self.agencies = agencies
@@ -475,6 +479,7 @@ class ConsoleController(QObject):
         """The legal basis the settings give the selected incident's service (else the first listed)."""
         if self._legal_bases is None:
             self._legal_bases = await self.client.legal_bases()
+            self.detail.legal_bases = list(self._legal_bases)
         detail = self.detail.detail
         service = "" if detail is None else str(detail.service)
         for b in self._legal_bases:
@@ -482,12 +487,20 @@ class ConsoleController(QObject):
                 return b.id
         return self._legal_bases[0].id if self._legal_bases else ""
 
-    @asyncSlot(str, list, int, str)
+    @asyncSlot(str, list, int, str, dict)
     @owned
-    async def share(self, agency_id: str, camera_ids: list[str], minutes: int, purpose: str) -> None:
+    async def share(
+        self,
+        agency_id: str,
+        camera_ids: list[str],
+        minutes: int,
+        purpose: str,
+        terms: dict[str, Any] | None = None,
+    ) -> None:
         if (iid := self._selected) is None:
             return
-        basis = await self._legal_basis_for_selected()
+        terms = terms or {}
+        basis = terms.get("legal_basis") or await self._legal_basis_for_selected()
         try:
             body = ShareIn(
                 agency_id=agency_id,
@@ -495,6 +508,8 @@ class ConsoleController(QObject):
                 minutes=minutes,
                 purpose=purpose,
                 legal_basis=basis,
+                requesting_officer=str(terms.get("requesting_officer") or ""),
+                case_number=str(terms.get("case_number") or ""),
             )
         except ValidationError:
             self.actionFailed.emit(
@@ -507,12 +522,10 @@ class ConsoleController(QObject):
             self.tr("Video shared with {agency}.").format(agency=self.detail.agency_name(agency_id))
         )
 
-    @asyncSlot(str, int)
+    @asyncSlot(str, int, str)
     @owned
-    async def extend_share(self, share_id: str, minutes: int) -> None:
-        out = await self.client.extend_share(
-            share_id, minutes, self.tr("Extension requested from the console")
-        )
+    async def extend_share(self, share_id: str, minutes: int, reason: str) -> None:
+        out = await self.client.extend_share(share_id, minutes, reason)
         if self._selected:
             await self._load_detail(self._selected)
         if out.pending_extension_minutes is not None:

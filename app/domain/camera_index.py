@@ -25,6 +25,8 @@ from app.domain.geo import (
     Area,
     Circle,
     GeoPoint,
+    Polygon,
+    PreparedPolygon,
     area_centroid,
     haversine_from_radians,
 )
@@ -183,6 +185,8 @@ class CameraIndex:
         clat = math.radians(centroid.lat)
         clon = math.radians(centroid.lon)
         ccos = math.cos(clat)
+        # A polygon with many vertices (a CAP alert, a district) is tested edge band by edge band.
+        shape: Polygon | PreparedPolygon = PreparedPolygon(area) if len(area.points) > 16 else area
         found: list[tuple[float, str, Camera]] = []
         for entries in candidates:
             if not entries:
@@ -192,7 +196,7 @@ class CameraIndex:
                     continue
                 if not box.south <= cam.lat <= box.north or not box.west <= cam.lon <= box.east:
                     continue
-                if not area.contains(GeoPoint(cam.lat, cam.lon)):
+                if not shape.contains(GeoPoint(cam.lat, cam.lon)):
                     continue
                 d = haversine_from_radians(clat, clon, ccos, lat_r, lon_r, cos_r)
                 found.append((d, cam.id, cam))

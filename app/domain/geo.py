@@ -196,6 +196,52 @@ class Polygon:
 Area = Circle | Polygon
 
 
+class PreparedPolygon:
+    """A polygon made ready for testing many points: its edges filed into horizontal bands, so a point
+    is tested against the few edges that span its latitude instead of every edge. Answers exactly as
+    :meth:`Polygon.contains` (only edges whose latitude range holds the point's can change the answer)."""
+
+    __slots__ = ("_bands", "_h", "_n", "_y0")
+
+    def __init__(self, polygon: Polygon) -> None:
+        pts = polygon.points
+        n = len(pts)
+        ys = [p.lat for p in pts]
+        self._y0 = min(ys)
+        span = max(ys) - self._y0
+        self._n = max(1, n)
+        self._h = span / self._n if span > 0 else 1.0
+        self._bands: list[list[tuple[float, float, float, float]]] = [[] for _ in range(self._n)]
+        j = n - 1
+        for i in range(n):
+            edge = (pts[i].lon, pts[i].lat, pts[j].lon, pts[j].lat)
+            lo, hi = self._band(min(edge[1], edge[3])), self._band(max(edge[1], edge[3]))
+            for b in range(lo, hi + 1):
+                self._bands[b].append(edge)
+            j = i
+        # Ray casting must see the edges in ring order only for the on-edge test, which returns at once,
+        # and for the parity, which does not depend on order.
+
+    def _band(self, y: float) -> int:
+        return min(self._n - 1, max(0, int((y - self._y0) / self._h)))
+
+    def contains(self, point: GeoPoint) -> bool:
+        x, y = point.lon, point.lat
+        if y < self._y0 or not self._bands:
+            return False
+        inside = False
+        for xi, yi, xj, yj in self._bands[self._band(y)]:
+            if not (min(yi, yj) <= y <= max(yi, yj)):
+                continue
+            if min(xi, xj) <= x <= max(xi, xj) and (xj - xi) * (y - yi) == (yj - yi) * (x - xi):
+                return True
+            if (yi > y) != (yj > y):
+                x_cross = xi + (y - yi) * (xj - xi) / (yj - yi)
+                if x < x_cross:
+                    inside = not inside
+        return inside
+
+
 def _signed_area2(points: tuple[GeoPoint, ...]) -> float:
     """Twice the signed area in the lon/lat plane (shoelace)."""
     total = 0.0

@@ -58,6 +58,7 @@ class LoginThrottle:
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: dict[str, _Failures] = {}
+        self._checking: dict[str, int] = {}  # attempts being verified now, per key
 
     def wait_s(self, *keys: str) -> float:
         """Seconds before any of ``keys`` may try again (0: now)."""
@@ -65,6 +66,36 @@ class LoginThrottle:
         with self._lock:
             waits = [f.blocked_until - now for k in keys if (f := self._keys.get(k)) is not None]
         return max([0.0, *waits])
+
+    def admit(self, *keys: str) -> float:
+        """Let one attempt through to the password check (0), or the seconds to wait. Attempts still being
+        checked count as failures-to-be, so a burst cannot get more than the free failures to the hash at
+        once, nor more than one attempt per backoff step: a throttled address costs no argon2id."""
+        now = self._clock()
+        with self._lock:
+            waits = [f.blocked_until - now for k in keys if (f := self._keys.get(k)) is not None]
+            wait = max([0.0, *waits])
+            if wait > 0:
+                return wait
+            for k in keys:
+                pending = self._checking.get(k, 0)
+                f = self._keys.get(k)
+                count = f.count if f is not None and now - f.last <= self._forget else 0
+                if pending and count + pending >= self._free:
+                    return self._base
+            for k in keys:
+                self._checking[k] = self._checking.get(k, 0) + 1
+            return 0.0
+
+    def checked(self, *keys: str) -> None:
+        """An attempt let through by :meth:`admit` is decided (after :meth:`failed` or :meth:`succeeded`)."""
+        with self._lock:
+            for k in keys:
+                left = self._checking.get(k, 0) - 1
+                if left > 0:
+                    self._checking[k] = left
+                else:
+                    self._checking.pop(k, None)
 
     def failed(self, *keys: str) -> None:
         now = self._clock()
@@ -145,10 +176,18 @@ class LoginService:
 
     async def login(self, username: str, password: str, client: str | None) -> SessionOut:
         keys = (f"addr:{client or '?'}", f"user:{username.casefold()}")
-        wait = self.throttle.wait_s(*keys)
+        wait = self.throttle.admit(*keys)
         if wait > 0:
             self._refused(username, client, 429, "throttled after repeated failures")
             raise _too_many(wait, "too many failed logins; wait before trying again")
+        try:
+            return await self._verify(username, password, client, keys)
+        finally:
+            self.throttle.checked(*keys)
+
+    async def _verify(
+        self, username: str, password: str, client: str | None, keys: tuple[str, str]
+    ) -> SessionOut:
         if self._inflight >= self._capacity:
             self._refused(username, client, 429, "login pool busy")
             raise _too_many(1, "too many logins at once; try again in a moment")

@@ -35,6 +35,7 @@ from app.engine.api.deps import Caller, Ctx, bearer
 from app.engine.api.problems import problem
 from app.engine.context import EngineContext
 from app.engine.live import LiveHub
+from app.engine.log_files import media_log_args
 from app.engine.media.control import ChannelClosed
 from app.engine.media.process import camera_key, grant_from_json, grant_to_json
 from app.engine.media.routes import MediaDenied, ViewGrant, add_gateway_auth, checked_authorize
@@ -59,9 +60,11 @@ class MediaWiring:
         self.checker = EngineMediaAccess(ctx, admit=False)  # redirects check; the media port admits
         media = ctx.settings.media
         extra = [] if media.gop_cache else ["--no-gop-cache"]
+        extra += ["--batch-interval", f"{media.batch_ms / 1000:g}"]
         sec = ctx.settings.security
         if sec.tls_cert and sec.tls_key:  # video leaves over TLS like everything else
             extra += ["--tls-cert", str(sec.tls_cert), "--tls-key", str(sec.tls_key)]
+        extra += media_log_args(ctx.settings.log)  # its own rotating file beside the engine's
         self.supervisor = MediaSupervisor(
             ctx.settings.host, media.port or 0, self._on_message, extra_args=extra, on_connected=self._reset
         )

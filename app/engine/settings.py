@@ -15,6 +15,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.domain.enums import AgencyKind, SensorKind, Service
+from app.engine.log_settings import LogSettings
 from app.engine.provision_settings import ProvisionSettings
 from app.engine.retention_settings import AuditSettings, RetentionSettings
 
@@ -96,6 +97,7 @@ class MediaSettings(_Strict):
     public_base_url: str | None = None  # what viewers use to reach the media port; default http://host:port
     gop_cache: bool = True  # new viewers start from the cached GOP (off: at the next keyframe)
     prewarm: bool = True  # open the chosen cameras when an incident is created
+    batch_ms: Annotated[int, Field(ge=0, le=1000)] = 100  # read all cameras per this many ms (0: per frame)
 
 
 class CameraImportSettings(_Strict):
@@ -197,6 +199,7 @@ class Settings(_Strict):
     provision: ProvisionSettings = ProvisionSettings()
     retention: RetentionSettings = RetentionSettings()
     audit: AuditSettings = AuditSettings()
+    log: LogSettings = LogSettings()
     sensor_rules: list[SensorRule] = [
         SensorRule(
             kind=SensorKind.EMERGENCY_BELL,

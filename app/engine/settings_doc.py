@@ -71,6 +71,8 @@ MEANINGS: dict[str, str] = {
     "outbox.allowed_networks": 'Private networks agency endpoints may be in (CIDR, e.g. "10.20.0.0/16").',
     "cap.signatures.<id>.cert": "PEM certificate this agency's CAP alerts must be signed with.",
     "cap.signatures.<id>.ca": "PEM CA the signing certificate must chain to (instead of cert).",
+    "agency_access.limits.streams_per_agency": "Live streams the agency may watch at once over all its shares.",
+    "agency_access.per_agency.<id>.streams_per_agency": "Live streams the agency may watch at once over all its shares.",
     "agency_access.services": "Services each kind of agency may request.",
     "security.session_idle_minutes": "A console session unused this long ends.",
     "retention.interval_hours": "The engine runs the retention policy this often.",

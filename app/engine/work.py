@@ -354,6 +354,7 @@ class UnitOfWorkFactory:
                 raise RuntimeError("a read wrote: use the unit of work (ctx.uow) for changes")
         if work._audit:
             with self.writing() as s:
+                name_agencies(s, work._audit)
                 audit_chain.add_audit(s, work._audit)
 
     @contextmanager

@@ -305,6 +305,8 @@ class LedgerViewing(_Out):
     ended_at: datetime | None = None
     seconds: float | None = None
     client: str | None = None
+    # Joins the audit's video.view.start and video.view rows; ended_at None: open (no end recorded yet).
+    viewing_id: str | None = None
 
 
 class LedgerRowOut(_Out):

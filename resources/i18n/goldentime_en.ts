@@ -246,10 +246,6 @@
         <translation>Video shared with {agency}.</translation>
     </message>
     <message>
-        <source>Extension requested from the console</source>
-        <translation>Extension requested from the console</translation>
-    </message>
-    <message>
         <source>Extension by {m} minutes asked; a supervisor decides.</source>
         <translation>Extension by {m} minutes asked; a supervisor decides.</translation>
     </message>
@@ -364,6 +360,14 @@
     <message>
         <source>Closed by the operator</source>
         <translation>Closed by the operator</translation>
+    </message>
+    <message>
+        <source>Extend the share</source>
+        <translation>Extend the share</translation>
+    </message>
+    <message>
+        <source>Why is the video still needed for 30 more minutes? (recorded in the audit)</source>
+        <translation>Why is the video still needed for 30 more minutes? (recorded in the audit)</translation>
     </message>
     <message>
         <source>Acknowledge</source>
@@ -841,6 +845,10 @@
     <message>
         <source>Cameras selected: {cameras}</source>
         <translation>Cameras selected: {cameras}</translation>
+    </message>
+    <message>
+        <source>All-clear received: {headline}</source>
+        <translation>All-clear received: {headline}</translation>
     </message>
     <message>
         <source>Location updated</source>
@@ -1568,6 +1576,30 @@
     <message>
         <source>Purpose:</source>
         <translation>Purpose:</translation>
+    </message>
+    <message>
+        <source>Legal basis:</source>
+        <translation>Legal basis:</translation>
+    </message>
+    <message>
+        <source>Requesting officer:</source>
+        <translation>Requesting officer:</translation>
+    </message>
+    <message>
+        <source>Case number:</source>
+        <translation>Case number:</translation>
+    </message>
+    <message>
+        <source>The law that allows this provision; it is recorded in the ledger</source>
+        <translation>The law that allows this provision; it is recorded in the ledger</translation>
+    </message>
+    <message>
+        <source>optional, e.g. 경위 김○○</source>
+        <translation>optional, e.g. 경위 김○○</translation>
+    </message>
+    <message>
+        <source>optional: the request&apos;s document or case number</source>
+        <translation>optional: the request&apos;s document or case number</translation>
     </message>
     <message>
         <source>min</source>

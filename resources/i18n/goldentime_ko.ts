@@ -244,10 +244,6 @@
         <translation>{agency}에 영상을 공유했습니다.</translation>
     </message>
     <message>
-        <source>Extension requested from the console</source>
-        <translation>관제 콘솔에서 연장 요청</translation>
-    </message>
-    <message>
         <source>Extension by {m} minutes asked; a supervisor decides.</source>
         <translation>{m}분 연장을 요청했습니다. 감독자가 결정합니다.</translation>
     </message>
@@ -359,6 +355,14 @@
     <message>
         <source>Closed by the operator</source>
         <translation>관제요원이 종결함</translation>
+    </message>
+    <message>
+        <source>Extend the share</source>
+        <translation>공유 연장</translation>
+    </message>
+    <message>
+        <source>Why is the video still needed for 30 more minutes? (recorded in the audit)</source>
+        <translation>영상이 30분 더 필요한 이유는 무엇입니까? (감사 기록에 남습니다)</translation>
     </message>
     <message>
         <source>Acknowledge</source>
@@ -835,6 +839,10 @@
     <message>
         <source>Cameras selected: {cameras}</source>
         <translation>선택된 카메라: {cameras}</translation>
+    </message>
+    <message>
+        <source>All-clear received: {headline}</source>
+        <translation>해제 통보 수신: {headline}</translation>
     </message>
     <message>
         <source>Location updated</source>
@@ -1559,6 +1567,30 @@
     <message>
         <source>Purpose:</source>
         <translation>목적:</translation>
+    </message>
+    <message>
+        <source>Legal basis:</source>
+        <translation>법적 근거:</translation>
+    </message>
+    <message>
+        <source>Requesting officer:</source>
+        <translation>요청 담당자:</translation>
+    </message>
+    <message>
+        <source>Case number:</source>
+        <translation>사건·문서 번호:</translation>
+    </message>
+    <message>
+        <source>The law that allows this provision; it is recorded in the ledger</source>
+        <translation>이 제공을 허용하는 법령입니다. 관리대장에 기록됩니다</translation>
+    </message>
+    <message>
+        <source>optional, e.g. 경위 김○○</source>
+        <translation>선택, 예: 경위 김○○</translation>
+    </message>
+    <message>
+        <source>optional: the request&apos;s document or case number</source>
+        <translation>선택: 요청 공문 또는 사건 번호</translation>
     </message>
     <message>
         <source>min</source>

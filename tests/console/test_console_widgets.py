@@ -7,6 +7,7 @@ from typing import Any
 
 from console_support import Engine
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
 TIMEOUT = 20_000
@@ -68,7 +69,10 @@ def test_share_extend_revoke_report_and_close(
     engine.e.add_user("boss", role=Role.SUPERVISOR, password="supervisor-pass")
     console = console_factory(engine.url, username="boss", password="supervisor-pass")
     c = console.controller
-    qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None and bool(c.agencies), timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: c.queue.get(inc_id) is not None and bool(c.agencies) and bool(c.detail.legal_bases),
+        timeout=TIMEOUT,
+    )
     _select(qtbot, console, inc_id)
     d = console.detail_panel
     before = len(c.detail.detail.shares)  # the requesting agency's automatic share
@@ -81,8 +85,19 @@ def test_share_extend_revoke_report_and_close(
     assert dlg.isVisible() and dlg.error.isVisible()
     dlg.purpose.setText("flood watch")
     dlg.minutes.setValue(3)
+    # The legal basis is chosen from the engine's list, preset to the incident's service's (18(2)3 for 112).
+    assert dlg.basis.count() >= 3 and dlg.basis.currentData() == "pipa-18-2-3"
+    dlg.basis.setCurrentIndex(dlg.basis.findData("dsa-74-3"))
+    dlg.officer.setText("방재담당 이○○")
+    dlg.case.setText("재난-2026-7")
     dlg.buttons.button(dlg.buttons.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: len(c.detail.detail.shares) == before + 1, timeout=TIMEOUT)
+    made = next(s for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)
+    assert (made.legal_basis, made.requesting_officer, made.case_number) == (
+        "dsa-74-3",
+        "방재담당 이○○",
+        "재난-2026-7",
+    )
     qtbot.waitUntil(lambda: d.shares.topLevelItemCount() == before + 1, timeout=TIMEOUT)
     first = d.shares.topLevelItem(0)  # expiring soon sorts first
     assert first.text(0) == "Disaster room" and first.text(1) == "Expiring soon"
@@ -91,7 +106,11 @@ def test_share_extend_revoke_report_and_close(
     first.setSelected(True)
     assert d.extend_btn.isEnabled()
     old_expiry = next(s.expires_at for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)
-    d.extend_btn.click()
+    d.extend_btn.click()  # an extension is a decision with a reason: the panel asks for it
+    ask = d.findChild(QInputDialog, "extendReason")
+    assert ask is not None and ask.isVisible()
+    ask.setTextValue("the fire is spreading")
+    ask.accept()
     qtbot.waitUntil(
         lambda: (
             next(s.expires_at for s in c.detail.detail.shares if s.agency_id == engine.disaster.id)

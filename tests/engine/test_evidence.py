@@ -405,3 +405,24 @@ def test_a_viewing_start_and_its_end_are_one_viewing_and_a_start_alone_stays_ope
     open_, ended = sorted(_viewings(rows, {"shr_1"}), key=lambda v: v["audit_row"])
     assert ended["audit_row"] == 3 and ended["seconds"] == 60 and ended["through"] == "share"
     assert open_["audit_row"] == 2 and open_["to"] is None and open_["seconds"] is None
+
+
+def test_the_commands_name_an_unknown_incident_and_a_file_that_is_no_bundle(
+    engine: EngineUnderTest, tmp_path: Path
+) -> None:
+    settings = engine.server.settings
+    db = ["--db", settings.database_url, "--data-dir", str(settings.data_dir)]
+    out = tmp_path / "none.zip"
+    done = subprocess.run(
+        [sys.executable, "main.py", "incident", "export", "INC-nope", "--out", str(out), *db],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "no incident 'INC-nope'" in done.stderr and not out.exists()
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK\x03\x04 not really a zip")
+    r = _verify(junk)
+    assert r.returncode == 1 and "not a readable zip" in r.stderr
+    r = _verify(tmp_path / "missing.zip")
+    assert r.returncode == 2 and "no such file" in r.stderr

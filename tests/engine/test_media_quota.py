@@ -17,6 +17,7 @@ from websockets.sync.client import connect
 
 from app.domain.camera import Camera
 from app.domain.enums import AgencyKind, Purpose
+from app.store.models import AuditRow
 from tests.engine.conftest import JINJU, EngineUnderTest, request_body, start_engine
 
 
@@ -92,6 +93,17 @@ def test_a_ninth_viewer_of_a_share_is_refused_and_one_leaving_frees_its_slot(
             with pytest.raises(ConnectionClosed):
                 ws.recv(timeout=10)
             assert ws.close_code == 4429 and ws.close_reason == "Too many viewers"
+        # The engine audited both refused viewings' start when it authorised them; each is closed (0 bytes).
+        deadline = time.monotonic() + 5
+        while True:
+            with e.server.uow.read() as s:
+                rows = s.query(AuditRow).filter(AuditRow.action.in_(("video.view.start", "video.view"))).all()
+            starts = {r.detail.get("viewing") for r in rows if r.action == "video.view.start"}
+            closed = [r for r in rows if r.action == "video.view" and r.detail.get("bytes") == 0]
+            if len(closed) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert len(closed) == 2 and {r.detail.get("viewing") for r in closed} <= starts
         # Another camera of the same share has its own eight.
         with watching(client, share["urls"]["CAM-2"]) as other:
             assert other.status_code == 200

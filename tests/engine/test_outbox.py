@@ -147,6 +147,14 @@ def test_every_event_type_reaches_the_right_agency_in_every_format(
             content=cap,
         )
         assert r.status_code == 201, r.text
+        # The flood's area holds more cameras than the agency's automatic cap: its share waits for an
+        # operator's confirmation (issue 12), then it is delivered like any other.
+        pending = eng.http.get("/api/v1/shares/pending", headers=op).json()
+        for waiting in [p for p in pending if p["agency_id"] == disaster.id and p["approval"] == "confirm"]:
+            ok = eng.http.post(
+                f"/api/v1/shares/{waiting['id']}/confirm", headers=op, json={"reason": "flood"}
+            )
+            assert ok.status_code == 200, ok.text
 
         got_police = police_sim.wait_for(4)
         assert [e.type for e in got_police] == [

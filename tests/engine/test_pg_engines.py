@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import DBAPIError
 
 from app.domain.enums import AgencyKind
 from tests.engine.conftest import EngineUnderTest, grid_cameras, request_body, start_engine
@@ -105,8 +107,99 @@ def test_three_engines_started_at_once_on_a_fresh_database_all_start(
     cfg.set_main_option("script_location", str(ROOT / "app" / "store" / "migrations"))
     heads = set(ScriptDirectory.from_config(cfg).get_heads())
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        current = {r[0] for r in conn.execute("SELECT version_num FROM alembic_version")}
-    assert current == heads
+        current = sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version"))
+    assert current == sorted(heads)  # every head, each once
+
+
+def _upgrade_in(conn: Connection) -> None:
+    """The bare Alembic upgrade to every head on ``conn``'s open transaction (what migrate() runs)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "app" / "store" / "migrations"))
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "heads")
+
+
+def _waiting_on(url: str, wait_event_type: str, wait_event: str | None = None) -> Callable[[], bool]:
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+
+    def waiting() -> bool:
+        with psycopg.connect(plain) as conn:
+            rows = conn.execute(
+                "SELECT wait_event FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = %s",
+                (wait_event_type,),
+            ).fetchall()
+        return any(wait_event is None or r[0] == wait_event for r in rows)
+
+    return waiting
+
+
+def test_a_second_migration_without_the_lock_fails_and_with_it_waits(cluster: Cluster) -> None:
+    """Why the lock is needed, made deterministic: one engine's upgrade is in progress (done, not yet
+    committed) when a second starts. The bare upgrade blocks on the first one's new catalog rows and fails
+    once they commit (it had already decided the tables were missing); migrate() waits on the advisory
+    lock instead, then finds the schema current and does nothing."""
+    from app.store.database import MIGRATION_LOCK, make_engine, migrate
+
+    outcomes: dict[str, BaseException | None] = {}
+
+    def second(name: str, fn: Callable[[], None]) -> threading.Thread:
+        def run() -> None:
+            try:
+                fn()
+                outcomes[name] = None
+            except BaseException as exc:  # the outcome is what the test asserts
+                outcomes[name] = exc
+
+        t = threading.Thread(target=run)
+        t.start()
+        return t
+
+    for locked in (False, True):
+        url = cluster.create_database(f"race_{'locked' if locked else 'bare'}")
+        first, other = make_engine(url), make_engine(url)
+        try:
+            with first.connect() as conn:
+                tx = conn.begin()
+                conn.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))  # as migrate() takes it
+                _upgrade_in(conn)  # the first engine's upgrade, not yet committed
+                if locked:
+                    t = second("locked", lambda e=other: migrate(e))  # type: ignore[misc]
+                    _wait(_waiting_on(url, "Lock", "advisory"), "the second migration to wait on the lock")
+                else:
+
+                    def bare(e: Engine = other) -> None:
+                        with e.begin() as c:
+                            _upgrade_in(c)
+
+                    t = second("bare", bare)
+                    _wait(_waiting_on(url, "Lock"), "the bare upgrade to block on the first one's tables")
+                tx.commit()
+            t.join(60)
+            assert not t.is_alive()
+        finally:
+            first.dispose()
+            other.dispose()
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as pg:
+            current = sorted(r[0] for r in pg.execute("SELECT version_num FROM alembic_version"))
+        assert current == sorted(_heads())
+    # Without the lock the second engine fails to start: its CREATE TABLE collides with the first's.
+    assert isinstance(outcomes["bare"], DBAPIError), outcomes["bare"]
+    assert "already exists" in str(outcomes["bare"]) or "duplicate key" in str(outcomes["bare"])
+    # With it the second waits, then upgrades nothing.
+    assert outcomes["locked"] is None, outcomes["locked"]
+
+
+def _heads() -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "app" / "store" / "migrations"))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
 
 
 def test_postgresql_restarted_under_load_engines_reconnect_and_lose_nothing_acknowledged(

@@ -69,13 +69,26 @@ def _world(data: Path, db_url: str | None) -> tuple[str, str, str]:
             assert r.status_code == 201, r.text
             ids.append(r.json()["incident"]["id"])
         op = e.add_user("op", Role.OPERATOR)
+        reports = []
+        for iid in ids:  # a report with a camera: the relay stores its snapshot as <report>.jpg
+            cam = e.http.get(f"/api/v1/incidents/{iid}", headers=op).json()["cameras"][0]["id"]
+            rep = e.http.post(
+                f"/api/v1/incidents/{iid}/reports",
+                headers=op,
+                json={"agency_id": police.id, "kind": "fire", "note": "n", "camera_id": cam},
+            )
+            assert rep.status_code == 201, rep.text
+            reports.append(rep.json()["id"])
         closed = e.http.patch(f"/api/v1/incidents/{ids[0]}", headers=op, json={"status": "closed"})
         assert closed.status_code == 200, closed.text
         assert e.http.delete("/api/v1/sessions", headers=op).status_code == 204
         url = e.server.settings.database_url
-        return url, ids[0], ids[1]
     finally:
         e.close()
+    for rid in reports:  # what the relay writes (the simulated cameras here have no stream)
+        (data / "snapshots").mkdir(exist_ok=True)
+        (data / "snapshots" / f"{rid}.jpg").write_bytes(b"\xff\xd8 jpeg")
+    return url, ids[0], ids[1]
 
 
 def _retention(data: Path, url: str, as_of: datetime) -> dict[str, object]:
@@ -135,6 +148,10 @@ def test_retention_as_of_keeps_the_young_deletes_the_old_and_the_chain_verifies(
     deleted = out["deleted"]
     assert isinstance(deleted, dict)
     assert deleted["track_points"]["count"] == tracks_closed
+    assert deleted["snapshots"]["count"] == 1
+    left = list((data / "snapshots").glob("*.jpg"))
+    assert len(left) == 1
+    assert _scalar(url, "SELECT incident_id FROM reports WHERE id = :r", r=left[0].stem) == open_id
 
     # Each run is itself audited: what, how many, up to when.
     eng = sa.create_engine(url)
@@ -261,3 +278,51 @@ def test_the_engine_runs_the_policy_itself(tmp_path: Path, db_url: str | None) -
             raise AssertionError("the engine did not run the retention policy")
     finally:
         e.close()
+
+
+def test_segments_follow_each_other_and_a_missing_one_is_named(tmp_path: Path, db_url: str | None) -> None:
+    data = tmp_path / "data"
+    url, _, _ = _world(data, db_url)
+    now = datetime.now(UTC)
+    first = _retention(data, url, now + timedelta(days=731))["archive"]
+    second = _retention(data, url, now + timedelta(days=2000))["archive"]
+    assert isinstance(first, dict) and isinstance(second, dict)
+    assert second["first_id"] == first["last_id"] + 1
+    seg_dir = data / "audit-archive"
+    ok = _verify(data, url, "--archive", str(seg_dir))
+    assert ok.returncode == 0, ok.stderr
+    assert "2 segments" in ok.stdout
+
+    # Without its first segment the archive no longer starts at genesis.
+    for f in seg_dir.glob(f"audit-{1:012d}-*"):
+        f.unlink()
+    bad = _verify(data, url, "--archive", str(seg_dir))
+    assert bad.returncode == 1 and "genesis" in bad.stderr
+
+
+def test_a_broken_chain_is_never_archived(tmp_path: Path, db_url: str | None) -> None:
+    data = tmp_path / "data"
+    url, _, _ = _world(data, db_url)
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        if c.dialect.name == "sqlite":
+            c.execute(sa.text("DROP TRIGGER audit_no_update"))
+        else:
+            c.execute(sa.text("DROP TRIGGER audit_append_only ON audit"))
+        c.execute(sa.text("UPDATE audit SET actor = 'forger' WHERE id = 3"))
+    eng.dispose()
+    n = _counts(url)["audit"]
+    r = _cli(
+        "retention",
+        "run",
+        "--as-of",
+        (datetime.now(UTC) + timedelta(days=800)).isoformat(),
+        "--data-dir",
+        str(data),
+        "--db",
+        url,
+    )
+    assert r.returncode == 1
+    assert "row 3" in r.stderr and "not archiving" in r.stderr
+    assert _counts(url)["audit"] == n + 1  # nothing left; the refused run is itself audited
+    assert not list((data / "audit-archive").glob("audit-*.jsonl"))

@@ -135,6 +135,50 @@ def test_the_login_pool_is_bounded(tmp_path: Path) -> None:
         e.close()
 
 
+def test_a_burst_from_one_address_reaches_the_hash_no_more_than_the_free_failures() -> None:
+    now = [0.0]
+    t = LoginThrottle(free=3, base_s=1.0, max_s=8.0, clock=lambda: now[0])
+    # Ten attempts at once (none decided yet): only the three free ones go on to the password check.
+    assert [t.admit("addr:a") for _ in range(10)].count(0.0) == 3
+    for _ in range(3):
+        t.failed("addr:a")
+        t.checked("addr:a")
+    # Free failures spent: one attempt at a time, and its failure starts the backoff.
+    assert t.admit("addr:a") == 0.0
+    assert t.admit("addr:a") > 0  # a second one while the first is being checked
+    t.failed("addr:a")
+    t.checked("addr:a")
+    assert t.admit("addr:a") == 1.0  # blocked for a second
+    now[0] += 1.0
+    assert [t.admit("addr:a") for _ in range(10)].count(0.0) == 1  # one per backoff step, not a burst
+    assert t.admit("addr:b") == 0.0  # another address is not affected
+
+
+def test_a_concurrent_flood_costs_no_more_verifications_than_the_free_failures(tmp_path: Path) -> None:
+    e = start_engine(tmp_path, security={"throttle_free_failures": 3, "login_queue": 32})
+    try:
+        e.add_user("op", Role.OPERATOR, PASSWORD)
+        results: list[int] = []
+        go = threading.Barrier(20)
+
+        def attempt(i: int) -> None:
+            with httpx.Client(base_url=e.url, timeout=30) as c:
+                go.wait()
+                r = c.post("/api/v1/sessions", json={"username": "op", "password": f"wrong-{i}"})
+                results.append(r.status_code)
+
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        # Every 401 is one argon2id verification; the rest were turned away before the hash.
+        assert len(results) == 20 and set(results) <= {401, 429}
+        assert 1 <= results.count(401) <= 3, results
+    finally:
+        e.close()
+
+
 # ---------------------------------------------------------------------- session limits
 
 

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.engine.media.relay import MediaRelay, RelayConfig
-from app.engine.media.routes import MediaDenied, ViewGrant, make_media_router
+from app.engine.media.routes import MediaDenied, ViewGrant, expose_transport, make_media_router
 from app.sim.cameras import CameraSim
 
 
@@ -89,7 +89,11 @@ async def serve(
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3, access_log=False
+            expose_transport(app),  # as in the media process: the relay writes to the connections
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+            access_log=False,
         )
     )
     sock.listen(128)  # clients queue in the backlog until uvicorn accepts: no need to wait for it

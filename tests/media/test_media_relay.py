@@ -159,7 +159,7 @@ async def test_a_client_that_stopped_reading_is_cut_too(camera_sim: CameraSim) -
             url = camera_sim.url(1)
             for _ in range(200):  # until the route has stopped taking video: its send is blocked
                 viewers = s.relay._channels[url].viewers
-                if viewers and next(iter(viewers))._queued > 200_000:
+                if viewers and next(iter(viewers)).pending > 200_000:
                     break
                 await asyncio.sleep(0.05)
             else:

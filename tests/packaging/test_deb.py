@@ -183,8 +183,7 @@ def test_package_installs_runs_upgrades_keeping_data_and_purges(
 
     # The administrator's edits to the settings, which upgrades must keep.
     port = free_port()
-    with SETTINGS.open("a") as f:
-        f.write(f"\nport = {port}\nshare_minutes = 20\n")
+    SETTINGS.write_text(f"port = {port}\nshare_minutes = 20\n" + SETTINGS.read_text())  # top-level keys first
     settings_before = SETTINGS.read_bytes()
     assert "valid" in ok(["goldentime", "settings", "check", str(SETTINGS)])
 
@@ -220,6 +219,10 @@ def test_package_installs_runs_upgrades_keeping_data_and_purges(
         assert login(url, "pkgadmin", password) in (200, 201)
         reach = as_service_user("goldentime", "doctor", "--engine", url)
         assert any(line.startswith("OK   engine:") for line in reach.stdout.splitlines()), reach.stdout
+    # The installed settings send the engine's log to its rotating file in /var/log/goldentime.
+    engine_log = Path("/var/log/goldentime/engine.log")
+    assert f"engine on http://127.0.0.1:{port}" in engine_log.read_text()
+    assert engine_log.stat().st_uid == user.pw_uid and stat.S_IMODE(engine_log.stat().st_mode) & 0o077 == 0
 
     # Version N's database as an older release left it: one migration behind the package (the upgrade's
     # postinst must bring it forward, or /readyz stays 503).

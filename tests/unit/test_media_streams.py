@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import shutil
 import struct
+import subprocess
+from pathlib import Path
+
+import pytest
 
 from app.engine.media.streams import Mp4Cutter, TsCutter, codec_string, fragment_is_key
 
@@ -103,7 +109,45 @@ def test_mp4_init_fragments_keyframes_and_codec() -> None:
         pieces += cutter.feed(stream[i : i + 7])
     assert cutter.init == init
     assert [(p.data, p.key) for p in pieces] == [(key + mdat, True), (delta + mdat, False)]
+    # Fragments read together are one piece until the next keyframe (one write per viewer and read).
+    together = Mp4Cutter()
+    both = together.feed(init + key + mdat + delta + mdat + key + mdat + delta + mdat[:5])
+    assert [(p.data, p.key) for p in both] == [(key + mdat + delta + mdat, True), (key + mdat, True)]
+    assert together.feed(mdat[5:]) == [(delta + mdat, False)]
     assert codec_string(init) == ("avc1.42C01F", 1280, 720)
     hevc = _init(b"hev1", b"hvcC", bytes([1, 0x01, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 93]) + b"\0" * 10)
     described = codec_string(hevc)
     assert described is not None and described[0].startswith("hev1.1.6.L93")
+
+
+def test_ts_cutter_fast_path_cuts_real_ffmpeg_output_like_the_packet_by_packet_path(tmp_path: Path) -> None:
+    """The cutter looks only at packets with the unit-start flag (strided slice + translate); on real
+    FFmpeg output read in arbitrary pieces it must cut exactly where the packet-by-packet loop does."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg not installed")
+    out = tmp_path / "clip.ts"
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=15",
+         "-t", "3", "-c:v", "libx264", "-g", "5", "-bf", "0", "-f", "mpegts", str(out)],
+        check=True,
+    )  # fmt: skip
+    stream = out.read_bytes()
+    rng = random.Random(14)
+    reads, i = [], 0
+    while i < len(stream):
+        n = rng.choice([1, 100, 188, 1000, 4096, 13160, 65536])
+        reads.append(stream[i : i + n])
+        i += n
+    fast, slow = TsCutter(), TsCutter()
+    fast_pieces = [p for data in reads for p in fast.feed(data)]
+    slow_pieces = []
+    for data in reads:
+        buf = slow._rest + data
+        slow_pieces += slow._feed_resync(buf)
+    assert b"".join(p.data for p in fast_pieces) == stream
+    # Both cut at the same keyframes (their pieces differ only where a read ended mid-GOP).
+    starts = [stream.index(p.data[:376]) for p in fast_pieces if p.key]
+    assert starts == [stream.index(p.data[:376]) for p in slow_pieces if p.key]
+    keyed = [p for p in fast_pieces if p.key]
+    assert len(keyed) == 9  # 45 frames, a keyframe every 5
+    assert fast.last_pts == slow.last_pts and fast.psi() == slow.psi() and fast.codec == "h264"

@@ -13,7 +13,7 @@ import logging
 import mmap
 import sqlite3
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QObject
 from PySide6.QtWebEngineCore import (
@@ -27,6 +27,8 @@ from app.console.map.page import MBTILES_SCHEME
 log = logging.getLogger(__name__)
 
 SCHEME = MBTILES_SCHEME.encode("ascii")
+#: Parsed PMTiles directories kept per file (the root and the leaves read most recently).
+DIRECTORY_CACHE = 64
 
 
 def register_map_url_schemes() -> None:
@@ -101,6 +103,7 @@ class PmtilesSource:
         self._file: object | None = None
         self._map: mmap.mmap | None = None
         self._header: dict[str, int] | None = None
+        self._dirs: dict[tuple[int, int], list[Any]] = {}  # parsed directories, oldest first
 
     def _open(self) -> tuple[mmap.mmap, dict[str, int]]:
         if self._map is None or self._header is None:
@@ -139,7 +142,13 @@ class PmtilesSource:
         tile_id = zxy_to_tileid(z, x, y)
         offset, length = h["root_offset"], h["root_length"]
         for _depth in range(4):
-            entry = find_tile(deserialize_directory(mapped[offset : offset + length]), tile_id)
+            directory = self._dirs.get((offset, length))
+            if directory is None:  # parsed once: gunzipping and decoding a directory costs milliseconds
+                directory = deserialize_directory(mapped[offset : offset + length])
+                if len(self._dirs) >= DIRECTORY_CACHE:
+                    self._dirs.pop(next(iter(self._dirs)))
+                self._dirs[(offset, length)] = directory
+            entry = find_tile(directory, tile_id)
             if entry is None:
                 return None
             if entry.run_length == 0:  # a leaf directory
@@ -160,6 +169,7 @@ class PmtilesSource:
             self._file.close()  # type: ignore[attr-defined]
             self._file = None
         self._header = None
+        self._dirs.clear()
 
 
 class TileFile(Protocol):

@@ -12,7 +12,14 @@ from typing import Any
 from app.console.viewmodels.queue import GoldenTime, format_countdown, golden_time
 from app.domain.clock import Clock, SystemClock
 from app.domain.enums import AgencyKind, DeliveryState, IncidentStatus, Service, ShareStatus
-from app.formats.api import AgencyOut, CameraOut, IncidentDetailOut, ShareOut, TimelineEventOut
+from app.formats.api import (
+    AgencyOut,
+    CameraOut,
+    IncidentDetailOut,
+    LegalBasisOut,
+    ShareOut,
+    TimelineEventOut,
+)
 
 __all__ = [
     "EXPIRING_SOON_S",
@@ -97,6 +104,8 @@ class IncidentDetailVM:
         self._agencies: dict[str, AgencyOut] = {}
         #: The golden-time countdown per service set in the console's settings (seconds).
         self.golden_overrides: dict[Service, int] = {}
+        #: The legal bases a share may name (``GET /api/v1/legal-bases``), loaded by the controller.
+        self.legal_bases: list[LegalBasisOut] = []
 
     # ------------------------------------------------------------------ input
 
@@ -228,6 +237,14 @@ class IncidentDetailVM:
 
     def agencies_of_kind(self, kind: AgencyKind) -> list[AgencyOut]:
         return [a for a in self._agencies.values() if a.kind is kind and a.enabled]
+
+    def default_basis(self) -> str | None:
+        """The basis the settings give the shown incident's service (else the first listed)."""
+        service = "" if self._detail is None else str(self._detail.service)
+        for b in self.legal_bases:
+            if service in b.services:
+                return b.id
+        return self.legal_bases[0].id if self.legal_bases else None
 
     def share_targets(self) -> list[AgencyOut]:
         """Agencies the operator may share with (enabled), by name."""

@@ -88,8 +88,8 @@ class DetailPanel(QWidget):
 
     Signals:
         acknowledgeRequested(), assignRequested(str), priorityRequested(int), closeRequested(str note),
-        shareRequested(str agency_id, list camera_ids, int minutes, str purpose),
-        extendShareRequested(str share_id, int minutes), revokeShareRequested(str share_id),
+        shareRequested(str agency_id, list camera_ids, int minutes, str purpose, dict terms),
+        extendShareRequested(str share_id, int minutes, str reason), revokeShareRequested(str share_id),
         reportRequested(str camera_id): report to 119 with this camera's snapshot,
         retryRequested(str delivery_id), camerasToWall(list camera_ids), sendToWallDisplay(),
         cameraActivated(str camera_id): put one camera on the wall.
@@ -99,8 +99,8 @@ class DetailPanel(QWidget):
     assignRequested = Signal(str)
     priorityRequested = Signal(int)
     closeRequested = Signal(str)
-    shareRequested = Signal(str, list, int, str)
-    extendShareRequested = Signal(str, int)
+    shareRequested = Signal(str, list, int, str, dict)
+    extendShareRequested = Signal(str, int, str)
     revokeShareRequested = Signal(str)
     reportRequested = Signal(str)
     retryRequested = Signal(str)
@@ -113,6 +113,7 @@ class DetailPanel(QWidget):
         self.vm = vm
         self.username = username
         self._share_dialog: ShareDialog | None = None
+        self._extend_dialog: QInputDialog | None = None
 
         self.title = QLabel(self)
         self.title.setObjectName("detailTitle")
@@ -423,7 +424,13 @@ class DetailPanel(QWidget):
         d = self.vm.detail
         if d is None:
             return
-        dlg = ShareDialog(self.vm.share_targets(), self.vm.cameras(), self)
+        dlg = ShareDialog(
+            self.vm.share_targets(),
+            self.vm.cameras(),
+            self,
+            bases=self.vm.legal_bases,
+            default_basis=self.vm.default_basis(),
+        )
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.shareAccepted.connect(self.shareRequested)
         self._share_dialog = dlg
@@ -457,9 +464,26 @@ class DetailPanel(QWidget):
 
     @Slot()
     def _on_extend(self) -> None:
+        """An extension is a decision of its own: ask for its reason (window-modal, returns at once)."""
         sid = self._selected_share()
-        if sid:
-            self.extendShareRequested.emit(sid, 30)
+        if not sid:
+            return
+        dlg = QInputDialog(self)
+        dlg.setObjectName("extendReason")
+        dlg.setWindowTitle(self.tr("Extend the share"))
+        dlg.setLabelText(
+            self.tr("Why is the video still needed for 30 more minutes? (recorded in the audit)")
+        )
+        dlg.setInputMode(QInputDialog.InputMode.TextInput)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(text: str) -> None:
+            if text.strip():
+                self.extendShareRequested.emit(sid, 30, text.strip())
+
+        dlg.textValueSelected.connect(chosen)
+        self._extend_dialog = dlg
+        dlg.open()
 
     @Slot()
     def _on_revoke(self) -> None:

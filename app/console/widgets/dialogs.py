@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.console.widgets.labels import agency_kind_name
-from app.formats.api import AgencyOut, CameraOut
+from app.formats.api import AgencyOut, CameraOut, LegalBasisOut
 
 __all__ = ["LoginDialog", "ShareDialog"]
 
@@ -111,14 +111,24 @@ class LoginDialog(QDialog):
 class ShareDialog(QDialog):
     """Share cameras of an incident with an agency, for some minutes and a stated purpose.
 
+    The legal basis (PIPA 18(2) etc., from ``GET /api/v1/legal-bases``) is chosen from the list, preset to the
+    one the settings give the incident's service; the requesting officer and case number are optional.
+
     Signals:
-        shareAccepted(str agency_id, list camera_ids, int minutes, str purpose)
+        shareAccepted(str agency_id, list camera_ids, int minutes, str purpose, dict terms): ``terms`` holds
+        ``legal_basis`` (None: the engine's default for the service), ``requesting_officer``, ``case_number``.
     """
 
-    shareAccepted = Signal(str, list, int, str)
+    shareAccepted = Signal(str, list, int, str, dict)
 
     def __init__(
-        self, agencies: list[AgencyOut], cameras: list[CameraOut], parent: QWidget | None = None
+        self,
+        agencies: list[AgencyOut],
+        cameras: list[CameraOut],
+        parent: QWidget | None = None,
+        *,
+        bases: list[LegalBasisOut] | None = None,
+        default_basis: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("shareDialog")
@@ -136,6 +146,16 @@ class ShareDialog(QDialog):
         self.minutes.setRange(1, 1440)
         self.minutes.setValue(30)
         self.purpose = QLineEdit(self)
+        self.basis = QComboBox(self)
+        for b in bases or []:
+            self.basis.addItem(f"{b.law} {b.article} — {b.title_ko}", b.id)
+            self.basis.setItemData(self.basis.count() - 1, b.title_en, Qt.ItemDataRole.ToolTipRole)
+        if default_basis is not None and (i := self.basis.findData(default_basis)) >= 0:
+            self.basis.setCurrentIndex(i)
+        self.officer = QLineEdit(self)
+        self.officer.setMaxLength(200)
+        self.case = QLineEdit(self)
+        self.case.setMaxLength(100)
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #ef4444;")
         self.error.hide()
@@ -144,12 +164,15 @@ class ShareDialog(QDialog):
         )
         self.buttons.accepted.connect(self._on_ok)
         self.buttons.rejected.connect(self.reject)
-        self._labels = [QLabel(self) for _ in range(4)]
+        self._labels = [QLabel(self) for _ in range(7)]
         form = QFormLayout()
         form.addRow(self._labels[0], self.agency)
         form.addRow(self._labels[1], self.cameras)
         form.addRow(self._labels[2], self.minutes)
         form.addRow(self._labels[3], self.purpose)
+        form.addRow(self._labels[4], self.basis)
+        form.addRow(self._labels[5], self.officer)
+        form.addRow(self._labels[6], self.case)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -176,7 +199,14 @@ class ShareDialog(QDialog):
         elif not purpose:
             self._fail(self.tr("State the purpose of the share (it is recorded and sent to the agency)."))
         else:
-            self.shareAccepted.emit(str(self.agency.currentData()), cams, self.minutes.value(), purpose)
+            terms = {
+                "legal_basis": self.basis.currentData(),
+                "requesting_officer": self.officer.text().strip(),
+                "case_number": self.case.text().strip(),
+            }
+            self.shareAccepted.emit(
+                str(self.agency.currentData()), cams, self.minutes.value(), purpose, terms
+            )
             self.accept()
 
     def _fail(self, message: str) -> None:
@@ -192,9 +222,20 @@ class ShareDialog(QDialog):
         self.setWindowTitle(self.tr("Share video with an agency"))
         for label, text in zip(
             self._labels,
-            (self.tr("Agency:"), self.tr("Cameras:"), self.tr("Minutes:"), self.tr("Purpose:")),
+            (
+                self.tr("Agency:"),
+                self.tr("Cameras:"),
+                self.tr("Minutes:"),
+                self.tr("Purpose:"),
+                self.tr("Legal basis:"),
+                self.tr("Requesting officer:"),
+                self.tr("Case number:"),
+            ),
             strict=True,
         ):
             label.setText(text)
+        self.basis.setToolTip(self.tr("The law that allows this provision; it is recorded in the ledger"))
+        self.officer.setPlaceholderText(self.tr("optional, e.g. 경위 김○○"))
+        self.case.setPlaceholderText(self.tr("optional: the request's document or case number"))
         self.minutes.setSuffix(" " + self.tr("min"))
         self.purpose.setPlaceholderText(self.tr("e.g. suspect tracking for patrol units"))

@@ -115,6 +115,9 @@ def timeline_text(kind: str, data: dict[str, Any]) -> str:
         "cameras.selected": lambda: QCoreApplication.translate(
             "Labels", "Cameras selected: {cameras}"
         ).format(cameras=g("cameras")),
+        "alert.all_clear": lambda: QCoreApplication.translate(
+            "Labels", "All-clear received: {headline}"
+        ).format(headline=g("headline") or g("identifier")),
         "location.updated": lambda: QCoreApplication.translate("Labels", "Location updated"),
         "closed": lambda: QCoreApplication.translate("Labels", "Closed: {reason}").format(reason=g("reason")),
         "units.dispatched": lambda: QCoreApplication.translate("Labels", "Units dispatched: {units}").format(

@@ -48,7 +48,7 @@ class ControlChannel:
 
     def send(self, message: dict[str, Any]) -> None:
         """A one-way notice (dropped if the channel is closed)."""
-        if self.closed:
+        if self.closed or self._writer.is_closing():
             return
         data = json.dumps(message, separators=(",", ":")).encode()
         if len(data) > MAX_FRAME:

@@ -26,9 +26,10 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -37,7 +38,7 @@ from fastapi import FastAPI
 from app.engine.media.control import ChannelClosed, ControlChannel
 from app.engine.media.quota import QuotaAccess, QuotaMiddleware, StreamQuota
 from app.engine.media.relay import ChannelStatus, MediaRelay, RelayClosed, RelayConfig
-from app.engine.media.routes import MediaDenied, ViewGrant, make_media_router
+from app.engine.media.routes import MediaDenied, ViewGrant, expose_transport, make_media_router
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,8 @@ class MediaProcess:
         )
         self.server = uvicorn.Server(
             uvicorn.Config(
-                app,
+                expose_transport(app),
+                ws_per_message_deflate=False,  # video does not compress; deflating it only costs CPU
                 log_level="warning",
                 access_log=False,
                 lifespan="off",
@@ -274,20 +276,41 @@ def main_media(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--control-fd", type=int, required=True, help="inherited control channel socket")
     parser.add_argument("--no-gop-cache", action="store_true")
     parser.add_argument("--idle-grace", type=float, default=None)
+    parser.add_argument(
+        "--batch-interval", type=float, default=None, help="read the cameras' pipes every this many seconds"
+    )
     parser.add_argument("--tls-cert", help="serve the media port over TLS with this certificate (PEM)")
     parser.add_argument("--tls-key", help="… and this key")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--log-file", help="write the log to this file, rotated ([log] settings)")
+    parser.add_argument("--log-max-bytes", type=int, default=10 * 1024 * 1024)
+    parser.add_argument("--log-backups", type=int, default=5)
+    parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s media[%(process)d] %(name)s: %(message)s",
-    )
+    fmt = "%(asctime)s %(levelname)s media[%(process)d] %(name)s: %(message)s"
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr, format=fmt)
+    if args.log_file:
+        from app.engine.log_files import log_to_file
+
+        log_to_file(Path(args.log_file), args.log_max_bytes, args.log_backups, args.log_level, fmt)
     listen = socket.socket(fileno=args.listen_fd)
     control = socket.socket(fileno=args.control_fd)
     overrides: dict[str, Any] = {"gop_cache": not args.no_gop_cache}
     if args.idle_grace is not None:
         overrides["idle_grace"] = args.idle_grace
+    if args.batch_interval is not None:
+        overrides["batch_interval"] = args.batch_interval
     config = RelayConfig(**overrides)
     tls = (args.tls_cert, args.tls_key) if args.tls_cert and args.tls_key else None
-    return asyncio.run(MediaProcess(listen, control, config, tls).run())
+    return _run(MediaProcess(listen, control, config, tls).run())
+
+
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """Run on uvloop where it is installed (it comes with ``uvicorn[standard]``; the engine's own uvicorn
+    picks it the same way): its pipe reads and socket writes are C, the relay's hot path."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)

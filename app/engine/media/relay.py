@@ -38,17 +38,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import fcntl
 import logging
 import os
 import random
+import select
 import shutil
 import signal
+import subprocess
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from app.engine.media.streams import Mp4Cutter, Piece, TsCutter, codec_string
@@ -88,6 +91,11 @@ class RelayConfig:
     gop_cache: bool = True  # start new viewers from the cached GOP (else: at the next keyframe)
     gop_cache_max_bytes: int = 16 * 1024 * 1024
     tick: float = 0.5  # supervisor housekeeping period (stall detection, idle close)
+    #: How the children's pipes are read: 0 reads each as soon as it has data (one wake-up of the
+    #: process per frame and camera, lowest latency); > 0 reads every pipe once per this many seconds
+    #: in one wake-up (all cameras share it: the CPU cost stops growing with the frame rate and the
+    #: number of cameras, for up to this much added latency). See :class:`_Pump`.
+    batch_interval: float = 0.1
     input_options: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_INPUT_OPTIONS))
     ffmpeg: str = field(default_factory=lambda: shutil.which("ffmpeg") or "ffmpeg")
 
@@ -122,6 +130,10 @@ class RelayStats:
 
     def for_camera(self, camera_id: str) -> list[ChannelStatus]:
         return [c for c in self.channels if c.camera_id == camera_id]
+
+
+#: Writes one chunk to a viewer's connection; returns the bytes still waiting to be sent, or -1 if gone.
+Sink = Callable[[bytes], int]
 
 
 class RelayClosed(RuntimeError):
@@ -172,20 +184,37 @@ class Viewer:
         self._got_data = False
         self._upstream_error: str | None = None
         self._wakeup = asyncio.Event()
+        self._sink: Sink | None = None  # set by attach(): chunks go straight to the connection
+        self._backlog = 0  # what the sink said was still waiting to be sent
 
     @property
     def closed(self) -> bool:
         return self.close_reason is not None
 
+    @property
+    def pending(self) -> int:
+        """Bytes given to this viewer and not yet sent (queued here, or waiting in its connection)."""
+        return self._backlog if self._sink is not None else self._queued
+
     # called by the channel, on the loop
     def _feed(self, chunk: bytes, start: bytes | None, limit: int) -> bool:
         """Queue ``chunk``; False if this viewer is too far behind and must be dropped. A viewer that
         has not started yet starts at a keyframe, with ``start`` (PAT/PMT + the keyframe)."""
+        if self.close_reason is not None:
+            return True
         if not self._started:
             if start is None:
                 return True
             self._started = True
             chunk = start
+        sink = self._sink
+        if sink is not None:
+            self._backlog = backlog = sink(chunk)
+            self.bytes_read += len(chunk)
+            if backlog < 0:
+                self._end("client disconnected")
+                return True
+            return backlog <= limit
         if self._queued + len(chunk) > limit and self._queue:
             return False
         self._queue.append(chunk)
@@ -193,6 +222,21 @@ class Viewer:
         self._got_data = True
         self._wakeup.set()
         return True
+
+    def attach(self, sink: Sink) -> None:
+        """Hand every chunk from now on straight to ``sink`` (on the loop, as the channel gets it: no queue
+        and no task switch per chunk), beginning with anything already queued. ``sink(data)`` writes
+        ``data`` to the viewer's connection and returns how many bytes are still waiting to be sent
+        there (-1: the connection is gone, which ends the viewer); more than ``viewer_queue_bytes``
+        drops the viewer as too slow, as a long queue does. :meth:`read` then only waits for the end."""
+        queued = list(self._queue)
+        self._queue.clear()
+        self._queued = 0
+        self._sink = sink
+        limit = self._channel.config.viewer_queue_bytes
+        for chunk in queued:
+            if self.close_reason is None and not self._feed(chunk, chunk, limit):
+                self._channel.drop_slow(self)
 
     def _restart(self) -> None:
         """The upstream reconnected: start again at its next keyframe (MP4: with the new init segment)."""
@@ -214,6 +258,7 @@ class Viewer:
     def _end(self, reason: str) -> None:
         if self.close_reason is None:
             self.close_reason = reason
+            self._sink = None
             self._wakeup.set()
 
     # consumer API
@@ -335,6 +380,90 @@ class _Outcome:
     again: bool = False  # ended on purpose to start again at once (the MP4 output is wanted now)
 
 
+class _Pump:
+    """Reads the children's pipes (non-blocking descriptors) for the whole relay.
+
+    With ``interval`` 0 each descriptor is watched by the event loop and read when it has data.
+    With ``interval`` > 0 the pipes sit in an epoll set of their own that the event loop does not
+    watch: one timer asks it every ``interval`` seconds which pipes have data and reads those, so one
+    wake-up of the process serves every camera (the wake-up around a frame, not the Python work on
+    it, was most of the relay's CPU). A pipe holds 64 KiB (1 MiB where the kernel allows it): at a
+    few Mbit/s far more than an interval's worth; when it is full the child simply waits.
+    """
+
+    READ_SIZE = 1 << 20
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        self.loop = loop
+        self.interval = interval
+        self._readers: dict[int, tuple[Callable[[bytes], None], Callable[[], None]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._epoll = select.epoll() if interval > 0 else None
+        self._buf = bytearray(self.READ_SIZE)
+        self._view = memoryview(self._buf)
+
+    def add(self, fd: int, on_data: Callable[[bytes], None], on_eof: Callable[[], None]) -> None:
+        os.set_blocking(fd, False)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, 1031, 1 << 20)  # F_SETPIPE_SZ (Linux): room for a keyframe or two
+        self._readers[fd] = (on_data, on_eof)
+        if self._epoll is None:
+            self.loop.add_reader(fd, self._read, fd)
+            return
+        self._epoll.register(fd, select.EPOLLIN)
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.interval, self._tick)
+
+    def remove(self, fd: int) -> None:
+        if self._readers.pop(fd, None) is None:
+            return
+        if self._epoll is None:
+            self.loop.remove_reader(fd)
+        else:
+            with contextlib.suppress(OSError, ValueError):
+                self._epoll.unregister(fd)
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self._epoll is None or not self._readers:
+            return
+        self._timer = self.loop.call_later(self.interval, self._tick)
+        for fd, _events in self._epoll.poll(0):
+            self._read(fd)
+
+    def _read(self, fd: int) -> None:
+        entry = self._readers.get(fd)
+        if entry is None:
+            return
+        on_data, on_eof = entry
+        try:
+            # Into one buffer kept for the relay's life: os.read(fd, 1 MiB) would allocate (mmap) a
+            # megabyte for every read and shrink it, which cost more than the rest of a frame's work.
+            n = os.readv(fd, (self._buf,))
+        except BlockingIOError:
+            return
+        except OSError:
+            n = 0
+        data = self._view[:n].tobytes()
+        if not data:
+            self.remove(fd)
+            on_eof()
+            return
+        try:
+            on_data(data)
+        except Exception:
+            log.exception("relay: handling the output of a camera failed")
+
+    def close(self) -> None:
+        for fd in list(self._readers):
+            self.remove(fd)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._epoll is not None:
+            self._epoll.close()
+
+
 # ------------------------------------------------------------------------------------------------
 # Channel
 # ------------------------------------------------------------------------------------------------
@@ -366,7 +495,10 @@ class _Channel:
         self.init: bytes | None = None  # MP4 init segment of the current attempt
         self.keep_until = 0.0
         self.task: asyncio.Task[None] | None = None
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: _Child | None = None
+        self.got = False  # the current attempt has sent video
+        self._attempt_end: asyncio.Future[tuple[str | None, bool]] | None = None
+        self._opened_at = 0.0
         self.ts_cutter = TsCutter()
         self.last_pts_wall = 0.0
         self.attempt = 0
@@ -421,6 +553,8 @@ class _Channel:
     def add_viewer(self, client: str, kind: str = "ts") -> Viewer:
         if kind == "mp4":
             self.want_mp4 = True
+            if not self.with_mp4:
+                self._end_attempt(None, again=True)  # start again at once, with the MP4 output
         # A stalled camera's cache is stale: such a viewer waits for the next keyframe instead.
         gop = self.gop[kind]
         use_cache = self.config.gop_cache and bool(gop) and self.state == CameraState.LIVE
@@ -443,6 +577,8 @@ class _Channel:
     def prewarm(self, seconds: float, mp4: bool = False) -> None:
         self.keep_until = max(self.keep_until, self.loop.time() + seconds)
         self.want_mp4 = self.want_mp4 or mp4
+        if mp4 and not self.with_mp4:
+            self._end_attempt(None, again=True)
         self.ensure_running()
 
     def wanted(self) -> bool:
@@ -478,14 +614,15 @@ class _Channel:
                 gop.clear()
                 self.gop_bytes[kind] = 0
         limit = self.config.viewer_queue_bytes
-        for viewer in list(self.viewers):
-            if viewer.kind != kind:
-                continue
-            if not viewer._feed(data, start, limit):
-                self.viewers_dropped += 1
-                log.warning("camera %s: dropping slow viewer %s", self.camera_id, viewer.client or "?")
-                viewer._end("too slow")
-                self.remove_viewer(viewer)
+        for viewer in list(self.viewers):  # every viewer gets the same bytes object
+            if viewer.kind == kind and not viewer._feed(data, start, limit):
+                self.drop_slow(viewer)
+
+    def drop_slow(self, viewer: Viewer) -> None:
+        self.viewers_dropped += 1
+        log.warning("camera %s: dropping slow viewer %s", self.camera_id, viewer.client or "?")
+        viewer._end("too slow")
+        self.remove_viewer(viewer)
 
     def on_init(self, init: bytes) -> None:
         """A new MP4 init segment (a new upstream connection): MSE viewers start over at a keyframe."""
@@ -565,131 +702,177 @@ class _Channel:
 
     async def run_attempt(self) -> _Outcome:
         cfg = self.config
+        pump = self.relay._pump
         with_mp4 = self.with_mp4 = self.want_mp4
-        read_fd, write_fd = os.pipe() if with_mp4 else (-1, -1)
+        self.ts_cutter = TsCutter()
+        self.got = False
+        mp4_cutter = Mp4Cutter()
+        child = _Child(self.loop, self.url, self.safe_url)
+        ts_read, ts_write = os.pipe()
+        mp4_read, mp4_write = os.pipe() if with_mp4 else (-1, -1)
         try:
-            cmd = ffmpeg_command(self.url, cfg, write_fd if with_mp4 else None, self._ts_offset())
-            proc = await asyncio.create_subprocess_exec(
+            cmd = ffmpeg_command(self.url, cfg, mp4_write if with_mp4 else None, self._ts_offset())
+            await self.loop.subprocess_exec(
+                lambda: child,
                 *cmd,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                pass_fds=(write_fd,) if with_mp4 else (),
+                stdin=subprocess.DEVNULL,
+                stdout=ts_write,
+                stderr=subprocess.PIPE,
+                pass_fds=(mp4_write,) if with_mp4 else (),
                 preexec_fn=_die_with_parent,
             )
         except OSError as exc:
-            if with_mp4:
-                os.close(read_fd)
+            for fd in (ts_read, mp4_read):
+                if fd >= 0:
+                    os.close(fd)
             return _Outcome(False, f"cannot start ffmpeg: {exc}")
         finally:
-            if with_mp4:
-                os.close(write_fd)
-        self.proc = proc
-        self.ts_cutter = TsCutter()
-        mp4_cutter = Mp4Cutter()
-        got = False
-        opened_at = self.loop.time()
-        stderr_tail: deque[str] = deque(maxlen=5)
-        mp4_reader = asyncio.StreamReader(limit=1 << 22)
-        mp4_transport: asyncio.BaseTransport | None = None
+            for fd in (ts_write, mp4_write):
+                if fd >= 0:
+                    os.close(fd)  # only the child writes: its exit is the readers' end of file
+        self.proc = child
+
+        def on_mp4(data: bytes) -> None:
+            pieces = mp4_cutter.feed(data)
+            if mp4_cutter.init is not None and mp4_cutter.init is not self.init:
+                self.on_init(mp4_cutter.init)
+            for piece in pieces:
+                self.on_piece("mp4", piece)
+
+        ended: asyncio.Future[tuple[str | None, bool]] = self.loop.create_future()
+        self._attempt_end = ended
+        self._opened_at = self.loop.time()
+        pump.add(ts_read, self._on_ts_data, lambda: self._end_attempt(None))
         if with_mp4:
-            mp4_transport, _ = await self.loop.connect_read_pipe(
-                lambda: asyncio.StreamReaderProtocol(mp4_reader), os.fdopen(read_fd, "rb", buffering=0)
-            )
-        else:
-            mp4_reader.feed_eof()
-
-        async def read_ts() -> None:
-            nonlocal got
-            assert proc.stdout is not None
-            cutter = self.ts_cutter
-            while data := await proc.stdout.read(1 << 16):
-                pieces = cutter.feed(data)
-                if not pieces:
-                    continue
-                if not got:
-                    got = True
-                    self.upstream_opens += 1
-                    self.relay._opens_total += 1
-                    self.codec = cutter.codec
-                for piece in pieces:
-                    self.on_piece("ts", piece)
-                self.last_pts_wall = self.loop.time()
-
-        async def read_mp4() -> None:
-            while data := await mp4_reader.read(1 << 16):
-                pieces = mp4_cutter.feed(data)
-                if mp4_cutter.init is not None and mp4_cutter.init is not self.init:
-                    self.on_init(mp4_cutter.init)
-                for piece in pieces:
-                    self.on_piece("mp4", piece)
-
-        async def read_err() -> None:
-            assert proc.stderr is not None
-            while line := await proc.stderr.readline():
-                text = line.decode(errors="replace").strip()
-                if text:
-                    stderr_tail.append(text.replace(self.url, self.safe_url))
-
-        readers = [
-            asyncio.create_task(read_ts(), name=f"relay-ts-{self.camera_id}"),
-            asyncio.create_task(read_mp4(), name=f"relay-mp4-{self.camera_id}"),
-            asyncio.create_task(read_err(), name=f"relay-err-{self.camera_id}"),
-        ]
-        error: str | None = None
-        again = False
+            pump.add(mp4_read, on_mp4, lambda: None)
+        if self.want_mp4 and not with_mp4:  # a browser came while the child was starting
+            ended.set_result((None, True))
+        self.relay._housekeep_soon()
         try:
-            while not readers[0].done():
-                await asyncio.wait({readers[0]}, timeout=cfg.tick)
-                now = self.loop.time()
-                if not self.wanted():
-                    break
-                if self.want_mp4 and not with_mp4:  # a browser came: start again with the MP4 output
-                    again = True
-                    break
-                if not got:
-                    if now - opened_at > cfg.open_timeout:
-                        error = f"no video within {cfg.open_timeout:g} s"
-                        break
-                    continue
-                idle = now - (self.last_packet_at or opened_at)
-                if idle > cfg.read_timeout:
-                    error = f"no packets for {idle:.0f} s"
-                    break
-                if self.state == CameraState.LIVE and idle > cfg.stall_after:
-                    self.set_state(CameraState.STALLED, f"no packets for {cfg.stall_after:g} s")
+            error, again = await ended
         finally:
+            self._attempt_end = None
             await self.stop_child()
-            for task in readers:
-                if not task.done():
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(1.0):
-                            await asyncio.wait({task})
-                    task.cancel()
-            await asyncio.gather(*readers, return_exceptions=True)
-            if mp4_transport is not None:
-                mp4_transport.close()
-        for task in readers:
-            if not task.cancelled() and task.exception() is not None:
-                log.error("camera %s: reader failed", self.camera_id, exc_info=task.exception())
+            for fd in (ts_read, mp4_read):
+                if fd >= 0:
+                    pump.remove(fd)
+                    os.close(fd)
+        got = self.got
         if not self.wanted():
             return _Outcome(got, None)
         if again:
             return _Outcome(got, None, again=True)
         if error is None:
-            detail = stderr_tail[-1] if stderr_tail else f"ffmpeg exited with {proc.returncode}"
-            error = "stream ended" if got and not stderr_tail else detail
+            tail = child.stderr_tail
+            detail = tail[-1] if tail else f"ffmpeg exited with {child.returncode}"
+            error = "stream ended" if got and not tail else detail
         return _Outcome(got, error)
 
-    async def stop_child(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.returncode is not None:
+    def _end_attempt(self, error: str | None, again: bool = False) -> None:
+        """End the current attempt: the child's output ended (``error`` None), or :meth:`housekeep` says
+        so (an error, or ``again``: start at once with the MP4 output)."""
+        ended = self._attempt_end
+        if ended is not None and not ended.done():
+            ended.set_result((error, again))
+
+    def attempting(self) -> bool:
+        return self._attempt_end is not None and not self._attempt_end.done()
+
+    def housekeep(self, now: float) -> None:
+        """The relay's timer, every ``tick``: end an attempt nobody wants any more, or whose camera sends
+        nothing; mark a quiet camera stalled."""
+        cfg = self.config
+        if not self.wanted():
+            self._end_attempt(None)
+        elif self.want_mp4 and not self.with_mp4:
+            self._end_attempt(None, again=True)
+        elif not self.got:
+            if now - self._opened_at > cfg.open_timeout:
+                self._end_attempt(f"no video within {cfg.open_timeout:g} s")
+        else:
+            idle = now - (self.last_packet_at or self._opened_at)
+            if idle > cfg.read_timeout:
+                self._end_attempt(f"no packets for {idle:.0f} s")
+            elif self.state == CameraState.LIVE and idle > cfg.stall_after:
+                self.set_state(CameraState.STALLED, f"no packets for {cfg.stall_after:g} s")
+
+    def _on_ts_data(self, data: bytes) -> None:
+        """Bytes from the child's MPEG-TS pipe, as the loop read them (a callback, not a task)."""
+        cutter = self.ts_cutter
+        pieces = cutter.feed(data)
+        if not pieces:
             return
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
+        if not self.got:
+            self.got = True
+            self.upstream_opens += 1
+            self.relay._opens_total += 1
+            self.codec = cutter.codec
+        for piece in pieces:
+            self.on_piece("ts", piece)
+        self.last_pts_wall = self.last_packet_at or self.loop.time()
+
+    async def stop_child(self) -> None:
+        child, self.proc = self.proc, None
+        if child is None:
+            return
+        if child.returncode is None:
+            child.kill()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
-                await proc.wait()
+                await asyncio.shield(child.exited)
+        child.close()
+
+
+class _Child(asyncio.SubprocessProtocol):
+    """One ``ffmpeg -c copy`` child: the last lines of its stderr (for the error message), its exit.
+    Its outputs are pipes read by the relay's :class:`_Pump`."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, url: str, safe: str):
+        self._url = url
+        self._safe = safe
+        self.transport: asyncio.SubprocessTransport | None = None
+        self.stderr_tail: deque[str] = deque(maxlen=5)
+        self._err = b""
+        self.exited: asyncio.Future[None] = loop.create_future()  # exited, and its pipes closed
+
+    @property
+    def pid(self) -> int | None:
+        return self.transport.get_pid() if self.transport is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.transport.get_returncode() if self.transport is not None else None
+
+    def kill(self) -> None:
+        if self.transport is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.transport.kill()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.SubprocessTransport, transport)  # uvloop's is not a subclass
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        assert isinstance(data, bytes)
+        if fd == 2:
+            lines = (self._err + data).split(b"\n")
+            self._err = lines.pop()[-4096:]
+            for line in lines:
+                text = line.decode(errors="replace").strip()
+                if text:
+                    self.stderr_tail.append(text.replace(self._url, self._safe))
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd == 2 and self._err.strip():
+            self.pipe_data_received(2, b"\n")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The child exited and every pipe of it closed (so its stderr is all in)."""
+        if not self.exited.done():
+            self.exited.set_result(None)
 
 
 _SOCKET_TIMEOUT_SCHEMES = ("rtsp", "rtsps", "http", "https", "tcp")
@@ -713,6 +896,8 @@ class MediaRelay:
         self._tasks: set[asyncio.Task[None]] = set()
         self._listeners: list[StatusListener] = []
         self._opens_total = 0
+        self._pump = _Pump(self.loop, self.config.batch_interval)
+        self._housekeeper: asyncio.TimerHandle | None = None
 
     # --- viewers -------------------------------------------------------------------------------------
     def subscribe(self, camera_id: str, url: str, *, client: str = "", kind: str = "ts") -> Viewer:
@@ -807,6 +992,25 @@ class MediaRelay:
             except Exception:
                 log.exception("media relay status listener failed")
 
+    def _housekeep_soon(self) -> None:
+        if self._housekeeper is None and not self.closed:
+            self._housekeeper = self.loop.call_later(self.config.tick, self._housekeep)
+
+    def _housekeep(self) -> None:
+        """One timer for every channel's housekeeping (rather than a wake-up per channel)."""
+        self._housekeeper = None
+        now = self.loop.time()
+        active = False
+        for channel in list(self._channels.values()):
+            if channel.attempting():
+                active = True
+                try:
+                    channel.housekeep(now)
+                except Exception:
+                    log.exception("relay: housekeeping of camera %s failed", channel.camera_id)
+        if active:
+            self._housekeep_soon()
+
     # --- tasks and shutdown ------------------------------------------------------------------------
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
         task: asyncio.Task[None] = self.loop.create_task(coro, name=name)
@@ -833,6 +1037,10 @@ class MediaRelay:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(c.stop_child() for c in self._channels.values()), return_exceptions=True)
+        self._pump.close()
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
+            self._housekeeper = None
         self._listeners.clear()
         log.debug("media relay closed")
 

@@ -38,11 +38,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.domain.stream_url import scrub
-from app.engine.media.relay import MediaRelay, RelayClosed, UpstreamUnavailable, Viewer
+from app.engine.media.relay import MediaRelay, RelayClosed, Sink, UpstreamUnavailable, Viewer
 from app.engine.media.snapshot import SnapshotError, snapshot_jpeg
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,68 @@ PROBLEM_JSON = "application/problem+json"
 _TOKEN_RE = re.compile(r"[A-Za-z0-9._~+=-]{1,4096}")
 _CAMERA_RE = re.compile(r"[A-Za-z0-9._~:-]{1,128}")
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+#: Scope key under which :func:`expose_transport` puts the connection's transport.
+TRANSPORT_KEY = "goldentime.transport"
+
+
+# ------------------------------------------------------------------------------------------------
+# The fast path: video written straight to the connection
+# ------------------------------------------------------------------------------------------------
+
+
+def expose_transport(app: ASGIApp) -> ASGIApp:
+    """``app`` with each connection's transport in its scope (:data:`TRANSPORT_KEY`), so that the live
+    routes can write video to it directly from the relay's fan-out (:meth:`Viewer.attach`): one
+    ``write`` per frame and viewer, instead of a task switch, an ASGI message through every middleware
+    and the server's own framing. uvicorn hands the app ``send`` as a method of the object that owns the
+    connection's transport (HTTP cycle or WebSocket protocol, httptools, h11 and websockets alike);
+    where that is not so (another server) the routes fall back to ASGI messages."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        transport = getattr(getattr(send, "__self__", None), "transport", None)
+        if all(hasattr(transport, name) for name in ("writelines", "get_write_buffer_size", "is_closing")):
+            scope[TRANSPORT_KEY] = transport
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+def _transport(scope: Scope) -> asyncio.WriteTransport | None:
+    transport = scope.get(TRANSPORT_KEY)
+    return transport if transport is not None and not transport.is_closing() else None
+
+
+def chunked_sink(transport: asyncio.WriteTransport) -> Sink:
+    """Writes each chunk as one HTTP/1.1 ``Transfer-Encoding: chunked`` chunk."""
+
+    def sink(data: bytes) -> int:
+        if transport.is_closing():
+            return -1
+        transport.writelines((b"%x\r\n" % len(data), data, b"\r\n"))
+        return transport.get_write_buffer_size()
+
+    return sink
+
+
+def websocket_sink(transport: asyncio.WriteTransport) -> Sink:
+    """Writes each chunk as one unmasked binary WebSocket message (RFC 6455 §5.2; a server never masks,
+    and an uncompressed message is valid whatever extension was negotiated, RFC 7692 §6)."""
+
+    def sink(data: bytes) -> int:
+        if transport.is_closing():
+            return -1
+        n = len(data)
+        if n < 126:
+            head = bytes((0x82, n))
+        elif n < 65536:
+            head = b"\x82\x7e" + n.to_bytes(2, "big")
+        else:
+            head = b"\x82\x7f" + n.to_bytes(8, "big")
+        transport.writelines((head, data))
+        return transport.get_write_buffer_size()
+
+    return sink
 
 
 # ------------------------------------------------------------------------------------------------
@@ -166,6 +228,48 @@ class MediaAuthRequest(BaseModel):
     query: str = ""
 
 
+class GrantWatch:
+    """Re-checks the grant of every live viewer of a router on one clock: every ``interval`` seconds
+    each watched grant is asked ``access.still_valid``, and the first answer "no" calls its ``on_end``
+    once. One task for all viewers, instead of a sleeping task per viewer (four wake-ups a second each
+    at the media process's 0.25 s). The task runs only while something is watched."""
+
+    def __init__(self, access: MediaAccess, interval: float) -> None:
+        self.access = access
+        self.interval = interval
+        self._entries: dict[object, tuple[ViewGrant, Callable[[], None]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def watch(self, grant: ViewGrant, on_end: Callable[[], None]) -> Callable[[], None]:
+        """Watch ``grant``; returns the function that stops watching it."""
+        key = object()
+        self._entries[key] = (grant, on_end)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="media-grant-watch")
+
+        def unwatch() -> None:
+            self._entries.pop(key, None)
+
+        return unwatch
+
+    async def _run(self) -> None:
+        while self._entries:
+            await asyncio.sleep(self.interval)
+            for key, (grant, on_end) in list(self._entries.items()):
+                if key not in self._entries:
+                    continue
+                try:
+                    valid = await self.access.still_valid(grant)
+                except Exception:
+                    log.exception("checking the grant of %s failed; ending the stream", grant.viewer)
+                    valid = False
+                if not valid and self._entries.pop(key, None) is not None:
+                    try:
+                        on_end()
+                    except Exception:
+                        log.exception("ending the stream of %s failed", grant.viewer)
+
+
 # ------------------------------------------------------------------------------------------------
 # Router
 # ------------------------------------------------------------------------------------------------
@@ -184,6 +288,7 @@ def make_media_router(
     """The media routes, bound to ``relay`` and ``access`` (``gateway_auth``: with
     ``POST /api/v1/media/auth``)."""
     router = APIRouter(tags=["media"])
+    grants = GrantWatch(access, check_interval)
 
     async def authorize(token: str, camera_id: str, client: str) -> ViewGrant:
         return await checked_authorize(access, token, camera_id, client)
@@ -217,7 +322,7 @@ def make_media_router(
         except BaseException:
             viewer.close("request ended")
             raise
-        return _LiveTsResponse(viewer, first, grant, access, check_interval, started)
+        return _LiveTsResponse(viewer, first, grant, access, grants, started)
 
     @router.get(
         "/media/{token}/{camera_id}.jpg",
@@ -266,7 +371,6 @@ def make_media_router(
         except RelayClosed:
             await _ws_refuse(websocket, 503, "Media relay unavailable", "The media relay is shutting down.")
             return
-        sent = 0
         reason = "ended"
         code = 1000
         main = asyncio.current_task()
@@ -280,28 +384,17 @@ def make_media_router(
                         break
             viewer.close("client disconnected")
 
-        async def guard() -> None:
+        def on_grant_end() -> None:
             nonlocal reason, code
-            while True:
-                await asyncio.sleep(check_interval)
-                try:
-                    valid = await access.still_valid(grant)
-                except Exception:
-                    log.exception("checking the grant of %s failed; ending the stream", grant.viewer)
-                    valid = False
-                if not valid:
-                    reason = end_reason(access, grant)
-                    code = 4401 if reason == "expired" else 4403
-                    cut.set()
-                    viewer.close(reason)
-                    if main is not None:
-                        main.cancel()
-                    return
+            reason = end_reason(access, grant)
+            code = 4401 if reason == "expired" else 4403
+            cut.set()
+            viewer.close(reason)
+            if main is not None:
+                main.cancel()
 
-        helpers = [
-            asyncio.create_task(watch_disconnect(), name=f"media-ws-disconnect-{grant.camera_id}"),
-            asyncio.create_task(guard(), name=f"media-ws-grant-{grant.camera_id}"),
-        ]
+        unwatch = grants.watch(grant, on_grant_end)
+        helpers = [asyncio.create_task(watch_disconnect(), name=f"media-ws-disconnect-{grant.camera_id}")]
         try:
             try:
                 data: bytes | None = await viewer.first_data(first_data_timeout)
@@ -321,9 +414,15 @@ def make_media_router(
                         }
                     )
                 )
+            transport = _transport(websocket.scope) if data is not None else None
+            if transport is not None:
+                sink = websocket_sink(transport)
+                assert data is not None
+                sink(data)
+                viewer.attach(sink)  # every later fragment goes straight to the socket
+                data = await viewer.read()  # None once the viewer ends (nothing is queued any more)
             while data is not None:
                 await websocket.send_bytes(data)
-                sent += len(data)
                 data = await viewer.read()
             if code == 1000 and viewer.close_reason not in (None, "client disconnected"):
                 reason = viewer.close_reason or "ended"
@@ -335,6 +434,7 @@ def make_media_router(
         except (WebSocketDisconnect, OSError, RuntimeError):
             reason = "client disconnected"
         finally:
+            unwatch()
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
@@ -343,7 +443,7 @@ def make_media_router(
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(1.0):
                         await websocket.close(code, reason[:120])
-            await _record(access, grant, started, sent)
+            await _record(access, grant, started, viewer.bytes_read)
 
     @router.api_route(
         "/media/{rest:path}",
@@ -434,7 +534,7 @@ class _LiveTsResponse(Response):
         first: bytes,
         grant: ViewGrant,
         access: MediaAccess,
-        check_interval: float,
+        grants: GrantWatch,
         started: datetime,
     ) -> None:
         super().__init__(content=None, status_code=200, headers=_NO_STORE, media_type=self.media_type)
@@ -444,7 +544,8 @@ class _LiveTsResponse(Response):
         self.first = first
         self.grant = grant
         self.access = access
-        self.check_interval = check_interval
+        self.grants = grants
+        self.check_interval = grants.interval
         self.started = started
         self.bytes_sent = 0
         self.end_reason = "ended"
@@ -464,29 +565,36 @@ class _LiveTsResponse(Response):
                     viewer.close("client disconnected")
                     return
 
-        async def guard() -> None:
+        def on_grant_end() -> None:
             # The grant is checked on its own clock, so that a stream is cut in time even when no
-            # video flows or the client has stopped reading (then the blocked send is abandoned).
+            # video flows or the client has stopped reading (then a blocked send is abandoned).
             nonlocal cut
-            while True:
-                await asyncio.sleep(self.check_interval)
-                if not await self._still_valid():
-                    cut = True
-                    viewer.close(self.end_reason)
-                    if sending and main is not None:
-                        main.cancel()
-                    return
+            cut = True
+            self.end_reason = "grant no longer valid"
+            viewer.close(self.end_reason)
+            if sending and main is not None:
+                main.cancel()
 
-        helpers = [
-            asyncio.create_task(watch_disconnect(), name=f"media-disconnect-{viewer.camera_id}"),
-            asyncio.create_task(guard(), name=f"media-grant-{viewer.camera_id}"),
-        ]
+        unwatch = self.grants.watch(self.grant, on_grant_end)
+        helpers = [asyncio.create_task(watch_disconnect(), name=f"media-disconnect-{viewer.camera_id}")]
         complete = False
+        # The fast path (see expose_transport): HTTP/1.1 chunks written by the relay's fan-out itself.
+        direct = scope.get("http_version") == "1.1" and scope.get("method") == "GET"
+        transport = _transport(scope) if direct else None
+        headers = self.raw_headers
+        if transport is not None:
+            headers = [*headers, (b"transfer-encoding", b"chunked")]
         try:
-            await send(
-                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-            )
+            await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
             data: bytes | None = self.first
+            if transport is not None and data is not None:
+                sink = chunked_sink(transport)
+                sink(data)
+                self.bytes_sent += len(data)
+                before = viewer.bytes_read
+                viewer.attach(sink)
+                data = await viewer.read()  # None once the viewer ends (nothing is queued any more)
+                self.bytes_sent += viewer.bytes_read - before
             while data is not None and not cut and not disconnected.is_set():
                 sending = True
                 await send({"type": "http.response.body", "body": data, "more_body": True})
@@ -507,6 +615,7 @@ class _LiveTsResponse(Response):
             if not cut:
                 self.end_reason = type(exc).__name__
         finally:
+            unwatch()
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
@@ -520,17 +629,3 @@ class _LiveTsResponse(Response):
                 complete,
             )
             await _record(self.access, self.grant, self.started, self.bytes_sent)
-
-    async def _still_valid(self) -> bool:
-        try:
-            valid = await self.access.still_valid(self.grant)
-        except Exception:
-            log.exception(
-                "checking the grant of %s on %s failed; ending the stream",
-                self.grant.viewer,
-                self.grant.camera_id,
-            )
-            valid = False
-        if not valid:
-            self.end_reason = "grant no longer valid"
-        return valid

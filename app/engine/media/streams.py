@@ -16,14 +16,15 @@ a pipe read returned and hand back whole units.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 TS_PACKET = 188
 STREAM_TYPES = {0x1B: "h264", 0x24: "hevc", 0x10: "mpeg4", 0x02: "mpeg2video"}
+#: ``bytes.translate`` table: a TS header's second byte -> 1 if it has the payload-unit-start flag, else 0.
+_UNIT_START = bytes(1 if b & 0x40 else 0 for b in range(256))
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """One unit cut from a stream: its bytes, and whether a viewer can start decoding at it."""
 
     data: bytes
@@ -46,15 +47,60 @@ class TsCutter:
 
     def feed(self, data: bytes) -> list[Piece]:
         """Whole packets of ``data`` (and of what was left over), cut at keyframes: everything read
-        leaves at once (low latency), so a piece is a keyframe's start or what followed it."""
+        leaves at once (low latency), so a piece is a keyframe's start or what followed it.
+
+        Only packets that start a payload unit (a PES or a PSI section) can start a keyframe or carry
+        PAT/PMT, so only those are looked at: a strided slice takes the second byte of every packet
+        and a translation table marks the ones with the start flag, both in C; Python then visits a few
+        packets per frame instead of every 188 bytes."""
         buf = self._rest + data if self._rest else data
+        end = len(buf) - len(buf) % TS_PACKET
+        if end == 0:
+            self._rest = buf
+            return []
+        sync = buf[0:end:TS_PACKET]
+        if sync.count(0x47) != len(sync):  # lost sync (never from FFmpeg): the packet-by-packet path
+            return self._feed_resync(buf)
+        self._rest = buf[end:]
+        pieces: list[Piece] = []
+        run = 0  # start of the current piece
+        key = False
+        starts = buf[1:end:TS_PACKET].translate(_UNIT_START)
+        j = starts.find(1)
+        while j >= 0:
+            i = j * TS_PACKET
+            pid = ((buf[i + 1] & 0x1F) << 8) | buf[i + 2]
+            if pid == self.video_pid:
+                afc = (buf[i + 3] >> 4) & 3
+                self._pts(buf, i, afc)
+                if afc & 2 and buf[i + 4] > 0 and buf[i + 5] & 0x40:  # random access: a keyframe
+                    if i > run:
+                        pieces.append(Piece(buf[run:i], key))
+                    run, key = i, True
+            elif pid == 0:  # FFmpeg repeats PAT and PMT: parse them only when their content changes
+                pkt = buf[i : i + TS_PACKET]
+                if pkt[4:] != self.pat[4:]:  # (byte 3 holds the continuity counter)
+                    self._parse_pat(pkt)
+                self.pat = pkt
+            elif pid == self.pmt_pid:
+                pkt = buf[i : i + TS_PACKET]
+                if pkt[4:] != self.pmt[4:]:
+                    self._parse_pmt(pkt)
+                self.pmt = pkt
+            j = starts.find(1, j + 1)
+        pieces.append(Piece(buf[run:end] if run or end != len(buf) else buf, key))
+        return pieces
+
+    def _feed_resync(self, buf: bytes) -> list[Piece]:
+        """:meth:`feed` for a buffer that lost packet sync: packet by packet, dropping bytes up to the
+        next sync byte."""
         n = len(buf)
         pieces: list[Piece] = []
         run = -1  # start of the current run of packets (-1: none)
         key = False
         i = 0
         while i + TS_PACKET <= n:
-            if buf[i] != 0x47:  # lost sync (never from FFmpeg): drop bytes up to the next sync byte
+            if buf[i] != 0x47:
                 if run >= 0:
                     pieces.append(Piece(buf[run:i], key))
                     run = -1
@@ -232,39 +278,56 @@ class Mp4Cutter:
         self._buf = bytearray()
         self._init = bytearray()
         self.init: bytes | None = None
-        self._moof: bytes | None = None
 
     def feed(self, data: bytes) -> list[Piece]:
-        """Whole fragments (moof + mdat); :attr:`init` is set once ``ftyp`` and ``moov`` have arrived."""
+        """Whole fragments (moof + mdat), the fragments of one read that follow each other without a
+        keyframe between them joined into one piece (one copy, one write per viewer); :attr:`init` is
+        set once ``ftyp`` and ``moov`` have arrived."""
         self._buf += data
-        pieces: list[Piece] = []
         buf = self._buf
+        n = len(buf)
+        pieces: list[Piece] = []
+        group = -1  # start of the fragments not yet cut into a piece
+        group_key = False
+        moof = -1  # start of the moof waiting for its mdat
         i = 0
-        while len(buf) - i >= 8:
+        while n - i >= 8:
             size = int.from_bytes(buf[i : i + 4], "big")
             head = 8
             if size == 1:
-                if len(buf) - i < 16:
+                if n - i < 16:
                     break
                 size = int.from_bytes(buf[i + 8 : i + 16], "big")
                 head = 16
             if size < head:  # garbage: drop everything (the next ffmpeg start begins again)
-                i = len(buf)
+                group = moof = -1
+                i = n
                 break
-            if len(buf) - i < size:
+            if n - i < size:
                 break
             kind = bytes(buf[i + 4 : i + 8])
-            box = bytes(buf[i : i + size])
-            i += size
             if kind == b"moof":
-                self._moof = box
-            elif kind == b"mdat" and self._moof is not None:
-                pieces.append(Piece(self._moof + box, fragment_is_key(self._moof)))
-                self._moof = None
-            elif kind in (b"ftyp", b"moov"):
-                self._init += box
-                if kind == b"moov":
-                    self.init = bytes(self._init)
-                    self._init.clear()
-        del buf[:i]
+                moof = i
+            elif kind == b"mdat" and moof >= 0:
+                key = fragment_is_key(bytes(buf[moof:i]))
+                if group < 0:
+                    group, group_key = moof, key
+                elif key:
+                    pieces.append(Piece(bytes(buf[group:moof]), group_key))
+                    group, group_key = moof, True
+                moof = -1
+            else:
+                if group >= 0:
+                    pieces.append(Piece(bytes(buf[group : moof if moof >= 0 else i]), group_key))
+                    group = -1
+                if kind in (b"ftyp", b"moov"):
+                    self._init += buf[i : i + size]
+                    if kind == b"moov":
+                        self.init = bytes(self._init)
+                        self._init.clear()
+            i += size
+        end = i if moof < 0 else moof  # a moof whose mdat has not arrived stays for the next read
+        if group >= 0:
+            pieces.append(Piece(bytes(buf[group:end]), group_key))
+        del buf[:end]
         return pieces

@@ -67,6 +67,7 @@ def _viewings(session: Session, share_ids: list[str]) -> dict[str, list[LedgerVi
             ended_at=end,
             seconds=None if end is None else round((end - start).total_seconds(), 1),
             client=row.client,
+            viewing_id=str(viewing) if viewing else None,
         )
     return {sid: sorted(v.values(), key=lambda x: x.started_at) for sid, v in out.items()}
 
