@@ -548,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # One line per HTTP request drowns what matters; the engine audits every request anyway.
     logging.getLogger("httpx").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # 7 lines of noise per command
     if hasattr(args, "func_rest"):
         return int(args.func_rest(args, rest))
     if rest:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import IncidentStatus
+from app.domain.stream_url import scrub
 from app.engine.views import (
     TokenOf,
     UrlBuilder,
@@ -26,7 +27,7 @@ from app.engine.views import (
     report_out,
     share_out,
 )
-from app.formats.api import IncidentDetailOut, IncidentOut, TrackPointOut
+from app.formats.api import DeliveryOut, IncidentDetailOut, IncidentOut, TrackPointOut
 from app.store.models import DeliveryRow, IncidentRow, ReportRow, ShareRow, TrackPointRow
 
 
@@ -121,8 +122,17 @@ def agency_incident_detail(
         timeline=[],
         cameras=[c for c in incident_cameras(session, row.id) if c.id in shared_cameras],
         shares=[share_out(s, now, url, viewer, token=token) for s in shares],
-        deliveries=[delivery_out(d) for d in deliveries],
+        deliveries=[_agency_delivery(d) for d in deliveries],
         facilities=incident_facilities(session, row.id),
         reports=[report_out(r, snapshot_url(r, session)) for r in reports],
         track=[TrackPointOut(lat=p.lat, lon=p.lon, at=p.at) for p in track],
     )
+
+
+def _agency_delivery(row: DeliveryRow) -> DeliveryOut:
+    """A delivery as its agency sees it: the error text without addresses or URLs (a refusal names what
+    the engine's resolver answered, which may be the city's internal network)."""
+    out = delivery_out(row)
+    if out.last_error:
+        out = out.model_copy(update={"last_error": scrub(out.last_error)})
+    return out

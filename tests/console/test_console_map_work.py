@@ -95,6 +95,7 @@ def test_settings_dialog_adds_a_basemap_and_golden_times(
     dlg.basemap_list.setCurrentRow(0)
     dlg.remove_button.click()
     dlg.add_basemap(BasemapSource("Offline street", "mbtiles", path=str(mb), max_zoom=15))
+    dlg.add_basemap(BasemapSource("Offline copy", "mbtiles", path=str(mb), max_zoom=15))
     dlg.golden[Service.DISPATCH_119].setValue(20)  # minutes
     dlg.video_auto.setCurrentIndex(dlg.video_auto.findData("never"))
     assert dlg.try_accept()
@@ -104,10 +105,24 @@ def test_settings_dialog_adds_a_basemap_and_golden_times(
     assert int(ini.value("golden/119-dispatch")) == 1200 and ini.value("video/auto") == "never"
     after = c.queue.golden_time(c.queue.get(inc)).remaining_s
     assert 1100 < after <= 1200, "the queue counts down to the service's configured golden time"
-    console.map.choose_basemap("Offline street")
-    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["tiles"]["loaded"] >= 1, timeout=TIMEOUT)
-    snap = map_snapshot(qtbot, console)
-    assert "Offline street" in snap["basemaps"] and snap["basemap"] == "Offline street"
+    qtbot.waitUntil(
+        lambda: map_snapshot(qtbot, console)["basemaps"] == ["Offline street", "Offline copy"],
+        timeout=TIMEOUT,
+    )
+    # The operator picks it in the map's layer control (a real radio button); the choice is remembered.
+    with qtbot.waitSignal(console.map.basemapChosen, timeout=TIMEOUT):
+        console.map.run_js(
+            "Array.from(document.querySelectorAll('.leaflet-control-layers-base label'))"
+            ".filter(l => l.textContent.trim() === 'Offline copy')[0].querySelector('input').click()"
+        )
+    qtbot.waitUntil(
+        lambda: map_snapshot(qtbot, console)["tiles"]["byName"].get("Offline copy", {}).get("loaded", 0) >= 1,
+        timeout=TIMEOUT,
+    )
+    assert map_snapshot(qtbot, console)["basemap"] == "Offline copy"
+    console.settings.sync()
+    ini = QSettings(str(console.settings_dir / "console.ini"), QSettings.Format.IniFormat)
+    assert ini.value("map/basemap") == "Offline copy"
 
 
 def test_console_draws_the_engines_districts(
@@ -214,3 +229,106 @@ def test_history_view_searches_closed_incidents_read_only(
     actions = {r["action"] for r in rows}
     assert "incident.history" in actions
     assert any(r["action"] == "incident.read" and r["target_id"] == closed for r in rows)
+
+
+def test_119_facilities_with_access_notes_on_the_map(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    """A 119 dispatch brings the facilities near it (engine side); the console draws them with their notes."""
+    from app.domain.enums import FacilityKind
+    from app.domain.layers import Facility
+    from app.engine.services.directory import upsert_facilities
+    from tests.engine.conftest import ADMIN
+
+    with engine.e.server.uow(ADMIN) as work:
+        upsert_facilities(
+            work,
+            [
+                Facility(
+                    "FAC-LPG",
+                    "하대 LPG 충전소",
+                    35.1805,
+                    128.0805,
+                    FacilityKind.HAZARDOUS,
+                    "북문 진입, 지하 탱크",
+                ),
+                Facility("FAC-HYD", "소화전 7", 35.1795, 128.0795, FacilityKind.HYDRANT, "골목 안쪽"),
+            ],
+        )
+    inc_id = engine.request("FIRE-1", priority=2, service="119-dispatch", title="Fire")["incident"]["id"]
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None and console.map.is_ready, timeout=30_000)
+    console.queue_panel.select(inc_id)
+    qtbot.waitUntil(lambda: c.detail.incident_id == inc_id, timeout=TIMEOUT)
+    assert {f.id for f in c.detail.detail.facilities} >= {"FAC-LPG"}
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["facilities"] >= 1, timeout=TIMEOUT)
+    got: list[Any] = []
+    console.map.run_js(
+        "JSON.stringify(Array.from(document.querySelectorAll('[data-facility-id]')).map(e => e.dataset.facilityId))",
+        got.append,
+    )
+    qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+    import json
+
+    assert "FAC-LPG" in json.loads(got[0])
+    tip: list[Any] = []
+    console.map.run_js(
+        "(function () { var out = ''; gt.debug.map().eachLayer(function (l) {"
+        " if (l.getTooltip && l.getTooltip() && String(l.getTooltip().getContent()).indexOf('LPG') >= 0)"
+        " out = l.getTooltip().getContent(); }); return out; })()",
+        tip.append,
+    )
+    qtbot.waitUntil(lambda: bool(tip), timeout=TIMEOUT)
+    assert "북문 진입, 지하 탱크" in tip[0]  # the access notes, in the tooltip
+    # Selecting another incident clears them (they belong to the selected one).
+    other = engine.request("OTHER-1", priority=3)["incident"]["id"]
+    qtbot.waitUntil(lambda: c.queue.get(other) is not None, timeout=TIMEOUT)
+    console.queue_panel.select(other)
+    qtbot.waitUntil(lambda: c.detail.incident_id == other, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["facilities"] == 0, timeout=TIMEOUT)
+
+
+def test_sos_track_with_times_on_the_map(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    """The SOS person's moves (the device's location updates) are drawn as a track, each fix with its time."""
+    import json
+
+    from app.domain.enums import AgencyKind
+    from tests.engine.conftest import request_body
+
+    sos = engine.e.add_agency("Safe-return centre", AgencyKind.VULNERABLE)
+    r = engine.e.http.post(
+        "/api/v1/requests", headers=sos.headers, json=request_body("SOS-1", "vulnerable-sos", priority=1)
+    )
+    assert r.status_code == 201, r.text
+    inc_id = r.json()["incident"]["id"]
+    for k in range(1, 3):
+        r = engine.e.http.post(
+            "/api/v1/requests/SOS-1/updates",
+            headers=sos.headers,
+            json={"location": {"lat": 35.18 + 0.0005 * k, "lon": 128.08}},
+        )
+        assert r.status_code == 200, r.text
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.queue.get(inc_id) is not None and console.map.is_ready, timeout=30_000)
+    console.queue_panel.select(inc_id)
+    qtbot.waitUntil(
+        lambda: c.detail.incident_id == inc_id and len(c.detail.detail.track) >= 2, timeout=TIMEOUT
+    )
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["tracks"] >= 1, timeout=TIMEOUT)
+    newest = c.detail.detail.track[-1].at.astimezone().strftime("%H:%M:%S")
+
+    def labels() -> list[str]:
+        got: list[Any] = []
+        console.map.run_js(
+            "JSON.stringify(Array.from(document.querySelectorAll('.gt-track-time')).map(e => e.textContent))",
+            got.append,
+        )
+        qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+        return list(json.loads(got[0]))
+
+    # The newest fix is labelled with its time (a redraw's old labels fade out over 200 ms).
+    qtbot.waitUntil(lambda: labels() == [newest], timeout=TIMEOUT)

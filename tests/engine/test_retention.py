@@ -278,3 +278,51 @@ def test_the_engine_runs_the_policy_itself(tmp_path: Path, db_url: str | None) -
             raise AssertionError("the engine did not run the retention policy")
     finally:
         e.close()
+
+
+def test_segments_follow_each_other_and_a_missing_one_is_named(tmp_path: Path, db_url: str | None) -> None:
+    data = tmp_path / "data"
+    url, _, _ = _world(data, db_url)
+    now = datetime.now(UTC)
+    first = _retention(data, url, now + timedelta(days=731))["archive"]
+    second = _retention(data, url, now + timedelta(days=2000))["archive"]
+    assert isinstance(first, dict) and isinstance(second, dict)
+    assert second["first_id"] == first["last_id"] + 1
+    seg_dir = data / "audit-archive"
+    ok = _verify(data, url, "--archive", str(seg_dir))
+    assert ok.returncode == 0, ok.stderr
+    assert "2 segments" in ok.stdout
+
+    # Without its first segment the archive no longer starts at genesis.
+    for f in seg_dir.glob(f"audit-{1:012d}-*"):
+        f.unlink()
+    bad = _verify(data, url, "--archive", str(seg_dir))
+    assert bad.returncode == 1 and "genesis" in bad.stderr
+
+
+def test_a_broken_chain_is_never_archived(tmp_path: Path, db_url: str | None) -> None:
+    data = tmp_path / "data"
+    url, _, _ = _world(data, db_url)
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        if c.dialect.name == "sqlite":
+            c.execute(sa.text("DROP TRIGGER audit_no_update"))
+        else:
+            c.execute(sa.text("DROP TRIGGER audit_append_only ON audit"))
+        c.execute(sa.text("UPDATE audit SET actor = 'forger' WHERE id = 3"))
+    eng.dispose()
+    n = _counts(url)["audit"]
+    r = _cli(
+        "retention",
+        "run",
+        "--as-of",
+        (datetime.now(UTC) + timedelta(days=800)).isoformat(),
+        "--data-dir",
+        str(data),
+        "--db",
+        url,
+    )
+    assert r.returncode == 1
+    assert "row 3" in r.stderr and "not archiving" in r.stderr
+    assert _counts(url)["audit"] == n + 1  # nothing left; the refused run is itself audited
+    assert not list((data / "audit-archive").glob("audit-*.jsonl"))

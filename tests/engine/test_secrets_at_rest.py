@@ -174,3 +174,36 @@ def test_bulk_camera_imports_seal_stream_urls_too(engine: EngineUnderTest) -> No
         assert all(str(v).startswith(PREFIX) and "pw-" not in str(v) for _, v in stored), stored
     engine.server.ctx.cameras.refresh(force=True)
     assert engine.server.ctx.cameras.index().get("B2").stream_main == "rtsp://admin:pw-2@10.0.0.2/s?v=2"  # type: ignore[union-attr]
+
+
+def test_an_agency_reads_its_delivery_errors_without_internal_addresses(engine: EngineUnderTest) -> None:
+    from app.store.models import AgencyRow
+
+    e = engine
+    e.add_cameras([Camera("CAM-1", "c", JINJU[0], JINJU[1], Purpose.CRIME, stream_main=SECRET_URL)])
+    police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+    with e.server.uow.writing() as s:  # an endpoint the dispatcher refuses at send time, naming its address
+        row = s.get(AgencyRow, police.id)
+        assert row is not None
+        row.endpoint = "https://10.20.30.40/hook"
+    op = e.add_user("op", Role.OPERATOR)
+    iid = e.http.post(
+        "/api/v1/requests",
+        headers=police.headers,
+        json={
+            "service": "112-emergency-video",
+            "external_id": "E-1",
+            "title": "t",
+            "location": {"lat": JINJU[0], "lon": JINJU[1]},
+        },
+    ).json()["incident"]["id"]
+    deadline = time.monotonic() + 10
+    errors: list[str] = []
+    while not errors and time.monotonic() < deadline:
+        detail = e.http.get(f"/api/v1/incidents/{iid}", headers=op).json()
+        errors = [d["last_error"] for d in detail["deliveries"] if d["last_error"]]
+        time.sleep(0.05)  # poll interval while the dispatcher's first attempt is recorded
+    assert errors and "10.20.30.40" in errors[0]  # the control room sees what was refused
+    mine = e.http.get(f"/api/v1/incidents/{iid}", headers=police.headers).json()
+    agency_errors = [d["last_error"] for d in mine["deliveries"] if d["last_error"]]
+    assert agency_errors and all("10.20.30.40" not in x and "<address>" in x for x in agency_errors)
