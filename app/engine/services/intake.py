@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.domain.enums import AgencyKind, IncidentStatus, Service, ShareStatus
 from app.domain.geo import Area, Circle, GeoPoint, Polygon, distance_m
@@ -33,6 +33,7 @@ from app.store.models import (
     ShareRow,
     TrackPointRow,
 )
+from app.store.retry import retry_after_disconnect
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,8 @@ def handle_request(
     area, area_json = area_from_api(body.area)
     # Choosing cameras is pure and in memory: do it before the transaction takes the write lock.
     picks = choose_cameras(ctx, body.service, GeoPoint(body.location.lat, body.location.lon), area)
-    for attempt in range(2):
+    collided, disconnects = False, 0
+    while True:
         try:
             with ctx.uow(principal, client) as work:
                 existing = work.session.scalars(
@@ -336,9 +338,15 @@ def handle_request(
             return result, True
         except IntegrityError:
             # Two engines (PostgreSQL) took the same (agency, external_id) at once: the loser re-reads.
-            if attempt:
+            if collided:
                 raise
-    raise AssertionError("unreachable")
+            collided = True
+        except DBAPIError as exc:
+            # The database connection failed before this was acknowledged (PostgreSQL restarted): run it
+            # again — a commit that did land is found by its external_id (app/store/retry.py).
+            if not retry_after_disconnect(exc, disconnects):
+                raise
+            disconnects += 1
 
 
 def apply_location(
