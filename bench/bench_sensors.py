@@ -122,13 +122,19 @@ async def gateways(
                 nonlocal accepted
                 async with sem:
                     t0 = time.perf_counter()
-                    r = await http.post(
-                        "/api/v1/sensors/events",
-                        json={"sensor_id": f"W-{g}-{i % sensors_each}", "value": 1.0 + i % 7},
-                    )
+                    readings = [
+                        {"sensor_id": f"W-{g}-{(i * batch + k) % sensors_each}", "value": 1.0 + k % 7}
+                        for k in range(batch)
+                    ]
+                    if batch == 1:
+                        r = await http.post("/api/v1/sensors/events", json=readings[0])
+                        ok = 1 if r.status_code == 202 else 0
+                    else:
+                        r = await http.post("/api/v1/sensors/readings", json={"readings": readings})
+                        results = r.json()["results"] if r.status_code == 200 else []
+                        ok = sum(x["outcome"] == "recorded" for x in results)
                     lat.append(time.perf_counter() - t0)
-                    if r.status_code == 202:
-                        accepted += 1
+                    accepted += ok
 
             start = time.monotonic()
             tasks = []

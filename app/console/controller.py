@@ -307,7 +307,7 @@ class ConsoleController(QObject):
     def _apply_agency_health(self, data: dict[str, Any]) -> bool:
         raw, agency_id = data.get("agency_health"), data.get("agency_id")
         if not isinstance(raw, dict) or not isinstance(agency_id, str):
-            return False  # an engine that does not send it: reload the agencies (debounced)
+            return False
         try:
             health = AgencyHealthOut.model_validate(raw)
         except ValidationError as exc:
@@ -377,17 +377,21 @@ class ConsoleController(QObject):
                 self._detail_timer.start()
             elif incident_id == self._selected:
                 self.detailChanged.emit()
-            # The event carries the agency's health after the change: a delta, never a reload (issue 17).
-            if self._apply_agency_health(data):
-                self.healthChanged.emit()
-            else:
-                self._agencies_timer.start()
+            # The event may carry the agency's health after the change: a delta, never a reload (issue 17).
+            # Without it (the engine sends it at most once a second per agency) an ``agency.health`` follows.
+            if "agency_health" in data:
+                if self._apply_agency_health(data):
+                    self.healthChanged.emit()
+                else:
+                    self._agencies_timer.start()  # an agency this console does not know yet
         elif kind.startswith(("share.", "report.")):
             if incident_id == self._selected:
                 self._detail_timer.start()
         elif kind == "agency.health":  # the dispatcher's health of an agency, pushed as it is
             if self._apply_agency_health(data):
                 self.healthChanged.emit()
+            else:
+                self._agencies_timer.start()
         elif kind.startswith("agency."):
             self._agencies_timer.start()  # the agency list only (tens of rows), never the cameras
         elif kind == "cameras.imported":

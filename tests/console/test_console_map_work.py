@@ -95,6 +95,7 @@ def test_settings_dialog_adds_a_basemap_and_golden_times(
     dlg.basemap_list.setCurrentRow(0)
     dlg.remove_button.click()
     dlg.add_basemap(BasemapSource("Offline street", "mbtiles", path=str(mb), max_zoom=15))
+    dlg.add_basemap(BasemapSource("Offline copy", "mbtiles", path=str(mb), max_zoom=15))
     dlg.golden[Service.DISPATCH_119].setValue(20)  # minutes
     dlg.video_auto.setCurrentIndex(dlg.video_auto.findData("never"))
     assert dlg.try_accept()
@@ -104,10 +105,24 @@ def test_settings_dialog_adds_a_basemap_and_golden_times(
     assert int(ini.value("golden/119-dispatch")) == 1200 and ini.value("video/auto") == "never"
     after = c.queue.golden_time(c.queue.get(inc)).remaining_s
     assert 1100 < after <= 1200, "the queue counts down to the service's configured golden time"
-    console.map.choose_basemap("Offline street")
-    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["tiles"]["loaded"] >= 1, timeout=TIMEOUT)
-    snap = map_snapshot(qtbot, console)
-    assert "Offline street" in snap["basemaps"] and snap["basemap"] == "Offline street"
+    qtbot.waitUntil(
+        lambda: map_snapshot(qtbot, console)["basemaps"] == ["Offline street", "Offline copy"],
+        timeout=TIMEOUT,
+    )
+    # The operator picks it in the map's layer control (a real radio button); the choice is remembered.
+    with qtbot.waitSignal(console.map.basemapChosen, timeout=TIMEOUT):
+        console.map.run_js(
+            "Array.from(document.querySelectorAll('.leaflet-control-layers-base label'))"
+            ".filter(l => l.textContent.trim() === 'Offline copy')[0].querySelector('input').click()"
+        )
+    qtbot.waitUntil(
+        lambda: map_snapshot(qtbot, console)["tiles"]["byName"].get("Offline copy", {}).get("loaded", 0) >= 1,
+        timeout=TIMEOUT,
+    )
+    assert map_snapshot(qtbot, console)["basemap"] == "Offline copy"
+    console.settings.sync()
+    ini = QSettings(str(console.settings_dir / "console.ini"), QSettings.Format.IniFormat)
+    assert ini.value("map/basemap") == "Offline copy"
 
 
 def test_console_draws_the_engines_districts(

@@ -210,3 +210,24 @@ def test_cameras_in_a_drawn_area_nearest_first() -> None:
         "C3",
     ]
     assert cameras_in_area({"nonsense": 1}, cams) == []
+
+
+def test_map_payload_carries_every_cap_area_and_the_track() -> None:
+    """What the console's markers and the wall's takeover map draw for an incident."""
+    from app.console.map.markers import incident_map_payload
+
+    areas = [
+        {"polygon": [[35.17, 128.07], [35.17, 128.09], [35.19, 128.09]]},
+        {"circle": {"lat": 35.2, "lon": 128.1, "radius_m": 500}},
+        {"circle": {"lat": "x"}},  # broken: never reaches the page
+    ]
+    plain = IncidentOut.model_validate(incident(details={"areas": areas}))
+    got = incident_map_payload(plain)
+    assert [next(iter(a)) for a in got["areas"]] == ["polygon", "circle"] and "track" not in got
+    detail = IncidentDetailOut.model_validate(
+        incident(track=[{"lat": 35.18, "lon": 128.08, "at": T0.isoformat()}])
+    )
+    got = incident_map_payload(detail)
+    assert "areas" not in got and got["track"] == [
+        {"lat": 35.18, "lon": 128.08, "at": T0.astimezone().strftime("%H:%M:%S")}
+    ]

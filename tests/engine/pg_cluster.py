@@ -56,6 +56,22 @@ class Cluster:
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", mode, "-w", "stop")
 
+    def restart(self, mode: str = "fast") -> None:
+        """``pg_ctl restart -m MODE``: stop (disconnecting every client) and start again, waiting for it."""
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.dir / "data"),
+            "-l",
+            str(self.dir / "log"),
+            "-m",
+            mode,
+            "-w",
+            "-o",
+            f"-k {self.dir} -c listen_addresses='' -c max_connections=200",
+            "restart",
+        )
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@/{database}?host={self.dir}"
 

@@ -10,8 +10,12 @@ __all__ = ["incident_map_payload"]
 
 
 def incident_map_payload(inc: IncidentOut) -> dict[str, Any]:
-    """What :meth:`MapView.upsert_incident` (and the wall's takeover map) take."""
-    return {
+    """What :meth:`MapView.upsert_incident` (and the wall's takeover map) take: with every area of a CAP
+    alert (``details.areas``) and, for a detail, the SOS track with each fix's time."""
+    from app.console.viewmodels.map_overlays import incident_overlays
+
+    extra = incident_overlays(inc)
+    out: dict[str, Any] = {
         "id": inc.id,
         "service": str(inc.service),
         "lat": inc.location.lat,
@@ -22,3 +26,8 @@ def incident_map_payload(inc: IncidentOut) -> dict[str, Any]:
         "drill": inc.exercise,
         "area": inc.area,
     }
+    if extra["areas"]:
+        out["areas"] = extra["areas"]
+    if extra["track"]:
+        out["track"] = extra["track"]
+    return out

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from app.domain.geo import Circle, GeoPoint, Polygon, distance_m
-from app.formats.api import IncidentDetailOut
+from app.formats.api import IncidentDetailOut, IncidentOut
 
 __all__ = ["MAX_AREA_CAMERAS", "cameras_in_area", "incident_overlays", "parse_area"]
 
@@ -57,18 +57,20 @@ def _local_time(at: datetime) -> str:
     return at.astimezone().strftime("%H:%M:%S")
 
 
-def incident_overlays(detail: IncidentDetailOut) -> dict[str, Any]:
-    """``{"areas": [...], "track": [...], "facilities": [...], "units": [...]}`` for the map."""
+def incident_overlays(detail: IncidentOut) -> dict[str, Any]:
+    """``{"areas": [...], "track": [...], "facilities": [...], "units": [...]}`` for the map (a plain
+    incident has no track or facilities: those lists are empty)."""
     areas: list[dict[str, Any]] = []
     raw_areas = detail.details.get("areas") if isinstance(detail.details, dict) else None
     for a in raw_areas if isinstance(raw_areas, list) else []:
         shape = parse_area(a)
         if shape is not None:
             areas.append(_area_json(shape))
-    track = [{"lat": p.lat, "lon": p.lon, "at": _local_time(p.at)} for p in detail.track]
+    full = detail if isinstance(detail, IncidentDetailOut) else None
+    track = [{"lat": p.lat, "lon": p.lon, "at": _local_time(p.at)} for p in (full.track if full else [])]
     facilities = [
         {"id": f.id, "name": f.name, "kind": f.kind, "lat": f.lat, "lon": f.lon, "notes": f.notes}
-        for f in detail.facilities
+        for f in (full.facilities if full else [])
     ]
     units: list[dict[str, Any]] = []
     raw_units = detail.details.get("unit_positions") if isinstance(detail.details, dict) else None

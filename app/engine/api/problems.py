@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,6 +46,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                     exc.status,
                     exc.detail,
                     ctx.now(),
+                    getattr(principal, "key_holder_id", None),
                 )
         resp = problem(exc.status, exc.title, exc.detail)
         for k, v in exc.headers.items():
@@ -60,8 +61,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         resp.headers["retry-after"] = "1"
         return resp
 
+    @app.exception_handler(InterfaceError)  # psycopg: "the connection is closed" (the server went away)
     @app.exception_handler(OperationalError)
-    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+    async def _database_down(_request: Request, exc: DBAPIError) -> JSONResponse:
         # The database is unreachable (restarting, network, failover): nothing of this request was
         # acknowledged; the pool's pre-ping reconnects once it is back.
         _log.warning("database unavailable: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)

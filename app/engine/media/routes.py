@@ -321,6 +321,11 @@ def make_media_router(
             )
         except BaseException:
             viewer.close("request ended")
+            # The admitted viewing ends here (the client left before any video): its end is recorded on a
+            # task of its own, since this one is being cancelled.
+            task = asyncio.get_running_loop().create_task(_record(access, grant, started, 0))
+            _ending.add(task)
+            task.add_done_callback(_ending.discard)
             raise
         return _LiveTsResponse(viewer, first, grant, access, grants, started)
 
@@ -369,6 +374,7 @@ def make_media_router(
         try:
             viewer = relay.subscribe(grant.camera_id, grant.stream_url, client=client, kind="mp4")
         except RelayClosed:
+            await _record(access, grant, started, 0)
             await _ws_refuse(websocket, 503, "Media relay unavailable", "The media relay is shutting down.")
             return
         reason = "ended"
@@ -514,6 +520,9 @@ def _gateway_credentials(body: MediaAuthRequest) -> tuple[str, str]:
     query = parse_qs(body.query, keep_blank_values=False)
     token = body.token or body.password or (query.get("token") or [""])[0]
     return token, camera_id
+
+
+_ending: set[asyncio.Task[None]] = set()  # end records written after their request was cancelled
 
 
 async def _record(access: MediaAccess, grant: ViewGrant, started: datetime, bytes_sent: int) -> None:

@@ -218,6 +218,13 @@ class Dispatcher:
         # One engine owns a SQLite file, so its in-memory in-flight set is the whole claim and the
         # query runs on a reader (no write, no fsync). Engines sharing PostgreSQL take leases instead.
         leasing = not self._ctx.uow.db.is_sqlite
+        free_lease = or_(DeliveryRow.claimed_until.is_(None), DeliveryRow.claimed_until < now)
+        if leasing:
+            # A row leased to this engine that it is not sending (skipped just below while in flight) is a
+            # lease it lost track of: a fresh delivery whose commit was not announced (the connection failed
+            # at COMMIT: PostgreSQL restarted) or an outcome that could not be recorded. Take it again now
+            # rather than when the lease runs out (issue 17: PostgreSQL restarted under load).
+            free_lease = or_(free_lease, DeliveryRow.claimed_by == self._owner)
         session_cm = self._ctx.uow.writing() if leasing else self._ctx.uow.read()
         with session_cm as s:
             q = (
@@ -226,7 +233,7 @@ class Dispatcher:
                 .where(
                     DeliveryRow.state.in_(OPEN),
                     DeliveryRow.next_attempt_at <= now,
-                    or_(DeliveryRow.claimed_until.is_(None), DeliveryRow.claimed_until < now),
+                    free_lease,
                     AgencyRow.enabled.is_(True),
                     ~blocked,
                 )

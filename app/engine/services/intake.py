@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.domain.enums import AgencyKind, IncidentStatus, Service, ShareStatus
 from app.domain.geo import Area, Circle, GeoPoint, Polygon, distance_m
@@ -33,6 +33,7 @@ from app.store.models import (
     ShareRow,
     TrackPointRow,
 )
+from app.store.retry import retry_after_disconnect
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,8 @@ def handle_request(
     area, area_json = area_from_api(body.area)
     # Choosing cameras is pure and in memory: do it before the transaction takes the write lock.
     picks = choose_cameras(ctx, body.service, GeoPoint(body.location.lat, body.location.lon), area)
-    for attempt in range(2):
+    collided, disconnects = False, 0
+    while True:
         try:
             with ctx.uow(principal, client) as work:
                 existing = work.session.scalars(
@@ -336,15 +338,29 @@ def handle_request(
             return result, True
         except IntegrityError:
             # Two engines (PostgreSQL) took the same (agency, external_id) at once: the loser re-reads.
-            if attempt:
+            if collided:
                 raise
-    raise AssertionError("unreachable")
+            collided = True
+        except DBAPIError as exc:
+            # The database connection failed before this was acknowledged (PostgreSQL restarted): run it
+            # again — a commit that did land is found by its external_id (app/store/retry.py).
+            if not retry_after_disconnect(exc, disconnects):
+                raise
+            disconnects += 1
 
 
 def apply_location(
-    ctx: EngineContext, work: Work, incident: IncidentRow, point: GeoPoint, address: str | None
+    ctx: EngineContext,
+    work: Work,
+    incident: IncidentRow,
+    point: GeoPoint,
+    address: str | None,
+    picks: list[Pick] | None = None,
 ) -> None:
-    """A new position (moving person or suspect): re-select cameras; every active share follows."""
+    """A new position (moving person or suspect): re-select cameras; every active share follows.
+
+    ``picks``: the cameras for ``point``, chosen before the transaction (pure, in memory: the writer is not
+    held for it); chosen here when the incident's service or area changed since."""
     service = Service(incident.service)
     incident.lat, incident.lon = point.lat, point.lon
     if address is not None:
@@ -352,7 +368,8 @@ def apply_location(
     if POLICIES[service].tracks_location:
         work.session.add(TrackPointRow(incident_id=incident.id, lat=point.lat, lon=point.lon, at=work.now))
     # An alert area stays what it was; only the point moved.
-    picks = choose_cameras(ctx, service, point, area_from_json(incident.area))
+    if picks is None:
+        picks = choose_cameras(ctx, service, point, area_from_json(incident.area))
     _store_cameras(ctx, work, incident.id, picks)
     if POLICIES[service].wants_facilities:
         _store_facilities(ctx, work, incident.id, point)
@@ -386,6 +403,21 @@ def handle_update(
 ) -> RequestResultOut:
     if principal.kind != "agency":
         raise forbidden("request updates come from the agency that made the request")
+    picks: list[Pick] | None = None
+    chosen_for: tuple[str, Any] | None = None
+    if body.location is not None:
+        # Choose the cameras before taking the writer (issue 17), from what a reader sees of the incident.
+        with ctx.uow.read() as s:
+            seen = s.execute(
+                select(IncidentRow.service, IncidentRow.area).where(
+                    IncidentRow.agency_id == principal.id, IncidentRow.external_id == external_id
+                )
+            ).first()
+        if seen is not None:
+            chosen_for = (seen[0], seen[1])
+            picks = choose_cameras(
+                ctx, Service(seen[0]), GeoPoint(body.location.lat, body.location.lon), area_from_json(seen[1])
+            )
     with ctx.uow(principal, client) as work:
         incident = work.session.scalars(
             select(IncidentRow)
@@ -402,7 +434,12 @@ def handle_update(
         )
         if body.location is not None:
             apply_location(
-                ctx, work, incident, GeoPoint(body.location.lat, body.location.lon), body.location.address
+                ctx,
+                work,
+                incident,
+                GeoPoint(body.location.lat, body.location.lon),
+                body.location.address,
+                picks if chosen_for == (incident.service, incident.area) else None,
             )
         if body.units is not None:
             incident.units = list(body.units)
