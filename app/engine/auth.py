@@ -55,6 +55,11 @@ class Principal:
     def wall_id(self) -> str | None:
         return self.id if self.kind == "wall" else None
 
+    @property
+    def key_holder_id(self) -> str | None:
+        """An agency's or wall's id, which audit rows carry beside its name (a user's login is unique)."""
+        return self.id if self.kind in ("agency", "wall") else None
+
     def has_role(self, *roles: Role) -> bool:
         return self.kind == "system" or (self.kind == "user" and self.role in roles)
 

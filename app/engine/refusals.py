@@ -35,14 +35,23 @@ class RefusalLog:
     def __init__(self, max_keys: int = 2000) -> None:
         self._lock = threading.Lock()
         self._max = max_keys
-        self._tallies: dict[tuple[str, str, str | None, str, int], _Tally] = {}
+        self._tallies: dict[tuple[str, str, str | None, str, int, str | None], _Tally] = {}
         self._overflow = 0
         self.recorded = 0  # refusals seen since start (for tests and health)
 
     def record(
-        self, action: str, actor: str, client: str | None, target: str, status: int, reason: str, at: datetime
+        self,
+        action: str,
+        actor: str,
+        client: str | None,
+        target: str,
+        status: int,
+        reason: str,
+        at: datetime,
+        actor_id: str | None = None,
     ) -> None:
-        key = (action, actor[:200], client, target[:128], status)
+        """``actor_id``: an agency's or wall's id, so the row names it by id as well as by name."""
+        key = (action, actor[:200], client, target[:128], status, actor_id)
         with self._lock:
             self.recorded += 1
             tally = self._tallies.get(key)
@@ -71,6 +80,7 @@ class RefusalLog:
                 "target_id": target,
                 "client": client,
                 "detail": {
+                    **({"actor_id": actor_id} if actor_id else {}),
                     "status": status,
                     "count": t.count,
                     "first": t.first.isoformat(),
@@ -78,7 +88,7 @@ class RefusalLog:
                     "reason": t.reason,
                 },
             }
-            for (action, actor, client, target, status), t in tallies.items()
+            for (action, actor, client, target, status, actor_id), t in tallies.items()
         ]
         if overflow:
             rows.append(

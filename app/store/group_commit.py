@@ -74,6 +74,7 @@ class GroupCommitter:
         self._writer = threading.Lock()  # held while a unit runs or a group commits
         self._count = threading.Lock()
         self._waiting = 0
+        self.holder: int | None = None  # the thread running a unit or a commit (threading.get_ident)
         self._conn: Connection | None = None
         self._group: Group | None = None
         self.commits = 0  # groups committed
@@ -87,6 +88,7 @@ class GroupCommitter:
         with self._count:
             self._waiting += 1
         self._writer.acquire()
+        self.holder = threading.get_ident()
         with self._count:
             self._waiting -= 1
         failure: BaseException | None = None
@@ -120,6 +122,7 @@ class GroupCommitter:
             if committer:
                 self._commit()
         finally:
+            self.holder = None
             self._writer.release()
         if not committer:
             group.done.wait()

@@ -49,3 +49,58 @@ def test_delivery_outcomes_update_agency_health_without_reloading_agencies_or_ca
     assert c.reloads == reloads
     assert c.agency_reloads == agency_reloads
     assert _camera_lists(engine) == camera_lists
+
+
+def test_agency_health_pushed_on_its_own_is_applied_without_a_reload(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.store.models import DeliveryRow, IncidentRow
+
+    console = console_factory(engine.url)
+    c = console.controller
+    qtbot.waitUntil(lambda: c.connected and len(c.agencies) == 3, timeout=TIMEOUT)
+    reloads, agency_reloads = c.reloads, c.agency_reloads
+    police = engine.police.id
+    # A dead letter the dispatcher never touches again: only a pushed agency.health can tell the console.
+    now = datetime.now(UTC)
+    with engine.e.server.uow.writing() as s:
+        s.add(
+            IncidentRow(
+                id="INC-H",
+                service="112-dispatch",
+                status="new",
+                title="t",
+                priority=3,
+                exercise=False,
+                lat=35.18,
+                lon=128.08,
+                source="test",
+                details={},
+                units=[],
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        s.flush()
+        s.add(
+            DeliveryRow(
+                id="msg-H",
+                agency_id=police,
+                incident_id="INC-H",
+                event_type="incident.updated",
+                sequence=1,
+                payload={},
+                state="dead",
+                attempts=9,
+                created_at=now,
+            )
+        )
+    engine.e.server.dispatcher._write_health({police})  # what the dispatcher pushes once a second is over
+    qtbot.waitUntil(
+        lambda: next(s for s in c.health.agencies() if s.agency.id == police).dead_letters == 1,
+        timeout=TIMEOUT,
+    )
+    assert any(s.agency.id == police for s in c.health.failing_agencies())
+    assert c.reloads == reloads and c.agency_reloads == agency_reloads

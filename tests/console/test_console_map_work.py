@@ -46,6 +46,47 @@ def test_drawn_area_sends_its_cameras_to_the_wall(
     assert "drawn area" in console.window.statusBar().currentMessage()
 
 
+def test_drawn_area_goes_to_a_chosen_wall_display(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    """The operator chooses one of the engine's walls in the Video walls panel ("Drawn area to:"); the area's
+    cameras then make that wall's layout on the engine (nearest the centre first), not the console's wall."""
+    from test_wall_panel import engine_wall, put_wall
+
+    put_wall(engine, "WALL-1", {"name": "Main wall", "layout": {"grid": 4, "tiles": ["CAM-0001"]}})
+    console = console_factory(engine.url)
+    c = console.controller
+    panel = console.wall_control
+    qtbot.waitUntil(lambda: len(c.health.cameras()) == 36 and console.map.is_ready, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.model.wall_ids() == ["WALL-1"], timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["cameras"] == 36, timeout=TIMEOUT)
+    combo = panel.area_target_combo
+    assert combo.count() == 2 and combo.currentData() == ""  # the console's own wall until chosen
+    combo.setCurrentIndex(combo.findData("WALL-1"))
+    combo.activated.emit(combo.currentIndex())  # what a click on the item does
+    assert panel.area_target == "WALL-1"
+    assert console.settings.value("wall_control/area_target") == "WALL-1"
+    console.map.run_js("gt.drawCircle(35.18, 128.08, 160)")
+    qtbot.waitUntil(lambda: panel.model.walls["WALL-1"].tiles[:1] == ["CAM-0021"], timeout=TIMEOUT)
+    inside = {
+        cam.id
+        for cam in c.health.cameras()
+        if abs(cam.lat - 35.18) * 111_320 <= 160 and abs(cam.lon - 128.08) * 91_000 <= 160
+    }
+    on_engine = engine_wall(engine, "WALL-1")
+    tiles = [t for t in on_engine["tiles"] if t]
+    assert tiles[0] == "CAM-0021" and set(tiles) <= inside and len(tiles) >= 2
+    assert "CAM-0001" not in tiles and on_engine["grid"] >= len(tiles)
+    assert not any(console.wall.vm.tiles), "the console's own video wall is left as it was"
+    qtbot.waitUntil(lambda: "Main wall" in console.window.statusBar().currentMessage(), timeout=TIMEOUT)
+    # Back to the console's own wall: the next area goes there.
+    combo.setCurrentIndex(combo.findData(""))
+    combo.activated.emit(combo.currentIndex())
+    assert panel.area_target is None
+    console.map.run_js("gt.drawCircle(35.18, 128.08, 160)")
+    qtbot.waitUntil(lambda: any(console.wall.vm.tiles), timeout=TIMEOUT)
+
+
 def test_one_key_jump_to_a_new_p1(engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot) -> None:
     low = engine.request("LOW-1", priority=4, title="Noise complaint")["incident"]["id"]
     console = console_factory(engine.url)
@@ -95,6 +136,7 @@ def test_settings_dialog_adds_a_basemap_and_golden_times(
     dlg.basemap_list.setCurrentRow(0)
     dlg.remove_button.click()
     dlg.add_basemap(BasemapSource("Offline street", "mbtiles", path=str(mb), max_zoom=15))
+    dlg.add_basemap(BasemapSource("Offline copy", "mbtiles", path=str(mb), max_zoom=15))
     dlg.golden[Service.DISPATCH_119].setValue(20)  # minutes
     dlg.video_auto.setCurrentIndex(dlg.video_auto.findData("never"))
     assert dlg.try_accept()
@@ -104,10 +146,24 @@ def test_settings_dialog_adds_a_basemap_and_golden_times(
     assert int(ini.value("golden/119-dispatch")) == 1200 and ini.value("video/auto") == "never"
     after = c.queue.golden_time(c.queue.get(inc)).remaining_s
     assert 1100 < after <= 1200, "the queue counts down to the service's configured golden time"
-    console.map.choose_basemap("Offline street")
-    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["tiles"]["loaded"] >= 1, timeout=TIMEOUT)
-    snap = map_snapshot(qtbot, console)
-    assert "Offline street" in snap["basemaps"] and snap["basemap"] == "Offline street"
+    qtbot.waitUntil(
+        lambda: map_snapshot(qtbot, console)["basemaps"] == ["Offline street", "Offline copy"],
+        timeout=TIMEOUT,
+    )
+    # The operator picks it in the map's layer control (a real radio button); the choice is remembered.
+    with qtbot.waitSignal(console.map.basemapChosen, timeout=TIMEOUT):
+        console.map.run_js(
+            "Array.from(document.querySelectorAll('.leaflet-control-layers-base label'))"
+            ".filter(l => l.textContent.trim() === 'Offline copy')[0].querySelector('input').click()"
+        )
+    qtbot.waitUntil(
+        lambda: map_snapshot(qtbot, console)["tiles"]["byName"].get("Offline copy", {}).get("loaded", 0) >= 1,
+        timeout=TIMEOUT,
+    )
+    assert map_snapshot(qtbot, console)["basemap"] == "Offline copy"
+    console.settings.sync()
+    ini = QSettings(str(console.settings_dir / "console.ini"), QSettings.Format.IniFormat)
+    assert ini.value("map/basemap") == "Offline copy"
 
 
 def test_console_draws_the_engines_districts(

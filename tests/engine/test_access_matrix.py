@@ -321,6 +321,19 @@ def test_refusals_are_audited_in_batches(world: World) -> None:
     assert len(mine) <= 5
 
 
+def test_an_agencys_refusal_names_it_by_id_and_name(world: World) -> None:
+    engine = world.engine
+    assert engine.http.get("/api/v1/audit", headers=world.bearer(Caller.AGENCY)).status_code == 403
+    engine.server.security.flush()
+    rows = engine.http.get(
+        "/api/v1/audit",
+        headers=world.bearer(Caller.AUDITOR),
+        params={"action": "request.refused", "target_id": "GET /api/v1/audit"},
+    ).json()
+    mine = [r for r in rows if r["actor"] == "agency:Jinju 112"]
+    assert mine and all(r["detail"]["actor_id"] == world.agency_id for r in mine)
+
+
 def test_a_route_without_a_rule_is_refused_to_everyone(world: World) -> None:
     app = world.engine.server.app
 

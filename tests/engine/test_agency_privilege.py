@@ -271,8 +271,15 @@ def test_disable_refuses_the_key_revokes_shares_and_holds_deliveries(city: Engin
     assert [s["status"] for s in full["shares"]] == ["revoked"]
     queued = [d for d in full["deliveries"] if d["event_type"] == "share.revoked"]
     assert queued and queued[0]["state"] in ("pending", "retrying")  # held, not lost
+    # Nobody shares new video with a disabled agency, not even an admin (who approves at once).
+    camera = full["shares"][0]["camera_ids"][0]
+    share = {"agency_id": police.id, "camera_ids": [camera], "minutes": 10, "purpose": "p"}
+    share["legal_basis"] = "pipa-18-2-7"
+    r = city.http.post(f"/api/v1/incidents/{inc_id}/shares", headers=admin, json=share)
+    assert r.status_code == 409 and "disabled" in r.json()["detail"]
     r = city.http.patch(f"/api/v1/agencies/{police.id}", headers=admin, json={"enabled": True})
     assert city.http.get("/api/v1/incidents", headers=police.headers).status_code == 200
+    assert city.http.post(f"/api/v1/incidents/{inc_id}/shares", headers=admin, json=share).status_code == 201
 
 
 def test_cli_disable_is_seen_by_the_engine_within_a_second(city: EngineUnderTest, tmp_path: Path) -> None:

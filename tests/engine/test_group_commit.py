@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app.domain.clock import SystemClock
-from app.domain.enums import AgencyKind
+from app.domain.enums import AgencyKind, Role
 from app.engine.services.directory import create_agency, upsert_cameras
 from app.engine.settings import Settings
 from app.engine.work import UnitOfWorkFactory
@@ -259,3 +259,45 @@ def test_an_engine_killed_right_after_answering_has_every_answered_request(tmp_p
             )
     finally:
         con.close()
+
+
+def test_nothing_slow_runs_while_the_writer_is_held(
+    sqlite_engine: EngineUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Password hashing and camera selection (for a request and for a moved location) happen before the
+    unit of work takes the writer."""
+    import app.engine.api.users as users_api
+    import app.engine.services.intake as intake
+
+    e = sqlite_engine
+    group = e.server.uow.group
+    assert group is not None
+    held: list[tuple[str, bool]] = []
+    choose, hash_password = intake.choose_cameras, users_api.hash_password
+
+    def watched_choose(*a: Any, **k: Any) -> Any:
+        held.append(("choose_cameras", group.holder == threading.get_ident()))
+        return choose(*a, **k)
+
+    def watched_hash(password: str) -> str:
+        held.append(("hash_password", group.holder == threading.get_ident()))
+        return hash_password(password)
+
+    monkeypatch.setattr(intake, "choose_cameras", watched_choose)
+    monkeypatch.setattr(users_api, "hash_password", watched_hash)
+    police = e.add_agency("112", AgencyKind.POLICE)
+    admin = e.add_user("boss", role=Role.ADMIN)
+    e.add_user("op2")
+    assert (
+        e.http.post("/api/v1/requests", json=request_body("S-1"), headers=police.headers).status_code == 201
+    )
+    moved = e.http.post(
+        "/api/v1/requests/S-1/updates",
+        json={"location": {"lat": 35.1805, "lon": 128.0805}},
+        headers=police.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    reset = e.http.patch("/api/v1/users/op2", json={"password": "another-horse-1"}, headers=admin)
+    assert reset.status_code == 200, reset.text
+    assert {name for name, _ in held} == {"choose_cameras", "hash_password"}
+    assert [name for name, locked in held if locked] == []

@@ -396,3 +396,20 @@ async def test_a_browser_viewer_adds_the_mp4_output_without_dropping_ts_viewers(
             drain(ts_viewer)
             more = await read_at_least(ts_viewer, 20_000)
             assert not ts_viewer.closed and ts_packets(more)
+
+
+async def test_a_transcode_is_refused_for_a_camera_that_sends_h264(camera_sim: CameraSim) -> None:
+    """``?transcode=h264`` costs an encoder: a viewer may ask for it only for a codec a browser cannot
+    play, never to make the relay encode an H.264 camera again."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    async with serve(camera_sim) as s:
+        ws_base = s.base.replace("http://", "ws://")
+        async with connect(f"{ws_base}/media/good/cam1-sub.ws?transcode=h264") as ws:
+            refusal = json.loads(await ws.recv())
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+        assert refusal["type"] == "error" and refusal["status"] == 409
+        assert ws.close_code == 4409
+        assert not any(c.transcoded for c in s.relay.stats().channels)  # no encoder was started

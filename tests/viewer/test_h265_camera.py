@@ -94,3 +94,49 @@ def test_h265_passes_through_and_the_page_plays_the_h264_sub_stream(engine: Engi
         assert size == [640, 360]
         time.sleep(0.2)
         page.close()
+
+
+@pytest.fixture
+def hevc_only_engine(tmp_path: Path, hevc_sim: Any) -> Iterator[EngineUnderTest]:
+    """One camera, H.265 on its only stream (no H.264 sub stream to fall back to)."""
+    e = start_engine(tmp_path)
+    cam = hevc_sim.cameras[1]
+    e.add_cameras([Camera("CAM-H", cam.name, JINJU[0], JINJU[1], Purpose.CRIME, stream_main=cam.main_url)])
+    yield e
+    e.close()
+
+
+@pytest.mark.slow
+def test_h265_only_camera_plays_through_one_shared_transcode(hevc_only_engine: EngineUnderTest) -> None:
+    e = hevc_only_engine
+    police = e.add_agency("Jinju 112", AgencyKind.POLICE)
+    share = e.http.post("/api/v1/requests", headers=police.headers, json=request_body("H-2")).json()[
+        "shares"
+    ][0]
+    assert share["camera_ids"] == ["CAM-H"]
+    # Two viewers, each in its own browser (Chromium defers media in a background tab).
+    with Chromium() as first, Chromium() as second:
+        pages = [first.open(share["viewer_url"] + "?lang=en"), second.open(share["viewer_url"] + "?lang=en")]
+        for page in pages:
+            page.wait_for(
+                "(() => { const c = window.gtViewer.cameras['CAM-H'];"
+                " return c && c.state === 'live' && c.frames >= 5; })()",
+                timeout=30,
+                what="the H.265-only camera to play",
+            )
+            cam = page.eval("window.gtViewer.cameras['CAM-H']")
+            assert cam["transcoded"] is True and cam["sub"] is False and cam["codec"].startswith("avc1.")
+            note = page.eval("document.querySelector('[data-camera=\"CAM-H\"] .note').textContent")
+            assert "converts it to H.264" in note and "hev1." in note
+            size = page.eval("(() => { const v = document.querySelector('[data-camera=\"CAM-H\"] video');"
+                             " return [v.videoWidth, v.videoHeight]; })()")  # fmt: skip
+            assert size == [1280, 720]
+        # Both pages watch one transcoding child: one channel for the camera's transcode, two viewers.
+        channels = e.server.media.request_threadsafe({"t": "stats"})["channels"]
+        transcodes = [c for c in channels if c["camera_id"] == "CAM-H" and c["url"].endswith("#h264")]
+        assert len(transcodes) == 1 and transcodes[0]["viewers"] == 2 and transcodes[0]["pid"]
+        assert transcodes[0]["codec"] == "h264" and transcodes[0]["mime_codec"].startswith("avc1.")
+        copies = [c for c in channels if c["camera_id"] == "CAM-H" and not c["url"].endswith("#h264")]
+        assert all(c["codec"] == "hevc" for c in copies)  # the copy (consoles, players) stays H.265
+        for page in pages:
+            page.close()

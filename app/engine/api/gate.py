@@ -41,7 +41,9 @@ def refuse(
     reason: str,
 ) -> None:
     actor = principal.actor if principal is not None else "anonymous"
-    ctx.refusals.record("request.refused", actor, address_of(conn), target, status, reason, ctx.now())
+    ctx.refusals.record(
+        "request.refused", actor, address_of(conn), target, status, reason, ctx.now(), principal.key_holder_id if principal else None
+    )
 
 
 async def access_gate(conn: HTTPConnection) -> None:

@@ -46,6 +46,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                     exc.status,
                     exc.detail,
                     ctx.now(),
+                    getattr(principal, "key_holder_id", None),
                 )
         resp = problem(exc.status, exc.title, exc.detail)
         for k, v in exc.headers.items():

@@ -46,8 +46,10 @@ def patch_user(username: Name, body: UserPatchIn, ctx: Ctx, principal: Caller, c
     (which ends the user's sessions too)."""
     if principal.kind == "user" and principal.name == username and body.disabled:
         raise conflict("an admin cannot disable their own account")
+    # Hash before the transaction: the writer is never held for argon2id.
+    new_hash = hash_password(body.password) if body.password is not None else None
     with ctx.uow(principal, client) as work:
-        return users.patch_user(work, username, body)
+        return users.patch_user(work, username, body, new_hash)
 
 
 @router.delete("/users/{username}/sessions", response_model=SessionsEndedOut)

@@ -120,6 +120,7 @@ class ChannelStatus:
     since: datetime  # when the state last changed
     mime_codec: str | None = None  # RFC 6381 codec of the MP4 output (what a browser is asked to play)
     pid: int | None = None  # of the ffmpeg child pulling the camera
+    transcoded: bool = False  # the camera's shared H.264 transcode for browsers (else a copy)
 
 
 @dataclass(frozen=True)
@@ -332,9 +333,22 @@ class Viewer:
 # ------------------------------------------------------------------------------------------------
 
 
-def ffmpeg_command(url: str, cfg: RelayConfig, mp4_fd: int | None, ts_offset: float) -> list[str]:
+#: Channel key prefix of the one shared H.264 transcode of a camera (see :meth:`MediaRelay.subscribe`).
+TRANSCODE_PREFIX = "h264+"
+#: The transcode: x264 at its cheapest and with no look-ahead (no added latency), a keyframe every
+#: second whatever the frame rate, at most 1280 pixels wide.
+TRANSCODE_OPTIONS = ("-vf", "scale=w='min(1280,iw)':h=-2", "-c:v", "libx264", "-preset", "ultrafast",
+                     "-tune", "zerolatency", "-pix_fmt", "yuv420p", "-flags", "+global_header",
+                     "-force_key_frames", "expr:if(isnan(prev_forced_t),1,gte(t,prev_forced_t+1))")  # fmt: skip
+
+
+def ffmpeg_command(
+    url: str, cfg: RelayConfig, mp4_fd: int | None, ts_offset: float, transcode: bool = False
+) -> list[str]:
     """The child that pulls ``url``: video copied (never decoded) into MPEG-TS on stdout and, when
-    ``mp4_fd`` is given, fragmented MP4 (one fragment per frame, for browsers' MSE) on that descriptor."""
+    ``mp4_fd`` is given, fragmented MP4 (one fragment per frame, for browsers' MSE) on that descriptor.
+    ``transcode``: encoded once to H.264 instead (for browsers that cannot decode the camera's codec),
+    the one encoding written to both outputs by FFmpeg's ``tee`` muxer."""
     scheme = url.split(":", 1)[0].lower()
     options = dict(cfg.input_options)
     if scheme not in ("rtsp", "rtsps"):
@@ -346,6 +360,10 @@ def ffmpeg_command(url: str, cfg: RelayConfig, mp4_fd: int | None, ts_offset: fl
         cmd += [f"-{key}", value]
     cmd += ["-i", url]
     offset = ["-output_ts_offset", f"{ts_offset:.6f}"] if ts_offset > 0 else []
+    if transcode and mp4_fd is not None:
+        tee = ("[f=mpegts:max_delay=0:bsfs/v=dump_extra=freq=keyframe]pipe\\:1|"
+               f"[f=mp4:movflags=empty_moov+default_base_moof+frag_every_frame]pipe\\:{mp4_fd}")  # fmt: skip
+        return [*cmd, "-map", "0:v:0", *TRANSCODE_OPTIONS, *offset, "-f", "tee", "-flush_packets", "1", tee]
     cmd += ["-map", "0:v:0", "-c", "copy", *offset, "-f", "mpegts", "-flush_packets", "1",
             "-muxdelay", "0", "-muxpreload", "0", "pipe:1"]  # fmt: skip
     if mp4_fd is None:
@@ -470,13 +488,14 @@ class _Pump:
 
 
 class _Channel:
-    def __init__(self, relay: MediaRelay, camera_id: str, url: str) -> None:
+    def __init__(self, relay: MediaRelay, camera_id: str, url: str, transcode: bool = False) -> None:
         self.relay = relay
         self.config = relay.config
         self.loop = relay.loop
         self.camera_id = camera_id
         self.url = url
-        self.safe_url = redact_url(url)
+        self.transcode = transcode  # the shared H.264 transcode (browsers only), not a copy
+        self.safe_url = redact_url(url) + ("#h264" if transcode else "")
         self.viewers: set[Viewer] = set()
         self.state = CameraState.IDLE
         self.last_error: str | None = None
@@ -505,7 +524,7 @@ class _Channel:
         self.poke = asyncio.Event()
         # The MP4 output (browsers) is produced once a browser viewer or an MP4 pre-warm asked for it, and
         # then for the channel's life; a channel only consoles and walls watch pulls MPEG-TS alone.
-        self.want_mp4 = False
+        self.want_mp4 = transcode
         self.with_mp4 = False  # the current attempt has the MP4 output
 
     # --- status -----------------------------------------------------------------------------------
@@ -528,6 +547,7 @@ class _Channel:
             since=self.since,
             mime_codec=self.mime_codec,
             pid=self.proc.pid if self.proc is not None and self.proc.returncode is None else None,
+            transcoded=self.transcode,
         )
 
     def set_state(self, state: CameraState, error: str | None = None) -> None:
@@ -711,7 +731,9 @@ class _Channel:
         ts_read, ts_write = os.pipe()
         mp4_read, mp4_write = os.pipe() if with_mp4 else (-1, -1)
         try:
-            cmd = ffmpeg_command(self.url, cfg, mp4_write if with_mp4 else None, self._ts_offset())
+            cmd = ffmpeg_command(
+                self.url, cfg, mp4_write if with_mp4 else None, self._ts_offset(), self.transcode
+            )
             await self.loop.subprocess_exec(
                 lambda: child,
                 *cmd,
@@ -900,15 +922,19 @@ class MediaRelay:
         self._housekeeper: asyncio.TimerHandle | None = None
 
     # --- viewers -------------------------------------------------------------------------------------
-    def subscribe(self, camera_id: str, url: str, *, client: str = "", kind: str = "ts") -> Viewer:
+    def subscribe(
+        self, camera_id: str, url: str, *, client: str = "", kind: str = "ts", transcode: bool = False
+    ) -> Viewer:
         """Add a viewer of ``url`` (labelled ``camera_id``): ``kind`` "ts" gets MPEG-TS, "mp4" gets
         the MP4 init segment then fragments (MSE). Starts the upstream if needed; the viewer gets the
-        cached GOP at once when there is one. Close it (or use ``async with``)."""
+        cached GOP at once when there is one. ``transcode`` (MP4 only): the camera encoded to H.264 by
+        one child shared by every such viewer, for browsers that cannot decode the camera's codec.
+        Close it (or use ``async with``)."""
         if self.closed:
             raise RelayClosed("media relay is closed")
-        if kind not in ("ts", "mp4"):
+        if kind not in ("ts", "mp4") or (transcode and kind != "mp4"):
             raise ValueError(f"unknown viewer kind {kind!r}")
-        return self._channel(camera_id, url).add_viewer(client, kind)
+        return self._channel(camera_id, url, transcode).add_viewer(client, kind)
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -928,16 +954,17 @@ class MediaRelay:
             raise RelayClosed("media relay is closed")
         self._channel(camera_id, url).prewarm(self.config.prewarm_for if seconds is None else seconds, mp4)
 
-    def _channel(self, camera_id: str, url: str) -> _Channel:
-        channel = self._channels.get(url)
+    def _channel(self, camera_id: str, url: str, transcode: bool = False) -> _Channel:
+        key = TRANSCODE_PREFIX + url if transcode else url
+        channel = self._channels.get(key)
         if channel is None:
-            channel = _Channel(self, camera_id, url)
-            self._channels[url] = channel
+            channel = _Channel(self, camera_id, url, transcode)
+            self._channels[key] = channel
         return channel
 
     # --- state -------------------------------------------------------------------------------------
-    def status(self, url: str) -> ChannelStatus | None:
-        channel = self._channels.get(url)
+    def status(self, url: str, *, transcode: bool = False) -> ChannelStatus | None:
+        channel = self._channels.get(TRANSCODE_PREFIX + url if transcode else url)
         return channel.status() if channel else None
 
     def camera_status(self, camera_id: str) -> list[ChannelStatus]:

@@ -10,7 +10,9 @@
 * ``WS /media/{token}/{camera_id}.ws`` — for browsers (Media Source Extensions): one text message
   ``{"type": "start", "codec": "avc1.42C01F", "width": …, "height": …}``, then binary messages, the
   first being the fragmented-MP4 init segment and the cached GOP, then one fragment per frame. The
-  grant is checked as for ``.ts``; when it ends the socket closes with code 4401 (expired), 4403
+  grant is checked as for ``.ts``. ``?transcode=h264`` asks for the camera encoded to H.264, once for
+  every such viewer (for a codec the browser cannot decode, e.g. H.265 without an H.264 sub stream;
+  refused with 4409 for a camera that already sends H.264). When it ends the socket closes with code 4401 (expired), 4403
   (revoked or otherwise ended), 4503 (camera unavailable), 4408 (too slow) and a short reason; a
   refused token gets a text ``{"type": "error", …}`` (the problem details) and close code 4000+status.
 * ``POST /api/v1/media/auth`` — MediaMTX-style external HTTP authentication (``authMethod: http``,
@@ -371,8 +373,16 @@ def make_media_router(
             await _ws_refuse(websocket, exc.status, exc.title, exc.detail, exc.type)
             return
         started = datetime.now(UTC)
+        transcode = websocket.query_params.get("transcode") == "h264"
+        if transcode:
+            refusal = await _transcode_refusal(relay, grant, first_data_timeout)
+            if refusal is not None:
+                await _ws_refuse(websocket, *refusal)
+                return
         try:
-            viewer = relay.subscribe(grant.camera_id, grant.stream_url, client=client, kind="mp4")
+            viewer = relay.subscribe(
+                grant.camera_id, grant.stream_url, client=client, kind="mp4", transcode=transcode
+            )
         except RelayClosed:
             await _record(access, grant, started, 0)
             await _ws_refuse(websocket, 503, "Media relay unavailable", "The media relay is shutting down.")
@@ -408,7 +418,7 @@ def make_media_router(
                 reason, code = f"camera unavailable: {scrub(str(exc))}"[:120], 4503
                 data = None
             if data is not None:
-                status = relay.status(grant.stream_url)
+                status = relay.status(grant.stream_url, transcode=transcode)
                 await websocket.send_text(
                     json.dumps(
                         {
@@ -417,6 +427,7 @@ def make_media_router(
                             "codec": status.mime_codec if status else None,
                             "width": status.width if status else None,
                             "height": status.height if status else None,
+                            "transcoded": transcode,
                         }
                     )
                 )
@@ -498,6 +509,32 @@ def add_gateway_auth(router: APIRouter, authorize: Callable[[str, str, str], Awa
         except MediaDenied as exc:
             return problem(401, exc.title, exc.detail)
         return JSONResponse({"allowed": True, "camera_id": grant.camera_id, "viewer": grant.viewer})
+
+
+async def _transcode_refusal(
+    relay: MediaRelay, grant: ViewGrant, first_data_timeout: float
+) -> tuple[int, str, str] | None:
+    """Why ``?transcode=h264`` is refused for this camera, if it is: only a camera whose own codec is not
+    H.264 is transcoded (an encoder per camera costs a good part of a core; a viewer may not start one
+    for a camera a browser plays as it is). Its codec comes from its copy channel, opened for a moment
+    if the relay has not seen the camera yet."""
+    status = relay.status(grant.stream_url)
+    if status is None or status.codec is None:
+        try:
+            async with relay.stream(grant.camera_id, grant.stream_url, client="codec check") as probe:
+                await probe.first_data(first_data_timeout)
+        except UpstreamUnavailable as exc:
+            return (
+                503,
+                "Camera unavailable",
+                f"Camera {grant.camera_id} is not sending video: {scrub(str(exc))}",
+            )
+        except RelayClosed:
+            return 503, "Media relay unavailable", "The media relay is shutting down."
+        status = relay.status(grant.stream_url)
+    if status is not None and status.codec == "h264":
+        return 409, "No transcoding needed", f"Camera {grant.camera_id} sends H.264: play it as it is."
+    return None
 
 
 async def _ws_refuse(

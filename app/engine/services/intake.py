@@ -350,9 +350,17 @@ def handle_request(
 
 
 def apply_location(
-    ctx: EngineContext, work: Work, incident: IncidentRow, point: GeoPoint, address: str | None
+    ctx: EngineContext,
+    work: Work,
+    incident: IncidentRow,
+    point: GeoPoint,
+    address: str | None,
+    picks: list[Pick] | None = None,
 ) -> None:
-    """A new position (moving person or suspect): re-select cameras; every active share follows."""
+    """A new position (moving person or suspect): re-select cameras; every active share follows.
+
+    ``picks``: the cameras for ``point``, chosen before the transaction (pure, in memory: the writer is not
+    held for it); chosen here when the incident's service or area changed since."""
     service = Service(incident.service)
     incident.lat, incident.lon = point.lat, point.lon
     if address is not None:
@@ -360,7 +368,8 @@ def apply_location(
     if POLICIES[service].tracks_location:
         work.session.add(TrackPointRow(incident_id=incident.id, lat=point.lat, lon=point.lon, at=work.now))
     # An alert area stays what it was; only the point moved.
-    picks = choose_cameras(ctx, service, point, area_from_json(incident.area))
+    if picks is None:
+        picks = choose_cameras(ctx, service, point, area_from_json(incident.area))
     _store_cameras(ctx, work, incident.id, picks)
     if POLICIES[service].wants_facilities:
         _store_facilities(ctx, work, incident.id, point)
@@ -394,6 +403,21 @@ def handle_update(
 ) -> RequestResultOut:
     if principal.kind != "agency":
         raise forbidden("request updates come from the agency that made the request")
+    picks: list[Pick] | None = None
+    chosen_for: tuple[str, Any] | None = None
+    if body.location is not None:
+        # Choose the cameras before taking the writer (issue 17), from what a reader sees of the incident.
+        with ctx.uow.read() as s:
+            seen = s.execute(
+                select(IncidentRow.service, IncidentRow.area).where(
+                    IncidentRow.agency_id == principal.id, IncidentRow.external_id == external_id
+                )
+            ).first()
+        if seen is not None:
+            chosen_for = (seen[0], seen[1])
+            picks = choose_cameras(
+                ctx, Service(seen[0]), GeoPoint(body.location.lat, body.location.lon), area_from_json(seen[1])
+            )
     with ctx.uow(principal, client) as work:
         incident = work.session.scalars(
             select(IncidentRow)
@@ -410,7 +434,12 @@ def handle_update(
         )
         if body.location is not None:
             apply_location(
-                ctx, work, incident, GeoPoint(body.location.lat, body.location.lon), body.location.address
+                ctx,
+                work,
+                incident,
+                GeoPoint(body.location.lat, body.location.lon),
+                body.location.address,
+                picks if chosen_for == (incident.service, incident.area) else None,
             )
         if body.units is not None:
             incident.units = list(body.units)

@@ -153,6 +153,7 @@ def create_share(
         agency = work.session.get(AgencyRow, body.agency_id)
         if agency is None:
             raise not_found("agency", body.agency_id)
+        _enabled(agency)
         known = set(work.session.scalars(select(CameraRow.id).where(CameraRow.id.in_(body.camera_ids))))
         missing = [c for c in body.camera_ids if c not in known]
         if missing:
@@ -182,6 +183,12 @@ def create_share(
         if approval != "pending":
             ctx.prewarm(cameras)
         return share_out(share, work.now, ctx.media_url, ctx.viewer_url, internal=True, token=ctx.share_token)
+
+
+def _enabled(agency: AgencyRow) -> None:
+    # A disabled agency is shut out: no new video reaches it until an admin enables it again.
+    if not agency.enabled:
+        raise conflict(f"agency {agency.name!r} is disabled; enable it before sharing video with it")
 
 
 def _share(work: Work, share_id: str) -> ShareRow:
@@ -312,6 +319,7 @@ def approve_share(
         status = share_status(share, work.now)
         if status is ShareStatus.PENDING:
             check_drill(ctx, incident)
+            _enabled(agency)
             what = share.approval
             share.approval, share.approved_by, share.approved_at = "approved", principal.actor, work.now
             share.decision_reason = reason

@@ -61,7 +61,9 @@ def _other_enabled_admins(session: Session, user: UserRow) -> int:
     )
 
 
-def patch_user(work: Work, username: str, body: UserPatchIn) -> UserOut:
+def patch_user(work: Work, username: str, body: UserPatchIn, password_hash: str | None = None) -> UserOut:
+    """``password_hash``: ``body.password`` already hashed by the caller, outside the transaction (argon2id
+    costs tens of milliseconds; the writer is not held for it, issue 17)."""
     user = find_user(work.session, username)
     losing_admin = (
         user.role == Role.ADMIN.value
@@ -80,7 +82,7 @@ def patch_user(work: Work, username: str, body: UserPatchIn) -> UserOut:
         if body.disabled:
             ended += end_user_sessions(work.session, user.id, work.now)
     if body.password is not None:
-        user.password_hash = hash_password(body.password)
+        user.password_hash = password_hash or hash_password(body.password)
         ended += end_user_sessions(work.session, user.id, work.now)
         work.audit("user.password_reset", "user", username)
     if ended:

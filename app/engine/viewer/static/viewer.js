@@ -22,6 +22,7 @@
       reconnecting: "Reconnecting…",
       unavailable: "Camera unavailable",
       subStream: "H.265 cannot be played in this browser: showing this camera's H.264 sub stream.",
+      transcoded: "This browser cannot play this camera's video ({codec}): the server converts it to H.264 (one conversion shared by every viewer).",
       unsupported: "This browser cannot play this camera's video ({codec}).",
       away: "{d} m {dir} of the incident",
       atPlace: "at the incident",
@@ -41,6 +42,7 @@
       reconnecting: "다시 연결 중…",
       unavailable: "카메라 연결 불가",
       subStream: "이 브라우저는 H.265를 재생할 수 없어 이 카메라의 H.264 보조 스트림을 표시합니다.",
+      transcoded: "이 브라우저는 이 카메라의 영상({codec})을 재생할 수 없어 서버가 H.264로 변환하여 보여 줍니다(모든 시청자가 변환 하나를 함께 씁니다).",
       unsupported: "이 브라우저는 이 카메라의 영상({codec})을 재생할 수 없습니다.",
       away: "사건 지점에서 {dir}쪽 {d} m",
       atPlace: "사건 지점",
@@ -99,8 +101,9 @@
       this.status = tile.querySelector(".status");
       this.note = tile.querySelector(".note");
       this.useSub = false;
+      this.transcode = false;
       this.retry = 0;
-      this.info = { id: cam.id, frames: 0, firstFrameMs: null, codec: null, sub: false, state: "connecting", connects: 0 };
+      this.info = { id: cam.id, frames: 0, firstFrameMs: null, codec: null, sub: false, transcoded: false, state: "connecting", connects: 0 };
       state.cameras[cam.id] = this.info;
       this.video.muted = true;
       this.video.playsInline = true;
@@ -121,7 +124,7 @@
       if (state.ended) return;
       this.stopMedia();
       this.setState("connecting", this.retry ? T.reconnecting : T.connecting);
-      const url = this.useSub ? this.cam.ws_sub : this.cam.ws;
+      const url = this.useSub ? this.cam.ws_sub : this.transcode ? this.cam.ws + "?transcode=h264" : this.cam.ws;
       const ws = new WebSocket(url);
       ws.binaryType = "arraybuffer";
       this.ws = ws;
@@ -153,6 +156,17 @@
           this.info.sub = true;
           this.note.hidden = false;
           this.note.textContent = T.subStream;
+          this.ws.onclose = null;
+          this.ws.close();
+          this.start();
+          return;
+        }
+        if (!this.useSub && !this.transcode) {
+          // No H.264 sub stream: ask the server for its one shared H.264 transcode of this camera.
+          this.transcode = true;
+          this.info.transcoded = true;
+          this.note.hidden = false;
+          this.note.textContent = fmt(T.transcoded, { codec: codec });
           this.ws.onclose = null;
           this.ws.close();
           this.start();
