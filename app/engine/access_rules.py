@@ -201,6 +201,30 @@ RULES: tuple[Rule, ...] = (
 _INDEX: dict[tuple[str, str], Rule] = {(r.method, r.path): r for r in RULES}
 
 
+#: The media port (the media process, ``python main.py media``; DESIGN §8): its routes are not the
+#: engine's, so they have their own table, walked by ``tests/engine/test_media_access_matrix.py``. Every
+#: one checks the media credential in its URL itself, by asking the engine over the control channel.
+MEDIA_RULES: tuple[Rule, ...] = (
+    _r(
+        "GET",
+        "/media/{token}/{camera_id}.ts",
+        CONSOLE | {W, G},
+        "live video (MPEG-TS): a console grant, a wall grant (cameras of its layout) or a share token",
+        "url",
+    ),
+    _r("GET", "/media/{token}/{camera_id}.jpg", CONSOLE | {W, G}, "current picture: as for .ts", "url"),
+    _r(
+        "WS",
+        "/media/{token}/{camera_id}.ws",
+        CONSOLE | {W, G},
+        "live video for browsers (fragmented MP4 for MSE; ?transcode=h264 only for a codec a browser "
+        "cannot play): as for .ts",
+        "url",
+    ),
+    _r("ANY", "/media/{rest:path}", EVERYONE, "any other media URL: 404", "public"),
+)
+
+
 def rule_for(method: str, path: str) -> Rule | None:
     """The rule of a route (``HEAD`` follows ``GET``), or None: then nobody may call it."""
     method = method.upper()
@@ -222,6 +246,11 @@ def render_markdown() -> str:
     sep = "|---|---|" + "|".join(":-:" for _ in callers) + "|---|---|"
     lines = [head, sep]
     for r in RULES:
+        marks = " | ".join("✔" if c in r.allowed else "·" for c in callers)
+        lines.append(f"| {r.method} | `{r.path}` | {marks} | {r.credential} | {r.note} |")
+    lines += ["", "Media port (the media process; a route there is not served on the engine's port):", ""]
+    lines += [head, sep]
+    for r in MEDIA_RULES:
         marks = " | ".join("✔" if c in r.allowed else "·" for c in callers)
         lines.append(f"| {r.method} | `{r.path}` | {marks} | {r.credential} | {r.note} |")
     return "\n".join(lines) + "\n"

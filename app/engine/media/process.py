@@ -159,6 +159,18 @@ def status_to_json(status: ChannelStatus) -> dict[str, Any]:
     }
 
 
+def build_media_app(relay: MediaRelay, access: ControlAccess) -> FastAPI:
+    """The media port's application (``MEDIA_RULES`` in :mod:`app.engine.access_rules` lists its routes;
+    ``tests/engine/test_media_access_matrix.py`` walks them)."""
+    app = FastAPI(title="GoldenTime media", docs_url=None, redoc_url=None, openapi_url=None)
+    quota = StreamQuota()  # viewers per share camera, streams per agency (the grant carries the limits)
+    app.add_middleware(QuotaMiddleware)
+    app.include_router(
+        make_media_router(relay, QuotaAccess(access, quota), check_interval=0.25, gateway_auth=False)
+    )
+    return app
+
+
 class MediaProcess:
     def __init__(
         self,
@@ -226,14 +238,7 @@ class MediaProcess:
             channel.send({"t": "status", **status_to_json(status)})
 
         self.relay.add_listener(on_status)
-        app = FastAPI(title="GoldenTime media", docs_url=None, redoc_url=None, openapi_url=None)
-        quota = StreamQuota()  # viewers per share camera, streams per agency (the grant carries the limits)
-        app.add_middleware(QuotaMiddleware)
-        app.include_router(
-            make_media_router(
-                self.relay, QuotaAccess(self.access, quota), check_interval=0.25, gateway_auth=False
-            )
-        )
+        app = build_media_app(self.relay, self.access)
         self.server = uvicorn.Server(
             uvicorn.Config(
                 expose_transport(app),
