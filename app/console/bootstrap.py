@@ -551,6 +551,16 @@ class Console:
 
         ids = cameras_in_area(area, self.controller.health.cameras())
         self.map.select_cameras(ids)
+        # The operator's choice in the Video walls panel: one of the engine's walls, or this console's wall.
+        target = self.wall_control.area_target if self.wall_control is not None else None
+        if target is not None:
+            if ids:
+                self.wall_control.send_area(target, ids)  # its answer goes to the status bar
+            elif self.window is not None:
+                self.window.statusBar().showMessage(
+                    QCoreApplication.translate("Console", "No camera in the drawn area."), 8000
+                )
+            return
         if ids:
             self.wall.put_cameras(ids)
         if self.window is not None:

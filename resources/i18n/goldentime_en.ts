@@ -191,6 +191,10 @@
         <translation>Your session has ended ({reason}). Log in again.</translation>
     </message>
     <message>
+        <source>No camera in the drawn area.</source>
+        <translation>No camera in the drawn area.</translation>
+    </message>
+    <message>
         <source>%n camera(s) of the drawn area on the wall.</source>
         <translation>%n camera(s) of the drawn area on the wall.</translation>
     </message>
@@ -1694,6 +1698,13 @@
         <source>Incident sent to {wall}.</source>
         <translation>Incident sent to {wall}.</translation>
     </message>
+    <message numerus="yes">
+        <source>%n camera(s) of the drawn area sent to {wall}.</source>
+        <translation>
+            <numerusform>%n camera of the drawn area sent to {wall}.</numerusform>
+            <numerusform>%n cameras of the drawn area sent to {wall}.</numerusform>
+        </translation>
+    </message>
     <message>
         <source>{wall} is back to its previous layout.</source>
         <translation>{wall} is back to its previous layout.</translation>
@@ -1716,6 +1727,14 @@
     <message>
         <source>INCIDENT</source>
         <translation>INCIDENT</translation>
+    </message>
+    <message>
+        <source>This console&apos;s video wall</source>
+        <translation>This console&apos;s video wall</translation>
+    </message>
+    <message>
+        <source>Wall: {name}</source>
+        <translation>Wall: {name}</translation>
     </message>
     <message>
         <source>No video wall to send to: the engine knows no wall yet.</source>
@@ -1779,6 +1798,14 @@
     <message>
         <source>Save layout</source>
         <translation>Save layout</translation>
+    </message>
+    <message>
+        <source>Drawn area to:</source>
+        <translation>Drawn area to:</translation>
+    </message>
+    <message>
+        <source>Where the cameras of an area drawn on the map go: this console&apos;s video wall or a wall</source>
+        <translation>Where the cameras of an area drawn on the map go: this console&apos;s video wall or a wall</translation>
     </message>
 </context>
 <context>

@@ -189,6 +189,10 @@
         <translation>세션이 종료되었습니다 ({reason}). 다시 로그인하세요.</translation>
     </message>
     <message>
+        <source>No camera in the drawn area.</source>
+        <translation>그린 영역에 카메라가 없습니다.</translation>
+    </message>
+    <message>
         <source>%n camera(s) of the drawn area on the wall.</source>
         <translation>그린 영역의 카메라 %n대를 영상 벽에 띄웠습니다.</translation>
     </message>
@@ -1685,6 +1689,12 @@
         <source>Incident sent to {wall}.</source>
         <translation>사건을 {wall}에 보냈습니다.</translation>
     </message>
+    <message numerus="yes">
+        <source>%n camera(s) of the drawn area sent to {wall}.</source>
+        <translation>
+            <numerusform>그린 영역의 카메라 %n대를 {wall}에 보냈습니다.</numerusform>
+        </translation>
+    </message>
     <message>
         <source>{wall} is back to its previous layout.</source>
         <translation>{wall}이(가) 이전 화면 구성으로 돌아갔습니다.</translation>
@@ -1707,6 +1717,14 @@
     <message>
         <source>INCIDENT</source>
         <translation>사건</translation>
+    </message>
+    <message>
+        <source>This console&apos;s video wall</source>
+        <translation>이 콘솔의 영상 벽</translation>
+    </message>
+    <message>
+        <source>Wall: {name}</source>
+        <translation>상황판: {name}</translation>
     </message>
     <message>
         <source>No video wall to send to: the engine knows no wall yet.</source>
@@ -1769,6 +1787,14 @@
     <message>
         <source>Save layout</source>
         <translation>화면 구성 저장</translation>
+    </message>
+    <message>
+        <source>Drawn area to:</source>
+        <translation>그린 영역 보낼 곳:</translation>
+    </message>
+    <message>
+        <source>Where the cameras of an area drawn on the map go: this console&apos;s video wall or a wall</source>
+        <translation>지도에 그린 영역의 카메라를 보낼 곳: 이 콘솔의 영상 벽 또는 상황판</translation>
     </message>
 </context>
 <context>

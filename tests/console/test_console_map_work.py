@@ -46,6 +46,47 @@ def test_drawn_area_sends_its_cameras_to_the_wall(
     assert "drawn area" in console.window.statusBar().currentMessage()
 
 
+def test_drawn_area_goes_to_a_chosen_wall_display(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    """The operator chooses one of the engine's walls in the Video walls panel ("Drawn area to:"); the area's
+    cameras then make that wall's layout on the engine (nearest the centre first), not the console's wall."""
+    from test_wall_panel import engine_wall, put_wall
+
+    put_wall(engine, "WALL-1", {"name": "Main wall", "layout": {"grid": 4, "tiles": ["CAM-0001"]}})
+    console = console_factory(engine.url)
+    c = console.controller
+    panel = console.wall_control
+    qtbot.waitUntil(lambda: len(c.health.cameras()) == 36 and console.map.is_ready, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.model.wall_ids() == ["WALL-1"], timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: map_snapshot(qtbot, console)["cameras"] == 36, timeout=TIMEOUT)
+    combo = panel.area_target_combo
+    assert combo.count() == 2 and combo.currentData() == ""  # the console's own wall until chosen
+    combo.setCurrentIndex(combo.findData("WALL-1"))
+    combo.activated.emit(combo.currentIndex())  # what a click on the item does
+    assert panel.area_target == "WALL-1"
+    assert console.settings.value("wall_control/area_target") == "WALL-1"
+    console.map.run_js("gt.drawCircle(35.18, 128.08, 160)")
+    qtbot.waitUntil(lambda: panel.model.walls["WALL-1"].tiles[:1] == ["CAM-0021"], timeout=TIMEOUT)
+    inside = {
+        cam.id
+        for cam in c.health.cameras()
+        if abs(cam.lat - 35.18) * 111_320 <= 160 and abs(cam.lon - 128.08) * 91_000 <= 160
+    }
+    on_engine = engine_wall(engine, "WALL-1")
+    tiles = [t for t in on_engine["tiles"] if t]
+    assert tiles[0] == "CAM-0021" and set(tiles) <= inside and len(tiles) >= 2
+    assert "CAM-0001" not in tiles and on_engine["grid"] >= len(tiles)
+    assert not any(console.wall.vm.tiles), "the console's own video wall is left as it was"
+    qtbot.waitUntil(lambda: "Main wall" in console.window.statusBar().currentMessage(), timeout=TIMEOUT)
+    # Back to the console's own wall: the next area goes there.
+    combo.setCurrentIndex(combo.findData(""))
+    combo.activated.emit(combo.currentIndex())
+    assert panel.area_target is None
+    console.map.run_js("gt.drawCircle(35.18, 128.08, 160)")
+    qtbot.waitUntil(lambda: any(console.wall.vm.tiles), timeout=TIMEOUT)
+
+
 def test_one_key_jump_to_a_new_p1(engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot) -> None:
     low = engine.request("LOW-1", priority=4, title="Noise complaint")["incident"]["id"]
     console = console_factory(engine.url)

@@ -145,6 +145,19 @@ class WallControlModel:
             return None
         return WallLayoutIn(grid=_grid(grid), tiles=_trim(_slots(wall)[:grid]), show_map=wall.show_map)
 
+    def area_layout(self, wall_id: str, camera_ids: list[str]) -> WallLayoutIn | None:
+        """The layout that shows a drawn area's cameras (in the order given, nearest first) on a wall.
+
+        The smallest grid that holds them all and the wall's map if it shows one (16 cells at most: the
+        nearest 16 when there are more). None when the wall is unknown or there is no camera."""
+        wall = self.walls.get(wall_id)
+        ids = list(dict.fromkeys(c for c in camera_ids if c))[: GRIDS[-1]]
+        if wall is None or not ids:
+            return None
+        need = min(len(ids) + (1 if wall.show_map else 0), GRIDS[-1])  # a cell for the map too
+        grid = next(g for g in GRIDS if g >= need)
+        return WallLayoutIn(grid=_grid(grid), tiles=list(ids), show_map=wall.show_map)
+
     # ------------------------------------------------------------------ presets
 
     def preset_names(self) -> list[str]:

@@ -57,6 +57,7 @@ __all__ = ["WallControl", "WallControlPanel", "install_wall_control"]
 _log = logging.getLogger(__name__)
 PRESETS_KEY = "wall_control/presets"
 SELECTED_KEY = "wall_control/selected"
+AREA_TARGET_KEY = "wall_control/area_target"
 UNAUTHORIZED_RETRY_MS = 15_000
 MINI_HEIGHT = 118
 
@@ -141,6 +142,18 @@ class WallControl(QObject):
             self.done.emit(self.tr("Incident sent to {wall}.").format(wall=wall.name))
 
         return self.spawn(self._guard(run()), name="walls-takeover")
+
+    def send_cameras(self, wall_id: str, layout: WallLayoutIn) -> asyncio.Task[Any]:
+        """A drawn area's cameras on a wall (its layout replaced; the engine tells every console)."""
+
+        async def run() -> None:
+            wall = self._apply(await self.api.put_wall(wall_id, layout))
+            n = len([t for t in layout.tiles if t])
+            self.done.emit(
+                self.tr("%n camera(s) of the drawn area sent to {wall}.", "", n).format(wall=wall.name)
+            )
+
+        return self.spawn(self._guard(run()), name="walls-area")
 
     def release(self, wall_id: str) -> asyncio.Task[Any]:
         """Back to the layout before the takeover."""
@@ -348,6 +361,10 @@ class WallControlPanel(QDockWidget):
             self.model.load_presets(settings.value(PRESETS_KEY))
             saved = settings.value(SELECTED_KEY)
             self.model.selected = str(saved) if saved else None
+            target = settings.value(AREA_TARGET_KEY)
+            self._area_target: str | None = str(target) if target else None
+        else:
+            self._area_target = None
         self.control = WallControl(client, self.model, feed_backoff=feed_backoff, parent=self)
         self.current_incident: str | None = None
         self.cards: dict[str, _WallCard] = {}
@@ -425,6 +442,20 @@ class WallControlPanel(QDockWidget):
         save_row.addWidget(self.save_preset_btn)
         outer.addLayout(save_row)
 
+        # Where an area drawn on the map sends its cameras: this console's video wall or one of the walls.
+        area_row = QHBoxLayout()
+        self.area_label = QLabel(body)
+        self.area_target_combo = QComboBox(body)
+        self.area_target_combo.setObjectName("wallAreaTarget")
+        self.area_target_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.area_target_combo.setMinimumContentsLength(8)
+        self.area_target_combo.activated.connect(self._on_area_target_chosen)
+        area_row.addWidget(self.area_label)
+        area_row.addWidget(self.area_target_combo, 1)
+        outer.addLayout(area_row)
+
         self.message = QLabel(body)
         self.message.setWordWrap(True)
         self.message.setObjectName("wallControlMessage")
@@ -459,6 +490,25 @@ class WallControlPanel(QDockWidget):
         """The console's "send to the wall display": the incident goes to the selected wall."""
         self.set_current_incident(incident_id)
         self._on_send_clicked()
+
+    @property
+    def area_target(self) -> str | None:
+        """The wall a drawn area's cameras go to (None: the console's own video wall, or the wall is gone)."""
+        t = self._area_target
+        return t if t is not None and self.model.wall(t) is not None else None
+
+    def set_area_target(self, wall_id: str | None) -> None:
+        self._area_target = wall_id or None
+        if self.settings is not None:
+            self.settings.setValue(AREA_TARGET_KEY, self._area_target or "")
+        self._render_area_targets()
+
+    def send_area(self, wall_id: str, camera_ids: list[str]) -> asyncio.Task[Any] | None:
+        """A drawn area's cameras (nearest its centre first) on a wall; None when there is nothing to send."""
+        layout = self.model.area_layout(wall_id, camera_ids)
+        if layout is None:
+            return None
+        return self.control.send_cameras(wall_id, layout)
 
     @Slot()
     def refresh_names(self) -> None:
@@ -500,6 +550,7 @@ class WallControlPanel(QDockWidget):
             card.render(wall, m.cells(wid), self._names, self._title(wall))
             card.set_selected(wid == m.selected)
         self.empty_label.setVisible(not ids)
+        self._render_area_targets()
         wall = m.wall(m.selected)
         if wall is not None:
             b = self.grid_buttons.button(wall.grid)
@@ -517,6 +568,16 @@ class WallControlPanel(QDockWidget):
         self.apply_preset_btn.setEnabled(has_wall and self.preset_combo.count() > 0)
         self.delete_preset_btn.setEnabled(self.preset_combo.count() > 0)
         self.save_preset_btn.setEnabled(has_wall)
+
+    def _render_area_targets(self) -> None:
+        combo = self.area_target_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(self.tr("This console's video wall"), "")
+        for wid in self.model.wall_ids():
+            combo.addItem(self.tr("Wall: {name}").format(name=self.model.walls[wid].name), wid)
+        combo.setCurrentIndex(max(0, combo.findData(self.area_target or "")))
+        combo.blockSignals(False)
 
     def _render_presets(self) -> None:
         current = self.preset_combo.currentText()
@@ -590,6 +651,10 @@ class WallControlPanel(QDockWidget):
             return
         self.control.send_incident(sel, self.current_incident)
 
+    @Slot(int)
+    def _on_area_target_chosen(self, index: int) -> None:
+        self.set_area_target(str(self.area_target_combo.itemData(index) or "") or None)
+
     @Slot()
     def _on_release_clicked(self) -> None:
         sel = self.model.selected
@@ -651,6 +716,11 @@ class WallControlPanel(QDockWidget):
         self.delete_preset_btn.setText(self.tr("Delete"))
         self.preset_name.setPlaceholderText(self.tr("Preset name"))
         self.save_preset_btn.setText(self.tr("Save layout"))
+        self.area_label.setText(self.tr("Drawn area to:"))
+        self.area_target_combo.setToolTip(
+            self.tr("Where the cameras of an area drawn on the map go: this console's video wall or a wall")
+        )
+        self._render_area_targets()
 
 
 def install_wall_control(
@@ -680,5 +750,9 @@ def install_wall_control(
     c.wallRequested.connect(panel.on_wall_requested)
     c.detailChanged.connect(lambda: panel.set_current_incident(c.selected_incident or ""))
     c.camerasLoaded.connect(panel.refresh_names)
+    status = getattr(window, "statusBar", None)
+    if status is not None:  # a drawn area sent to a wall, a takeover: said where the operator looks too
+        panel.control.done.connect(lambda msg: status().showMessage(msg, 8000))
+        panel.actionFailed.connect(lambda msg: status().showMessage(msg, 8000))
     panel.start()
     return panel
