@@ -1,5 +1,5 @@
 """One engine vs two on one PostgreSQL: accepted requests/s, p95 and delivery lag, beside ``pgbench``'s
-simple-update rate (``pgbench -N``) on the same cluster, in the same run.
+simple-update rate (``pgbench -N``) on the same cluster, in the same run (before and after the engines).
 
     .venv/bin/python bench/bench_pg_engines.py [--requests 1500] [--clients 10]
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import subprocess
@@ -29,7 +30,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_intake import free_port, stats, wait_up  # noqa: E402
+from bench.bench_intake import cpu_s, free_port, stats  # noqa: E402
 from tests.engine.conftest import JINJU  # noqa: E402
 from tests.engine.pg_cluster import Cluster  # noqa: E402
 
@@ -112,19 +113,55 @@ def delivery_lag(plain: str, expected: int) -> tuple[float, float]:
     return float(statistics.median(lags)), float(lags[int(0.95 * len(lags)) - 1])
 
 
-def pgbench(cluster: Cluster, clients: int) -> float:
-    cluster.create_database("pgbench")
+def pgbench(cluster: Cluster, clients: int, name: str) -> tuple[float, float]:
+    """``pgbench -N`` (simple update: three statements and an insert per transaction, one commit) for 10 s."""
+    exe = str(cluster.bindir / "pgbench") if (cluster.bindir / "pgbench").exists() else "pgbench"
+    cluster.create_database(name)
     common = ["-h", str(cluster.dir), "-U", "postgres"]
-    subprocess.run(["pgbench", *common, "-i", "-s", "10", "-q", "pgbench"], check=True, capture_output=True)
+    subprocess.run([exe, *common, "-i", "-s", "10", "-q", name], check=True, capture_output=True)
+    cpu0 = postgres_cpu_s(cluster)
     out = subprocess.run(
-        ["pgbench", *common, "-N", "-c", str(clients), "-j", "2", "-T", "10", "pgbench"],
+        [exe, *common, "-N", "-c", str(clients), "-j", "2", "-T", "10", name],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+    cpu = postgres_cpu_s(cluster) - cpu0
     m = re.search(r"tps = ([\d.]+)", out)
-    assert m, out
-    return float(m.group(1))
+    t = re.search(r"number of transactions actually processed: (\d+)", out)
+    assert m and t, out
+    return float(m.group(1)), cpu * 1000 / int(t.group(1))  # tx/s, server CPU ms per transaction
+
+
+def wait_ready(base: str, timeout: float = 90.0) -> None:
+    """Until ``/readyz`` answers 200: migrated, the database answering, the dispatcher running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{base} was not ready within {timeout:g} s")
+
+
+def postgres_cpu_s(cluster: Cluster) -> float:
+    """CPU time of the cluster's server processes (the postmaster, its children, and the children it has
+    reaped, from /proc)."""
+    master = int((cluster.dir / "data" / "postmaster.pid").read_text().split()[0])
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            if pid == master or int(fields[1]) == master:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+            if pid == master:  # + backends that exited (reaped by the postmaster): cutime + cstime
+                total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue  # exited meanwhile
+    return total
 
 
 def engines_phase(cluster: Cluster, tmp: Path, engines: int, args: argparse.Namespace) -> dict[str, float]:
@@ -174,10 +211,12 @@ def engines_phase(cluster: Cluster, tmp: Path, engines: int, args: argparse.Name
         bases.append(f"http://127.0.0.1:{port}")
     try:
         for b in bases:
-            wait_up(b + "/api/v1/health")
+            wait_ready(b)
         asyncio.run(load(bases, key, 50, args.clients, "warm"))
+        cpu0 = sum(cpu_s(p.pid) for p in procs), postgres_cpu_s(cluster)
         lat, elapsed = asyncio.run(load(bases, key, args.requests, args.clients, "run"))
         lag50, lag95 = delivery_lag(plain, args.requests + 50)
+        cpu1 = sum(cpu_s(p.pid) for p in procs), postgres_cpu_s(cluster)
     finally:
         for p in procs:
             p.terminate()
@@ -186,7 +225,17 @@ def engines_phase(cluster: Cluster, tmp: Path, engines: int, args: argparse.Name
         agency.terminate()
         agency.wait(15)
     rate, p50, p95 = stats(lat, elapsed)
-    return {"engines": engines, "rate": rate, "p50": p50, "p95": p95, "lag50": lag50, "lag95": lag95}
+    return {
+        "engines": engines,
+        "rate": rate,
+        "p50": p50,
+        "p95": p95,
+        "lag50": lag50,
+        "lag95": lag95,
+        # CPU per accepted request (intake + its delivery), engines together and the PostgreSQL server.
+        "engine_ms": (cpu1[0] - cpu0[0]) * 1000 / args.requests,
+        "pg_ms": (cpu1[1] - cpu0[1]) * 1000 / args.requests,
+    }
 
 
 def main() -> None:
@@ -199,17 +248,25 @@ def main() -> None:
     cluster = Cluster()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            ref = pgbench(cluster, args.clients)
+            # The reference before and after the engines: the machine is shared, so its drift shows.
+            ref_before = pgbench(cluster, args.clients, "pgbench_before")
             one = engines_phase(cluster, Path(tmp), 1, args)
             two = engines_phase(cluster, Path(tmp), 2, args)
+            ref_after = pgbench(cluster, args.clients, "pgbench_after")
     finally:
         cluster.destroy()
-    print(f"pgbench -N (simple update), {args.clients} clients, same cluster: {ref:8.0f} tx/s")
+    ref = (ref_before[0] + ref_after[0]) / 2
+    ref_ms = (ref_before[1] + ref_after[1]) / 2
+    print(
+        f"pgbench -N (simple update), {args.clients} clients, same cluster: {ref:8.0f} tx/s "
+        f"(before {ref_before[0]:.0f}, after {ref_after[0]:.0f}); PostgreSQL CPU {ref_ms:.2f} ms per transaction"
+    )
     for r in (one, two):
         print(
             f"{int(r['engines'])} engine(s), {args.clients} clients: {r['rate']:6.0f} req/s  p50 {r['p50']:.1f} ms  "
             f"p95 {r['p95']:.1f} ms  delivery lag p50 {r['lag50']:.0f} ms p95 {r['lag95']:.0f} ms  "
-            f"(engine / pgbench {r['rate'] / ref:.3f})"
+            f"(engine / pgbench {r['rate'] / ref:.3f})  CPU per request: engines {r['engine_ms']:.1f} ms, "
+            f"PostgreSQL {r['pg_ms']:.1f} ms ({r['pg_ms'] / ref_ms:.1f}× a pgbench transaction)"
         )
     print(f"two engines / one: {two['rate'] / one['rate']:.2f}× the rate, p95 {two['p95'] / one['p95']:.2f}×")
 

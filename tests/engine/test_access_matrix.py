@@ -323,15 +323,16 @@ def test_refusals_are_audited_in_batches(world: World) -> None:
 
 def test_an_agencys_refusal_names_it_by_id_and_name(world: World) -> None:
     engine = world.engine
-    assert engine.http.get("/api/v1/audit", headers=world.bearer(Caller.AGENCY)).status_code == 403
+    agency = engine.add_agency("Refused 112", AgencyKind.POLICE)  # its own key: the walk rotates the shared one
+    assert engine.http.get("/api/v1/audit", headers=agency.headers).status_code == 403
     engine.server.security.flush()
     rows = engine.http.get(
         "/api/v1/audit",
         headers=world.bearer(Caller.AUDITOR),
         params={"action": "request.refused", "target_id": "GET /api/v1/audit"},
     ).json()
-    mine = [r for r in rows if r["actor"] == "agency:Jinju 112"]
-    assert mine and all(r["detail"]["actor_id"] == world.agency_id for r in mine)
+    mine = [r for r in rows if r["actor"] == "agency:Refused 112"]
+    assert mine and all(r["detail"]["actor_id"] == agency.id for r in mine)
 
 
 def test_a_route_without_a_rule_is_refused_to_everyone(world: World) -> None:
