@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/bench_relay.py [--cameras 4,8,16] [--seconds 20]
 
-Everything runs against the camera simulator (``app.sim.cameras``, a real RTSP server). The relay runs
-as its own process (MediaRelay behind uvicorn, as in the media process) so that its CPU is measured
-alone, from ``/proc/PID/task/*/schedstat`` (ns) of that process and of its ``ffmpeg -c copy`` children;
-viewers are raw HTTP readers in this process (they only discard bytes).
+Everything runs against the camera simulator (``app.sim.cameras``, a real RTSP server). The relay is the
+real media process (``python main.py media``, started exactly as the engine starts it, this script
+answering its control channel in the engine's place), so its CPU is measured alone, from
+``/proc/PID/task/*/schedstat`` (ns) of that process and of its ``ffmpeg -c copy`` children; viewers are
+raw HTTP readers in this process (they only discard bytes). ``BENCH_BATCH=0`` runs it with per-frame reads
+(``--batch-interval``); ``BENCH_MEDIA_CPROFILE_WRAPPER=script.py`` runs it under a profiling wrapper.
 
 1. CPU per stream: the relay serving the main stream (1280×720) of every camera, one viewer each,
    against, over the same window, one ``ffmpeg -rtsp_transport tcp -i URL -c copy -f mpegts`` per
@@ -15,8 +17,9 @@ viewers are raw HTTP readers in this process (they only discard bytes).
    viewer waits for the next keyframe), measured with a zero-buffering client (see
    ``first_decodable_frame``). Target with the cache: under 300 ms.
 3. CPU of one camera fanned out to 50 viewers.
-4. Latency added by the relay: each frame's arrival at a direct RTSP client against the arrival of the
-   same bytes at an HTTP client of the relay (matched on the frame's last bytes).
+4. Latency added by the relay, and by the reference ``ffmpeg -c copy`` to an HTTP viewer: each frame's
+   arrival at a direct RTSP client against the arrival of the same bytes at an HTTP client of either
+   (matched on the frame's last bytes).
 """
 
 from __future__ import annotations
@@ -94,8 +97,8 @@ async def relay_process(
     if os.environ.get("BENCH_BATCH"):
         extra += ["--batch-interval", os.environ["BENCH_BATCH"]]
     cmd = media_command(listen.fileno(), child.fileno(), extra)
-    if os.environ.get("BENCH_MEDIA_CPROFILE"):  # profile the media process (written when it exits)
-        cmd[1:2] = ["/tmp/media/cprof_wrap.py"]
+    if os.environ.get("BENCH_MEDIA_CPROFILE_WRAPPER"):  # profiling: a script that runs app.cli.main
+        cmd[1:2] = [os.environ["BENCH_MEDIA_CPROFILE_WRAPPER"]]
     proc = await asyncio.create_subprocess_exec(
         *cmd, stdin=asyncio.subprocess.DEVNULL, pass_fds=(listen.fileno(), child.fileno()), cwd=ROOT
     )
@@ -148,12 +151,12 @@ def cpu_seconds(pid: int, tree: bool = False) -> float:
 
 
 async def http_reader(port: int, path: str, stop: asyncio.Event, counter: list[int]) -> None:
-    for attempt in range(100):  # ffmpeg -listen binds only once its input is open
+    for attempt in range(900):  # ffmpeg -listen binds only once its input is open (slow with 48 sessions)
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             break
         except ConnectionRefusedError:
-            if attempt == 99:
+            if attempt == 899:
                 raise
             await asyncio.sleep(0.1)
     writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
@@ -369,38 +372,71 @@ async def bench_fanout(sim: Any, viewers_n: int, seconds: float, per_stream: flo
 
 
 async def bench_latency(sim: Any, seconds: float) -> None:
+    """The relay's added latency, and (the reference) that of ``ffmpeg -c copy`` to an HTTP viewer, both
+    against a direct RTSP client of the same camera: the relay delivers every ``batch_ms`` (100 ms by
+    default), the reference writes every frame as it comes."""
     url = sim.url(2, "main")
     async with relay_process({"cam2": url}) as (_pid, port):
         await asyncio.sleep(2.0)
-        direct: dict[bytes, list[float]] = {}  # the clip loops: a frame's bytes recur every loop
-        stop = threading.Event()
+        relay = await _latency(url, port, f"/media/{TOKEN}/cam2.ts", seconds)
+    ref_port = free_port()
+    ref = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-probesize", "32768",
+        "-analyzeduration", "100000", "-i", url, "-c", "copy", "-f", "mpegts", "-listen", "1",
+        f"http://127.0.0.1:{ref_port}/", stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        reference = await _latency(url, ref_port, "/", seconds)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            ref.terminate()
+        await ref.wait()
+    for label, delays in (("the relay", relay), ("ffmpeg -c copy to an HTTP viewer (reference)", reference)):
+        if not delays:
+            print(f"4. latency added by {label}: no frames matched")
+            continue
+        delays.sort()
+        print(f"4. latency added by {label}: median {1000 * statistics.median(delays):.1f} ms,"
+              f" p90 {1000 * delays[int(0.9 * (len(delays) - 1))]:.1f} ms ({len(delays)} frames matched)")  # fmt: skip
 
-        def direct_reader() -> None:
-            container: Any = av.open(url, options={"rtsp_transport": "tcp", **SMALL_PROBE}, timeout=10)
-            with container:
-                for packet in container.demux(video=0):
-                    if packet.size:
-                        direct.setdefault(bytes(packet)[-16:], []).append(time.perf_counter())
-                    if stop.is_set():
-                        break
 
-        thread = threading.Thread(target=direct_reader, daemon=True)
-        thread.start()
-        arrivals: list[tuple[float, bytes]] = []  # matched afterwards, so arrival order cannot bias it
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(f"GET /media/{TOKEN}/cam2.ts HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
-        await writer.drain()
-        previous = b""
-        t_end = time.monotonic() + seconds
-        while time.monotonic() < t_end:
-            data = await reader.read(65536)
-            if not data:
-                break
-            arrivals.append((time.perf_counter(), previous[-64:] + data))
-            previous = data
-        writer.close()
-        stop.set()
-        thread.join(timeout=5)
+async def _latency(url: str, port: int, path: str, seconds: float) -> list[float]:
+    direct: dict[bytes, list[float]] = {}  # the clip loops: a frame's bytes recur every loop
+    stop = threading.Event()
+
+    def direct_reader() -> None:
+        container: Any = av.open(url, options={"rtsp_transport": "tcp", **SMALL_PROBE}, timeout=10)
+        with container:
+            for packet in container.demux(video=0):
+                if packet.size:
+                    direct.setdefault(bytes(packet)[-16:], []).append(time.perf_counter())
+                if stop.is_set():
+                    break
+
+    thread = threading.Thread(target=direct_reader, daemon=True)
+    thread.start()
+    arrivals: list[tuple[float, bytes]] = []  # matched afterwards, so arrival order cannot bias it
+    for attempt in range(300):
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            break
+        except ConnectionRefusedError:
+            if attempt == 299:
+                raise
+            await asyncio.sleep(0.1)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+    await writer.drain()
+    previous = b""
+    t_end = time.monotonic() + seconds
+    while time.monotonic() < t_end:
+        data = await reader.read(65536)
+        if not data:
+            break
+        arrivals.append((time.perf_counter(), previous[-64:] + data))
+        previous = data
+    writer.close()
+    stop.set()
+    thread.join(timeout=5)
     delays = []
     for tail, times in direct.items():
         seen = [at for at, data in arrivals if tail in data]
@@ -408,12 +444,7 @@ async def bench_latency(sim: Any, seconds: float) -> None:
             near = [at - t_direct for at in seen if abs(at - t_direct) < 1.0]
             if near:
                 delays.append(min(near, key=abs))
-    if not delays:
-        print("4. latency: no frames matched")
-        return
-    delays.sort()
-    print(f"4. latency added by the relay: median {1000 * statistics.median(delays):.1f} ms,"
-          f" p90 {1000 * delays[int(0.9 * (len(delays) - 1))]:.1f} ms ({len(delays)} frames matched)")  # fmt: skip
+    return delays
 
 
 async def run(args: argparse.Namespace) -> None:
