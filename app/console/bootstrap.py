@@ -374,7 +374,7 @@ class Console:
         from app.console.widgets.history_panel import install_history_panel
 
         # Closed incidents, searched (read-only; the engine audits every search).
-        self.history_panel = install_history_panel(w, c)
+        self.history_panel = install_history_panel(w, c, self._map_centre)
         from app.console.widgets.evidence import install_evidence
 
         # The incident's signed evidence bundle (supervisors: detail and ledger; auditors: ledger).
@@ -542,6 +542,19 @@ class Console:
             )
         self.map.set_facilities(extra["facilities"])
         self.map.set_units(extra["units"])
+
+    async def _map_centre(self) -> tuple[float, float] | None:
+        """The map's centre (lat, lon), asked of the page without blocking (None when it is not ready)."""
+        import asyncio
+
+        got: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.map.snapshot(lambda snap: got.done() or got.set_result(snap))
+        try:
+            snap = await asyncio.wait_for(got, timeout=5)
+            lat, lon = snap["center"]
+            return float(lat), float(lon)
+        except (TimeoutError, KeyError, TypeError, ValueError):
+            return None
 
     def _on_area_drawn(self, area: dict[str, Any]) -> None:
         """Draw an area, and its cameras go on the video wall (nearest its centre first)."""

@@ -593,6 +593,10 @@
         <translation>Text</translation>
     </message>
     <message>
+        <source>Near</source>
+        <translation>Near</translation>
+    </message>
+    <message>
         <source>Last 24 hours</source>
         <translation>Last 24 hours</translation>
     </message>
@@ -611,6 +615,26 @@
     <message>
         <source>All services</source>
         <translation>All services</translation>
+    </message>
+    <message>
+        <source>Anywhere</source>
+        <translation>Anywhere</translation>
+    </message>
+    <message>
+        <source>Around the selected incident</source>
+        <translation>Around the selected incident</translation>
+    </message>
+    <message>
+        <source>Around the map&apos;s centre</source>
+        <translation>Around the map&apos;s centre</translation>
+    </message>
+    <message>
+        <source> m</source>
+        <translation> m</translation>
+    </message>
+    <message>
+        <source>Radius of the circle, in metres</source>
+        <translation>Radius of the circle, in metres</translation>
     </message>
     <message>
         <source>part of the address, e.g. 중앙시장</source>
@@ -1909,6 +1933,14 @@ Send cameras or an incident to this wall from an operator console.</translation>
     <message>
         <source>Could not write {path}: {error}</source>
         <translation>Could not write {path}: {error}</translation>
+    </message>
+    <message>
+        <source>Select an incident first: the circle is drawn around it.</source>
+        <translation>Select an incident first: the circle is drawn around it.</translation>
+    </message>
+    <message>
+        <source>The map is not ready yet: search again in a moment.</source>
+        <translation>The map is not ready yet: search again in a moment.</translation>
     </message>
 </context>
 </TS>

@@ -587,6 +587,10 @@
         <translation>내용</translation>
     </message>
     <message>
+        <source>Near</source>
+        <translation>주변</translation>
+    </message>
+    <message>
         <source>Last 24 hours</source>
         <translation>최근 24시간</translation>
     </message>
@@ -605,6 +609,26 @@
     <message>
         <source>All services</source>
         <translation>전체 서비스</translation>
+    </message>
+    <message>
+        <source>Anywhere</source>
+        <translation>어디든</translation>
+    </message>
+    <message>
+        <source>Around the selected incident</source>
+        <translation>선택한 사건 주변</translation>
+    </message>
+    <message>
+        <source>Around the map&apos;s centre</source>
+        <translation>지도 중심 주변</translation>
+    </message>
+    <message>
+        <source> m</source>
+        <translation> m</translation>
+    </message>
+    <message>
+        <source>Radius of the circle, in metres</source>
+        <translation>원의 반경(미터)</translation>
     </message>
     <message>
         <source>part of the address, e.g. 중앙시장</source>
@@ -1897,6 +1921,14 @@ Send cameras or an incident to this wall from an operator console.</source>
     <message>
         <source>Could not write {path}: {error}</source>
         <translation>{path}에 쓸 수 없습니다: {error}</translation>
+    </message>
+    <message>
+        <source>Select an incident first: the circle is drawn around it.</source>
+        <translation>먼저 사건을 선택하세요: 그 사건을 중심으로 원을 그립니다.</translation>
+    </message>
+    <message>
+        <source>The map is not ready yet: search again in a moment.</source>
+        <translation>지도가 아직 준비되지 않았습니다: 잠시 후 다시 검색하세요.</translation>
     </message>
 </context>
 </TS>

@@ -4,6 +4,7 @@ the wall, the one-key jump to a new P1, and the settings dialog (basemaps, golde
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +271,62 @@ def test_history_view_searches_closed_incidents_read_only(
     actions = {r["action"] for r in rows}
     assert "incident.history" in actions
     assert any(r["action"] == "incident.read" and r["target_id"] == closed for r in rows)
+
+
+def test_history_searches_a_place_circle_around_the_incident_or_the_map(
+    engine: Engine, console_factory: Callable[..., Any], qtbot: QtBot
+) -> None:
+    """``near=lat,lon,radius_m`` from the panel: around the selected incident, or around the map's centre."""
+    for ext, lat, lon in (("NEAR-1", 35.1805, 128.0805), ("FAR-1", 35.2000, 128.1200)):
+        body = {
+            "service": "112-emergency-video",
+            "external_id": ext,
+            "title": f"Closed {ext}",
+            "location": {"lat": lat, "lon": lon, "address": "somewhere"},
+            "priority": 3,
+        }
+        r = engine.e.http.post("/api/v1/requests", json=body, headers=engine.police.headers)
+        assert r.status_code == 201, r.text
+        r = engine.e.http.post(
+            f"/api/v1/requests/{ext}/updates", headers=engine.police.headers, json={"closed": True}
+        )
+        assert r.status_code == 200, r.text
+    open_id = engine.request("OPEN-NEAR", priority=3)["incident"]["id"]  # at 35.18, 128.08
+    console = console_factory(engine.url)
+    c = console.controller
+    panel = console.history_panel
+    qtbot.waitUntil(lambda: c.queue.get(open_id) is not None and console.map.is_ready, timeout=30_000)
+
+    def search() -> list[str]:
+        before = panel.vm.query
+        panel.search_button.click()
+        qtbot.waitUntil(lambda: panel.vm.query is not before, timeout=TIMEOUT)
+        return sorted(i.title for i in panel.vm.rows)
+
+    assert search() == ["Closed FAR-1", "Closed NEAR-1"]  # anywhere
+    panel.near_from.setCurrentIndex(panel.near_from.findData("incident"))
+    assert panel.radius.isEnabled()
+    panel.radius.setValue(500)
+    # No incident selected yet: the panel says what to do, and searches nothing.
+    before = panel.vm.query
+    panel.search_button.click()
+    qtbot.waitUntil(lambda: "Select an incident" in panel.status.text(), timeout=TIMEOUT)
+    assert panel.vm.query is before
+    console.queue_panel.select(open_id)
+    qtbot.waitUntil(lambda: c.detail.incident_id == open_id and c.detail.detail is not None, timeout=TIMEOUT)
+    assert search() == ["Closed NEAR-1"]
+    assert panel.vm.query is not None and panel.vm.query.params(datetime.now(UTC))["near"].endswith(",500")
+    # Around the map's centre, after the operator moved the map to the far one.
+    console.map.fly_to(35.2000, 128.1200, 15)
+    qtbot.waitUntil(lambda: abs(map_snapshot(qtbot, console)["center"][0] - 35.2) < 1e-3, timeout=TIMEOUT)
+    panel.near_from.setCurrentIndex(panel.near_from.findData("map"))
+    assert search() == ["Closed FAR-1"]
+    # The engine audited the circle search like any other.
+    from app.domain.enums import Role
+
+    boss = engine.e.add_user("boss3", role=Role.SUPERVISOR)
+    rows = engine.e.http.get("/api/v1/audit", headers=boss, params={"actor": "user:op"}).json()
+    assert sum(r["action"] == "incident.history" for r in rows) >= 3
 
 
 def test_119_facilities_with_access_notes_on_the_map(

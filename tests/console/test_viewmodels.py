@@ -323,3 +323,17 @@ def test_audit_rows_become_cells_and_a_full_page_says_so() -> None:
     vm.set_rows(AuditQuery(), [row] * ROW_LIMIT)
     assert vm.truncated
     assert len(detail_text({"note": "x" * 500})) == 160
+
+
+def test_history_query_searches_a_place_circle_once_centred() -> None:
+    from app.console.viewmodels.history import HistoryQuery
+
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    q = HistoryQuery(near_from="incident", radius_m=300)
+    assert q.needs_centre and "near" not in q.params(now)  # no centre yet: no circle sent
+    c = q.centred(35.18, 128.08)
+    assert not c.needs_centre and c.params(now)["near"] == "35.180000,128.080000,300"
+    # The radius stays within what the route takes (0 < r ≤ 50 km).
+    assert HistoryQuery(near_from="map", radius_m=10**6).centred(1, 2).params(now)["near"].endswith(",50000")
+    assert HistoryQuery(near_from="map", radius_m=0).centred(1, 2).params(now)["near"].endswith(",50")
+    assert "near" not in HistoryQuery(centre=(1.0, 2.0)).params(now)  # "anywhere": no circle

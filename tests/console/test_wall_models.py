@@ -238,7 +238,11 @@ def test_grid_changes_drop_cameras_beyond_the_new_grid() -> None:
 def test_a_drawn_areas_cameras_make_the_walls_layout() -> None:
     m = control(wall(["CAM-9"], 16), wall([], 1, show_map=True, wall_id="WALL-2"))
     three = m.area_layout("WALL-1", ["CAM-1", "CAM-2", "CAM-2", "CAM-3"])
-    assert three is not None and (three.grid, three.tiles, three.show_map) == (4, ["CAM-1", "CAM-2", "CAM-3"], False)
+    assert three is not None and (three.grid, three.tiles, three.show_map) == (
+        4,
+        ["CAM-1", "CAM-2", "CAM-3"],
+        False,
+    )
     # A wall showing the map keeps it, with a cell for it: 4 cameras need a 3×3.
     four = m.area_layout("WALL-2", [f"CAM-{k}" for k in range(4)])
     assert four is not None and four.grid == 9 and four.show_map and len(four.tiles) == 4

@@ -4,15 +4,19 @@ rows' texts. Read-only: the history view never changes an incident; the engine a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.formats.api import IncidentDetailOut, IncidentOut
 
-__all__ = ["PERIODS_H", "HistoryQuery", "HistoryVM"]
+__all__ = ["NEAR_FROM", "PERIODS_H", "HistoryQuery", "HistoryVM"]
 
 PERIODS_H = (24, 24 * 7, 24 * 30, 24 * 365)
+#: Where a search "by place circle" is centred: nowhere (no circle), the selected incident, the map's centre.
+NEAR_FROM = ("", "incident", "map")
+#: The circle's radius (m): the route takes up to 50 km.
+RADIUS_M_MIN, RADIUS_M_MAX, RADIUS_M_DEFAULT = 50, 50_000, 500
 ROW_LIMIT = 500
 
 
@@ -22,6 +26,18 @@ class HistoryQuery:
     service: str = ""
     place: str = ""
     text: str = ""
+    #: "" (no circle), "incident" (around the selected incident) or "map" (around the map's centre).
+    near_from: str = ""
+    radius_m: int = RADIUS_M_DEFAULT
+    #: The circle's centre, once :meth:`centred` found it (lat, lon).
+    centre: tuple[float, float] | None = None
+
+    @property
+    def needs_centre(self) -> bool:
+        return self.near_from in ("incident", "map") and self.centre is None
+
+    def centred(self, lat: float, lon: float) -> HistoryQuery:
+        return replace(self, centre=(lat, lon))
 
     def params(self, now: datetime) -> dict[str, Any]:
         """Query parameters for ``GET /api/v1/history/incidents`` (empty fields are not filters)."""
@@ -29,6 +45,9 @@ class HistoryQuery:
         for key, value in (("service", self.service), ("place", self.place), ("q", self.text)):
             if value.strip():
                 out[key] = value.strip()[:200]
+        if self.near_from and self.centre is not None:
+            radius = min(max(int(self.radius_m), RADIUS_M_MIN), RADIUS_M_MAX)
+            out["near"] = f"{self.centre[0]:.6f},{self.centre[1]:.6f},{radius}"
         return out
 
 

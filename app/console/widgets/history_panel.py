@@ -6,6 +6,7 @@ controller owns. Nothing here changes an incident; the engine audits every searc
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -30,7 +32,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.client.errors import EngineError
-from app.console.viewmodels.history import PERIODS_H, HistoryQuery, HistoryVM
+from app.console.viewmodels.history import (
+    NEAR_FROM,
+    PERIODS_H,
+    RADIUS_M_DEFAULT,
+    RADIUS_M_MAX,
+    RADIUS_M_MIN,
+    HistoryQuery,
+    HistoryVM,
+)
 from app.console.widgets.labels import priority_name, service_name
 from app.domain.enums import Service
 
@@ -50,6 +60,22 @@ class HistoryPanel(QWidget):
         self.service = QComboBox(self)
         self.place = QLineEdit(self)
         self.text = QLineEdit(self)
+        # A place circle: around the selected incident or the map's centre, N metres.
+        self.near_from = QComboBox(self)
+        self.near_from.setObjectName("historyNearFrom")
+        self.radius = QSpinBox(self)
+        self.radius.setObjectName("historyRadius")
+        self.radius.setRange(RADIUS_M_MIN, RADIUS_M_MAX)
+        self.radius.setSingleStep(100)
+        self.radius.setValue(RADIUS_M_DEFAULT)
+        self.near_from.currentIndexChanged.connect(
+            lambda _i: self.radius.setEnabled(bool(self.near_from.currentData()))
+        )
+        self.radius.setEnabled(False)
+        near_row = QHBoxLayout()
+        near_row.setContentsMargins(0, 0, 0, 0)
+        near_row.addWidget(self.near_from, 1)
+        near_row.addWidget(self.radius)
         self.search_button = QPushButton(self)
         self.search_button.setDefault(True)
         self.status = QLabel(self)
@@ -71,12 +97,13 @@ class HistoryPanel(QWidget):
         self.timeline.setReadOnly(True)
         self.timeline.setObjectName("historyTimeline")
 
-        self._labels = [QLabel(self) for _ in range(4)]
+        self._labels = [QLabel(self) for _ in range(5)]
         form = QFormLayout()
         for label, field in zip(
-            self._labels, (self.period, self.service, self.place, self.text), strict=True
+            self._labels[:4], (self.period, self.service, self.place, self.text), strict=True
         ):
             form.addRow(label, field)
+        form.addRow(self._labels[4], near_row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.search_button)
         buttons.addWidget(self.status, 1)
@@ -103,6 +130,8 @@ class HistoryPanel(QWidget):
             service=str(self.service.currentData() or ""),
             place=self.place.text(),
             text=self.text.text(),
+            near_from=str(self.near_from.currentData() or ""),
+            radius_m=self.radius.value(),
         )
 
     def request_search(self) -> None:
@@ -142,7 +171,13 @@ class HistoryPanel(QWidget):
     def retranslate(self) -> None:
         for label, text in zip(
             self._labels,
-            (self.tr("Closed within"), self.tr("Service"), self.tr("Place"), self.tr("Text")),
+            (
+                self.tr("Closed within"),
+                self.tr("Service"),
+                self.tr("Place"),
+                self.tr("Text"),
+                self.tr("Near"),
+            ),
             strict=True,
         ):
             label.setText(text)
@@ -163,6 +198,18 @@ class HistoryPanel(QWidget):
         for s in Service:
             self.service.addItem(service_name(s.value), s.value)
         self.service.setCurrentIndex(max(0, self.service.findData(svc or "")))
+        near = self.near_from.currentData()
+        self.near_from.clear()
+        near_names = {
+            "": self.tr("Anywhere"),
+            "incident": self.tr("Around the selected incident"),
+            "map": self.tr("Around the map's centre"),
+        }
+        for key in NEAR_FROM:
+            self.near_from.addItem(near_names[key], key)
+        self.near_from.setCurrentIndex(max(0, self.near_from.findData(near or "")))
+        self.radius.setSuffix(self.tr(" m"))
+        self.radius.setToolTip(self.tr("Radius of the circle, in metres"))
         self.place.setPlaceholderText(self.tr("part of the address, e.g. 중앙시장"))
         self.text.setPlaceholderText(self.tr("part of the title or the agency's number"))
         self.search_button.setText(self.tr("Search"))
@@ -182,9 +229,16 @@ class HistoryPanel(QWidget):
             dock.setWindowTitle(self.tr("Incident history"))
 
 
-def install_history_panel(window: QMainWindow, controller: Any) -> HistoryPanel:
+def install_history_panel(
+    window: QMainWindow,
+    controller: Any,
+    map_centre: Callable[[], Awaitable[tuple[float, float] | None]] | None = None,
+) -> HistoryPanel:
     """Dock the history panel (tabbed with the health panel; in the View menu). Call before the window
-    restores its arrangement. Queries run as the controller's tasks."""
+    restores its arrangement. Queries run as the controller's tasks.
+
+    A search by place circle is centred on the selected incident (the controller's detail) or on the
+    map's centre (``map_centre``, asked of the map page without blocking)."""
     vm = HistoryVM()
     panel = HistoryPanel(vm)
     dock = QDockWidget(window)
@@ -202,7 +256,25 @@ def install_history_panel(window: QMainWindow, controller: Any) -> HistoryPanel:
     else:
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
+    async def centre(query: HistoryQuery) -> tuple[float, float] | None:
+        if query.near_from == "incident":
+            detail = controller.detail.detail
+            return (detail.location.lat, detail.location.lon) if detail is not None else None
+        if query.near_from == "map" and map_centre is not None:
+            return await map_centre()
+        return None
+
     async def search(query: HistoryQuery) -> None:
+        if query.needs_centre:
+            where = await centre(query)
+            if where is None:
+                panel.show_error(
+                    panel.tr("Select an incident first: the circle is drawn around it.")
+                    if query.near_from == "incident"
+                    else panel.tr("The map is not ready yet: search again in a moment.")
+                )
+                return
+            query = query.centred(*where)
         try:
             rows = await controller.client.incident_history(query.params(datetime.now(UTC)))
         except EngineError as exc:
