@@ -190,6 +190,32 @@ async def viewers(port: int, cams: list[str], path: str | None = None) -> AsyncI
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+MP4_OUT = ["-f", "mp4", "-movflags", "empty_moov+default_base_moof+frag_every_frame"]
+
+
+@contextlib.asynccontextmanager
+async def ws_viewers(port: int, cams: list[str]) -> AsyncIterator[list[int]]:
+    """The share page's path: a WebSocket per camera, every message discarded."""
+    from websockets.asyncio.client import connect
+
+    stop = asyncio.Event()
+    counter = [0]
+
+    async def one(cam: str) -> None:
+        async with connect(f"ws://127.0.0.1:{port}/media/{TOKEN}/{cam}.ws", max_size=None) as ws:
+            while not stop.is_set():
+                counter[0] += len(await ws.recv())
+
+    tasks = [asyncio.create_task(one(cam)) for cam in cams]
+    try:
+        yield counter
+    finally:
+        stop.set()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def measure_cpu(pid: int, seconds: float, warmup: float = 3.0) -> float:
     """Percent of one core used by ``pid`` and its children over ``seconds`` (after ``warmup``)."""
     await asyncio.sleep(warmup)
@@ -255,9 +281,10 @@ async def first_decodable_frame(client: httpx.AsyncClient, url: str) -> float:
 # ------------------------------------------------------------------------------------------------
 
 
-async def bench_cpu(sim: Any, n: int, seconds: float) -> tuple[float, float]:
+async def bench_cpu(sim: Any, n: int, seconds: float, browsers: bool = False) -> tuple[float, float]:
     """The relay and the references run side by side over the same window, so the machine's load
-    weighs on all of them alike."""
+    weighs on all of them alike. ``browsers``: the relay's viewers are WebSocket (fragmented MP4, the
+    share page's path) and the HTTP reference writes fragmented MP4 too."""
     urls = {f"cam{i}": sim.url(i, "main") for i in range(1, n + 1)}
     ffmpeg_in = ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-probesize", "32768",
                  "-analyzeduration", "100000"]  # fmt: skip
@@ -286,8 +313,7 @@ async def bench_cpu(sim: Any, n: int, seconds: float) -> tuple[float, float]:
                 url,
                 "-c",
                 "copy",
-                "-f",
-                "mpegts",
+                *(MP4_OUT if browsers else ["-f", "mpegts"]),
                 "-listen",
                 "1",
                 f"http://127.0.0.1:{p}/",
@@ -296,7 +322,8 @@ async def bench_cpu(sim: Any, n: int, seconds: float) -> tuple[float, float]:
             for url, p in zip(urls.values(), http_ports, strict=True)
         ]
         try:
-            async with viewers(port, list(urls)) as relay_bytes, contextlib.AsyncExitStack() as stack:
+            relay_viewers = ws_viewers(port, list(urls)) if browsers else viewers(port, list(urls))
+            async with relay_viewers as relay_bytes, contextlib.AsyncExitStack() as stack:
                 counters = [await stack.enter_async_context(viewers(p, [""], path="/")) for p in http_ports]
                 deadline = time.monotonic() + 90  # a loaded machine opens 3×n RTSP sessions slowly
                 while min(c[0] for c in counters) == 0 or relay_bytes[0] == 0:
@@ -319,6 +346,11 @@ async def bench_cpu(sim: Any, n: int, seconds: float) -> tuple[float, float]:
                     proc.terminate()
                 await proc.wait()
     per_relay, per_null, per_http = (used["relay"] - idle) / n, used["null"] / n, used["http"] / n
+    if browsers:
+        print(f"1b. browsers (WebSocket, fragmented MP4), {n} streams, one viewer each, {seconds:.0f} s:"
+              f" relay {per_relay:.2f} % of a core per stream; ffmpeg -c copy writing fragmented MP4 to an HTTP"
+              f" viewer {per_http:.2f} %  -> ratio {per_relay / per_http:.2f}x")  # fmt: skip
+        return per_relay, per_http
     print(f"1. CPU per 720p stream ({n} streams, one viewer each, {seconds:.0f} s, side by side):"
           f" relay (its process + its ffmpeg children) {per_relay:.2f} % of a core (process total {used['relay']:.2f} %, of which {idle:.2f} %"
           f" with no camera open); ffmpeg -c copy to an HTTP viewer (-listen 1) {per_http:.2f} %,"
@@ -459,6 +491,8 @@ async def run(args: argparse.Namespace) -> None:
         if "cpu" in args.parts:
             for n in counts:
                 per_relay, _ = await bench_cpu(sim, n, args.seconds)
+        if "browsers" in args.parts:
+            await bench_cpu(sim, min(counts), args.seconds, browsers=True)
         if "first" in args.parts:
             await bench_first_frame(sim, min(counts), args.trials)
         if "fanout" in args.parts:
@@ -476,7 +510,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument(
-        "--parts", default="cpu,first,fanout,latency", help="comma-separated: cpu, first, fanout, latency"
+        "--parts",
+        default="cpu,browsers,first,fanout,latency",
+        help="comma-separated: cpu, browsers, first, fanout, latency",
     )
     args = parser.parse_args()
     asyncio.run(run(args))
