@@ -296,8 +296,73 @@ def test_postgresql_restarted_under_load_engines_reconnect_and_lose_nothing_ackn
         assert sorted(set(answered.values()) - reached) == []
         for e in engines:
             assert e.http.get("/readyz").status_code == 200
+        # Live events: a change on one engine after the restart reaches both engines' live hubs (their
+        # consoles), read in commit order from the shared table.
+        r = engines[0].http.post("/api/v1/requests", json=request_body("AFTER"), headers=police.headers)
+        assert r.status_code == 201, r.text
+        with psycopg.connect(plain) as conn:
+            top = conn.execute("SELECT max(seq) FROM live_events").fetchone()
+        newest = int(top[0]) if top and top[0] is not None else 0
+        assert newest > 0
+        _wait(lambda: all(e.server.hub.last_seq >= newest for e in engines), "both live hubs to catch up")
     finally:
         if sim is not None:
             sim.stop()
         for e in engines:
             e.close()
+
+
+def test_a_request_whose_connection_is_cut_mid_transaction_is_run_again_once(
+    cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server ends the connection of a request's transaction just before it writes the incident
+    (``pg_terminate_backend``, what a restart does to every connection). The request is run again on a
+    new connection and answered 201 with one incident; without the retry it is a 503 problem and nothing
+    is stored, and the client's own repeat then stores it once."""
+    from sqlalchemy import event
+
+    from app.store import retry
+
+    url = cluster.create_database("cut_mid_transaction")
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    e = start_engine(tmp_path, db_url=url)
+    cuts = {"left": 0, "done": 0}
+
+    def cut(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if cuts["left"] and statement.lstrip().upper().startswith("INSERT INTO INCIDENTS"):
+            cuts["left"] -= 1
+            pid = conn.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+            with psycopg.connect(plain, autocommit=True) as admin:
+                row = admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()
+            assert row is not None and row[0] is True  # the backend is gone, not just signalled
+            cuts["done"] += 1
+
+    engine = e.server.uow.db.write
+    event.listen(engine, "before_cursor_execute", cut)
+    try:
+        e.add_cameras(grid_cameras(n_side=4))
+        police = e.add_agency("112", AgencyKind.POLICE)
+
+        def stored(ext: str) -> int:
+            with psycopg.connect(plain) as conn:
+                row = conn.execute("SELECT count(*) FROM incidents WHERE external_id = %s", (ext,)).fetchone()
+            return int(row[0]) if row else 0
+
+        cuts["left"] = 1
+        r = e.http.post("/api/v1/requests", json=request_body("CUT-1"), headers=police.headers)
+        assert cuts["done"] == 1  # the cut happened
+        assert r.status_code == 201, r.text
+        assert stored("CUT-1") == 1
+
+        monkeypatch.setattr(retry, "BACKOFF_S", ())  # no retry: the cut reaches the client
+        cuts["left"] = 1
+        r = e.http.post("/api/v1/requests", json=request_body("CUT-2"), headers=police.headers)
+        assert cuts["done"] == 2
+        assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json", r.text
+        assert r.json()["title"] == "Database unavailable" and r.headers["retry-after"] == "1"
+        assert stored("CUT-2") == 0
+        r = e.http.post("/api/v1/requests", json=request_body("CUT-2"), headers=police.headers)
+        assert r.status_code == 201 and stored("CUT-2") == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", cut)
+        e.close()
