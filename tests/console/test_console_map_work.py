@@ -321,6 +321,10 @@ def test_history_searches_a_place_circle_around_the_incident_or_the_map(
     qtbot.waitUntil(lambda: abs(map_snapshot(qtbot, console)["center"][0] - 35.2) < 1e-3, timeout=TIMEOUT)
     panel.near_from.setCurrentIndex(panel.near_from.findData("map"))
     assert search() == ["Closed FAR-1"]
+    assert panel.status.text() == "1 closed incident"
+    console.set_language("ko")  # the result's count follows the language
+    qtbot.waitUntil(lambda: "closed incident" not in panel.status.text(), timeout=TIMEOUT)
+    assert "1" in panel.status.text()
     # The engine audited the circle search like any other.
     from app.domain.enums import Role
 

@@ -70,7 +70,7 @@ def display_factory(
     key = new_wall_key(engine)
     made: list[WallDisplay] = []
 
-    def make(key: Any = key, engine_url: str | None = None) -> WallDisplay:
+    def make(key: Any = key, engine_url: str | None = None, **extra: Any) -> WallDisplay:
         options = WallOptions(
             engine_url or engine.url,
             "WALL-1",
@@ -78,6 +78,7 @@ def display_factory(
             language="en",
             fullscreen=False,
             status_path=tmp_path / f"status{len(made)}.json",
+            **extra,
         )
         d = WallDisplay(options, qapp)
         made.append(d)
@@ -327,3 +328,56 @@ def test_takeover_map_reads_the_demo_city_layers(tmp_path: Path) -> None:
     assert streets is not None and {f["properties"]["kind"] for f in streets["features"]} >= {"main", "river"}
     assert _city_layers(tmp_path / "missing") == (None, None)
     assert _city_layers(None) == (None, None)
+
+
+def test_takeover_map_uses_the_consoles_basemap_list(
+    engine: Engine, display_factory: Callable[..., WallDisplay], qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The wall reads the console's ``map/basemaps`` (a console.ini) and shows the chosen one on its
+    takeover map, its tiles served from the offline file; a file missing on the wall PC is left out."""
+    from PySide6.QtCore import QSettings
+    from test_map_view import CENTER, write_mbtiles
+
+    from app.console.map.basemaps import BasemapSource
+    from app.console.viewmodels.console_settings import ConsoleSettings, save_settings
+    from app.console.wall.runner import basemaps_from_settings
+
+    mb = tmp_path / "street.mbtiles"
+    write_mbtiles(mb, 15, CENTER)
+    ini = tmp_path / "console.ini"
+    store = QSettings(str(ini), QSettings.Format.IniFormat)
+    save_settings(
+        store,
+        ConsoleSettings(
+            basemaps=[
+                BasemapSource("Gone", "mbtiles", path=str(tmp_path / "gone.mbtiles")),
+                BasemapSource("Offline street", "mbtiles", path=str(mb), max_zoom=15),
+            ],
+            basemap="Offline street",
+        ),
+    )
+    store.sync()
+    sources, chosen = basemaps_from_settings(ini)
+    assert [b.name for b in sources] == ["Offline street"] and chosen == "Offline street"
+    assert basemaps_from_settings(tmp_path / "none.ini") == ([], "")
+
+    op = Operator(engine)
+    d = display_factory(basemaps=sources, basemap_choice=chosen, center=CENTER)
+    op.put(["CAM-0001"], name="Wall")
+    incident = engine.request("W-MAP")["incident"]
+    op.post("/api/v1/walls/WALL-1/takeover", {"incident_id": incident["id"]})
+    w = d.window
+    qtbot.waitUntil(lambda: status_file(d).get("map_ready") is True, timeout=30_000)
+    view = w.map_cell.view
+
+    def snap() -> dict[str, Any]:
+        got: list[dict[str, Any]] = []
+        view.snapshot(got.append)
+        qtbot.waitUntil(lambda: bool(got), timeout=TIMEOUT)
+        return got[0]
+
+    qtbot.waitUntil(lambda: snap().get("basemaps") == ["Offline street"], timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: snap()["tiles"]["byName"].get("Offline street", {}).get("loaded", 0) >= 1, timeout=TIMEOUT
+    )
+    assert snap()["basemap"] == "Offline street"

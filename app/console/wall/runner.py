@@ -5,9 +5,11 @@ engine (logs in, retrying for as long as it takes) → map page built off the Qt
 SIGINT, or Ctrl+Shift+Q on the wall's keyboard): link and every task stopped → session ended → players
 stopped and released → widgets deleted → libVLC released.
 
-The map's base layer comes from ``GOLDENTIME_WALL_MAP_MBTILES`` (an offline MBTiles file) or
-``GOLDENTIME_WALL_MAP_XYZ`` (a tile server URL template); without either the map shows cameras and the
-incident on a plain background, as the console's does.
+The map's basemaps are the console's list (``map/basemaps`` and the chosen ``map/basemap`` of a
+``console.ini``: ``GOLDENTIME_WALL_SETTINGS``, else the console's own settings file on this PC), so a site
+configures its basemaps once. ``GOLDENTIME_WALL_MAP_MBTILES`` (an offline MBTiles file) or
+``GOLDENTIME_WALL_MAP_XYZ`` (a tile server URL template) still give one more; without any the map shows
+cameras and the incident on a plain background, as the console's does.
 
 ``GOLDENTIME_WALL_STATUS=/path/status.json`` makes the wall write what it shows (layout, tiles, notice)
 to that file whenever it changes: cheap diagnostics for a technician, and what the end-to-end tests read.
@@ -26,7 +28,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +39,7 @@ STATUS_ENV = "GOLDENTIME_WALL_STATUS"
 MBTILES_ENV = "GOLDENTIME_WALL_MAP_MBTILES"
 XYZ_ENV = "GOLDENTIME_WALL_MAP_XYZ"
 XYZ_ATTRIBUTION_ENV = "GOLDENTIME_WALL_MAP_ATTRIBUTION"
+SETTINGS_ENV = "GOLDENTIME_WALL_SETTINGS"  # a console.ini whose basemap list the takeover map uses
 CITY_ENV = (
     "GOLDENTIME_WALL_MAP_CITY"  # a directory with districts.geojson and streets.geojson (the demo city's)
 )
@@ -63,6 +66,9 @@ class WallOptions:
     center: tuple[float, float] = DEFAULT_CENTER
     fullscreen: bool = True
     city_dir: Path | None = None  # districts.geojson + streets.geojson drawn on the takeover map
+    # The console's basemap list (app.console.map.basemaps.BasemapSource) and the one shown ("" = first).
+    basemaps: list[Any] = field(default_factory=list)
+    basemap_choice: str = ""
 
 
 class WallDisplay:
@@ -205,7 +211,9 @@ class WallDisplay:
             _log.error("wall: cannot build the map page (%s); the map cell stays empty", exc)
             return
         if self.window is not None:
-            self.window.set_map_page(page, basemap)
+            self.window.set_map_page(
+                page, basemap, (list(self.options.basemaps), self.options.basemap_choice)
+            )
 
     async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._io, functools.partial(fn, *args))
@@ -253,6 +261,26 @@ class WallDisplay:
             _log.warning("wall: cannot write the status file %s: %s", path, exc)
         finally:
             self._status_writing = False
+
+
+def basemaps_from_settings(path: Path | None) -> tuple[list[Any], str]:
+    """The console's basemap list and chosen basemap from a ``console.ini`` (the same keys the console's
+    settings dialog writes); offline files that are not on this PC are left out (logged). ``([], "")``
+    when there is no such file."""
+    if path is None or not path.is_file():
+        return [], ""
+    from PySide6.QtCore import QSettings
+
+    from app.console.viewmodels.console_settings import load_settings
+
+    cs = load_settings(QSettings(str(path), QSettings.Format.IniFormat))
+    present = []
+    for b in cs.basemaps:
+        if b.is_remote or Path(b.path).is_file():
+            present.append(b)
+        else:
+            _log.warning("wall: basemap %s: file %s not found on this PC", b.name, b.path)
+    return present, cs.basemap
 
 
 def basemap_from_env(env: Mapping[str, str]) -> Any:
@@ -342,6 +370,14 @@ def run_wall(
         basemap=basemap_from_env(os.environ),
         city_dir=Path(os.environ[CITY_ENV]) if os.environ.get(CITY_ENV) else None,
     )
+    from app.console.bootstrap import default_settings_dir
+
+    ini = (
+        Path(os.environ[SETTINGS_ENV])
+        if os.environ.get(SETTINGS_ENV)
+        else default_settings_dir() / "console.ini"
+    )
+    options.basemaps, options.basemap_choice = basemaps_from_settings(ini)
     display: WallDisplay | None = None
 
     async def main() -> int:

@@ -229,13 +229,16 @@ class WallMapCell(QWidget):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._stack.addWidget(self.placeholder)
         self._page: tuple[Path, Any] | None = None
+        self._basemaps: tuple[list[Any], str] = ([], "")
         self._state: dict[str, Any] = {}
         self._incident_id: str | None = None
         self.ready = False
         self.retranslate()
 
-    def set_page(self, page: Path, basemap: Any) -> None:
+    def set_page(self, page: Path, basemap: Any, basemaps: tuple[list[Any], str] = ([], "")) -> None:
+        """The page, its built-in basemap, and the console's basemap list with the one to show."""
         self._page = (page, basemap)
+        self._basemaps = basemaps
 
     def ensure_view(self) -> bool:
         """Make the map view if the page is ready; True when there is one."""
@@ -245,6 +248,9 @@ class WallMapCell(QWidget):
             self.view = MapView(self._page[0], self._page[1], self, start_drags=False)
             self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.view.ready.connect(self._on_map_ready)
+            sources, chosen = self._basemaps
+            if sources:  # the console's list: the same basemaps the operators see
+                self.view.set_basemaps(sources, chosen or None)
             self._stack.addWidget(self.view)
             self._stack.setCurrentWidget(self.view)
             if self._state:
@@ -331,7 +337,7 @@ class WallWindow(QWidget):
         self._spare_cells: list[WallCameraCell] = []
         self._empty_cells: list[QLabel] = []
         self.map_cell: WallMapCell | None = None
-        self._map_page: tuple[Path, Any] | None = None
+        self._map_page: tuple[Path, Any, tuple[list[Any], str]] | None = None
         self._map_state: dict[str, Any] | None = None
         self._incident_title = ""
         self._shown: WallView | None = None
@@ -439,11 +445,12 @@ class WallWindow(QWidget):
         self._refresh_cameras()
         self._render_header()
 
-    def set_map_page(self, page: Path, basemap: Any) -> None:
-        """The map page is built (off the Qt thread): the map cell can show it."""
-        self._map_page = (page, basemap)
+    def set_map_page(self, page: Path, basemap: Any, basemaps: tuple[list[Any], str] = ([], "")) -> None:
+        """The map page is built (off the Qt thread): the map cell can show it (with the console's basemap
+        list, ``(sources, chosen)``)."""
+        self._map_page = (page, basemap, basemaps)
         if self.map_cell is not None:
-            self.map_cell.set_page(page, basemap)
+            self.map_cell.set_page(page, basemap, basemaps)
             if self.map_cell.isVisible() or (self._shown is not None and self._shown.show_map):
                 self.map_cell.ensure_view()
 

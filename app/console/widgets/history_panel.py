@@ -213,6 +213,8 @@ class HistoryPanel(QWidget):
         self.place.setPlaceholderText(self.tr("part of the address, e.g. 중앙시장"))
         self.text.setPlaceholderText(self.tr("part of the title or the agency's number"))
         self.search_button.setText(self.tr("Search"))
+        if self.vm.query is not None:  # the last result's count, in the new language
+            self.status.setText(self.tr("%n closed incident(s)", "", len(self.vm.rows)))
         self.table.setHorizontalHeaderLabels(
             [
                 self.tr("Closed"),

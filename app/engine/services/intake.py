@@ -343,8 +343,9 @@ def handle_request(
             collided = True
         except DBAPIError as exc:
             # The database connection failed before this was acknowledged (PostgreSQL restarted): run it
-            # again — a commit that did land is found by its external_id (app/store/retry.py).
-            if not retry_after_disconnect(exc, disconnects):
+            # again — a commit that did land is found by its external_id (app/store/retry.py). SQLite is a
+            # file of this process: nothing to reconnect to.
+            if ctx.uow.db.is_sqlite or not retry_after_disconnect(exc, disconnects):
                 raise
             disconnects += 1
 
