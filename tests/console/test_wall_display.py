@@ -194,10 +194,12 @@ def test_a_revoked_wall_key_stops_the_wall_and_a_new_key_file_brings_it_back(
     qtbot.waitUntil(lambda: d.model.link is LinkState.CONNECTED, timeout=TIMEOUT)
     assert d.window.notice_label.text() == ""
     # No tile able to play for a minute makes the window ask for new media access: a fresh grant.
-    grant = link.grant_token
+    # (A retry started while the refused key was being replaced may log in once more under load, so the
+    # check is that renewing media needs no login of its own.)
+    grant, logins = link.grant_token, link.logins
     with qtbot.waitSignal(link.mediaChanged, timeout=TIMEOUT):
         link.renew_media()
-    assert link.grant_token != grant and link.logins == 2
+    assert link.grant_token != grant and link.logins == logins
 
 
 def test_wall_without_a_working_account_says_so_in_the_header(
