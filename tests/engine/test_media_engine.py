@@ -233,8 +233,13 @@ def test_a_viewing_is_in_the_ledger_from_its_start_open_until_it_ends(video_engi
                 assert stream.status_code == 503 and time.monotonic() < deadline, stream.status_code
                 stream.read()
                 continue
-            next(stream.iter_raw())
-            open_ones = [v for v in viewings() if v["ended_at"] is None]
+            # Keep the iterator: a dropped one closes the connection at once, which ends the viewing.
+            chunks = stream.iter_raw()
+            next(chunks)
+            seen = time.monotonic() + 5  # the ledger is read on its own connection: poll, do not race it
+            while not (open_ones := [v for v in viewings() if v["ended_at"] is None]):
+                assert time.monotonic() < seen, viewings()
+                time.sleep(0.05)
             assert len(open_ones) == 1, viewings()
             assert open_ones[0]["camera_id"] == "CAM-2" and open_ones[0]["actor"] == "agency:Jinju 112"
             viewing = open_ones[0]["viewing_id"]
