@@ -35,13 +35,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TICKS = os.sysconf("SC_CLK_TCK")
 
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
+from bench.bench_intake import agency_simulator, cpu_s, free_port  # noqa: E402
 
 # ------------------------------------------------------------------ the consoles' process
 
@@ -103,14 +98,6 @@ def consoles_child(url: str, n: int, no_deltas: bool) -> int:
 
 
 # ------------------------------------------------------------------ set-up
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(data_dir: Path, endpoint: str, cameras: int) -> tuple[str, str]:
@@ -227,23 +214,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port, agency_port = free_port(), free_port()
         key, secret = prepare(Path(tmp) / "engine", f"http://127.0.0.1:{agency_port}/webhook", args.cameras)
-        agency = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "main.py"),
-                "sim",
-                "agency",
-                "--kind",
-                "police",
-                "--port",
-                str(agency_port),
-                "--secret",
-                secret,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        agency = agency_simulator(agency_port, secret)
         engine = subprocess.Popen(
             [
                 sys.executable,

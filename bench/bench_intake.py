@@ -165,6 +165,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def agency_simulator(port: int, secret: str, kind: str = "police") -> subprocess.Popen[bytes]:
+    """The agency simulator receiving this bench's webhooks on 127.0.0.1:port (signatures checked)."""
+    args = ["sim", "agency", "--kind", kind, "--port", str(port), "--secret", secret]
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def prepare(data_dir: Path, endpoint: str) -> tuple[str, str]:
     settings = Settings(data_dir=data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -277,23 +288,7 @@ def main() -> None:
             floor.wait(15)
         port, agency_port = free_port(), free_port()
         key, secret = prepare(tmpdir / "engine", f"http://127.0.0.1:{agency_port}/webhook")
-        agency = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "main.py"),
-                "sim",
-                "agency",
-                "--kind",
-                "police",
-                "--port",
-                str(agency_port),
-                "--secret",
-                secret,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        agency = agency_simulator(agency_port, secret)
         proc = subprocess.Popen(
             [
                 sys.executable,

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_intake import free_port, load, prepare  # noqa: E402
+from bench_intake import agency_simulator, free_port, load, prepare  # noqa: E402
 
 from app.domain.clock import SystemClock  # noqa: E402
 from app.domain.enums import Role  # noqa: E402
@@ -174,23 +174,7 @@ def run_engine(tmpdir: Path, name: str, config: str | None, args: argparse.Names
     if config:
         (tmpdir / f"{name}.toml").write_text(config)
         cmd += ["--config", str(tmpdir / f"{name}.toml")]
-    agency = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "sim",
-            "agency",
-            "--kind",
-            "police",
-            "--port",
-            str(agency_port),
-            "--secret",
-            secret,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    agency = agency_simulator(agency_port, secret)
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

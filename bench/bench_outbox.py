@@ -35,7 +35,7 @@ from app.formats.api import AgencyIn  # noqa: E402
 from app.formats.webhooks import sign_headers  # noqa: E402
 from app.store.database import Database  # noqa: E402
 from app.store.models import AgencyRow, DeliveryRow, IncidentRow  # noqa: E402
-from bench.bench_intake import free_port  # noqa: E402
+from bench.bench_intake import agency_simulator, free_port  # noqa: E402
 from tests.engine.conftest import ADMIN, JINJU, grid_cameras  # noqa: E402
 
 
@@ -93,23 +93,7 @@ def main() -> None:
                 settings.outbox,
                 work.now,
             )
-        agency = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "main.py"),
-                "sim",
-                "agency",
-                "--kind",
-                "police",
-                "--port",
-                str(agency_port),
-                "--secret",
-                created.webhook_secret,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        agency = agency_simulator(agency_port, created.webhook_secret)
         engine = None
         try:
             wait_http(f"{agency_url}/received")

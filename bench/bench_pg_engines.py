@@ -30,7 +30,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_intake import cpu_s, free_port, stats  # noqa: E402
+from bench.bench_intake import agency_simulator, cpu_s, free_port, stats  # noqa: E402
 from tests.engine.conftest import JINJU  # noqa: E402
 from tests.engine.pg_cluster import Cluster  # noqa: E402
 
@@ -170,23 +170,7 @@ def engines_phase(cluster: Cluster, tmp: Path, engines: int, args: argparse.Name
     data = tmp / f"data{engines}"
     agency_port = free_port()
     key, secret = prepare(url, data, f"http://127.0.0.1:{agency_port}/webhook")
-    agency = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "sim",
-            "agency",
-            "--kind",
-            "police",
-            "--port",
-            str(agency_port),
-            "--secret",
-            secret,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    agency = agency_simulator(agency_port, secret)
     procs, bases = [], []
     for _ in range(engines):
         port = free_port()

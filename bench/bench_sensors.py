@@ -27,7 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_intake import free_port, prepare, stats, wait_up  # noqa: E402
+from bench.bench_intake import agency_simulator, free_port, prepare, stats, wait_up  # noqa: E402
 from tests.engine.conftest import JINJU  # noqa: E402
 
 
@@ -165,23 +165,7 @@ def main() -> None:
         port, agency_port = free_port(), free_port()
         key, secret = prepare(data, f"http://127.0.0.1:{agency_port}/webhook")
         keys = add_gateways(data, args.gateways, args.sensors)
-        agency = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "main.py"),
-                "sim",
-                "agency",
-                "--kind",
-                "police",
-                "--port",
-                str(agency_port),
-                "--secret",
-                secret,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        agency = agency_simulator(agency_port, secret)
         engine = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py"), "engine", "--data-dir", str(data), "--port", str(port)],
             cwd=ROOT,
