@@ -686,43 +686,39 @@ class Scenario:
         return status
 
     def _cap(self, label: str, ring: list[tuple[float, float]], area_desc: str) -> Action:
-        async def action() -> None:
-            identifier = f"KR-JINJU-{self.run_tag}-{next(self._numbers):04d}"
-            xml = cap_flood_warning(identifier, ring, sent=datetime.now(UTC), area_desc=area_desc)
-            _, doc = await self._send(
-                label,
-                "POST",
-                "/api/v1/alerts/cap",
-                self.keys[AgencyKind.DISASTER],
-                content=xml,
-                headers={"content-type": "application/cap+xml"},
-            )
-            if doc is not None:
-                self.report.incidents[label] = doc["incident"]["id"]
-                self._progress(
-                    f"CAP flood warning → {doc['incident']['id']} ({len(doc.get('cameras', []))} cameras)"
-                )
-
-        return action
+        return self._cap_alert(
+            label,
+            lambda identifier: cap_flood_warning(
+                identifier, ring, sent=datetime.now(UTC), area_desc=area_desc
+            ),
+            "CAP flood warning",
+        )
 
     def _cap_district(self, label: str, codes: list[str], area_desc: str) -> Action:
+        return self._cap_alert(
+            label,
+            lambda identifier: cap_district_alert(
+                identifier, codes, sent=datetime.now(UTC), area_desc=area_desc
+            ),
+            f"CAP 호우경보 by 행정구역코드 {', '.join(codes)}",
+        )
+
+    def _cap_alert(self, label: str, build: Callable[[str], str], what: str) -> Action:
+        """The disaster room posts the CAP document ``build`` makes for a fresh identifier."""
+
         async def action() -> None:
             identifier = f"KR-JINJU-{self.run_tag}-{next(self._numbers):04d}"
-            xml = cap_district_alert(identifier, codes, sent=datetime.now(UTC), area_desc=area_desc)
             _, doc = await self._send(
                 label,
                 "POST",
                 "/api/v1/alerts/cap",
                 self.keys[AgencyKind.DISASTER],
-                content=xml,
+                content=build(identifier),
                 headers={"content-type": "application/cap+xml"},
             )
             if doc is not None:
                 self.report.incidents[label] = doc["incident"]["id"]
-                self._progress(
-                    f"CAP 호우경보 by 행정구역코드 {', '.join(codes)} → {doc['incident']['id']} "
-                    f"({len(doc.get('cameras', []))} cameras)"
-                )
+                self._progress(f"{what} → {doc['incident']['id']} ({len(doc.get('cameras', []))} cameras)")
 
         return action
 
