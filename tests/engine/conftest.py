@@ -128,6 +128,22 @@ def fresh_pg_database() -> str:
     return base.rsplit("/", 1)[0] + "/" + name + (("?" + query) if query else "")
 
 
+def sim_cameras(camera_sim: object, *, sub: bool = True) -> list[Camera]:
+    """One camera per simulator camera (CAM-1, CAM-2, …), 33 m apart northwards from JINJU."""
+    return [
+        Camera(
+            f"CAM-{i}",
+            f"Camera {i}",
+            JINJU[0] + i * 0.0003,
+            JINJU[1],
+            Purpose.CRIME,
+            stream_main=c.main_url,
+            stream_sub=c.sub_url if sub else "",
+        )
+        for i, c in enumerate(camera_sim.cameras, start=1)  # type: ignore[attr-defined]
+    ]
+
+
 def start_engine(
     tmp_path: Path, clock: ManualClock | None = None, db_url: str | None = None, **settings: object
 ) -> EngineUnderTest:

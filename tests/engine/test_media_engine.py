@@ -13,27 +13,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.domain.camera import Camera
-from app.domain.enums import AgencyKind, Purpose
+from app.domain.enums import AgencyKind
 from app.store.models import AuditRow
-from tests.engine.conftest import JINJU, EngineUnderTest, request_body, start_engine
+from tests.engine.conftest import EngineUnderTest, request_body, sim_cameras, start_engine
 
 
 @pytest.fixture
 def video_engine(tmp_path: Path, camera_sim: object) -> EngineUnderTest:
     e = start_engine(tmp_path)
-    cams = [
-        Camera(
-            f"CAM-{i}",
-            f"Camera {i}",
-            JINJU[0] + i * 0.0003,
-            JINJU[1],
-            Purpose.CRIME,
-            stream_main=c.main_url,
-            stream_sub=c.sub_url,
-        )
-        for i, c in enumerate(camera_sim.cameras, start=1)  # type: ignore[attr-defined]
-    ]
+    cams = sim_cameras(camera_sim)
     e.add_cameras(cams)
     yield e  # type: ignore[misc]
     e.close()

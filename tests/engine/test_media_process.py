@@ -11,28 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.domain.camera import Camera
-from app.domain.enums import AgencyKind, Purpose
-from tests.engine.conftest import JINJU, EngineUnderTest, request_body, start_engine
+from app.domain.enums import AgencyKind
+from tests.engine.conftest import EngineUnderTest, request_body, sim_cameras, start_engine
 
 
 @pytest.fixture
 def video_engine(tmp_path: Path, camera_sim: object) -> Iterator[EngineUnderTest]:
     e = start_engine(tmp_path)
-    e.add_cameras(
-        [
-            Camera(
-                f"CAM-{i}",
-                f"Camera {i}",
-                JINJU[0] + i * 0.0003,
-                JINJU[1],
-                Purpose.CRIME,
-                stream_main=c.main_url,
-                stream_sub=c.sub_url,
-            )
-            for i, c in enumerate(camera_sim.cameras, start=1)  # type: ignore[attr-defined]
-        ]
-    )
+    e.add_cameras(sim_cameras(camera_sim))
     yield e
     e.close()
 

@@ -15,27 +15,14 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from app.domain.camera import Camera
-from app.domain.enums import AgencyKind, Purpose
+from app.domain.enums import AgencyKind
 from app.store.models import AuditRow
-from tests.engine.conftest import JINJU, EngineUnderTest, request_body, start_engine
+from tests.engine.conftest import EngineUnderTest, request_body, sim_cameras, start_engine
 
 
 def _engine(tmp_path: Path, camera_sim: object, **settings: object) -> EngineUnderTest:
     e = start_engine(tmp_path, **settings)
-    e.add_cameras(
-        [
-            Camera(
-                f"CAM-{i}",
-                f"Camera {i}",
-                JINJU[0] + i * 0.0003,
-                JINJU[1],
-                Purpose.CRIME,
-                stream_main=c.main_url,
-            )
-            for i, c in enumerate(camera_sim.cameras, start=1)  # type: ignore[attr-defined]
-        ]
-    )
+    e.add_cameras(sim_cameras(camera_sim, sub=False))
     return e
 
 

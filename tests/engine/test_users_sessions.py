@@ -14,14 +14,13 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from app.domain.camera import Camera
 from app.domain.clock import ManualClock
-from app.domain.enums import Purpose, Role
+from app.domain.enums import Role
 from app.engine.login import LoginThrottle
 from app.engine.passwords import ARGON2_MEMORY_KIB, ARGON2_TIME_COST, legacy_scrypt_hash, verify_password
 from app.engine.services.directory import add_user
 from app.store.models import UserRow
-from tests.engine.conftest import ADMIN, JINJU, EngineUnderTest, start_engine
+from tests.engine.conftest import ADMIN, EngineUnderTest, sim_cameras, start_engine
 
 PASSWORD = "correct-horse"
 
@@ -333,18 +332,7 @@ def test_live_feed_closes_within_a_second_when_its_session_ends(engine: EngineUn
 @pytest.fixture
 def video_engine(tmp_path: Path, camera_sim: object) -> Iterator[EngineUnderTest]:
     e = start_engine(tmp_path)
-    cams = [
-        Camera(
-            f"CAM-{i}",
-            f"Camera {i}",
-            JINJU[0] + i * 0.0003,
-            JINJU[1],
-            Purpose.CRIME,
-            stream_main=c.main_url,
-            stream_sub=c.sub_url,
-        )
-        for i, c in enumerate(camera_sim.cameras, start=1)  # type: ignore[attr-defined]
-    ]
+    cams = sim_cameras(camera_sim)
     e.add_cameras(cams)
     yield e
     e.close()
