@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -69,15 +69,21 @@ def _plain_savepoints(engine: Engine) -> None:
     (app/store/group_commit.py) is a SAVEPOINT and a RELEASE; SQLAlchemy compiles each of those afresh (a
     savepoint's name is not a cacheable statement), which cost about half of a unit's fixed overhead."""
 
-    def raw(conn: Connection, sql: str) -> None:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        driver.execute(sql)
+    def plain(verb: str) -> Callable[[Connection, str], None]:
+        def run(conn: Connection, name: str) -> None:
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(f'{verb} "{name}"')
 
-    dialect = engine.dialect
-    dialect.do_savepoint = lambda conn, name: raw(conn, f'SAVEPOINT "{name}"')  # type: ignore[method-assign]
-    dialect.do_release_savepoint = lambda conn, name: raw(conn, f'RELEASE SAVEPOINT "{name}"')  # type: ignore[method-assign]
-    dialect.do_rollback_to_savepoint = lambda conn, name: raw(conn, f'ROLLBACK TO SAVEPOINT "{name}"')  # type: ignore[method-assign]
+        return run
+
+    # Instance attributes shadow the dialect's methods (this engine's dialect only).
+    for method, verb in (
+        ("do_savepoint", "SAVEPOINT"),
+        ("do_release_savepoint", "RELEASE SAVEPOINT"),
+        ("do_rollback_to_savepoint", "ROLLBACK TO SAVEPOINT"),
+    ):
+        setattr(engine.dialect, method, plain(verb))
 
 
 class Database:
