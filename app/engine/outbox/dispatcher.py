@@ -32,7 +32,7 @@ from app.engine.outbox.post import USER_AGENT, OutcomeRow, PostConfig, job_json
 from app.engine.outbox.schedule import next_delay, parse_retry_after
 from app.engine.outbox.sender_link import LocalLink, ProcessLink
 from app.engine.services.directory import agency_health_of
-from app.engine.work import FreshDelivery, add_live, signing_secrets
+from app.engine.work import FreshDelivery, add_live, signing_secrets, table
 from app.formats.api import OutboundEvent
 from app.store import audit_chain
 from app.store.models import AgencyRow, DeliveryRow, TimelineRow
@@ -71,6 +71,40 @@ class Outcome:
 
 
 HEALTH_EVERY_S = 1.0
+
+# Recording statements, built once (their cache keys memoised): plain Core on the unit's connection.
+_T = table(DeliveryRow)
+_CURRENT = select(
+    _T.c.id, _T.c.agency_id, _T.c.incident_id, _T.c.sequence, _T.c.attempts, _T.c.created_at, _T.c.claimed_by
+).where(_T.c.id.in_(bindparam("ids", expanding=True)))
+_RECORD_DELIVERED = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        attempts=bindparam("b_attempts"),
+        last_status=bindparam("b_status"),
+        state=DeliveryState.DELIVERED.value,
+        delivered_at=bindparam("b_now"),
+        last_error=None,
+        next_attempt_at=None,
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+_RECORD_FAILED = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        attempts=bindparam("b_attempts"),
+        last_status=bindparam("b_status"),
+        state=bindparam("b_state"),
+        last_error=bindparam("b_error"),
+        next_attempt_at=bindparam("b_next"),
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+_INSERT_TIMELINE = insert(table(TimelineRow))
 
 
 class Dispatcher:
@@ -460,23 +494,12 @@ class Dispatcher:
         """One transaction for the whole batch, in Core statements: one UPDATE each for the delivered and
         the failed rows (executemany), one INSERT of the audit rows, the live events."""
         now = self._ctx.now()
-        t = DeliveryRow.__table__
         sqlite = self._ctx.uow.db.is_sqlite
         cfg = self._cfg
         with self._ctx.uow.writing() as s:
+            conn = s.connection()
             current = {
-                r.id: r
-                for r in s.execute(
-                    select(
-                        t.c.id,
-                        t.c.agency_id,
-                        t.c.incident_id,
-                        t.c.sequence,
-                        t.c.attempts,
-                        t.c.created_at,
-                        t.c.claimed_by,
-                    ).where(t.c.id.in_([o.claimed.delivery_id for o in batch]))
-                )
+                r.id: r for r in conn.execute(_CURRENT, {"ids": [o.claimed.delivery_id for o in batch]})
             }
             delivered: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
@@ -491,7 +514,9 @@ class Dispatcher:
                 attempts = d.attempts + 1
                 if o.ok:
                     state = DeliveryState.DELIVERED.value
-                    delivered.append({"b_id": d.id, "b_attempts": attempts, "b_status": o.status})
+                    delivered.append(
+                        {"b_id": d.id, "b_attempts": attempts, "b_status": o.status, "b_now": now}
+                    )
                 else:
                     next_at: datetime | None = None
                     if o.gone:
@@ -557,36 +582,9 @@ class Dispatcher:
                     }
                 )
             if delivered:
-                s.execute(
-                    update(t)
-                    .where(t.c.id == bindparam("b_id"))
-                    .values(
-                        attempts=bindparam("b_attempts"),
-                        last_status=bindparam("b_status"),
-                        state=DeliveryState.DELIVERED.value,
-                        delivered_at=now,
-                        last_error=None,
-                        next_attempt_at=None,
-                        claimed_by=None,
-                        claimed_until=None,
-                    ),
-                    delivered,
-                )
+                conn.execute(_RECORD_DELIVERED, delivered)
             if failed:
-                s.execute(
-                    update(t)
-                    .where(t.c.id == bindparam("b_id"))
-                    .values(
-                        attempts=bindparam("b_attempts"),
-                        last_status=bindparam("b_status"),
-                        state=bindparam("b_state"),
-                        last_error=bindparam("b_error"),
-                        next_attempt_at=bindparam("b_next"),
-                        claimed_by=None,
-                        claimed_until=None,
-                    ),
-                    failed,
-                )
+                conn.execute(_RECORD_FAILED, failed)
             for agency_id in sorted(gone):
                 agency = s.get(AgencyRow, agency_id)
                 if agency is not None and agency.enabled:
@@ -594,7 +592,7 @@ class Dispatcher:
                     agency.disabled_reason = "endpoint answered 410 Gone"
                     add_live(s, now, "agency.updated", {"agency_id": agency.id, "enabled": False})
             if timeline:
-                s.execute(insert(TimelineRow.__table__), timeline)
+                conn.execute(_INSERT_TIMELINE, timeline)
             if audit:
                 audit_chain.add_audit(s, audit)
             # An event may carry its agency's delivery health after this batch: consoles apply it as it is
