@@ -171,7 +171,8 @@ class ProcessLink:
         self._proto = proto  # no await since the line above: nothing submitted in between is missed
         exited = asyncio.ensure_future(proc.wait())
         try:
-            await asyncio.wait({proto.closed, exited}, return_when=asyncio.FIRST_COMPLETED)
+            either: list[asyncio.Future[Any]] = [proto.closed, exited]
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._proto = None
             proto.close()
