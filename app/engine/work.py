@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.clock import Clock
@@ -27,6 +27,24 @@ LIVE_CHANNEL = "goldentime_live"
 _LIVE_ORDER_LOCK = 0x47540001  # PostgreSQL advisory lock: live events are numbered in commit order
 
 
+def table(model: type[Any]) -> Table:
+    """A mapped class's table: statements on it are plain Core (no ORM bulk-insert layer per execution)."""
+    t = model.__table__
+    assert isinstance(t, Table)
+    return t
+
+
+# Statements built once (issue 17): a module-level statement memoises its cache key, so executing it
+# neither rebuilds nor re-hashes it; executed on the unit's connection they skip the ORM layer entirely.
+_INSERT_TIMELINE = insert(table(TimelineRow))
+_INSERT_DELIVERY = insert(table(DeliveryRow))
+_INSERT_LIVE = insert(table(LiveEventRow)).returning(table(LiveEventRow).c.seq, sort_by_parameter_order=True)
+_LAST_SEQUENCE = select(func.coalesce(func.max(DeliveryRow.sequence), 0)).where(
+    DeliveryRow.incident_id == bindparam("incident_id"), DeliveryRow.agency_id == bindparam("agency_id")
+)
+_AGENCY_NAMES = select(AgencyRow.id, AgencyRow.name).where(AgencyRow.id.in_(bindparam("ids", expanding=True)))
+
+
 def add_live(session: Session, at: datetime, type_: str, data: dict[str, Any]) -> None:
     """Queue a live event in ``session``'s transaction. Every live event is written as the very last thing
     before the commit (see :class:`UnitOfWorkFactory`), so that ``seq`` order is commit order: a console
@@ -37,10 +55,11 @@ def add_live(session: Session, at: datetime, type_: str, data: dict[str, Any]) -
 _AGENCY_KEYS = ("agency_id", "requesting_agency_id")
 
 
-def name_agencies(session: Session, rows: list[dict[str, Any]]) -> None:
+def name_agencies(session: Session, rows: list[dict[str, Any]], known: dict[str, str] | None = None) -> None:
     """Audit rows name agencies by id and name: a row whose detail names an agency (``agency_id``,
     ``requesting_agency_id``) also gets ``agencies``: {id: name} (one look-up for the whole batch, and
-    none for the usual rows that name no agency)."""
+    none for the usual rows that name no agency). ``known``: names the unit of work already read from
+    the store in this transaction (no second look-up for them)."""
     wanted = {
         str(r["detail"][k])
         for r in rows
@@ -49,10 +68,10 @@ def name_agencies(session: Session, rows: list[dict[str, Any]]) -> None:
     }
     if not wanted:
         return
-    names = {
-        str(i): str(n)
-        for i, n in session.execute(select(AgencyRow.id, AgencyRow.name).where(AgencyRow.id.in_(wanted)))
-    }
+    names = {i: known[i] for i in wanted if known and i in known}
+    missing = wanted - names.keys()
+    if missing:
+        names.update((str(i), str(n)) for i, n in session.execute(_AGENCY_NAMES, {"ids": sorted(missing)}))
     for r in rows:
         d = r["detail"]
         found = {str(d[k]): names[str(d[k])] for k in _AGENCY_KEYS if str(d.get(k)) in names}
@@ -106,6 +125,15 @@ class Work:
     # unit of work with one statement per table (cheaper than an ORM object each). Live events: add_live.
     _audit: list[dict[str, Any]] = field(default_factory=list)
     _timeline: list[dict[str, Any]] = field(default_factory=list)
+    # Agencies this transaction read (id -> name): audit rows naming them need no second look-up.
+    agency_names: dict[str, str] = field(default_factory=dict)
+    _conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        """The unit's connection, for plain Core statements (rows built as dicts: no ORM flush)."""
+        if self._conn is None:
+            self._conn = self.session.connection()
+        return self._conn
 
     def audit(self, action: str, target_type: str, target_id: str | None, /, **detail: Any) -> None:
         if self.principal.kind in ("agency", "wall") and "actor_id" not in detail:
@@ -145,9 +173,9 @@ class Work:
         """Write the audit and timeline rows (after the ORM objects they may refer to)."""
         self.session.flush()
         if self._timeline:
-            self.session.execute(insert(TimelineRow), self._timeline)
+            self.connection().execute(_INSERT_TIMELINE, self._timeline)
         if self._audit:
-            name_agencies(self.session, self._audit)
+            name_agencies(self.session, self._audit, self.agency_names)
             audit_chain.add_audit(self.session, self._audit)
         self._audit, self._timeline = [], []
 
@@ -157,22 +185,21 @@ class Work:
         incident: IncidentRow,
         event_type: EventType,
         build: Callable[[str, int], OutboundEvent],
-    ) -> DeliveryRow:
-        """Write one outbox row. ``build(event_id, sequence)`` makes the payload as of now.
+    ) -> str:
+        """Write one outbox row (one Core statement, at once: later queries of this unit see it) and
+        return its id. ``build(event_id, sequence)`` makes the payload as of now.
 
         The sequence counts per incident and agency; the caller holds the incident row lock (or SQLite's
         write lock), so ``max + 1`` cannot race.
         """
         key = (incident.id, agency.id)
+        self.agency_names[agency.id] = agency.name
         if key not in self._last_seq and incident.id in self._new_incidents:
             self._last_seq[key] = 0
         elif key not in self._last_seq:
+            self.session.flush()  # rows of this unit still pending in the ORM session count
             self._last_seq[key] = int(
-                self.session.scalar(
-                    select(func.coalesce(func.max(DeliveryRow.sequence), 0)).where(
-                        DeliveryRow.incident_id == incident.id, DeliveryRow.agency_id == agency.id
-                    )
-                )
+                self.connection().scalar(_LAST_SEQUENCE, {"incident_id": incident.id, "agency_id": agency.id})
                 or 0
             )
         seq = self._last_seq[key] = self._last_seq[key] + 1
@@ -181,21 +208,27 @@ class Work:
         # The first event of a new stream to an enabled agency goes straight to this engine's dispatcher,
         # leased to it from birth (so no other engine sharing the database sends it too).
         fresh = seq == 1 and incident.id in self._new_incidents and agency.enabled and bool(self.lease_owner)
-        row = DeliveryRow(
-            id=event_id,
-            agency_id=agency.id,
-            incident_id=incident.id,
-            event_type=event_type,
-            sequence=seq,
-            payload=payload.model_dump(mode="json"),
-            state=DeliveryState.PENDING.value,
-            attempts=0,
-            created_at=self.now,
-            next_attempt_at=self.now,
-            claimed_by=self.lease_owner if fresh else None,
-            claimed_until=self.now + timedelta(seconds=self.lease_s) if fresh else None,
+        # The incident's row must exist before its delivery (a foreign key): an incident of this unit that
+        # is still pending in the ORM session is written first.
+        if self.session.new:
+            self.session.flush()
+        self.connection().execute(
+            _INSERT_DELIVERY,
+            {
+                "id": event_id,
+                "agency_id": agency.id,
+                "incident_id": incident.id,
+                "event_type": event_type,
+                "sequence": seq,
+                "payload": payload.model_dump(mode="json"),
+                "state": DeliveryState.PENDING.value,
+                "attempts": 0,
+                "created_at": self.now,
+                "next_attempt_at": self.now,
+                "claimed_by": self.lease_owner if fresh else None,
+                "claimed_until": self.now + timedelta(seconds=self.lease_s) if fresh else None,
+            },
         )
-        self.session.add(row)
         self.session.info["outbox"] = True
         if not fresh:
             self.session.info["outbox_claim"] = True  # this row goes through the claim query
@@ -215,7 +248,7 @@ class Work:
                     signing_secrets(agency, self.now),
                 )
             )
-        return row
+        return event_id
 
 
 class UnitOfWorkFactory:
@@ -267,9 +300,7 @@ class UnitOfWorkFactory:
         session.flush()
         if not self.db.is_sqlite:
             session.execute(select(func.pg_advisory_xact_lock(_LIVE_ORDER_LOCK)))
-        seqs = session.scalars(
-            insert(LiveEventRow).returning(LiveEventRow.seq, sort_by_parameter_order=True), pending
-        ).all()
+        seqs = session.connection().execute(_INSERT_LIVE, pending).scalars().all()
         session.info.setdefault("live_events", []).extend(
             LiveEvent(type=row["type"], seq=seq, data=row["data"])
             for seq, row in zip(seqs, pending, strict=True)

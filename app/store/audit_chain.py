@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.store.models import AuditRow
@@ -26,6 +26,20 @@ from app.store.models import AuditRow
 GENESIS = "0" * 64
 CHAIN_LOCK = 0x47540002  # PostgreSQL advisory lock: the audit chain's head is read and extended by one writer
 _PENDING = "audit_pending"
+
+# Built once (issue 17): plain Core statements on the unit's connection, their cache keys memoised.
+_TABLE = AuditRow.__table__
+assert isinstance(_TABLE, Table)
+_INSERT = insert(_TABLE)
+_HEAD = (
+    select(AuditRow.id, AuditRow.row_hash)
+    .where(AuditRow.row_hash.is_not(None))
+    .order_by(AuditRow.id.desc())
+    .limit(1)
+)
+_LAST = select(AuditRow.id, AuditRow.row_hash).order_by(AuditRow.id.desc()).limit(1)
+_MAX_ID = select(func.coalesce(func.max(AuditRow.id), 0))
+_LOCK = select(func.pg_advisory_xact_lock(CHAIN_LOCK))
 
 
 def _at(at: datetime) -> str:
@@ -65,12 +79,7 @@ def forget_pending(session: Session) -> None:
 
 
 def head(session: Session) -> tuple[int, str]:
-    last = session.execute(
-        select(AuditRow.id, AuditRow.row_hash)
-        .where(AuditRow.row_hash.is_not(None))
-        .order_by(AuditRow.id.desc())
-        .limit(1)
-    ).first()
+    last = session.connection().execute(_HEAD).first()
     return (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
 
 
@@ -81,22 +90,34 @@ def write_pending(session: Session, is_sqlite: bool) -> None:
     if not pending:
         return
     session.flush()
+    conn = session.connection()
     if not is_sqlite:
-        session.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK)))
-    _, prev = head(session)
+        conn.execute(_LOCK)
+    if is_sqlite:
+        # The newest row is normally the chain's head, and its id the highest: one query for both. A newest
+        # row without a hash (written before the chain, or behind the engine's back) takes the two queries.
+        last = conn.execute(_LAST).first()
+        if last is None:
+            base, prev = 0, GENESIS
+        elif last[1] is not None:
+            base, prev = int(last[0]), str(last[1])
+        else:
+            _, prev = head(session)
+            base = int(conn.scalar(_MAX_ID) or 0)
+    else:
+        _, prev = head(session)
     for r in pending:
         r["prev_hash"] = prev
         r["row_hash"] = prev = row_hash(r, prev)
     if is_sqlite:
         # One writer holds the file: the ids are ours to number, and one multi-row statement writes them all
         # (issue 17: the per-row statements were a tenth of an intake's database time).
-        base = int(session.scalar(select(func.coalesce(func.max(AuditRow.id), 0))) or 0)
         for i, r in enumerate(pending, start=1):
             r["id"] = base + i
-        session.execute(insert(AuditRow), pending)
+        conn.execute(_INSERT, pending)
         return
     for r in pending:  # one row a statement keeps id order = list order (PostgreSQL numbers them)
-        session.execute(insert(AuditRow), [r])
+        conn.execute(_INSERT, [r])
 
 
 @dataclass(frozen=True)
@@ -159,12 +180,7 @@ def verify(
     problems: list[Problem] = []
     n = 0
     last = start_prev or GENESIS
-    q = (
-        select(AuditRow)
-        .where(AuditRow.id > after_id)
-        .order_by(AuditRow.id)
-        .execution_options(yield_per=2000)
-    )
+    q = select(AuditRow).where(AuditRow.id > after_id).order_by(AuditRow.id).execution_options(yield_per=2000)
     for r, what in walk(session.scalars(q), start_prev):
         n += 1
         if what:

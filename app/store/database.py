@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 _log = logging.getLogger(__name__)
@@ -59,8 +59,31 @@ def make_engine(url: str, *, echo: bool = False, read_only: bool = False) -> Eng
         def _on_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+        _plain_savepoints(engine)
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _plain_savepoints(engine: Engine) -> None:
+    """Savepoints straight on the driver's connection. Every unit of a group commit
+    (app/store/group_commit.py) is a SAVEPOINT and a RELEASE; SQLAlchemy compiles each of those afresh (a
+    savepoint's name is not a cacheable statement), which cost about half of a unit's fixed overhead."""
+
+    def plain(verb: str) -> Callable[[Connection, str], None]:
+        def run(conn: Connection, name: str) -> None:
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(f'{verb} "{name}"')
+
+        return run
+
+    # Instance attributes shadow the dialect's methods (this engine's dialect only).
+    for method, verb in (
+        ("do_savepoint", "SAVEPOINT"),
+        ("do_release_savepoint", "RELEASE SAVEPOINT"),
+        ("do_rollback_to_savepoint", "ROLLBACK TO SAVEPOINT"),
+    ):
+        setattr(engine.dialect, method, plain(verb))
 
 
 class Database:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.domain.enums import AgencyKind, IncidentStatus, Service, ShareStatus
@@ -22,7 +22,7 @@ from app.engine.services.policy import Pick
 from app.engine.services.registry import POLICIES
 from app.engine.services.shares import open_share
 from app.engine.views import incident_out, share_out
-from app.engine.work import Work
+from app.engine.work import Work, table
 from app.formats.api import AreaIn, CameraOut, FacilityOut, RequestIn, RequestResultOut, RequestUpdateIn
 from app.store.models import (
     AgencyRow,
@@ -34,6 +34,24 @@ from app.store.models import (
     TrackPointRow,
 )
 from app.store.retry import retry_after_disconnect
+
+# Intake's statements, built once (issue 17): plain Core on the unit's connection, cache keys memoised. A new
+# incident's rows are built as dicts and written with one statement per table: no ORM flush on the path.
+_INSERT_INCIDENT = insert(table(IncidentRow))
+_INSERT_CAMERAS = insert(table(IncidentCameraRow))
+_INSERT_FACILITIES = insert(table(IncidentFacilityRow))
+_INSERT_TRACK = insert(table(TrackPointRow))
+_FACILITIES_NEAR = select(
+    FacilityRow.id, FacilityRow.name, FacilityRow.kind, FacilityRow.lat, FacilityRow.lon, FacilityRow.notes
+).where(
+    FacilityRow.lat.between(bindparam("lat0"), bindparam("lat1")),
+    FacilityRow.lon.between(bindparam("lon0"), bindparam("lon1")),
+)
+_REQUEST_OF = select(IncidentRow.id).where(
+    IncidentRow.agency_id == bindparam("agency_id"), IncidentRow.external_id == bindparam("external_id")
+)
+_AGENCY_COLUMNS = tuple(table(AgencyRow).c)
+_AGENCY = select(*_AGENCY_COLUMNS).where(table(AgencyRow).c.id == bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -92,8 +110,8 @@ def _store_cameras(
     if not fresh:
         work.session.execute(delete(IncidentCameraRow).where(IncidentCameraRow.incident_id == incident_id))
     if picks:
-        work.session.execute(
-            insert(IncidentCameraRow),
+        work.connection().execute(
+            _INSERT_CAMERAS,
             [
                 {
                     "incident_id": incident_id,
@@ -126,24 +144,40 @@ def _store_cameras(
     ]
 
 
-def _store_facilities(ctx: EngineContext, work: Work, incident_id: str, point: GeoPoint) -> int:
+def _store_facilities(
+    ctx: EngineContext, work: Work, incident_id: str, point: GeoPoint, *, fresh: bool = False
+) -> int:
     radius = ctx.settings.selection.facility_radius_m
     # Facilities are few (hundreds): a bounding-box prefilter in SQL, exact distance here.
     dlat = radius / 111_000.0
     dlon = dlat / max(0.1, abs(math.cos(math.radians(point.lat))))
-    rows = work.session.scalars(
-        select(FacilityRow).where(
-            FacilityRow.lat.between(point.lat - dlat, point.lat + dlat),
-            FacilityRow.lon.between(point.lon - dlon, point.lon + dlon),
+    work.session.flush()  # facilities added earlier in this unit count
+    rows = (
+        work.connection()
+        .execute(
+            _FACILITIES_NEAR,
+            {
+                "lat0": point.lat - dlat,
+                "lat1": point.lat + dlat,
+                "lon0": point.lon - dlon,
+                "lon1": point.lon + dlon,
+            },
         )
-    ).all()
-    work.session.execute(delete(IncidentFacilityRow).where(IncidentFacilityRow.incident_id == incident_id))
+        .all()
+    )
+    if not fresh:
+        work.session.execute(
+            delete(IncidentFacilityRow).where(IncidentFacilityRow.incident_id == incident_id)
+        )
     near = sorted(
         ((d, f) for f in rows if (d := distance_m(point, GeoPoint(f.lat, f.lon))) <= radius),
         key=lambda x: (x[0], x[1].id),
     )
-    for d, f in near:
-        work.session.add(IncidentFacilityRow(incident_id=incident_id, facility_id=f.id, distance_m=d))
+    if near:
+        work.connection().execute(
+            _INSERT_FACILITIES,
+            [{"incident_id": incident_id, "facility_id": f.id, "distance_m": d} for d, f in near],
+        )
     work.facilities[incident_id] = [
         FacilityOut(
             id=f.id, name=f.name, kind=f.kind, lat=f.lat, lon=f.lon, notes=f.notes, distance_m=round(d, 1)
@@ -174,38 +208,47 @@ def open_incident(
     ``picks`` may be chosen before the transaction opens (pure, in memory) to keep the write lock short.
     """
     policy = POLICIES[req.service]
-    incident = IncidentRow(
-        id=new_id("INC"),
-        service=req.service.value,
-        status=IncidentStatus.NEW.value,
-        title=req.title,
-        priority=req.priority,
-        exercise=req.exercise,
-        lat=req.point.lat,
-        lon=req.point.lon,
-        address=req.address,
-        area=req.area_json,
-        external_id=req.external_id,
-        agency_id=None if req.agency is None else req.agency.id,
-        source=req.source,
-        assignee=None,
-        details=req.details,
-        units=[],
-        created_at=work.now,
-        updated_at=work.now,
-    )
-    work.session.add(incident)
-    work.session.flush()
+    values: dict[str, Any] = {
+        "id": new_id("INC"),
+        "service": req.service.value,
+        "status": IncidentStatus.NEW.value,
+        "title": req.title,
+        "priority": req.priority,
+        "exercise": req.exercise,
+        "lat": req.point.lat,
+        "lon": req.point.lon,
+        "address": req.address,
+        "area": req.area_json,
+        "external_id": req.external_id,
+        "agency_id": None if req.agency is None else req.agency.id,
+        "source": req.source,
+        "assignee": None,
+        "details": req.details,
+        "units": [],
+        "created_at": work.now,
+        "updated_at": work.now,
+        "acknowledged_at": None,
+        "closed_at": None,
+    }
+    # One Core statement; the caller gets a detached row object built from the same values (what the ORM
+    # held after its flush), for the views, the payloads and the answer.
+    if work.session.new:
+        work.session.flush()  # e.g. an agency added earlier in this unit, which the incident refers to
+    work.connection().execute(_INSERT_INCIDENT, values)
+    incident = IncidentRow(**values)
     work.new_incident(incident.id)
+    if req.agency is not None:
+        work.agency_names[req.agency.id] = req.agency.name
     if picks is None:
         picks = choose_cameras(ctx, req.service, req.point, req.area)
     _store_cameras(ctx, work, incident.id, picks, fresh=True)
     if policy.tracks_location:
-        work.session.add(
-            TrackPointRow(incident_id=incident.id, lat=req.point.lat, lon=req.point.lon, at=work.now)
+        work.connection().execute(
+            _INSERT_TRACK,
+            {"incident_id": incident.id, "lat": req.point.lat, "lon": req.point.lon, "at": work.now},
         )
     if policy.wants_facilities:
-        n_fac = _store_facilities(ctx, work, incident.id, req.point)
+        n_fac = _store_facilities(ctx, work, incident.id, req.point, fresh=True)
     else:
         n_fac, work.facilities[incident.id] = 0, []
     camera_ids = [p.chosen.camera.id for p in picks]
@@ -300,11 +343,10 @@ def handle_request(
     while True:
         try:
             with ctx.uow(principal, client) as work:
-                existing = work.session.scalars(
-                    select(IncidentRow).where(
-                        IncidentRow.agency_id == principal.id, IncidentRow.external_id == body.external_id
-                    )
-                ).first()
+                found = work.connection().scalar(
+                    _REQUEST_OF, {"agency_id": principal.id, "external_id": body.external_id}
+                )
+                existing = None if found is None else work.session.get(IncidentRow, found)
                 if existing is not None:
                     if existing.service != body.service.value:
                         raise conflict(
@@ -312,8 +354,10 @@ def handle_request(
                         )
                     work.audit("request.repeat", "incident", existing.id, external_id=body.external_id)
                     return request_result(ctx, work, existing, principal.id), False
-                agency = work.session.get(AgencyRow, principal.id)
-                assert agency is not None
+                # The agency as a detached row read with one Core statement (nothing of it is changed here).
+                seen = work.connection().execute(_AGENCY, {"id": principal.id}).first()
+                assert seen is not None
+                agency = AgencyRow(**{c.key: v for c, v in zip(_AGENCY_COLUMNS, seen, strict=True)})
                 incident, shares = open_incident(
                     ctx,
                     work,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.domain.enums import Role, ShareStatus
 from app.domain.ids import new_id
@@ -24,11 +24,12 @@ from app.engine.context import EngineContext
 from app.engine.errors import conflict, forbidden, invalid, not_found
 from app.engine.services import notify
 from app.engine.views import share_out, share_status
-from app.engine.work import Work
+from app.engine.work import Work, table
 from app.formats.api import ShareIn, ShareOut
 from app.store.models import AgencyRow, CameraRow, IncidentRow, ShareRow
 
 APPROVERS = (Role.SUPERVISOR,)
+_INSERT_SHARE = insert(table(ShareRow))  # built once (issue 17)
 
 
 def open_share(
@@ -52,32 +53,38 @@ def open_share(
     waiting = approval in ("pending", "confirm")
     share_id = new_id("shr")
     salt, token_hash = ctx.mint_share_token(share_id)  # the store keeps only the token's hash
-    share = ShareRow(
-        id=share_id,
-        incident_id=incident.id,
-        agency_id=agency.id,
-        token_hash=token_hash,
-        token_salt=salt,
-        camera_ids=list(camera_ids),
-        purpose=purpose,
-        created_by=work.principal.actor,
-        created_at=work.now,
-        expires_at=work.now + timedelta(minutes=minutes),
-        revoked_at=None,
-        legal_basis=legal_basis,
-        requesting_agency_id=requesting_agency_id,
-        requesting_officer=requesting_officer,
-        case_number=case_number,
-        minutes=minutes,
-        approval=approval,
-        approved_by=approved_by,
-        approved_at=work.now if approved_by else None,
-        decision_reason="",
-        ext_minutes=None,
-        ext_reason="",
-        ext_by=None,
-    )
-    work.session.add(share)
+    values = {
+        "id": share_id,
+        "incident_id": incident.id,
+        "agency_id": agency.id,
+        "token_hash": token_hash,
+        "token_salt": salt,
+        "camera_ids": list(camera_ids),
+        "purpose": purpose,
+        "created_by": work.principal.actor,
+        "created_at": work.now,
+        "expires_at": work.now + timedelta(minutes=minutes),
+        "revoked_at": None,
+        "legal_basis": legal_basis,
+        "requesting_agency_id": requesting_agency_id,
+        "requesting_officer": requesting_officer,
+        "case_number": case_number,
+        "minutes": minutes,
+        "approval": approval,
+        "approved_by": approved_by,
+        "approved_at": work.now if approved_by else None,
+        "decision_reason": "",
+        "ext_minutes": None,
+        "ext_reason": "",
+        "ext_by": None,
+    }
+    # One Core statement (no ORM flush); the caller gets a detached row built from the same values. Nothing
+    # changes a share in the transaction that creates it.
+    if work.session.new:
+        work.session.flush()  # an incident or agency of this unit still pending in the ORM session
+    work.connection().execute(_INSERT_SHARE, values)
+    share = ShareRow(**values)
+    work.agency_names[agency.id] = agency.name
     work.timeline(
         incident.id,
         "share.requested" if waiting else "share.created",
