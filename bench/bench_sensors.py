@@ -1,14 +1,27 @@
-"""Sensor readings that open nothing, from 20 gateways, beside intake: readings/s, and intake's p95 alone vs
-beside them, in the same run against the same engine.
+"""Sensor readings that open nothing, from 20 gateways, beside intake: readings/s, the engine's CPU per
+reading, and intake's p95 alone vs beside them, in the same run against the same engine (issue 17).
 
-    .venv/bin/python bench/bench_sensors.py [--seconds 15] [--gateways 20] [--rate 1000] [--clients 10]
+    .venv/bin/python bench/bench_sensors.py [--seconds 15] [--gateways 20] [--rate 1000] [--batch 50]
+                                            [--clients 10] [--profile FILE]
 
 The engine runs as its own process on SQLite (WAL, synchronous=FULL) with a live receiving agency (the
-simulator). Phase 1: 10 closed-loop intake clients alone. Phase 2: the same clients while 20 gateways post
-below-threshold readings open-loop at ``--rate`` readings/s in total, up to 8 requests in flight per
-gateway: each reading its own ``POST /api/v1/sensors/events`` (``--batch 1``, the default), or ``--batch N``
-readings a ``POST /api/v1/sensors/readings`` (a gateway forwarding what it collected). Target (issue 17): >= 1,000 readings/s
-with intake p95 unchanged.
+simulator). After a warm-up of both paths, three phases of ``--seconds`` each:
+1. 10 closed-loop intake clients alone (``POST /api/v1/requests``): rate, p50/p95, engine CPU per request;
+2. the readings alone: 20 gateways post below-threshold readings open-loop at ``--rate`` readings/s in
+   total, ``--batch`` readings a ``POST /api/v1/sensors/readings`` (1: each reading its own
+   ``POST /api/v1/sensors/events``), up to 8 requests in flight per gateway, the gateways' schedules
+   spread over the interval (they are not synchronised): readings accepted, engine CPU per reading
+   (``--profile FILE``: py-spy records the engine, raw stacks, during this phase);
+3. both together: intake's p95 beside the readings against phase 1 (the ratio), readings accepted.
+
+The default batch is 50: at 1,000 readings/s from 20 gateways, each gateway forwards once a second what
+its sensors reported in that second (a common gateway set-up; a gateway that forwards every reading on its
+own is ``--batch 1``). Target (issue 17): >= 1,000 readings/s with intake p95 unchanged.
+
+CPU is the engine process's (and its children's) user + system time from /proc: on a busy machine rates
+and latencies move with the others' load, CPU per request much less. To compare with another commit, run
+this same file from a checkout of it (``git archive COMMIT | tar -x -C DIR``, copy the file in) in the
+same sitting.
 """
 
 from __future__ import annotations
@@ -27,7 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_intake import agency_simulator, free_port, prepare, stats, wait_up  # noqa: E402
+from bench.bench_intake import agency_simulator, cpu_s, free_port, prepare, stats, wait_up  # noqa: E402
 from tests.engine.conftest import JINJU  # noqa: E402
 
 
@@ -101,9 +114,12 @@ async def intake(base: str, key: str, seconds: float, clients: int, prefix: str)
 
 async def gateways(
     base: str, keys: list[str], seconds: float, rate: float, sensors_each: int, batch: int
-) -> tuple[int, int, float]:
+) -> tuple[int, int, float, float]:
     """Open loop: each gateway sends its share of ``rate`` on schedule, ``batch`` readings a request
-    (1: ``/sensors/events``, more: ``/sensors/readings``); returns (readings sent, accepted, p95 ms)."""
+    (1: ``/sensors/events``, more: ``/sensors/readings``), up to 8 requests in flight; gateway ``g`` of
+    ``G`` starts ``g/G`` of a sending interval late (gateways are not synchronised with one another).
+    Returns (readings sent, accepted, request p95 ms, seconds until the last answer); the last request
+    leaves before ``seconds``."""
     per = rate / len(keys) / batch
     lat: list[float] = []
     accepted = 0
@@ -121,11 +137,11 @@ async def gateways(
             async def one(i: int) -> None:
                 nonlocal accepted
                 async with sem:
-                    t0 = time.perf_counter()
                     readings = [
                         {"sensor_id": f"W-{g}-{(i * batch + k) % sensors_each}", "value": 1.0 + k % 7}
                         for k in range(batch)
                     ]
+                    t0 = time.perf_counter()
                     if batch == 1:
                         r = await http.post("/api/v1/sensors/events", json=readings[0])
                         ok = 1 if r.status_code == 202 else 0
@@ -138,17 +154,44 @@ async def gateways(
 
             start = time.monotonic()
             tasks = []
-            i = 0
-            while (due := start + i / per) < start + seconds:
+            for i in range(round(seconds * per)):  # request i of gateway g leaves at (i + g/G) / per
+                due = start + (i + g / len(keys)) / per
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
                 tasks.append(asyncio.create_task(one(i)))
-                i += 1
             await asyncio.gather(*tasks)
-            return i * batch
+            return len(tasks) * batch
 
+    t0 = time.perf_counter()
     sent = sum(await asyncio.gather(*(gateway(g, k) for g, k in enumerate(keys))))
+    elapsed = time.perf_counter() - t0
     lat.sort()
-    return sent, accepted, 1000 * lat[int(0.95 * len(lat)) - 1] if lat else 0.0
+    return sent, accepted, 1000 * lat[int(0.95 * len(lat)) - 1] if lat else 0.0, elapsed
+
+
+def cpu_tree(pid: int) -> float:
+    """CPU seconds of ``pid`` and its live children (the engine may start helper processes)."""
+    total = cpu_s(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if int(text.rsplit(")", 1)[1].split()[1]) == pid:
+            total += cpu_s(int(stat.parent.name))
+    return total
+
+
+def py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    spy = subprocess.Popen(
+        [
+            *(str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid)),
+            *("-f", "raw", "-o", str(out), "-r", "200", "--nonblocking"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1)  # py-spy attaches
+    return spy
 
 
 def main() -> None:
@@ -156,9 +199,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--gateways", type=int, default=20)
     ap.add_argument("--sensors", type=int, default=50, help="sensors per gateway")
-    ap.add_argument("--rate", type=float, default=1000)
+    ap.add_argument("--rate", type=float, default=1000, help="readings/s offered, all gateways together")
     ap.add_argument("--clients", type=int, default=10)
-    ap.add_argument("--batch", type=int, default=1, help="readings per request (1: one POST each)")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=50,
+        help="readings per request (1: one POST /sensors/events each); 50 = each gateway forwards once a second",
+    )
+    ap.add_argument(
+        "--profile", type=Path, help="py-spy the engine (raw stacks) while the readings run alone"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "engine"
@@ -167,44 +218,86 @@ def main() -> None:
         keys = add_gateways(data, args.gateways, args.sensors)
         agency = agency_simulator(agency_port, secret)
         engine = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "engine", "--data-dir", str(data), "--port", str(port)],
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "engine",
+                "--data-dir",
+                str(data),
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             env={**os.environ},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
+        spy = None
         try:
             wait_up(base + "/api/v1/health")
+            # Warm-up: both paths once (imports, caches, the first batches).
             asyncio.run(intake(base, key, 2, args.clients, "warm"))
+            asyncio.run(gateways(base, keys, 2, args.rate, args.sensors, args.batch))
+            c0 = cpu_tree(engine.pid)
             alone, alone_s = asyncio.run(intake(base, key, args.seconds, args.clients, "alone"))
+            c1 = cpu_tree(engine.pid)
+            if args.profile:
+                spy = py_spy(engine.pid, args.profile)
+            c2 = cpu_tree(engine.pid)
+            r_sent, r_accepted, r_p95, r_wall = asyncio.run(
+                gateways(base, keys, args.seconds, args.rate, args.sensors, args.batch)
+            )
+            c3 = cpu_tree(engine.pid)
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(30)
+                spy = None
 
-            async def both() -> tuple[tuple[list[float], float], tuple[int, int, float], float]:
-                t0 = time.perf_counter()
-                i, g = await asyncio.gather(
+            async def both() -> tuple[tuple[list[float], float], tuple[int, int, float, float]]:
+                return await asyncio.gather(
                     intake(base, key, args.seconds, args.clients, "beside"),
                     gateways(base, keys, args.seconds, args.rate, args.sensors, args.batch),
                 )
-                return i, g, time.perf_counter() - t0
 
-            (beside, beside_s), (sent, accepted, gw_p95), wall = asyncio.run(both())
+            c4 = cpu_tree(engine.pid)
+            (beside, beside_s), (sent, accepted, gw_p95, wall) = asyncio.run(both())
+            c5 = cpu_tree(engine.pid)
         finally:
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(30)
             engine.terminate()
             engine.wait(15)
             agency.terminate()
             agency.wait(15)
     rate_a, p50_a, p95_a = stats(alone, alone_s)
     rate_b, p50_b, p95_b = stats(beside, beside_s)
+    cpu_intake = (c1 - c0) / len(alone)
+    cpu_reading = (c3 - c2) / max(1, r_accepted)
+    # Beside: what the engine spent beyond the intake requests at their CPU alone, per reading.
+    cpu_reading_b = ((c5 - c4) - len(beside) * cpu_intake) / max(1, accepted)
+    print(f"engine: {ROOT}")
     print(
-        f"intake alone, {args.clients} clients:          {rate_a:6.0f} req/s  p50 {p50_a:.1f} ms  p95 {p95_a:.1f} ms"
+        f"intake alone, {args.clients} clients:         {rate_a:6.0f} req/s  p50 {p50_a:.1f} ms  p95 {p95_a:.1f} ms"
+        f"  CPU {1000 * cpu_intake:.2f} ms/request"
     )
-    print(f"intake beside the readings:        {rate_b:6.0f} req/s  p50 {p50_b:.1f} ms  p95 {p95_b:.1f} ms")
     print(
-        f"readings from {args.gateways} gateways, {args.batch} a request: {accepted} accepted of {sent} sent in {wall:.1f} s = "
-        f"{accepted / wall:.0f} readings/s (offered {args.rate:.0f}/s), reading p95 {gw_p95:.1f} ms"
+        f"readings alone, {args.gateways} gateways, {args.batch} a request: {r_accepted} accepted of {r_sent} "
+        f"= {r_accepted / args.seconds:.0f}/s (last answer {r_wall - args.seconds:+.2f} s after the sending "
+        f"window), request p95 {r_p95:.1f} ms, CPU {1e6 * cpu_reading:.0f} us/reading "
+        f"({100 * (c3 - c2) / r_wall:.0f} % of a core)"
     )
+    print(f"intake beside the readings:       {rate_b:6.0f} req/s  p50 {p50_b:.1f} ms  p95 {p95_b:.1f} ms")
     print(
-        f"intake p95 beside / alone: {p95_b / p95_a:.2f}   readings/s target >= 1000: {'met' if accepted / wall >= 1000 else 'NOT met'}"
+        f"readings beside intake: {accepted} accepted of {sent} = {accepted / args.seconds:.0f}/s (offered "
+        f"{args.rate:.0f}/s; last answer {wall - args.seconds:+.2f} s after the window), request p95 "
+        f"{gw_p95:.1f} ms, CPU beyond intake's {1e6 * cpu_reading_b:.0f} us/reading"
+    )
+    kept_up = accepted == sent and sent / args.seconds >= 1000 and wall - args.seconds < 1.0
+    print(
+        f"intake p95 beside / alone: {p95_b / p95_a:.2f}   "
+        f">= 1,000 readings/s all accepted, none falling behind: {'met' if kept_up else 'NOT met'}"
     )
 
 

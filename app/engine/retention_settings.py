@@ -20,6 +20,7 @@ class RetentionSettings(BaseModel):
     webhook_days_after_close: Annotated[int, Field(ge=0, le=36_500)] = 30  # outbox rows and their payloads
     live_event_days: Annotated[int, Field(ge=1, le=36_500)] = 7  # the consoles' catch-up feed
     session_days: Annotated[int, Field(ge=1, le=36_500)] = 7  # ended or expired sessions
+    sensor_reading_days: Annotated[int, Field(ge=1, le=36_500)] = 30  # sensor readings that opened nothing
     # The audit (the video-access audit and, as one chain, every other row with it): at least a year
     # (개인정보 보호법 시행령: access logs a year, two for large systems). Older rows leave only into a
     # signed archive segment in ``archive_dir``.

@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -181,6 +182,13 @@ class IncidentRow(Base):
     __table_args__ = (
         UniqueConstraint("agency_id", "external_id", name="uq_incident_agency_external"),
         Index("ix_incident_status_priority", "status", "priority", "created_at"),
+        # Open incidents by source (migration sensors_0001): the sensor path asks which sensors have one.
+        Index(
+            "ix_incidents_open_source",
+            "source",
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -3,21 +3,25 @@ to one insert and one audit row per gateway, each caller answered once its readi
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.domain.enums import AgencyKind, SensorKind
+from app.domain.enums import AgencyKind, Role, SensorKind
 from app.domain.layers import Sensor
+from app.engine.retention_settings import RetentionSettings
 from app.engine.services.directory import upsert_sensors
+from app.engine.services.retention import Retention
 from app.store import audit_chain
-from app.store.models import AuditRow, IncidentRow, SensorReadingRow
+from app.store.models import AuditRow, IncidentRow, SensorReadingRow, SensorRow
 from tests.engine.conftest import ADMIN, JINJU, AgencyKeys, EngineUnderTest, grid_cameras, start_engine
 
 
@@ -75,7 +79,7 @@ def test_readings_below_threshold_are_recorded_in_one_batch_with_one_audit_row_p
         ]
         # Every reading has reached its batch (one leads it and waits for the writer, the rest wait for it).
         deadline = time.monotonic() + 20
-        while len(readings._batch.rows) < len(bodies):
+        while readings.pending() < len(bodies):
             assert time.monotonic() < deadline, "the readings never gathered"
             time.sleep(0.005)
         assert not any(a.done() for a in answers)  # none answered before its reading is written
@@ -166,3 +170,195 @@ def test_a_gateway_posts_many_readings_at_once_and_gets_each_outcome_in_order(
     )
     assert too_many.status_code == 422
     assert _count(e, select(func.count()).select_from(SensorReadingRow)) == 40
+
+
+def _post(e: EngineUnderTest, gw: AgencyKeys, readings: list[dict[str, object]]) -> httpx.Response:
+    return e.http.post("/api/v1/sensors/readings", json={"readings": readings}, headers=gw.headers)
+
+
+def _readings(e: EngineUnderTest) -> int:
+    return _count(e, select(func.count()).select_from(SensorReadingRow))
+
+
+def test_hostile_readings_are_refused_precisely_and_nothing_accepted_is_lost(
+    river: tuple[EngineUnderTest, list[AgencyKeys]],
+) -> None:
+    e, gateways = river
+    gw, other = gateways
+    # Accepted first: these must survive every refusal below.
+    ok = _post(e, gw, [{"sensor_id": f"W-0-{k}", "value": 1.0} for k in range(5)])
+    assert ok.status_code == 200, ok.text
+    assert [x["outcome"] for x in ok.json()["results"]] == ["recorded"] * 5
+    refusals: list[tuple[list[dict[str, object]] | str, int, str]] = [
+        # A sensor the engine does not know, after a good one: the whole request, naming it.
+        ([{"sensor_id": "W-0-1", "value": 1.0}, {"sensor_id": "NOPE-1", "value": 1.0}], 404, "readings[1]"),
+        # Another gateway's sensor.
+        ([{"sensor_id": "W-0-1", "value": 1.0}, {"sensor_id": "W-1-0", "value": 1.0}], 403, "readings[1]"),
+        # Neither a value nor an alarm.
+        ([{"sensor_id": "W-0-1"}], 422, "value"),
+        # No time zone.
+        ([{"sensor_id": "W-0-1", "value": 1.0, "observed_at": "2026-12-06T10:00:00"}], 422, "time zone"),
+        # Not a number: JSON's NaN and Infinity (Python's json reads them) and an overflowing literal.
+        ('{"readings": [{"sensor_id": "W-0-1", "value": NaN}]}', 422, "finite"),
+        ('{"readings": [{"sensor_id": "W-0-1", "value": Infinity}]}', 422, "finite"),
+        ('{"readings": [{"sensor_id": "W-0-1", "value": -1e999}]}', 422, "finite"),
+        # Too many at once, and none at all.
+        ([{"sensor_id": "W-0-1", "value": 1.0}] * 501, 422, "500"),
+        ([], 422, "at least 1"),
+        # A sensor id that looks like SQL is just an id nobody has.
+        ([{"sensor_id": "W-0-1'; DROP TABLE sensors; --", "value": 1.0}], 404, "no sensor"),
+    ]
+    for body, status, word in refusals:
+        if isinstance(body, str):
+            r = e.http.post(
+                "/api/v1/sensors/readings",
+                content=body,
+                headers={**gw.headers, "content-type": "application/json"},
+            )
+        else:
+            r = _post(e, gw, body)
+        assert r.status_code == status, (body if isinstance(body, str) else body[:2], r.text[:300])
+        assert r.headers["content-type"].startswith("application/problem+json"), r.text[:300]
+        assert word in json.dumps(r.json()), (word, r.text[:300])
+    # Over the body limit (1 MiB): refused before it is read whole.
+    huge = {"readings": [{"sensor_id": "W-0-1", "value": 1.0, "note": "x" * (2 << 20)}]}
+    r = e.http.post("/api/v1/sensors/readings", json=huge, headers=gw.headers)
+    assert r.status_code == 413, r.text[:300]
+    # The same refusals on the one-reading route.
+    r = e.http.post("/api/v1/sensors/events", json={"sensor_id": "NOPE-1", "value": 1.0}, headers=gw.headers)
+    assert r.status_code == 404 and "NOPE-1" in r.json()["detail"]
+    r = e.http.post(
+        "/api/v1/sensors/events",
+        content='{"sensor_id": "W-0-1", "value": NaN}',
+        headers={**gw.headers, "content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    # A console user is no gateway.
+    op = e.add_user("op", Role.OPERATOR)
+    r = e.http.post(
+        "/api/v1/sensors/readings", json={"readings": [{"sensor_id": "W-0-1", "value": 1}]}, headers=op
+    )
+    assert r.status_code == 403
+    # The other gateway still posts its own; nothing accepted was lost, nothing refused was written.
+    assert _post(e, other, [{"sensor_id": "W-1-0", "value": 2.0}]).status_code == 200
+    assert _readings(e) == 6
+    with e.server.uow.read() as s:
+        rows = s.execute(select(SensorReadingRow.sensor_id, SensorReadingRow.agency_id)).all()
+    assert sorted(rows) == sorted([(f"W-0-{k}", gw.id) for k in range(5)] + [("W-1-0", other.id)])
+
+
+def test_the_sensor_cache_follows_changes_and_closed_incidents(
+    river: tuple[EngineUnderTest, list[AgencyKeys]],
+) -> None:
+    e, gateways = river
+    gw, other = gateways
+    assert _post(e, gw, [{"sensor_id": "W-0-0", "value": 1.0}]).status_code == 200
+    # A new sensor, and one handed to the other gateway, in this engine: seen at once.
+    with e.server.uow(ADMIN) as work:
+        upsert_sensors(
+            work,
+            [
+                Sensor("W-0-9", "river new", JINJU[0], JINJU[1], SensorKind.WATER_LEVEL, 5.0, gw.id),
+                Sensor("W-0-0", "river 0-0", JINJU[0], JINJU[1], SensorKind.WATER_LEVEL, 5.0, other.id),
+            ],
+        )
+    assert _post(e, gw, [{"sensor_id": "W-0-9", "value": 1.0}]).status_code == 200
+    r = _post(e, gw, [{"sensor_id": "W-0-0", "value": 1.0}])
+    assert r.status_code == 403, r.text
+    assert _post(e, other, [{"sensor_id": "W-0-0", "value": 1.0}]).status_code == 200
+    # A sensor imported by another process (no event here): found on the first miss after a second.
+    cache = e.server.ctx.sensor_readings.cache
+    eng = e.server.db.write
+    with eng.begin() as c:
+        c.execute(
+            SensorRow.__table__.insert(),  # type: ignore[attr-defined]
+            {
+                "id": "W-0-10",
+                "name": "r",
+                "kind": "water-level",
+                "lat": 35.18,
+                "lon": 128.08,
+                "threshold": 5.0,
+                "agency_id": gw.id,
+            },
+        )
+    deadline = time.monotonic() + 10
+    while (r := _post(e, gw, [{"sensor_id": "W-0-10", "value": 1.0}])).status_code == 404:
+        assert time.monotonic() < deadline and cache.miss_interval_s <= 1.0, r.text
+        time.sleep(0.1)
+    assert r.status_code == 200, r.text
+    # Above threshold: opens an incident; the next quiet reading joins it at once (this engine knows).
+    opened = _post(e, gw, [{"sensor_id": "W-0-1", "value": 9.0}])
+    assert opened.json()["results"][0]["outcome"] == "opened"
+    incident = opened.json()["results"][0]["incident_id"]
+    joined = _post(e, gw, [{"sensor_id": "W-0-1", "value": 1.0}])
+    assert joined.json()["results"][0] == {
+        "sensor_id": "W-0-1",
+        "outcome": "updated",
+        "incident_id": incident,
+    }
+    # Closed by an operator: the next quiet reading is recorded plainly, and so are the ones after it.
+    op = e.add_user("op", Role.OPERATOR)
+    assert (
+        e.http.patch(f"/api/v1/incidents/{incident}", headers=op, json={"status": "closed"}).status_code
+        == 200
+    )
+    for _ in range(2):
+        r = _post(e, gw, [{"sensor_id": "W-0-1", "value": 1.0}])
+        assert r.json()["results"][0] == {"sensor_id": "W-0-1", "outcome": "recorded", "incident_id": None}
+    assert "W-0-1" not in cache.open_sensors(e.server.uow)
+
+
+def test_old_readings_leave_by_the_retention_policy_in_batches(
+    river: tuple[EngineUnderTest, list[AgencyKeys]],
+) -> None:
+    e, gateways = river
+    gw = gateways[0]
+    assert _post(e, gw, [{"sensor_id": f"W-0-{k % 5}", "value": 1.0} for k in range(7)]).status_code == 200
+    with e.server.uow.read() as s:
+        received = s.scalar(select(func.max(SensorReadingRow.at)))
+    assert received is not None
+    audit_before = _count(
+        e, select(func.count()).select_from(AuditRow).where(AuditRow.action == "sensor.readings")
+    )
+    retention = Retention(e.server.uow, RetentionSettings(batch_rows=3), e.server.settings.data_dir)
+    # 29 days later: the default keeps 30 days; nothing goes.
+    out = retention.run(received + timedelta(days=29))
+    assert out.deleted["sensor_readings"]["count"] == 0
+    assert _readings(e) == 7
+    # Younger readings arrive (day 20 as the clock says): then 31 days after the first ones only those go,
+    # three a transaction.
+    with e.server.uow.writing() as s:
+        s.execute(
+            SensorReadingRow.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "sensor_id": "W-0-0",
+                    "agency_id": gw.id,
+                    "at": received + timedelta(days=20),
+                    "alarm": False,
+                    "value": 2.0,
+                }
+            ]
+            * 2,
+        )
+    out = retention.run(received + timedelta(days=31))
+    assert out.deleted["sensor_readings"]["count"] == 7
+    assert out.deleted["sensor_readings"]["received_before"] == (received + timedelta(days=1)).isoformat()
+    assert _readings(e) == 2
+    # The audit of who sent them stays (its own policy), and says so for the run.
+    assert (
+        _count(e, select(func.count()).select_from(AuditRow).where(AuditRow.action == "sensor.readings"))
+        == audit_before
+    )
+    with e.server.uow.read() as s:
+        run = s.scalars(
+            select(AuditRow).where(AuditRow.action == "retention.run").order_by(AuditRow.id.desc())
+        ).first()
+        assert run is not None and run.detail["deleted"]["sensor_readings"]["count"] == 7
+        _, problems, _ = audit_chain.verify(s)
+        assert problems == []
+    # A shorter policy takes the rest.
+    short = Retention(e.server.uow, RetentionSettings(sensor_reading_days=5), e.server.settings.data_dir)
+    assert short.run(received + timedelta(days=31)).deleted["sensor_readings"]["count"] == 2
+    assert _readings(e) == 0

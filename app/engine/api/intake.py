@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -10,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.engine.api.deps import Caller, Client, Ctx
 from app.engine.services.alerts import handle_cap
 from app.engine.services.intake import handle_request, handle_update
-from app.engine.services.sensors import handle_sensor_event, handle_sensor_readings
+from app.engine.services.sensors import handle_sensor_event, handle_sensor_readings, quiet_readings
 from app.formats.api import (
     ExternalId,
     RequestIn,
@@ -73,19 +75,42 @@ async def post_cap(
 
 
 @router.post("/sensors/events", response_model=RequestResultOut | None)
-def post_sensor_event(body: SensorEventIn, ctx: Ctx, principal: Caller, client: Client) -> Response:
+async def post_sensor_event(body: SensorEventIn, ctx: Ctx, principal: Caller, client: Client) -> Response:
     """A reading or alarm from a registered sensor: 201 opened an incident, 200 updated the open one,
     202 recorded without an incident (below threshold)."""
-    result, outcome = handle_sensor_event(ctx, principal, client, body)
+    rows = quiet_readings(ctx, principal, [body], indexed=False)
+    if rows is not None:  # opens nothing: checked here, written by the flusher, no request thread held
+        await asyncio.wrap_future(ctx.sensor_readings.submit(ctx.uow, principal, client, rows))
+        return _json(None, 202)
+    result, outcome = await run_in_threadpool(handle_sensor_event, ctx, principal, client, body)
     return _json(result, {"opened": 201, "updated": 200, "recorded": 202}[outcome])
 
 
 @router.post("/sensors/readings", response_model=SensorReadingsOut)
-def post_sensor_readings(body: SensorReadingsIn, ctx: Ctx, principal: Caller, client: Client) -> Response:
+async def post_sensor_readings(
+    body: SensorReadingsIn, ctx: Ctx, principal: Caller, client: Client
+) -> Response:
     """Up to 500 readings of the gateway's own sensors in one request; each outcome as for
     ``/sensors/events``, in the order sent. Readings that open nothing are recorded in one batch."""
-    results = handle_sensor_readings(ctx, principal, client, body.readings)
+    rows = quiet_readings(ctx, principal, body.readings, indexed=True)
+    if rows is not None:
+        await asyncio.wrap_future(ctx.sensor_readings.submit(ctx.uow, principal, client, rows))
+        return Response(content=_all_recorded(body.readings), media_type="application/json")
+    results = await run_in_threadpool(handle_sensor_readings, ctx, principal, client, body.readings)
     return Response(
         content=SensorReadingsOut(results=results).model_dump_json(),
         media_type="application/json",
     )
+
+
+def _all_recorded(readings: list[SensorEventIn]) -> bytes:
+    """``SensorReadingsOut`` with every outcome ``recorded``, in the order sent (sensor ids are
+    identifiers: nothing in them needs escaping beyond what json.dumps does)."""
+    return json.dumps(
+        {
+            "results": [
+                {"sensor_id": b.sensor_id, "outcome": "recorded", "incident_id": None} for b in readings
+            ]
+        },
+        separators=(",", ":"),
+    ).encode()

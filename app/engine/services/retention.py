@@ -29,6 +29,7 @@ from app.store.models import (
     LiveEventRow,
     MediaGrantRow,
     ReportRow,
+    SensorReadingRow,
     SessionRow,
     TrackPointRow,
 )
@@ -70,6 +71,28 @@ def _in_batches(uow: UnitOfWorkFactory, batch: int, pick: Callable[[Any], list[A
                 return total
             drop(s, ids)
             total += len(ids)
+
+
+def _oldest_readings(cut: datetime, n: int) -> tuple[Callable[[Any], list[Any]], Any]:
+    """(pick, drop) for the sensor readings received before ``cut``. Readings are numbered as they are
+    written, so the oldest are the lowest ids: each batch looks at the ``n`` lowest (the primary key, no
+    scan of the table, which may hold many millions of rows) and stops at the first batch with none old
+    enough."""
+
+    def pick(s: Any) -> list[Any]:
+        rows = s.execute(
+            select(SensorReadingRow.id, SensorReadingRow.at).order_by(SensorReadingRow.id).limit(n)
+        ).all()
+        return [i for i, at in rows if at < cut]
+
+    def drop(s: Any, ids: list[Any]) -> None:
+        s.execute(
+            delete(SensorReadingRow).where(
+                SensorReadingRow.id >= min(ids), SensorReadingRow.id <= max(ids), SensorReadingRow.at < cut
+            )
+        )
+
+    return pick, drop
 
 
 class Retention:
@@ -152,6 +175,11 @@ class Retention:
 
         count = _in_batches(self.uow, n, session_ids, drop_sessions)
         out.deleted["sessions"] = {"count": count, "ended_before": cut.isoformat()}
+
+        # Sensor readings that opened nothing, 30 days after they were received.
+        cut = as_of - timedelta(days=p.sensor_reading_days)
+        count = _in_batches(self.uow, n, *_oldest_readings(cut, n))
+        out.deleted["sensor_readings"] = {"count": count, "received_before": cut.isoformat()}
 
         # The audit: rows older than audit_days leave into a signed archive segment.
         cut = as_of - timedelta(days=p.audit_days)

@@ -1,20 +1,23 @@
 """Sensor events (emergency bells, water-level and gas sensors) → incidents, by the rules in the settings.
 
-Most readings open nothing: they are checked on a reader (no writer held) and recorded in batches
-(app/engine/sensor_readings.py). Only a reading that opens an incident, or adds to an open one, is a unit
-of work of its own, with its cameras chosen before the writer is taken."""
+Most readings open nothing: they are checked against the sensors kept in memory (no transaction at all,
+app/engine/sensor_cache.py) and recorded in batches (app/engine/sensor_readings.py). Only a reading that
+opens an incident, or adds to an open one, is a unit of work of its own, checked again on a reader and
+under the writer, with its cameras chosen before the writer is taken."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
-from app.domain.enums import IncidentStatus
 from app.domain.geo import GeoPoint
 from app.engine.auth import Principal
 from app.engine.context import EngineContext
 from app.engine.errors import ServiceError, forbidden, not_found
+from app.engine.sensor_cache import OPEN_INCIDENT, SensorInfo
 from app.engine.services import notify
 from app.engine.services.intake import (
     NewIncident,
@@ -29,8 +32,8 @@ from app.store.models import IncidentRow, SensorReadingRow, SensorRow
 
 
 def _rule_and_trigger(
-    ctx: EngineContext, principal: Principal, sensor: SensorRow | None, body: SensorEventIn
-) -> tuple[SensorRow, SensorRule, float | None, bool]:
+    ctx: EngineContext, principal: Principal, sensor: SensorInfo | None, body: SensorEventIn
+) -> tuple[SensorRule, float | None, bool]:
     if sensor is None:
         raise not_found("sensor", body.sensor_id)
     if sensor.agency_id != principal.id:
@@ -43,14 +46,19 @@ def _rule_and_trigger(
         )
     threshold = sensor.threshold if sensor.threshold is not None else rule.threshold
     triggered = body.alarm or (body.value is not None and threshold is not None and body.value >= threshold)
-    return sensor, rule, threshold, triggered
+    return rule, threshold, triggered
 
 
-def _reading_row(ctx: EngineContext, principal: Principal, body: SensorEventIn) -> dict[str, Any]:
+def _row(s: Session, sensor_id: str) -> tuple[SensorRow | None, SensorInfo | None]:
+    row = s.get(SensorRow, sensor_id)
+    return row, None if row is None else SensorInfo.of(row)
+
+
+def _reading_row(at: datetime, principal: Principal, body: SensorEventIn) -> dict[str, Any]:
     return {
         "sensor_id": body.sensor_id,
         "agency_id": principal.id,
-        "at": ctx.now(),
+        "at": at,
         "observed_at": body.observed_at,
         "value": body.value,
         "alarm": body.alarm,
@@ -61,7 +69,7 @@ def _reading_row(ctx: EngineContext, principal: Principal, body: SensorEventIn) 
 def _open_for(source: str) -> Any:
     return (
         select(IncidentRow)
-        .where(IncidentRow.source == source, IncidentRow.status != IncidentStatus.CLOSED.value)
+        .where(IncidentRow.source == source, OPEN_INCIDENT)
         .order_by(IncidentRow.created_at.desc())
     )
 
@@ -74,26 +82,40 @@ def handle_sensor_event(
         raise forbidden("sensor events come from a sensor gateway with an API key")
     if body.observed_at is not None and body.observed_at.tzinfo is None:
         raise ServiceError(422, "Unprocessable Content", "observed_at needs a time zone (RFC 3339)")
-    # First on a reader: a reading that opens nothing never needs the writer.
+    cache = ctx.sensor_readings.cache
+    sensor = cache.sensors(ctx.uow, (body.sensor_id,)).get(body.sensor_id)
+    _, _, triggered = _rule_and_trigger(ctx, principal, sensor, body)
+    if not triggered and body.sensor_id not in cache.open_sensors(ctx.uow):
+        # Opens nothing: no transaction of its own, a place in the next batch.
+        ctx.sensor_readings.record(ctx.uow, principal, client, _reading_row(ctx.now(), principal, body))
+        return None, "recorded"
+    return _eventful(ctx, principal, client, body)
+
+
+def _eventful(
+    ctx: EngineContext, principal: Principal, client: str | None, body: SensorEventIn
+) -> tuple[RequestResultOut | None, str]:
+    """A reading that may open an incident or join one: looked at again on a reader, then under the
+    writer (the cache may be behind)."""
+    cache = ctx.sensor_readings.cache
     with ctx.uow.read() as s:
-        sensor, rule, threshold, triggered = _rule_and_trigger(
-            ctx, principal, s.get(SensorRow, body.sensor_id), body
-        )
-        source = f"sensor:{sensor.id}"
+        row, sensor = _row(s, body.sensor_id)
+        rule, threshold, triggered = _rule_and_trigger(ctx, principal, sensor, body)
+        assert row is not None
+        source = f"sensor:{row.id}"
         has_open = s.scalars(_open_for(source).with_only_columns(IncidentRow.id).limit(1)).first() is not None
-        point = GeoPoint(sensor.lat, sensor.lon)
+        point = GeoPoint(row.lat, row.lon)
     if not triggered and not has_open:
-        ctx.sensor_readings.record(ctx.uow, principal, client, _reading_row(ctx, principal, body))
+        cache.closed(body.sensor_id)
+        ctx.sensor_readings.record(ctx.uow, principal, client, _reading_row(ctx.now(), principal, body))
         return None, "recorded"
     # Choosing cameras is pure and in memory: before the writer, not under it.
     picks = choose_cameras(ctx, rule.service, point, None) if triggered and not has_open else None
     with ctx.uow(principal, client) as work:
-        sensor, rule, threshold, triggered = _rule_and_trigger(
-            ctx, principal, work.session.get(SensorRow, body.sensor_id), body
-        )
-        work.audit(
-            "sensor.event", "sensor", sensor.id, value=body.value, alarm=body.alarm, triggered=triggered
-        )
+        row, sensor = _row(work.session, body.sensor_id)
+        rule, threshold, triggered = _rule_and_trigger(ctx, principal, sensor, body)
+        assert row is not None
+        work.audit("sensor.event", "sensor", row.id, value=body.value, alarm=body.alarm, triggered=triggered)
         open_row = work.session.scalars(_open_for(source).with_for_update()).first()
         if open_row is not None:
             # One open incident per sensor: later readings are added to it, not opened anew.
@@ -105,43 +127,87 @@ def handle_sensor_event(
                     notify.send(
                         ctx, work, agency, open_row, "incident.updated", note=f"sensor reading {body.value}"
                     )
-            return request_result(ctx, work, open_row, principal.id), "updated"
-        if not triggered:
+            result = request_result(ctx, work, open_row, principal.id)
+            outcome = "updated"
+        elif not triggered:
             # The incident closed since the reader looked: a plain reading after all.
-            work.session.execute(insert(SensorReadingRow), [_reading_row(ctx, principal, body)])
-            return None, "recorded"
-        incident, _ = open_incident(
-            ctx,
-            work,
-            NewIncident(
-                service=rule.service,
-                title=f"{rule.title}: {sensor.name}"[:300],
-                point=GeoPoint(sensor.lat, sensor.lon),
-                address=sensor.name,
-                area=None,
-                area_json=None,
-                priority=rule.priority,
-                exercise=body.exercise,
-                details={
-                    "sensor": {
-                        "id": sensor.id,
-                        "kind": sensor.kind,
-                        "value": body.value,
-                        "threshold": threshold,
-                    }
-                },
-                external_id=None,
-                agency=None,
-                source=source,
-                share_with_kinds=tuple(rule.agencies),
-            ),
-            picks,
-        )
-        if not share_agencies(work, None, tuple(rule.agencies)):
-            work.timeline(incident.id, "warning", text="no enabled agency of the rule's kinds to share with")
-        result = request_result(ctx, work, incident, principal.id)
-    ctx.prewarm([c.id for c in result.cameras])
-    return result, "opened"
+            work.session.execute(insert(SensorReadingRow), [_reading_row(ctx.now(), principal, body)])
+            result, outcome = None, "recorded"
+        else:
+            incident, _ = open_incident(
+                ctx,
+                work,
+                NewIncident(
+                    service=rule.service,
+                    title=f"{rule.title}: {row.name}"[:300],
+                    point=GeoPoint(row.lat, row.lon),
+                    address=row.name,
+                    area=None,
+                    area_json=None,
+                    priority=rule.priority,
+                    exercise=body.exercise,
+                    details={
+                        "sensor": {
+                            "id": row.id,
+                            "kind": row.kind,
+                            "value": body.value,
+                            "threshold": threshold,
+                        }
+                    },
+                    external_id=None,
+                    agency=None,
+                    source=source,
+                    share_with_kinds=tuple(rule.agencies),
+                ),
+                picks,
+            )
+            if not share_agencies(work, None, tuple(rule.agencies)):
+                work.timeline(
+                    incident.id, "warning", text="no enabled agency of the rule's kinds to share with"
+                )
+            result = request_result(ctx, work, incident, principal.id)
+            outcome = "opened"
+    # Committed: what the cache says about this sensor's incident follows what the writer saw.
+    if outcome == "recorded":
+        cache.closed(body.sensor_id)
+    else:
+        cache.opened(body.sensor_id)
+    if outcome == "opened" and result is not None:
+        ctx.prewarm([c.id for c in result.cameras])
+    return result, outcome
+
+
+def quiet_readings(
+    ctx: EngineContext, principal: Principal, readings: list[SensorEventIn], *, indexed: bool
+) -> list[dict[str, Any]] | None:
+    """The ``sensor_readings`` rows of ``readings`` when every one opens nothing and the sensor cache can
+    tell without reading the store: no I/O, so the API calls it on the event loop. None: take the
+    blocking path (:func:`handle_sensor_readings`). A reading that is refused raises, naming it
+    (``readings[i]`` when ``indexed``)."""
+    if principal.kind != "agency":
+        raise forbidden("sensor events come from a sensor gateway with an API key")
+    cache = ctx.sensor_readings.cache
+    if not cache.fresh(b.sensor_id for b in readings):
+        return None
+    sensors = cache.sensors(ctx.uow, ())
+    open_ids = cache.open_sensors(ctx.uow)
+    at = ctx.now()
+    rows = []
+    for i, body in enumerate(readings):
+        one = not indexed
+        if body.observed_at is not None and body.observed_at.tzinfo is None:
+            what = "observed_at needs a time zone (RFC 3339)"
+            raise ServiceError(422, "Unprocessable Content", what if one else f"readings[{i}].{what}")
+        try:
+            _, _, triggered = _rule_and_trigger(ctx, principal, sensors.get(body.sensor_id), body)
+        except ServiceError as exc:
+            if one:
+                raise
+            raise ServiceError(exc.status, exc.title, f"readings[{i}]: {exc.detail}") from exc
+        if triggered or body.sensor_id in open_ids:
+            return None
+        rows.append(_reading_row(at, principal, body))
+    return rows
 
 
 def handle_sensor_readings(
@@ -155,36 +221,32 @@ def handle_sensor_readings(
         raise forbidden("sensor events come from a sensor gateway with an API key")
     for i, body in enumerate(readings):
         if body.observed_at is not None and body.observed_at.tzinfo is None:
-            raise ServiceError(422, "Unprocessable Content", f"readings[{i}].observed_at needs a time zone")
-    ids = {b.sensor_id for b in readings}
-    with ctx.uow.read() as s:
-        sensors = {r.id: r for r in s.scalars(select(SensorRow).where(SensorRow.id.in_(ids)))}
-        open_sources = set(
-            s.scalars(
-                select(IncidentRow.source).where(
-                    IncidentRow.source.in_([f"sensor:{i}" for i in ids]),
-                    IncidentRow.status != IncidentStatus.CLOSED.value,
-                )
+            raise ServiceError(
+                422, "Unprocessable Content", f"readings[{i}].observed_at needs a time zone (RFC 3339)"
             )
-        )
+    cache = ctx.sensor_readings.cache
+    sensors = cache.sensors(ctx.uow, {b.sensor_id for b in readings})
+    open_ids = cache.open_sensors(ctx.uow)
     quiet: list[int] = []
     for i, body in enumerate(readings):
         try:
-            _, _, _, triggered = _rule_and_trigger(ctx, principal, sensors.get(body.sensor_id), body)
+            _, _, triggered = _rule_and_trigger(ctx, principal, sensors.get(body.sensor_id), body)
         except ServiceError as exc:
             raise ServiceError(exc.status, exc.title, f"readings[{i}]: {exc.detail}") from exc
-        if not triggered and f"sensor:{body.sensor_id}" not in open_sources:
+        if not triggered and body.sensor_id not in open_ids:
             quiet.append(i)
     out: list[SensorOutcomeOut | None] = [None] * len(readings)
     if quiet:
+        at = ctx.now()
         ctx.sensor_readings.record(
-            ctx.uow, principal, client, *(_reading_row(ctx, principal, readings[i]) for i in quiet)
+            ctx.uow, principal, client, *(_reading_row(at, principal, readings[i]) for i in quiet)
         )
+        recorded = SensorOutcomeOut.model_construct
         for i in quiet:
-            out[i] = SensorOutcomeOut(sensor_id=readings[i].sensor_id, outcome="recorded")
+            out[i] = recorded(sensor_id=readings[i].sensor_id, outcome="recorded", incident_id=None)
     for i, body in enumerate(readings):
         if out[i] is None:
-            result, outcome = handle_sensor_event(ctx, principal, client, body)
+            result, outcome = _eventful(ctx, principal, client, body)
             out[i] = SensorOutcomeOut(
                 sensor_id=body.sensor_id,
                 outcome=outcome,
