@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.domain.enums import AgencyKind, Role, SensorKind
 from app.domain.layers import Sensor
@@ -362,3 +362,38 @@ def test_old_readings_leave_by_the_retention_policy_in_batches(
     short = Retention(e.server.uow, RetentionSettings(sensor_reading_days=5), e.server.settings.data_dir)
     assert short.run(received + timedelta(days=31)).deleted["sensor_readings"]["count"] == 2
     assert _readings(e) == 0
+
+
+def test_a_failed_flush_answers_each_caller_not_stored_and_writes_nothing(
+    river: tuple[EngineUnderTest, list[AgencyKeys]],
+) -> None:
+    e, gateways = river
+    gw = gateways[0]
+    assert _post(e, gw, [{"sensor_id": "W-0-0", "value": 1.0}]).status_code == 200
+    with e.server.uow.read() as s:
+        _, _, head_before = audit_chain.verify(s)
+    # The table the flusher writes is gone (a real database error, not a stand-in).
+    with e.server.uow.writing() as s:
+        s.execute(text("ALTER TABLE sensor_readings RENAME TO sensor_readings_away"))
+    with ThreadPoolExecutor(4) as pool:
+        answers = [
+            pool.submit(
+                _post, e, gateways[i % 2], [{"sensor_id": f"W-{i % 2}-{k}", "value": 1.0} for k in range(3)]
+            )
+            for i in range(4)
+        ]
+        failed = [a.result(30) for a in answers]
+    for r in failed:
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "not stored" in r.json()["detail"] and r.headers["retry-after"] == "1"
+    with e.server.uow.writing() as s:
+        s.execute(text("ALTER TABLE sensor_readings_away RENAME TO sensor_readings"))
+    # Nothing of the failed flushes was written (no reading, no audit row); the gateways send again.
+    assert _readings(e) == 1
+    with e.server.uow.read() as s:
+        _, problems, head_after = audit_chain.verify(s)
+        assert problems == [] and head_after == head_before
+    again = _post(e, gw, [{"sensor_id": "W-0-1", "value": 1.0}])
+    assert again.status_code == 200, again.text
+    assert _readings(e) == 2
