@@ -79,8 +79,20 @@ def select_nearest(
     """Up to ``k`` cameras within ``radius_m`` of ``point``: covering ones first, then by distance."""
     if k <= 0:
         return []
-    found = _exact(index.nearest(point, len(index), radius_m, purposes))
-    return _rank(found, point, fov_range_m)[:k]
+    # Covering cameras come first whatever their distance, but a camera covers only within fov_range_m: every
+    # camera that may cover is within that range (a metre more for rounding), and of the others only the
+    # nearest exact ones can make the first k. So: every camera within the covering range, and the m nearest
+    # within the radius, m growing until k exact cameras are among them (or every camera in the radius is)
+    # — the same answer as ranking every camera in the radius, without visiting them all (issue 17).
+    near = index.nearest(point, len(index), min(radius_m, fov_range_m + 1.0), purposes)
+    m = 2 * k
+    while True:
+        nearest = index.nearest(point, m, radius_m, purposes)
+        if len(nearest) < m or sum(1 for cam, _ in nearest if not cam.approximate) >= k:
+            break
+        m *= 4
+    found = {cam.id: (cam, d) for cam, d in (*near, *nearest)}
+    return _rank(_exact(list(found.values())), point, fov_range_m)[:k]
 
 
 def select_in_area(

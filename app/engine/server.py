@@ -29,6 +29,7 @@ from app.engine.api.ops import Gauge, make_ops_router
 from app.engine.api.problems import BodyGuard, install_problem_handlers
 from app.engine.audit_tasks import Checkpointer, RetentionTask
 from app.engine.context import CameraCatalog, EngineContext
+from app.engine.gc_policy import settle_heap
 from app.engine.live import LiveHub
 from app.engine.metrics import EngineMetrics, MetricsMiddleware
 from app.engine.outbox.dispatcher import Dispatcher
@@ -84,6 +85,7 @@ class EngineServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._own_process = False  # run(): the engine is this process (`main.py engine`)
 
     # ------------------------------------------------------------------ app
 
@@ -103,6 +105,8 @@ class EngineServer:
             await self.checkpointer.start()
             await self.retention.start()
             _log.info("engine ready on %s", self.base_url)
+            if self._own_process:  # not when embedded: the heap is the console's (or a test's) too
+                settle_heap()  # app/engine/gc_policy.py
             self._ready.set()
             try:
                 yield
@@ -217,6 +221,7 @@ class EngineServer:
     def run(self) -> None:
         """Serve in this thread until interrupted (``main.py engine``)."""
         sock = self._bind()
+        self._own_process = True
         self._server = uvicorn.Server(self._config())
         self._server.run(sockets=[sock])
 

@@ -4,7 +4,7 @@ outbox deliveries together or not at all, then wakes the live push and the dispa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +39,8 @@ def table(model: type[Any]) -> Table:
 _INSERT_TIMELINE = insert(table(TimelineRow))
 _INSERT_DELIVERY = insert(table(DeliveryRow))
 _INSERT_LIVE = insert(table(LiveEventRow)).returning(table(LiveEventRow).c.seq, sort_by_parameter_order=True)
+_INSERT_LIVE_NUMBERED = insert(table(LiveEventRow))
+_LAST_LIVE_SEQ = select(func.coalesce(func.max(LiveEventRow.seq), 0))
 _LAST_SEQUENCE = select(func.coalesce(func.max(DeliveryRow.sequence), 0)).where(
     DeliveryRow.incident_id == bindparam("incident_id"), DeliveryRow.agency_id == bindparam("agency_id")
 )
@@ -127,6 +129,9 @@ class Work:
     _timeline: list[dict[str, Any]] = field(default_factory=list)
     # Agencies this transaction read (id -> name): audit rows naming them need no second look-up.
     agency_names: dict[str, str] = field(default_factory=dict)
+    # Views of the rows this unit created (detached row objects, never changed after their insert): the
+    # incident's answer model is built once for its live event, its deliveries and the caller's answer.
+    new_views: dict[str, tuple[object, Any]] = field(default_factory=dict)
     _conn: Connection | None = None
 
     def connection(self) -> Connection:
@@ -300,7 +305,17 @@ class UnitOfWorkFactory:
         session.flush()
         if not self.db.is_sqlite:
             session.execute(select(func.pg_advisory_xact_lock(_LIVE_ORDER_LOCK)))
-        seqs = session.connection().execute(_INSERT_LIVE, pending).scalars().all()
+        conn = session.connection()
+        if self.db.is_sqlite:
+            # One writer holds the file: number the events as SQLite would (the table has no AUTOINCREMENT:
+            # max(seq) + 1) and write them with one plain statement, no RETURNING round.
+            base = int(conn.scalar(_LAST_LIVE_SEQ) or 0)
+            seqs: Sequence[int] = range(base + 1, base + 1 + len(pending))
+            conn.execute(
+                _INSERT_LIVE_NUMBERED, [{**row, "seq": seq} for seq, row in zip(seqs, pending, strict=True)]
+            )
+        else:
+            seqs = conn.execute(_INSERT_LIVE, pending).scalars().all()
         session.info.setdefault("live_events", []).extend(
             LiveEvent(type=row["type"], seq=seq, data=row["data"])
             for seq, row in zip(seqs, pending, strict=True)

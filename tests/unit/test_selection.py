@@ -195,3 +195,52 @@ def test_approximate_cameras_are_never_nearest_and_come_last_in_an_area() -> Non
     # Corrected (the flag cleared), the same camera is nearest again.
     fixed = CameraIndex([*exact, dataclasses.replace(stacked[0], approximate=False)])
     assert ids(select_nearest(fixed, P, k=1, radius_m=500.0)) == ["approx-0"]
+
+
+def _nearest_by_ranking_all(
+    index: CameraIndex, point: GeoPoint, k: int, radius_m: float, purposes: frozenset[Purpose] | None
+) -> list[tuple[str, float, bool]]:
+    """``select_nearest`` as it was before issue 17: rank every exact camera in the radius, keep k."""
+    found = [(c, d) for c, d in index.nearest(point, len(index), radius_m, purposes) if not c.approximate]
+    chosen = [(c, d, camera_covers(c, point)) for c, d in found]
+    chosen.sort(key=lambda t: (t[0].approximate, not t[2], t[1], t[0].id))
+    return [(c.id, d, cov) for c, d, cov in chosen[:k]]
+
+
+def test_select_nearest_equals_ranking_every_camera_in_the_radius() -> None:
+    """The k-nearest shortcut gives exactly the old answer: covering cameras (known views, some pointed at
+    the point, some 360°) first at any distance, approximate cameras never, ties by id, purposes, radii
+    below and above the covering range, and more cameras wanted than there are."""
+    rng = random.Random(17)
+    centre = GeoPoint(35.18, 128.08)
+    for trial in range(300):
+        cams = []
+        for i in range(rng.choice([0, 3, 40, 400])):
+            p = offset(centre, rng.uniform(0, 360), rng.uniform(0, 900) if rng.random() < 0.9 else 0.0)
+            grid = rng.random() < 0.3  # snapped positions make equal distances
+            lat = round(p.lat, 3) if grid else p.lat
+            lon = round(p.lon, 3) if grid else p.lon
+            fov = rng.choice([None, None, 60.0, 90.0, 360.0])
+            direction = None if fov is None or rng.random() < 0.2 else rng.uniform(0, 360)
+            cams.append(
+                Camera(
+                    f"C{i:04d}",
+                    f"c{i}",
+                    lat,
+                    lon,
+                    rng.choice(list(Purpose)),
+                    direction_deg=direction,
+                    fov_deg=fov,
+                    approximate=rng.random() < 0.15,
+                )
+            )
+        index = CameraIndex(cams)
+        point = offset(centre, rng.uniform(0, 360), rng.uniform(0, 300))
+        k = rng.choice([1, 4, 8, 50, 500])
+        radius = rng.choice([50.0, 149.5, 150.0, 151.0, 500.0, 2000.0])
+        purposes = rng.choice([None, frozenset({Purpose.CRIME}), frozenset({Purpose.CRIME, Purpose.TRAFFIC})])
+        got = [
+            (c.camera.id, c.distance_m, c.covers_point)
+            for c in select_nearest(index, point, k, radius, purposes)
+        ]
+        assert got == _nearest_by_ranking_all(index, point, k, radius, purposes), trial

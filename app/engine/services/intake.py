@@ -47,11 +47,14 @@ _FACILITIES_NEAR = select(
     FacilityRow.lat.between(bindparam("lat0"), bindparam("lat1")),
     FacilityRow.lon.between(bindparam("lon0"), bindparam("lon1")),
 )
-_REQUEST_OF = select(IncidentRow.id).where(
-    IncidentRow.agency_id == bindparam("agency_id"), IncidentRow.external_id == bindparam("external_id")
-)
 _AGENCY_COLUMNS = tuple(table(AgencyRow).c)
-_AGENCY = select(*_AGENCY_COLUMNS).where(table(AgencyRow).c.id == bindparam("id"))
+# The calling agency and the incident its external_id already names (if any), in one statement.
+_AGENCY_AND_REQUEST = select(
+    *_AGENCY_COLUMNS,
+    select(IncidentRow.id)
+    .where(IncidentRow.agency_id == bindparam("id"), IncidentRow.external_id == bindparam("external_id"))
+    .scalar_subquery(),
+).where(table(AgencyRow).c.id == bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,7 @@ def open_incident(
     work.connection().execute(_INSERT_INCIDENT, values)
     incident = IncidentRow(**values)
     work.new_incident(incident.id)
+    work.new_views[incident.id] = (incident, incident_out(incident, ctx.golden_time(req.service.value)))
     if req.agency is not None:
         work.agency_names[req.agency.id] = req.agency.name
     if picks is None:
@@ -311,7 +315,7 @@ def request_result(
         shares = list(work.session.scalars(q))
     if agency_id is not None:
         shares = [s for s in shares if s.agency_id == agency_id]
-    inc = incident_out(incident, ctx.golden_time(incident.service))
+    inc = notify.incident_view(ctx, work, incident)
     views = [share_out(s, work.now, ctx.media_url, ctx.viewer_url, token=ctx.share_token) for s in shares]
     notes = [
         f"share {v.id} holds {len(v.camera_ids)} cameras, above this agency's automatic cap of "
@@ -343,9 +347,12 @@ def handle_request(
     while True:
         try:
             with ctx.uow(principal, client) as work:
-                found = work.connection().scalar(
-                    _REQUEST_OF, {"agency_id": principal.id, "external_id": body.external_id}
+                seen = (
+                    work.connection()
+                    .execute(_AGENCY_AND_REQUEST, {"id": principal.id, "external_id": body.external_id})
+                    .first()
                 )
+                found = None if seen is None else seen[-1]
                 existing = None if found is None else work.session.get(IncidentRow, found)
                 if existing is not None:
                     if existing.service != body.service.value:
@@ -355,9 +362,8 @@ def handle_request(
                     work.audit("request.repeat", "incident", existing.id, external_id=body.external_id)
                     return request_result(ctx, work, existing, principal.id), False
                 # The agency as a detached row read with one Core statement (nothing of it is changed here).
-                seen = work.connection().execute(_AGENCY, {"id": principal.id}).first()
                 assert seen is not None
-                agency = AgencyRow(**{c.key: v for c, v in zip(_AGENCY_COLUMNS, seen, strict=True)})
+                agency = AgencyRow(**{c.key: v for c, v in zip(_AGENCY_COLUMNS, seen[:-1], strict=True)})
                 incident, shares = open_incident(
                     ctx,
                     work,

@@ -10,8 +10,18 @@ from app.engine.agency_views import public_incident
 from app.engine.context import EngineContext
 from app.engine.views import incident_cameras, incident_facilities, incident_out, report_out, share_out
 from app.engine.work import Work
-from app.formats.api import CameraOut, EventType, FacilityOut, OutboundEvent
+from app.formats.api import CameraOut, EventType, FacilityOut, IncidentOut, OutboundEvent
 from app.store.models import AgencyRow, IncidentRow, ReportRow, ShareRow
+
+
+def incident_view(ctx: EngineContext, work: Work, incident: IncidentRow) -> IncidentOut:
+    """The incident as an answer (before any agency's filter). The detached row an intake created in this
+    unit is written once and never changed afterwards, so its view is built once (issue 17)."""
+    known = work.new_views.get(incident.id)
+    if known is not None and known[0] is incident:
+        view: IncidentOut = known[1]
+        return view
+    return incident_out(incident, ctx.golden_time(incident.service))
 
 
 def send(
@@ -33,7 +43,7 @@ def send(
         cameras = [c for c in cameras if c.id in allowed]
     facilities = facilities_of(work, incident.id)
     # The recipient sees no assignee, and another agency's id and number never.
-    inc = public_incident(incident_out(incident, ctx.golden_time(incident.service)), agency.id)
+    inc = public_incident(incident_view(ctx, work, incident), agency.id)
     # The stored payload holds a placeholder where a token goes; the dispatcher fills it in when it sends.
     share_view = (
         None
@@ -90,6 +100,6 @@ def agencies_with_active_shares(work: Work, incident_id: str) -> list[tuple[Agen
 
 
 def live_incident(ctx: EngineContext, work: Work, incident: IncidentRow, type_: str, **extra: Any) -> None:
-    data = incident_out(incident, ctx.golden_time(incident.service)).model_dump(mode="json")
+    data = incident_view(ctx, work, incident).model_dump(mode="json")
     data.update(extra)
     work.live(type_, data)
