@@ -397,3 +397,41 @@ def test_a_failed_flush_answers_each_caller_not_stored_and_writes_nothing(
     again = _post(e, gw, [{"sensor_id": "W-0-1", "value": 1.0}])
     assert again.status_code == 200, again.text
     assert _readings(e) == 2
+
+
+def test_a_quiet_reading_waits_for_its_flush_without_holding_a_request_thread(tmp_path: Path) -> None:
+    # One request thread only: a reading waiting for the writer must not keep others from it.
+    e = start_engine(tmp_path, request_threads=1)
+    try:
+        gw = e.add_agency("gateway", AgencyKind.DISASTER)
+        with e.server.uow(ADMIN) as work:
+            upsert_sensors(
+                work, [Sensor("W-1", "river", JINJU[0], JINJU[1], SensorKind.WATER_LEVEL, 5.0, gw.id)]
+            )
+        assert _post(e, gw, [{"sensor_id": "W-1", "value": 1.0}]).status_code == 200  # the cache loads
+        readings = e.server.ctx.sensor_readings
+        release, holding = threading.Event(), threading.Event()
+
+        def hold_writer() -> None:
+            with e.server.uow.writing():
+                holding.set()
+                release.wait(20)
+
+        with ThreadPoolExecutor(2) as pool:
+            holder = pool.submit(hold_writer)
+            assert holding.wait(10)
+            answer = pool.submit(_post, e, gw, [{"sensor_id": "W-1", "value": 2.0}])
+            deadline = time.monotonic() + 10
+            while readings.pending() < 1:
+                assert time.monotonic() < deadline, "the reading never reached the flusher"
+                time.sleep(0.005)
+            # The reading waits for the writer; the one request thread is free for anyone else.
+            with httpx.Client(base_url=e.url, timeout=5) as other:
+                assert other.get("/api/v1/health").status_code == 200
+            assert not answer.done()
+            release.set()
+            holder.result(10)
+            assert answer.result(30).status_code == 200
+        assert _readings(e) == 2
+    finally:
+        e.close()
