@@ -1,9 +1,17 @@
-"""Sensor readings that open nothing are recorded in batches (app/engine/sensor_readings.py): many readings
-to one insert and one audit row per gateway, each caller answered once its reading is durable."""
+"""Sensor readings that open nothing (issue 17): checked against the in-memory sensor cache, written by the
+flusher in batches (app/engine/sensor_readings.py) — many readings to one insert and one audit row per
+gateway, each caller answered once its reading is durable, no request thread held while it waits — refused
+precisely when hostile, and pruned by the retention policy."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,14 +23,21 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
+from app.domain.clock import SystemClock
 from app.domain.enums import AgencyKind, Role, SensorKind
 from app.domain.layers import Sensor
 from app.engine.retention_settings import RetentionSettings
-from app.engine.services.directory import upsert_sensors
+from app.engine.services.directory import create_agency, upsert_sensors
 from app.engine.services.retention import Retention
+from app.engine.settings import Settings
+from app.engine.work import UnitOfWorkFactory
+from app.formats.api import AgencyIn
 from app.store import audit_chain
+from app.store.database import Database
 from app.store.models import AuditRow, IncidentRow, SensorReadingRow, SensorRow
 from tests.engine.conftest import ADMIN, JINJU, AgencyKeys, EngineUnderTest, grid_cameras, start_engine
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -435,3 +450,101 @@ def test_a_quiet_reading_waits_for_its_flush_without_holding_a_request_thread(tm
         assert _readings(e) == 2
     finally:
         e.close()
+
+
+def test_an_engine_killed_right_after_answering_has_every_answered_reading(tmp_path: Path) -> None:
+    """Durability of the flusher: SIGKILL the engine process the moment an answer arrives; every reading
+    answered before it is in the database, with its flush's audit row."""
+    data = tmp_path / "engine"
+    data.mkdir()
+    settings = Settings(data_dir=data)
+    db = Database(settings.database_url)
+    db.migrate()
+    uow = UnitOfWorkFactory(db, SystemClock())
+    with uow(ADMIN) as work:
+        gateway = create_agency(
+            work.session,
+            AgencyIn(name="gateway", kind=AgencyKind.DISASTER, endpoint="http://127.0.0.1:9/hook"),
+            settings.outbox,
+            work.now,
+        )
+        upsert_sensors(
+            work,
+            [
+                Sensor(f"W-{k}", f"river {k}", JINJU[0], JINJU[1], SensorKind.WATER_LEVEL, 5.0, gateway.id)
+                for k in range(5)
+            ],
+        )
+    db.dispose()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "engine", "--data-dir", str(data), "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    answered: list[str] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, "the engine exited"
+            try:
+                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the engine never started"
+            time.sleep(0.05)
+        headers = {"authorization": f"Bearer {gateway.api_key}"}
+        killed = threading.Event()
+        lock = threading.Lock()
+
+        def post(i: int) -> None:
+            with httpx.Client(base_url=base, timeout=30) as http:
+                for k in range(60):
+                    if killed.is_set():
+                        return
+                    tag = f"K-{i}-{k}"
+                    body = {
+                        "readings": [{"sensor_id": f"W-{n}", "value": 1.0, "note": tag} for n in range(5)]
+                    }
+                    try:
+                        r = http.post("/api/v1/sensors/readings", json=body, headers=headers)
+                    except httpx.HTTPError:
+                        return  # the engine is gone
+                    if r.status_code == 200:
+                        with lock:
+                            answered.append(tag)
+                            if len(answered) >= 20 and not killed.is_set():
+                                # SIGKILL the moment this answer arrived: no shutdown, no flush.
+                                os.kill(proc.pid, signal.SIGKILL)
+                                killed.set()
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        assert killed.is_set(), "the engine was never killed"
+        proc.wait(10)
+        assert proc.returncode == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    con = sqlite3.connect(data / "goldentime.db")  # as a fresh process would (WAL recovery included)
+    try:
+        stored = dict(con.execute("SELECT note, count(*) FROM sensor_readings GROUP BY note").fetchall())
+        lost = [tag for tag in answered if stored.get(tag) != 5]
+        assert not lost, f"answered but lost: {lost}"
+        audited = sum(
+            json.loads(d)["count"]
+            for (d,) in con.execute("SELECT detail FROM audit WHERE action = 'sensor.readings'")
+        )
+        assert audited == sum(stored.values())  # every stored reading is counted by its flush's audit row
+    finally:
+        con.close()
