@@ -89,16 +89,22 @@ class SensorCache:
         self._opened: dict[str, float] = {}  # opened here since the last load began (monotonic time)
         self.loads = 0  # for tests
 
-    def fresh(self, ids: Iterable[str]) -> bool:
-        """Whether :meth:`sensors` for ``ids`` and :meth:`open_sensors` would answer from memory, without
-        reading the store (so may be called on the event loop)."""
+    def peek(self, ids: Iterable[str]) -> tuple[dict[str, SensorInfo], frozenset[str]] | None:
+        """(sensors, ids with an open incident) as they are in memory, when :meth:`sensors` for ``ids``
+        and :meth:`open_sensors` would not read the store; None when they would. Never reads the store
+        (so may be called on the event loop)."""
+        sensors, sensors_at, gen = self._sensors, self._sensors_at, self._sensors_gen
+        open_ids, open_at = self._open, self._open_at
         now = time.monotonic()
-        if self._sensors_gen != _changes or now - self._sensors_at > self.sensors_max_age_s:
-            return False
-        if now - self._open_at > self.open_max_age_s:
-            return False
-        known = self._sensors
-        return now - self._sensors_at < self.miss_interval_s or all(i in known for i in ids)
+        if (
+            gen != _changes
+            or now - sensors_at > self.sensors_max_age_s
+            or now - open_at > self.open_max_age_s
+        ):
+            return None
+        if now - sensors_at >= self.miss_interval_s and any(i not in sensors for i in ids):
+            return None  # an id it does not know, and it may look again: let the blocking path do so
+        return sensors, open_ids
 
     def sensors(self, uow: UnitOfWorkFactory, ids: Iterable[str]) -> dict[str, SensorInfo]:
         """The sensors by id (all of them; look ``ids`` up in it)."""

@@ -9,8 +9,9 @@ pending at that moment, and writes it with one multi-row insert into ``sensor_re
 Readings that arrive meanwhile wait for the next flush; flushes are at least ``min_interval_s`` apart, so
 under load each carries more readings. Every caller is answered once its flush is durable (a
 :class:`concurrent.futures.Future`: the API awaits it on the event loop without holding a request thread),
-so an accepted reading is never lost; a flush that fails fails every caller in it, and nothing of it was
-written. The flusher stops after ``idle_exit_s`` without readings and starts again with the next one.
+so an accepted reading is never lost; a flush that fails fails every caller in it (503 "Not stored", send
+it again), and nothing of it was written. The flusher stops after ``idle_exit_s`` without readings and
+starts again with the next one.
 
 Which sensors exist and which have an open incident is kept in memory (``cache``,
 app/engine/sensor_cache.py), so a reading that opens nothing costs no read transaction either. The rows go
@@ -33,6 +34,7 @@ from app.engine.auth import Principal
 from app.engine.sensor_cache import SensorCache
 from app.engine.work import UnitOfWorkFactory
 from app.store import audit_chain
+from app.store.group_commit import GroupCommitFailed
 from app.store.models import SensorReadingRow
 
 _log = logging.getLogger(__name__)
@@ -118,7 +120,8 @@ class SensorReadings:
                 audit_chain.add_audit(s, _audit_rows(rows, uow.clock.now()))
         except BaseException as exc:
             _log.exception("a flush of %d callers' sensor readings failed", len(waiters))
-            error = RuntimeError(f"the batch of sensor readings was not written: {exc}")
+            # Answered as the group commit's failures are: 503, nothing of it stored, send it again.
+            error = GroupCommitFailed(f"the sensor readings were not stored: {exc}")
             error.__cause__ = exc
             if not waiters:  # failed before it took them: they wait for the next flush
                 return

@@ -1,9 +1,17 @@
-"""Sensor readings that open nothing are recorded in batches (app/engine/sensor_readings.py): many readings
-to one insert and one audit row per gateway, each caller answered once its reading is durable."""
+"""Sensor readings that open nothing (issue 17): checked against the in-memory sensor cache, written by the
+flusher in batches (app/engine/sensor_readings.py) — many readings to one insert and one audit row per
+gateway, each caller answered once its reading is durable, no request thread held while it waits — refused
+precisely when hostile, and pruned by the retention policy."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,16 +21,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from app.domain.clock import SystemClock
 from app.domain.enums import AgencyKind, Role, SensorKind
 from app.domain.layers import Sensor
 from app.engine.retention_settings import RetentionSettings
-from app.engine.services.directory import upsert_sensors
+from app.engine.services.directory import create_agency, upsert_sensors
 from app.engine.services.retention import Retention
+from app.engine.settings import Settings
+from app.engine.work import UnitOfWorkFactory
+from app.formats.api import AgencyIn
 from app.store import audit_chain
+from app.store.database import Database
 from app.store.models import AuditRow, IncidentRow, SensorReadingRow, SensorRow
 from tests.engine.conftest import ADMIN, JINJU, AgencyKeys, EngineUnderTest, grid_cameras, start_engine
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -362,3 +377,174 @@ def test_old_readings_leave_by_the_retention_policy_in_batches(
     short = Retention(e.server.uow, RetentionSettings(sensor_reading_days=5), e.server.settings.data_dir)
     assert short.run(received + timedelta(days=31)).deleted["sensor_readings"]["count"] == 2
     assert _readings(e) == 0
+
+
+def test_a_failed_flush_answers_each_caller_not_stored_and_writes_nothing(
+    river: tuple[EngineUnderTest, list[AgencyKeys]],
+) -> None:
+    e, gateways = river
+    gw = gateways[0]
+    assert _post(e, gw, [{"sensor_id": "W-0-0", "value": 1.0}]).status_code == 200
+    with e.server.uow.read() as s:
+        _, _, head_before = audit_chain.verify(s)
+    # The table the flusher writes is gone (a real database error, not a stand-in).
+    with e.server.uow.writing() as s:
+        s.execute(text("ALTER TABLE sensor_readings RENAME TO sensor_readings_away"))
+    with ThreadPoolExecutor(4) as pool:
+        answers = [
+            pool.submit(
+                _post, e, gateways[i % 2], [{"sensor_id": f"W-{i % 2}-{k}", "value": 1.0} for k in range(3)]
+            )
+            for i in range(4)
+        ]
+        failed = [a.result(30) for a in answers]
+    for r in failed:
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "not stored" in r.json()["detail"] and r.headers["retry-after"] == "1"
+    with e.server.uow.writing() as s:
+        s.execute(text("ALTER TABLE sensor_readings_away RENAME TO sensor_readings"))
+    # Nothing of the failed flushes was written (no reading, no audit row); the gateways send again.
+    assert _readings(e) == 1
+    with e.server.uow.read() as s:
+        _, problems, head_after = audit_chain.verify(s)
+        assert problems == [] and head_after == head_before
+    again = _post(e, gw, [{"sensor_id": "W-0-1", "value": 1.0}])
+    assert again.status_code == 200, again.text
+    assert _readings(e) == 2
+
+
+def test_a_quiet_reading_waits_for_its_flush_without_holding_a_request_thread(tmp_path: Path) -> None:
+    # One request thread only: a reading waiting for the writer must not keep others from it.
+    e = start_engine(tmp_path, request_threads=1)
+    try:
+        gw = e.add_agency("gateway", AgencyKind.DISASTER)
+        with e.server.uow(ADMIN) as work:
+            upsert_sensors(
+                work, [Sensor("W-1", "river", JINJU[0], JINJU[1], SensorKind.WATER_LEVEL, 5.0, gw.id)]
+            )
+        assert _post(e, gw, [{"sensor_id": "W-1", "value": 1.0}]).status_code == 200  # the cache loads
+        readings = e.server.ctx.sensor_readings
+        release, holding = threading.Event(), threading.Event()
+
+        def hold_writer() -> None:
+            with e.server.uow.writing():
+                holding.set()
+                release.wait(20)
+
+        with ThreadPoolExecutor(2) as pool:
+            holder = pool.submit(hold_writer)
+            assert holding.wait(10)
+            answer = pool.submit(_post, e, gw, [{"sensor_id": "W-1", "value": 2.0}])
+            deadline = time.monotonic() + 10
+            while readings.pending() < 1:
+                assert time.monotonic() < deadline, "the reading never reached the flusher"
+                time.sleep(0.005)
+            # The reading waits for the writer; the one request thread is free for anyone else.
+            with httpx.Client(base_url=e.url, timeout=5) as other:
+                assert other.get("/api/v1/health").status_code == 200
+            assert not answer.done()
+            release.set()
+            holder.result(10)
+            assert answer.result(30).status_code == 200
+        assert _readings(e) == 2
+    finally:
+        e.close()
+
+
+def test_an_engine_killed_right_after_answering_has_every_answered_reading(tmp_path: Path) -> None:
+    """Durability of the flusher: SIGKILL the engine process the moment an answer arrives; every reading
+    answered before it is in the database, with its flush's audit row."""
+    data = tmp_path / "engine"
+    data.mkdir()
+    settings = Settings(data_dir=data)
+    db = Database(settings.database_url)
+    db.migrate()
+    uow = UnitOfWorkFactory(db, SystemClock())
+    with uow(ADMIN) as work:
+        gateway = create_agency(
+            work.session,
+            AgencyIn(name="gateway", kind=AgencyKind.DISASTER, endpoint="http://127.0.0.1:9/hook"),
+            settings.outbox,
+            work.now,
+        )
+        upsert_sensors(
+            work,
+            [
+                Sensor(f"W-{k}", f"river {k}", JINJU[0], JINJU[1], SensorKind.WATER_LEVEL, 5.0, gateway.id)
+                for k in range(5)
+            ],
+        )
+    db.dispose()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "engine", "--data-dir", str(data), "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    answered: list[str] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, "the engine exited"
+            try:
+                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the engine never started"
+            time.sleep(0.05)
+        headers = {"authorization": f"Bearer {gateway.api_key}"}
+        killed = threading.Event()
+        lock = threading.Lock()
+
+        def post(i: int) -> None:
+            with httpx.Client(base_url=base, timeout=30) as http:
+                for k in range(60):
+                    if killed.is_set():
+                        return
+                    tag = f"K-{i}-{k}"
+                    body = {
+                        "readings": [{"sensor_id": f"W-{n}", "value": 1.0, "note": tag} for n in range(5)]
+                    }
+                    try:
+                        r = http.post("/api/v1/sensors/readings", json=body, headers=headers)
+                    except httpx.HTTPError:
+                        return  # the engine is gone
+                    if r.status_code == 200:
+                        with lock:
+                            answered.append(tag)
+                            if len(answered) >= 20 and not killed.is_set():
+                                # SIGKILL the moment this answer arrived: no shutdown, no flush.
+                                os.kill(proc.pid, signal.SIGKILL)
+                                killed.set()
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        assert killed.is_set(), "the engine was never killed"
+        proc.wait(10)
+        assert proc.returncode == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    con = sqlite3.connect(data / "goldentime.db")  # as a fresh process would (WAL recovery included)
+    try:
+        stored = dict(con.execute("SELECT note, count(*) FROM sensor_readings GROUP BY note").fetchall())
+        lost = [tag for tag in answered if stored.get(tag) != 5]
+        assert not lost, f"answered but lost: {lost}"
+        audited = sum(
+            json.loads(d)["count"]
+            for (d,) in con.execute("SELECT detail FROM audit WHERE action = 'sensor.readings'")
+        )
+        assert audited == sum(stored.values())  # every stored reading is counted by its flush's audit row
+    finally:
+        con.close()

@@ -103,14 +103,19 @@ async def post_sensor_readings(
     )
 
 
+_RECORDED: dict[str, bytes] = {}  # sensor id → its "recorded" outcome, as JSON
+
+
 def _all_recorded(readings: list[SensorEventIn]) -> bytes:
-    """``SensorReadingsOut`` with every outcome ``recorded``, in the order sent (sensor ids are
-    identifiers: nothing in them needs escaping beyond what json.dumps does)."""
-    return json.dumps(
-        {
-            "results": [
-                {"sensor_id": b.sensor_id, "outcome": "recorded", "incident_id": None} for b in readings
-            ]
-        },
-        separators=(",", ":"),
-    ).encode()
+    """``SensorReadingsOut`` with every outcome ``recorded``, in the order sent: each sensor's outcome is
+    serialised once (only known sensors get here, so the table is as large as the register at most)."""
+    parts = []
+    for b in readings:
+        part = _RECORDED.get(b.sensor_id)
+        if part is None:
+            if len(_RECORDED) >= 200_000:
+                _RECORDED.clear()
+            outcome = {"sensor_id": b.sensor_id, "outcome": "recorded", "incident_id": None}
+            part = _RECORDED[b.sensor_id] = json.dumps(outcome, separators=(",", ":")).encode()
+        parts.append(part)
+    return b'{"results":[' + b",".join(parts) + b"]}"

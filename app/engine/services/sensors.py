@@ -186,11 +186,10 @@ def quiet_readings(
     (``readings[i]`` when ``indexed``)."""
     if principal.kind != "agency":
         raise forbidden("sensor events come from a sensor gateway with an API key")
-    cache = ctx.sensor_readings.cache
-    if not cache.fresh(b.sensor_id for b in readings):
+    known = ctx.sensor_readings.cache.peek(b.sensor_id for b in readings)
+    if known is None:
         return None
-    sensors = cache.sensors(ctx.uow, ())
-    open_ids = cache.open_sensors(ctx.uow)
+    sensors, open_ids = known
     at = ctx.now()
     rows = []
     for i, body in enumerate(readings):
