@@ -133,6 +133,8 @@ class Work:
     # Views of the rows this unit created (detached row objects, never changed after their insert): the
     # incident's answer model is built once for its live event, its deliveries and the caller's answer.
     new_views: dict[str, tuple[object, Any]] = field(default_factory=dict)
+    # The shares this unit made for the incidents it created (the answer needs no read-back of them).
+    new_shares: dict[str, list[Any]] = field(default_factory=dict)
     _conn: Connection | None = None
 
     def connection(self) -> Connection:
