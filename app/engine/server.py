@@ -146,6 +146,7 @@ class EngineServer:
             answer: dict[str, Any] = {"status": "ok", "version": __version__, "live_seq": self.hub.last_seq}
             if self.media is not None:
                 answer["media"] = self.media.health()
+            answer["delivery"] = self.dispatcher.health()  # the delivery sender process (issue 17)
             return answer
 
         app.include_router(make_ops_router(self.metrics, self.readiness, self._media_gauges))

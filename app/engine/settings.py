@@ -88,6 +88,9 @@ class OutboxSettings(_Strict):
     # link-local and metadata addresses refused unless a network here holds them (e.g. "10.20.0.0/16").
     allow_http: bool = False
     allowed_networks: list[str] = []
+    # Webhooks are rendered, signed and POSTed by a delivery sender process of its own (issue 17);
+    # false: in the engine's process (the engine records outcomes either way).
+    sender_process: bool = True
 
 
 class MediaSettings(_Strict):

@@ -69,6 +69,7 @@ MEANINGS: dict[str, str] = {
     "security.throttle_max_s": "Longest wait between login attempts.",
     "security.tls_key": "PEM private key of the engine's TLS certificate.",
     "outbox.allowed_networks": 'Private networks agency endpoints may be in (CIDR, e.g. "10.20.0.0/16").',
+    "outbox.sender_process": "Send webhooks from a delivery sender process of its own (false: in the engine).",
     "cap.signatures.<id>.cert": "PEM certificate this agency's CAP alerts must be signed with.",
     "cap.signatures.<id>.ca": "PEM CA the signing certificate must chain to (instead of cert).",
     "agency_access.limits.streams_per_agency": "Live streams the agency may watch at once over all its shares.",

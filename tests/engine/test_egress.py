@@ -150,7 +150,11 @@ def test_dns_rebinding_is_caught_at_connect_time(
 
     monkeypatch.setattr(egress, "resolve_host", lambda host, port: ["93.184.216.34"])  # at registration
     monkeypatch.setattr(egress, "aresolve", rebinding)  # at each connection
-    e = start_engine(tmp_path, outbox={"allow_http": True, "retry_schedule_s": [0.2, 0.2, 0.2]})
+    # The resolver is patched in this process, so the sending runs here too (the same Poster as the
+    # delivery sender process; tests/engine/test_delivery_sender.py checks the guard in that process).
+    e = start_engine(
+        tmp_path, outbox={"allow_http": True, "retry_schedule_s": [0.2, 0.2, 0.2], "sender_process": False}
+    )
     try:
         e.add_cameras(grid_cameras())
         police = e.add_agency(

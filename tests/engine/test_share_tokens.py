@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,8 +99,14 @@ def test_the_database_holds_no_share_token_and_the_webhook_carries_working_ones(
         assert token in got[0].body.decode() and "~gtshare:" not in got[0].body.decode()
         got_fire = fire_sim.wait_for(1)
         assert any(report_token in e.body.decode() for e in got_fire)
-        with eng.server.uow.read() as s:
-            sent = s.scalars(select(DeliveryRow).where(DeliveryRow.state == "delivered")).all()
+        # The outcomes come back from the delivery sender process: recorded a moment after the agency has them.
+        deadline = time.monotonic() + 10
+        while True:
+            with eng.server.uow.read() as s:
+                sent = s.scalars(select(DeliveryRow).where(DeliveryRow.state == "delivered")).all()
+            if sent or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         assert sent, "the deliveries were recorded"
     # Nowhere in the database: not in the shares, not in the outbox payloads, not in the audit.
     dump = dump_database(eng.server.settings.database_url)

@@ -1,17 +1,20 @@
 """The outbox dispatcher: delivers every accepted event to its agency at least once, in order.
 
-Pipeline (one asyncio loop, database work in threads):
+Pipeline (the engine's loop, database work in threads; the sending in a process of its own):
   claimer  — claims due deliveries that head their (agency, incident) stream, with a lease;
-  senders  — one task per claimed delivery: render, sign, POST, classify the answer;
+  sender   — the delivery sender process (app/engine/outbox/sender.py) renders, signs, POSTs and
+             classifies each job the engine hands it, and answers with outcomes, many to a frame;
   recorder — writes every finished attempt (state, audit row, live event) in one transaction, then wakes
              the claimer, so the next event of that stream goes out at once.
 A crash loses nothing: a claimed row whose lease ran out is claimed again (SQLite, one engine: all
-leases are dropped at start). Duplicates carry the same ``webhook-id`` (the delivery id).
+leases are dropped at start); a sender process that dies is started again and gets every job it had
+not answered. Duplicates carry the same ``webhook-id`` (the delivery id).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -20,25 +23,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
-from app.domain.enums import AgencyKind, DeliveryState
+from app.domain.enums import DeliveryState
 from app.engine.context import EngineContext
-from app.engine.outbox.egress import check_url, guarded_transport
+from app.engine.outbox.post import USER_AGENT, OutcomeRow, PostConfig, job_json
 from app.engine.outbox.schedule import next_delay, parse_retry_after
-from app.engine.outbox.tokens import with_tokens
+from app.engine.outbox.sender_link import LocalLink, ProcessLink
 from app.engine.services.directory import agency_health_of
-from app.engine.work import FreshDelivery, add_live, signing_secrets
+from app.engine.work import FreshDelivery, add_live, signing_secrets, table
 from app.formats.api import OutboundEvent
-from app.formats.payloads import AgencyContext, adapter_for
-from app.formats.webhooks import sign_headers
 from app.store import audit_chain
 from app.store.models import AgencyRow, DeliveryRow, TimelineRow
 
 _log = logging.getLogger(__name__)
 OPEN = (DeliveryState.PENDING.value, DeliveryState.RETRYING.value)
-USER_AGENT = "GoldenTime-Webhooks/1"
+__all__ = ["USER_AGENT", "Claimed", "Dispatcher", "Outcome"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,40 @@ class Outcome:
 
 HEALTH_EVERY_S = 1.0
 
+# Recording statements, built once (their cache keys memoised): plain Core on the unit's connection.
+_T = table(DeliveryRow)
+_CURRENT = select(
+    _T.c.id, _T.c.agency_id, _T.c.incident_id, _T.c.sequence, _T.c.attempts, _T.c.created_at, _T.c.claimed_by
+).where(_T.c.id.in_(bindparam("ids", expanding=True)))
+_RECORD_DELIVERED = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        attempts=bindparam("b_attempts"),
+        last_status=bindparam("b_status"),
+        state=DeliveryState.DELIVERED.value,
+        delivered_at=bindparam("b_now"),
+        last_error=None,
+        next_attempt_at=None,
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+_RECORD_FAILED = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        attempts=bindparam("b_attempts"),
+        last_status=bindparam("b_status"),
+        state=bindparam("b_state"),
+        last_error=bindparam("b_error"),
+        next_attempt_at=bindparam("b_next"),
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+_INSERT_TIMELINE = insert(table(TimelineRow))
+
 
 class Dispatcher:
     def __init__(
@@ -85,18 +120,21 @@ class Dispatcher:
         self._owner = ctx.uow.engine_id  # the lease name fresh deliveries are written with
         ctx.uow.lease_s = self._cfg.claim_s
         self._rng = rng or random.Random()
+        # An injected transport (tests of the wire, tools) sends in this process; otherwise the delivery
+        # sender process does ([outbox] sender_process).
         self._transport = transport
         self._wake = asyncio.Event()
         self._results: asyncio.Queue[Outcome] = asyncio.Queue()
-        self._inflight: dict[str, asyncio.Task[None]] = {}
+        # Handed to the sender, outcome not yet recorded (delivery id -> what was claimed).
+        self._inflight: dict[str, Claimed] = {}
+        self._answered = asyncio.Event()  # an outcome came back (stop waits for the in-flight ones)
         # Deliveries whose outcome was recorded since the current claim began. On SQLite a claim reads a
         # snapshot; a send that finished and was recorded after that snapshot is no longer in flight, yet
         # the snapshot still shows it due, so without this set it would be sent again (after its successor).
         self._recorded_since_claim: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: httpx.AsyncClient | None = None
-        self._sem = asyncio.Semaphore(self._cfg.concurrency)
+        self._link: ProcessLink | LocalLink | None = None
         self.attempts_total = 0
         # Agency health pushed to consoles (issue 17): with an outcome at most once a second per agency
         # (at once when one failed), the rest by the claim loop once the second is over.
@@ -105,23 +143,31 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ lifecycle
 
+    def _post_config(self) -> PostConfig:
+        cfg = self._cfg
+        return PostConfig(
+            allow_http=cfg.allow_http,
+            allowed_networks=tuple(cfg.allowed_networks),
+            request_timeout_s=cfg.request_timeout_s,
+            max_response_bytes=cfg.max_response_bytes,
+            concurrency=cfg.concurrency,
+            sender_id=self._ctx.settings.sender_id,
+            token_key=self._ctx.share_token_key(),
+        )
+
+    def _now_ts(self) -> float:
+        return self._ctx.now().timestamp()
+
     async def start(self, *, drop_leases: bool) -> None:
         self._loop = asyncio.get_running_loop()
-        self._client = httpx.AsyncClient(
-            follow_redirects=False,  # a redirect could send a signed payload somewhere unvetted
-            timeout=httpx.Timeout(self._cfg.request_timeout_s),
-            limits=httpx.Limits(
-                max_connections=self._cfg.concurrency * 2, max_keepalive_connections=self._cfg.concurrency
-            ),
-            headers={"user-agent": USER_AGENT},
-            # Every connection resolves, vets and connects to an allowed address (SSRF, DNS rebinding).
-            transport=self._transport
-            or guarded_transport(
-                self._cfg.allowed_networks,
-                max_connections=self._cfg.concurrency * 2,
-                max_keepalive=self._cfg.concurrency,
-            ),
-        )
+        self._inflight.clear()
+        self._results = asyncio.Queue()
+        self._answered = asyncio.Event()
+        if self._transport is not None or not self._cfg.sender_process:
+            self._link = LocalLink(self._post_config(), self._on_outcomes, self._now_ts, self._transport)
+        else:
+            self._link = ProcessLink(self._post_config(), self._on_outcomes, self._now_ts)
+        await self._link.start()
         if drop_leases:
             await asyncio.to_thread(self._drop_leases)
         self._tasks = [
@@ -131,28 +177,48 @@ class Dispatcher:
         self._wake.set()
 
     async def stop(self) -> None:
-        """Stop claiming, let in-flight sends finish briefly, record them, close the client."""
+        """Stop claiming, let in-flight sends finish briefly, record them, stop the sender."""
         if self._tasks:
             self._tasks[0].cancel()
             await asyncio.gather(self._tasks[0], return_exceptions=True)
-        if self._inflight:
-            await asyncio.wait(list(self._inflight.values()), timeout=2.0)
-            for t in self._inflight.values():
-                t.cancel()
-            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        deadline = time.monotonic() + 2.0
+        while self._inflight and len(self._tasks) > 1 and not self._tasks[1].done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._answered.clear()
+            try:
+                await asyncio.wait_for(self._answered.wait(), timeout=left)
+            except TimeoutError:
+                break
+        if self._link is not None:
+            await self._link.stop()  # what it had not answered stays in the outbox for the next start
         if len(self._tasks) > 1:
             await self._drain_results()
             self._tasks[1].cancel()
             await asyncio.gather(self._tasks[1], return_exceptions=True)
         self._tasks = []
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        self._inflight.clear()
 
     @property
     def running(self) -> bool:
-        """The claimer and the recorder are both alive."""
-        return len(self._tasks) == 2 and not any(t.done() for t in self._tasks)
+        """The claimer and the recorder are both alive, and the sender has not failed to start."""
+        link = self._link
+        return (
+            len(self._tasks) == 2
+            and not any(t.done() for t in self._tasks)
+            and link is not None
+            and link.alive
+        )
+
+    @property
+    def sender_pid(self) -> int | None:
+        """The delivery sender process's id (None: not started yet, restarting, or in-process)."""
+        return None if self._link is None else self._link.pid
+
+    def health(self) -> dict[str, Any]:
+        link = self._link
+        return {"running": self.running, "sender": None if link is None else link.health()}
 
     def wake(self, fresh: list[FreshDelivery] | None = None) -> None:
         """Thread-safe: new or re-queued deliveries were committed; ``fresh`` ones are sent at once."""
@@ -170,27 +236,81 @@ class Dispatcher:
     def _take_fresh(self, fresh: list[FreshDelivery]) -> None:
         if not self._tasks or self._tasks[0].done():  # stopping: the claimer would not see them finish
             return
-        for f in fresh:
-            if f.delivery_id in self._inflight:
+        self._hand_over(
+            [
+                Claimed(
+                    f.delivery_id,
+                    f.agency_id,
+                    f.incident_id,
+                    f.sequence,
+                    0,
+                    f.created_at,
+                    {},
+                    f.endpoint,
+                    f.fmt,
+                    f.agency_name,
+                    f.agency_kind,
+                    f.secrets,
+                    f.event,
+                )
+                for f in fresh
+            ]
+        )
+
+    def _hand_over(self, claimed: list[Claimed]) -> None:
+        """Into the in-flight set and to the sender, as one frame."""
+        jobs: list[tuple[str, str]] = []
+        for c in claimed:
+            if c.delivery_id in self._inflight:
                 continue
-            c = Claimed(
-                f.delivery_id,
-                f.agency_id,
-                f.incident_id,
-                f.sequence,
-                0,
-                f.created_at,
-                {},
-                f.endpoint,
-                f.fmt,
-                f.agency_name,
-                f.agency_kind,
-                f.secrets,
-                f.event,
+            self._inflight[c.delivery_id] = c
+            try:
+                event_json = (
+                    c.event.model_dump_json()
+                    if c.event is not None
+                    else json.dumps(c.payload, separators=(",", ":"), ensure_ascii=False)
+                )
+            except Exception as exc:  # never lose the row: record a failed attempt, retry later
+                _log.exception("delivery %s could not be prepared", c.delivery_id)
+                self._results.put_nowait(
+                    Outcome(c, False, None, f"internal: {exc!r}"[:500], None, False, 0.0)
+                )
+                continue
+            jobs.append(
+                (
+                    c.delivery_id,
+                    job_json(
+                        c.delivery_id,
+                        c.agency_id,
+                        c.incident_id,
+                        c.sequence,
+                        c.endpoint,
+                        c.fmt,
+                        c.agency_name,
+                        c.agency_kind,
+                        c.secrets,
+                        event_json,
+                    ),
+                )
             )
-            self._inflight[c.delivery_id] = asyncio.create_task(
-                self._send(c), name=f"deliver-{c.delivery_id}"
+        if jobs and self._link is not None:
+            self._link.submit(jobs)
+
+    def _on_outcomes(self, rows: list[OutcomeRow]) -> None:
+        """From the sender (in the loop): each outcome of a job still in flight goes to the recorder."""
+        now = None
+        for delivery_id, ok, status, error, retry_after, gone, ms in rows:
+            c = self._inflight.get(delivery_id)
+            if c is None:  # answered after a stop: the row is still open and goes out again
+                continue
+            retry_after_s = None
+            if retry_after is not None:
+                now = now or self._ctx.now()
+                retry_after_s = parse_retry_after(str(retry_after), now)
+            self._results.put_nowait(
+                Outcome(c, bool(ok), status, error, retry_after_s, bool(gone), float(ms or 0.0))
             )
+        self._answered.set()
 
     # ------------------------------------------------------------------ claiming
 
@@ -297,14 +417,15 @@ class Dispatcher:
                         _log.exception("outbox could not claim deliveries; retrying")
                     claimed = []
                     await asyncio.sleep(min(5.0, 0.2 * 2**failures))
-                for c in claimed:
-                    if c.delivery_id in self._inflight:  # handed over fresh while the claim ran
-                        continue
-                    if c.delivery_id in self._recorded_since_claim:  # finished after the claim's snapshot
-                        continue
-                    self._inflight[c.delivery_id] = asyncio.create_task(
-                        self._send(c), name=f"deliver-{c.delivery_id}"
-                    )
+                self._hand_over(
+                    [
+                        c
+                        for c in claimed
+                        # handed over fresh while the claim ran, or finished after the claim's snapshot
+                        if c.delivery_id not in self._inflight
+                        and c.delivery_id not in self._recorded_since_claim
+                    ]
+                )
             await self._push_stale_health()
             # Sleep until woken (new row, finished send) or until the next retry is due (at most 1 s, so a
             # moved test clock or another engine's rows are noticed).
@@ -336,81 +457,6 @@ class Dispatcher:
         with self._ctx.uow.writing() as s:
             for agency_id, h in agency_health_of(s, agencies, now).items():
                 add_live(s, now, "agency.health", {"agency_id": agency_id, "agency_health": h})
-
-    # ------------------------------------------------------------------ sending
-
-    async def _send(self, c: Claimed) -> None:
-        start = time.perf_counter()
-        try:
-            async with self._sem:
-                outcome = await self._post(c, start)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # rendering or signing failed: never lose the row, record and retry
-            _log.exception("delivery %s could not be prepared", c.delivery_id)
-            outcome = Outcome(
-                c, False, None, f"internal: {exc!r}"[:500], None, False, (time.perf_counter() - start) * 1000
-            )
-        self._results.put_nowait(outcome)
-
-    async def _post(self, c: Claimed, start: float) -> Outcome:
-        assert self._client is not None
-        event = c.event if c.event is not None else OutboundEvent.model_validate(c.payload)
-        # The stored payload has placeholders where share tokens go: put them in now, before signing.
-        event = with_tokens(event, self._ctx.share_token_key())
-        agency = AgencyContext(
-            agency_id=c.agency_id,
-            name=c.agency_name,
-            kind=AgencyKind(c.agency_kind),
-            sender_id=self._ctx.settings.sender_id,
-        )
-        refused = check_url(
-            c.endpoint,
-            allow_http=self._cfg.allow_http,
-            allowed_networks=self._cfg.allowed_networks,
-            resolve=False,
-        )
-        if refused:
-            return Outcome(
-                c, False, None, f"refused: {refused}", None, False, (time.perf_counter() - start) * 1000
-            )
-        rendered = adapter_for(c.fmt).render(event, agency)
-        headers = sign_headers(c.delivery_id, self._ctx.now(), rendered.body, c.secrets)
-        headers["content-type"] = rendered.content_type
-        headers["goldentime-sequence"] = str(c.sequence)
-        headers["goldentime-incident"] = c.incident_id
-        status: int | None = None
-        try:
-            async with self._client.stream(
-                "POST", c.endpoint, content=rendered.body, headers=headers
-            ) as resp:
-                status = resp.status_code
-                read = 0
-                async for chunk in resp.aiter_raw():
-                    read += len(chunk)
-                    if read >= self._cfg.max_response_bytes:
-                        break  # a receiver cannot make us buffer an unbounded answer
-                retry_after = (
-                    parse_retry_after(resp.headers.get("retry-after"), self._ctx.now())
-                    if status in (429, 503)
-                    else None
-                )
-        except httpx.TimeoutException:
-            return Outcome(c, False, status, "timeout", None, False, (time.perf_counter() - start) * 1000)
-        except httpx.HTTPError as exc:
-            return Outcome(
-                c,
-                False,
-                status,
-                f"{type(exc).__name__}: {exc}"[:500],
-                None,
-                False,
-                (time.perf_counter() - start) * 1000,
-            )
-        ms = (time.perf_counter() - start) * 1000
-        if 200 <= status < 300:
-            return Outcome(c, True, status, None, None, False, ms)
-        return Outcome(c, False, status, f"HTTP {status}", retry_after, status == 410, ms)
 
     # ------------------------------------------------------------------ recording
 
@@ -445,109 +491,125 @@ class Dispatcher:
         self._wake.set()
 
     def _record(self, batch: list[Outcome]) -> None:
+        """One transaction for the whole batch, in Core statements: one UPDATE each for the delivered and
+        the failed rows (executemany), one INSERT of the audit rows, the live events."""
         now = self._ctx.now()
+        sqlite = self._ctx.uow.db.is_sqlite
+        cfg = self._cfg
         with self._ctx.uow.writing() as s:
-            # One query for the whole batch: under load a batch holds dozens of outcomes.
-            rows = {
-                d.id: d
-                for d in s.scalars(
-                    select(DeliveryRow).where(DeliveryRow.id.in_([o.claimed.delivery_id for o in batch]))
-                )
+            conn = s.connection()
+            current = {
+                r.id: r for r in conn.execute(_CURRENT, {"ids": [o.claimed.delivery_id for o in batch]})
             }
+            delivered: list[dict[str, Any]] = []
+            failed: list[dict[str, Any]] = []
+            timeline: list[dict[str, Any]] = []
+            audit: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
+            gone: set[str] = set()
             for o in batch:
-                d = rows.get(o.claimed.delivery_id)
-                if d is None or (not self._ctx.uow.db.is_sqlite and d.claimed_by != self._owner):
+                d = current.pop(o.claimed.delivery_id, None)
+                if d is None or (not sqlite and d.claimed_by != self._owner):
                     continue  # our lease ran out and another engine took it over
-                d.attempts += 1
-                d.claimed_by = d.claimed_until = None
-                d.last_status = o.status
+                attempts = d.attempts + 1
                 if o.ok:
-                    d.state, d.delivered_at, d.last_error, d.next_attempt_at = (
-                        DeliveryState.DELIVERED.value,
-                        now,
-                        None,
-                        None,
+                    state = DeliveryState.DELIVERED.value
+                    delivered.append(
+                        {"b_id": d.id, "b_attempts": attempts, "b_status": o.status, "b_now": now}
                     )
                 else:
-                    d.last_error = o.error
-                    age = (now - d.created_at).total_seconds()
+                    next_at: datetime | None = None
                     if o.gone:
-                        agency = s.get(AgencyRow, d.agency_id)
-                        if agency is not None and agency.enabled:
-                            agency.enabled = False
-                            agency.disabled_reason = "endpoint answered 410 Gone"
-                            add_live(s, now, "agency.updated", {"agency_id": agency.id, "enabled": False})
-                        d.state, d.next_attempt_at = DeliveryState.DEAD.value, None
-                    elif d.attempts >= self._cfg.max_attempts or age >= self._cfg.max_age_s:
-                        d.state, d.next_attempt_at = DeliveryState.DEAD.value, None
+                        gone.add(d.agency_id)
+                        state = DeliveryState.DEAD.value
+                    elif (
+                        attempts >= cfg.max_attempts or (now - d.created_at).total_seconds() >= cfg.max_age_s
+                    ):
+                        state = DeliveryState.DEAD.value
                     else:
                         delay = next_delay(
-                            d.attempts,
-                            self._cfg.retry_schedule_s,
-                            self._cfg.retry_tail_s,
-                            self._cfg.jitter_ratio,
-                            self._rng,
+                            attempts, cfg.retry_schedule_s, cfg.retry_tail_s, cfg.jitter_ratio, self._rng
                         )
                         if o.retry_after_s is not None:
                             delay = max(delay, o.retry_after_s)
-                        d.state, d.next_attempt_at = (
-                            DeliveryState.RETRYING.value,
-                            now + timedelta(seconds=delay),
+                        state, next_at = DeliveryState.RETRYING.value, now + timedelta(seconds=delay)
+                    failed.append(
+                        {
+                            "b_id": d.id,
+                            "b_attempts": attempts,
+                            "b_status": o.status,
+                            "b_state": state,
+                            "b_error": o.error,
+                            "b_next": next_at,
+                        }
+                    )
+                    if state == DeliveryState.DEAD.value:
+                        timeline.append(
+                            {
+                                "incident_id": d.incident_id,
+                                "at": now,
+                                "kind": "delivery.dead",
+                                "actor": "engine:outbox",
+                                "data": {"delivery_id": d.id, "agency_id": d.agency_id, "error": o.error},
+                            }
                         )
-                    if d.state == DeliveryState.DEAD.value:
-                        s.add(
-                            TimelineRow(
-                                incident_id=d.incident_id,
-                                at=now,
-                                kind="delivery.dead",
-                                actor="engine:outbox",
-                                data={"delivery_id": d.id, "agency_id": d.agency_id, "error": o.error},
-                            )
-                        )
-                audit_chain.add_audit(
-                    s,
-                    [
-                        dict(
-                            at=now,
-                            actor="engine:outbox",
-                            action="delivery.attempt",
-                            target_type="delivery",
-                            target_id=d.id,
-                            client=None,
-                            detail={
-                                "agency_id": d.agency_id,
-                                "status": o.status,
-                                "ok": o.ok,
-                                "error": o.error,
-                                "ms": round(o.duration_ms, 1),
-                                "attempt": d.attempts,
-                            },
-                        )
-                    ],
+                audit.append(
+                    {
+                        "at": now,
+                        "actor": "engine:outbox",
+                        "action": "delivery.attempt",
+                        "target_type": "delivery",
+                        "target_id": d.id,
+                        "client": None,
+                        "detail": {
+                            "agency_id": d.agency_id,
+                            "status": o.status,
+                            "ok": o.ok,
+                            "error": o.error,
+                            "ms": round(o.duration_ms, 1),
+                            "attempt": attempts,
+                        },
+                    }
                 )
                 updates.append(
                     {
                         "delivery_id": d.id,
                         "incident_id": d.incident_id,
                         "agency_id": d.agency_id,
-                        "state": d.state,
-                        "attempts": d.attempts,
+                        "state": state,
+                        "attempts": attempts,
                         "sequence": d.sequence,
                     }
                 )
+            if delivered:
+                conn.execute(_RECORD_DELIVERED, delivered)
+            if failed:
+                conn.execute(_RECORD_FAILED, failed)
+            for agency_id in sorted(gone):
+                agency = s.get(AgencyRow, agency_id)
+                if agency is not None and agency.enabled:
+                    agency.enabled = False
+                    agency.disabled_reason = "endpoint answered 410 Gone"
+                    add_live(s, now, "agency.updated", {"agency_id": agency.id, "enabled": False})
+            if timeline:
+                conn.execute(_INSERT_TIMELINE, timeline)
+            if audit:
+                audit_chain.add_audit(s, audit)
             # An event may carry its agency's delivery health after this batch: consoles apply it as it is
             # instead of reloading the agency list (issue 17). Computed (on indexes) at most once a second
             # per agency, at once when a delivery failed; the claim loop pushes what was left out.
             mono = time.monotonic()
-            failed = {u["agency_id"] for u in updates if u["state"] != DeliveryState.DELIVERED.value}
+            failed_agencies = {u["agency_id"] for u in updates if u["state"] != DeliveryState.DELIVERED.value}
+            agencies = {u["agency_id"] for u in updates}
             due = {
                 a
-                for a in {u["agency_id"] for u in updates}
-                if a in failed or mono - self._health_pushed.get(a, 0.0) >= HEALTH_EVERY_S
+                for a in agencies
+                if a in failed_agencies or mono - self._health_pushed.get(a, 0.0) >= HEALTH_EVERY_S
             }
+            if gone:
+                s.flush()  # the disabled agencies' health says so
             health = agency_health_of(s, due, now)
-            for a in {u["agency_id"] for u in updates} - due:
+            for a in agencies - due:
                 self._health_dirty.add(a)
             for a in due:
                 self._health_pushed[a] = mono
