@@ -250,6 +250,19 @@ def test_the_driver_insert_falls_back_to_core_and_raises_sqlalchemys_errors(tmp_
         with pytest.raises(IntegrityError):
             ins(conn, {"id": 1, "a": "again", "b": "dup"})
         rows = conn.execute(text("SELECT id, a, b FROM t ORDER BY id")).all()
+    from sqlalchemy import func, select
+
+    from app.store.driver_sql import DriverQuery
+
+    with engine.connect() as conn:
+        # Integers and text: read on the driver; a column that needs conversion (a date): Core's answer.
+        assert DriverQuery(select(func.max(t.c.id), t.c.a).where(t.c.id == 2)).first(conn) == (2, "y")
+        assert DriverQuery(select(func.coalesce(func.max(t.c.id), 0)).where(t.c.id > 9)).first(conn) == (0,)
+        assert DriverQuery(select(t.c.a).where(t.c.id > 9)).first(conn) is None
+        dated = DriverQuery(select(func.current_date()))
+        today = dated.first(conn)
+        assert today is not None and not isinstance(today[0], str)  # Core converted it
+        assert dated._prepared == {id(conn.dialect): None}
     assert [tuple(r) for r in rows] == [
         (1, "x", "given"),
         (2, "y", "given"),
