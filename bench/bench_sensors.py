@@ -217,6 +217,8 @@ def main() -> None:
         "--profile", type=Path, help="py-spy the engine (raw stacks) in one more readings-alone phase"
     )
     args = ap.parse_args()
+    if round(args.seconds / args.rounds * args.rate / args.gateways / args.batch) < 1:
+        ap.error("each phase is too short for one request per gateway: more --seconds or fewer --rounds")
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "engine"
         port, agency_port = free_port(), free_port()

@@ -49,7 +49,7 @@ Caller = tuple[str, str, str | None]  # (actor, agency id, client address)
 class SensorReadings:
     """The readings waiting for the next flush, and the flusher (one per engine)."""
 
-    def __init__(self, min_interval_s: float = 0.1, idle_exit_s: float = 5.0) -> None:
+    def __init__(self, min_interval_s: float = 0.25, idle_exit_s: float = 5.0) -> None:
         self.min_interval_s = min_interval_s
         self.idle_exit_s = idle_exit_s
         self._cond = threading.Condition()

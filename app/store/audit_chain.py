@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from app.store.driver_sql import DriverInsert, DriverQuery
 from app.store.models import AuditRow
 
 GENESIS = "0" * 64
@@ -30,14 +31,14 @@ _PENDING = "audit_pending"
 # Built once (issue 17): plain Core statements on the unit's connection, their cache keys memoised.
 _TABLE = AuditRow.__table__
 assert isinstance(_TABLE, Table)
-_INSERT = insert(_TABLE)
+_INSERT = DriverInsert(_TABLE)
 _HEAD = (
     select(AuditRow.id, AuditRow.row_hash)
     .where(AuditRow.row_hash.is_not(None))
     .order_by(AuditRow.id.desc())
     .limit(1)
 )
-_LAST = select(AuditRow.id, AuditRow.row_hash).order_by(AuditRow.id.desc()).limit(1)
+_LAST = DriverQuery(select(AuditRow.id, AuditRow.row_hash).order_by(AuditRow.id.desc()).limit(1))
 _MAX_ID = select(func.coalesce(func.max(AuditRow.id), 0))
 _LOCK = select(func.pg_advisory_xact_lock(CHAIN_LOCK))
 
@@ -96,7 +97,7 @@ def write_pending(session: Session, is_sqlite: bool) -> None:
     if is_sqlite:
         # The newest row is normally the chain's head, and its id the highest: one query for both. A newest
         # row without a hash (written before the chain, or behind the engine's back) takes the two queries.
-        last = conn.execute(_LAST).first()
+        last = _LAST.first(conn)
         if last is None:
             base, prev = 0, GENESIS
         elif last[1] is not None:
@@ -114,10 +115,10 @@ def write_pending(session: Session, is_sqlite: bool) -> None:
         # (issue 17: the per-row statements were a tenth of an intake's database time).
         for i, r in enumerate(pending, start=1):
             r["id"] = base + i
-        conn.execute(_INSERT, pending)
+        _INSERT(conn, pending)
         return
     for r in pending:  # one row a statement keeps id order = list order (PostgreSQL numbers them)
-        conn.execute(_INSERT, [r])
+        _INSERT(conn, [r])
 
 
 @dataclass(frozen=True)

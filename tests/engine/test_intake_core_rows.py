@@ -8,6 +8,7 @@ that fails after writing its incident leaves nothing of it, while the others of 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -47,14 +48,15 @@ def test_every_row_and_answer_of_an_intake_equal_what_the_orm_path_wrote(
     tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """New requests of every service (a facility, track points, a drill, a share over the agency's cap), a
-    repeat and a conflict: the incidents, cameras, facilities, track points, shares, deliveries, timeline,
+    repeat and a conflict, a CAP alert and its repeat: the incidents, cameras, facilities, track points, shares, deliveries, timeline,
     audit rows (with their chain hashes) and live events, and every answer, are those the ORM path wrote
     for the same scenario (recorded from main before the change, tests/engine/intake_rows_scenario.py)."""
     got = intake_rows_scenario.run(
         tmp_path, fresh_pg_database() if backend == "postgresql" else None, monkeypatch
     )
     want = json.loads(_GOLDEN.read_text())
-    assert [o.get("status") for o in got["outcomes"]] == [None, None, None, 409, None, None]
+    assert [o.get("status") for o in got["outcomes"]] == [None, None, None, 409, None, None, None, None]
+    assert [o.get("created") for o in got["outcomes"]][-2:] == [True, False]  # the CAP alert, its repeat
     assert any(s["approval"] == "confirm" for s in got["shares"])  # the over-cap share is in it
     for name in ("outcomes", *intake_rows_scenario.TABLES):
         assert got[name] == want[name], name
@@ -172,3 +174,100 @@ def test_a_unit_failing_after_its_incident_was_written_leaves_nothing_and_its_gr
         assert problems == []
     finally:
         e.close()
+
+
+def test_the_driver_path_stores_the_bytes_core_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite intake's inserts go straight to the driver (app/store/driver_sql.py) with the columns' own
+    bind processors: the same scenario written through SQLAlchemy Core instead leaves byte-identical rows
+    (text as stored: times, JSON, booleans) in every table intake writes."""
+    import sqlite3
+
+    from app.store.driver_sql import DriverInsert
+
+    stored: list[dict[str, list[tuple[object, ...]]]] = []
+    for driver in (True, False):
+        monkeypatch.setattr(DriverInsert, "enabled", driver)
+        data_dir = tmp_path / ("driver" if driver else "core")
+        with monkeypatch.context() as m:
+            intake_rows_scenario.run(data_dir, None, m)
+        con = sqlite3.connect(data_dir / "goldentime.db")
+        try:
+            stored.append(
+                {
+                    t: [
+                        tuple(_port(v) for v in r)
+                        for r in con.execute(f"SELECT {_columns(t)} FROM {t} ORDER BY rowid")
+                    ]
+                    for t in intake_rows_scenario.TABLES
+                }
+            )
+        finally:
+            con.close()
+    with_driver, with_core = stored
+    assert with_driver["deliveries"] and with_driver["audit"]
+    for t in intake_rows_scenario.TABLES:
+        assert with_driver[t] == with_core[t], t
+
+
+def _port(value: object) -> object:
+    """The media port (any free one per engine) as ``PORT`` in stored text."""
+    return re.sub(r"127\.0\.0\.1:\d+/", "127.0.0.1:PORT/", value) if isinstance(value, str) else value
+
+
+def _columns(table_name: str) -> str:
+    """Every column but a delivery's lease holder (each engine's random name)."""
+    from app.store.models import Base
+
+    return ", ".join(c.name for c in Base.metadata.tables[table_name].c if c.name != "claimed_by")
+
+
+def test_the_driver_insert_falls_back_to_core_and_raises_sqlalchemys_errors(tmp_path: Path) -> None:
+    """Rows that leave out a column with a Python-side default, or whose keys differ, go through Core (which
+    fills the default); a constraint broken on the driver path raises SQLAlchemy's IntegrityError, as Core's
+    would (intake's callers catch that one)."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
+    from sqlalchemy.exc import IntegrityError
+
+    from app.store.driver_sql import DriverInsert
+
+    md = MetaData()
+    t = Table(
+        "t",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("a", String),
+        Column("b", String, default="dflt"),
+    )
+    engine = create_engine(f"sqlite:///{tmp_path / 't.db'}")
+    md.create_all(engine)
+    ins = DriverInsert(t)
+    with engine.begin() as conn:
+        ins(conn, [{"id": 1, "a": "x", "b": "given"}, {"id": 2, "a": "y", "b": "given"}])  # the driver
+        ins(conn, {"id": 3, "a": "z"})  # b left out: Core fills its default
+        ins(conn, [{"id": 4, "a": "p", "b": "q"}, {"id": 5, "b": "r", "a": "s"}])  # same keys, other order
+        with pytest.raises(IntegrityError):
+            ins(conn, {"id": 1, "a": "again", "b": "dup"})
+        rows = conn.execute(text("SELECT id, a, b FROM t ORDER BY id")).all()
+    from sqlalchemy import func, select
+
+    from app.store.driver_sql import DriverQuery
+
+    with engine.connect() as conn:
+        # Integers and text: read on the driver; a column that needs conversion (a date): Core's answer.
+        assert DriverQuery(select(func.max(t.c.id), t.c.a).where(t.c.id == 2)).first(conn) == (2, "y")
+        assert DriverQuery(select(func.coalesce(func.max(t.c.id), 0)).where(t.c.id > 9)).first(conn) == (0,)
+        assert DriverQuery(select(t.c.a).where(t.c.id > 9)).first(conn) is None
+        dated = DriverQuery(select(func.current_date()))
+        today = dated.first(conn)
+        assert today is not None and not isinstance(today[0], str)  # Core converted it
+        assert dated._prepared == {id(conn.dialect): None}
+    assert [tuple(r) for r in rows] == [
+        (1, "x", "given"),
+        (2, "y", "given"),
+        (3, "z", "dflt"),
+        (4, "p", "q"),
+        (5, "s", "r"),
+    ]
+    engine.dispose()

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.domain.enums import AgencyKind, IncidentStatus, Service, ShareStatus
@@ -24,6 +24,7 @@ from app.engine.services.shares import open_share
 from app.engine.views import incident_out, share_out
 from app.engine.work import Work, table
 from app.formats.api import AreaIn, CameraOut, FacilityOut, RequestIn, RequestResultOut, RequestUpdateIn
+from app.store.driver_sql import DriverInsert
 from app.store.models import (
     AgencyRow,
     FacilityRow,
@@ -37,10 +38,10 @@ from app.store.retry import retry_after_disconnect
 
 # Intake's statements, built once (issue 17): plain Core on the unit's connection, cache keys memoised. A new
 # incident's rows are built as dicts and written with one statement per table: no ORM flush on the path.
-_INSERT_INCIDENT = insert(table(IncidentRow))
-_INSERT_CAMERAS = insert(table(IncidentCameraRow))
-_INSERT_FACILITIES = insert(table(IncidentFacilityRow))
-_INSERT_TRACK = insert(table(TrackPointRow))
+_INSERT_INCIDENT = DriverInsert(table(IncidentRow))
+_INSERT_CAMERAS = DriverInsert(table(IncidentCameraRow))
+_INSERT_FACILITIES = DriverInsert(table(IncidentFacilityRow))
+_INSERT_TRACK = DriverInsert(table(TrackPointRow))
 _FACILITIES_NEAR = select(
     FacilityRow.id, FacilityRow.name, FacilityRow.kind, FacilityRow.lat, FacilityRow.lon, FacilityRow.notes
 ).where(
@@ -113,8 +114,8 @@ def _store_cameras(
     if not fresh:
         work.session.execute(delete(IncidentCameraRow).where(IncidentCameraRow.incident_id == incident_id))
     if picks:
-        work.connection().execute(
-            _INSERT_CAMERAS,
+        _INSERT_CAMERAS(
+            work.connection(),
             [
                 {
                     "incident_id": incident_id,
@@ -177,8 +178,8 @@ def _store_facilities(
         key=lambda x: (x[0], x[1].id),
     )
     if near:
-        work.connection().execute(
-            _INSERT_FACILITIES,
+        _INSERT_FACILITIES(
+            work.connection(),
             [{"incident_id": incident_id, "facility_id": f.id, "distance_m": d} for d, f in near],
         )
     work.facilities[incident_id] = [
@@ -237,7 +238,7 @@ def open_incident(
     # held after its flush), for the views, the payloads and the answer.
     if work.session.new:
         work.session.flush()  # e.g. an agency added earlier in this unit, which the incident refers to
-    work.connection().execute(_INSERT_INCIDENT, values)
+    _INSERT_INCIDENT(work.connection(), values)
     incident = IncidentRow(**values)
     work.new_incident(incident.id)
     work.new_views[incident.id] = (incident, incident_out(incident, ctx.golden_time(req.service.value)))
@@ -247,8 +248,8 @@ def open_incident(
         picks = choose_cameras(ctx, req.service, req.point, req.area)
     _store_cameras(ctx, work, incident.id, picks, fresh=True)
     if policy.tracks_location:
-        work.connection().execute(
-            _INSERT_TRACK,
+        _INSERT_TRACK(
+            work.connection(),
             {"incident_id": incident.id, "lat": req.point.lat, "lon": req.point.lon, "at": work.now},
         )
     if policy.wants_facilities:
@@ -310,6 +311,8 @@ def request_result(
 ) -> RequestResultOut:
     """The answer to an intake: the incident, its cameras and facilities, and the caller's shares
     (``shares`` when this transaction made them, else read from the store)."""
+    if shares is None and incident.id in work.new_views:
+        shares = list(work.new_shares.get(incident.id, []))  # made in this unit: nothing to read back
     if shares is None:
         q = select(ShareRow).where(ShareRow.incident_id == incident.id).order_by(ShareRow.created_at)
         shares = list(work.session.scalars(q))

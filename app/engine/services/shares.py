@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from app.domain.enums import Role, ShareStatus
 from app.domain.ids import new_id
@@ -26,10 +26,11 @@ from app.engine.services import notify
 from app.engine.views import share_out, share_status
 from app.engine.work import Work, table
 from app.formats.api import ShareIn, ShareOut
+from app.store.driver_sql import DriverInsert
 from app.store.models import AgencyRow, CameraRow, IncidentRow, ShareRow
 
 APPROVERS = (Role.SUPERVISOR,)
-_INSERT_SHARE = insert(table(ShareRow))  # built once (issue 17)
+_INSERT_SHARE = DriverInsert(table(ShareRow))  # built once (issue 17)
 
 
 def open_share(
@@ -82,8 +83,10 @@ def open_share(
     # changes a share in the transaction that creates it.
     if work.session.new:
         work.session.flush()  # an incident or agency of this unit still pending in the ORM session
-    work.connection().execute(_INSERT_SHARE, values)
+    _INSERT_SHARE(work.connection(), values)
     share = ShareRow(**values)
+    if incident.id in work.new_views:  # an incident of this unit: every share it has is made here
+        work.new_shares.setdefault(incident.id, []).append(share)
     work.agency_names[agency.id] = agency.name
     work.timeline(
         incident.id,
