@@ -20,7 +20,7 @@ from app.engine.auth import Principal
 from app.formats.api import CameraOut, EventType, FacilityOut, LiveEvent, OutboundEvent
 from app.store import audit_chain
 from app.store.database import Database
-from app.store.driver_sql import DriverInsert
+from app.store.driver_sql import DriverInsert, DriverQuery
 from app.store.group_commit import GROUP_KEY, Group, GroupCommitter
 from app.store.models import AgencyRow, DeliveryRow, IncidentRow, LiveEventRow, TimelineRow
 
@@ -41,7 +41,7 @@ _INSERT_TIMELINE = DriverInsert(table(TimelineRow))
 _INSERT_DELIVERY = DriverInsert(table(DeliveryRow))
 _INSERT_LIVE = insert(table(LiveEventRow)).returning(table(LiveEventRow).c.seq, sort_by_parameter_order=True)
 _INSERT_LIVE_NUMBERED = DriverInsert(table(LiveEventRow))
-_LAST_LIVE_SEQ = select(func.coalesce(func.max(LiveEventRow.seq), 0))
+_LAST_LIVE_SEQ = DriverQuery(select(func.coalesce(func.max(LiveEventRow.seq), 0)))
 _LAST_SEQUENCE = select(func.coalesce(func.max(DeliveryRow.sequence), 0)).where(
     DeliveryRow.incident_id == bindparam("incident_id"), DeliveryRow.agency_id == bindparam("agency_id")
 )
@@ -133,6 +133,8 @@ class Work:
     # Views of the rows this unit created (detached row objects, never changed after their insert): the
     # incident's answer model is built once for its live event, its deliveries and the caller's answer.
     new_views: dict[str, tuple[object, Any]] = field(default_factory=dict)
+    # The shares this unit made for the incidents it created (the answer needs no read-back of them).
+    new_shares: dict[str, list[Any]] = field(default_factory=dict)
     _conn: Connection | None = None
 
     def connection(self) -> Connection:
@@ -310,7 +312,8 @@ class UnitOfWorkFactory:
         if self.db.is_sqlite:
             # One writer holds the file: number the events as SQLite would (the table has no AUTOINCREMENT:
             # max(seq) + 1) and write them with one plain statement, no RETURNING round.
-            base = int(conn.scalar(_LAST_LIVE_SEQ) or 0)
+            last = _LAST_LIVE_SEQ.first(conn)
+            base = int(last[0] if last is not None and last[0] is not None else 0)
             seqs: Sequence[int] = range(base + 1, base + 1 + len(pending))
             _INSERT_LIVE_NUMBERED(conn, [{**row, "seq": seq} for seq, row in zip(seqs, pending, strict=True)])
         else:

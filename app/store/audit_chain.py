@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from app.store.driver_sql import DriverInsert
+from app.store.driver_sql import DriverInsert, DriverQuery
 from app.store.models import AuditRow
 
 GENESIS = "0" * 64
@@ -38,7 +38,7 @@ _HEAD = (
     .order_by(AuditRow.id.desc())
     .limit(1)
 )
-_LAST = select(AuditRow.id, AuditRow.row_hash).order_by(AuditRow.id.desc()).limit(1)
+_LAST = DriverQuery(select(AuditRow.id, AuditRow.row_hash).order_by(AuditRow.id.desc()).limit(1))
 _MAX_ID = select(func.coalesce(func.max(AuditRow.id), 0))
 _LOCK = select(func.pg_advisory_xact_lock(CHAIN_LOCK))
 
@@ -97,7 +97,7 @@ def write_pending(session: Session, is_sqlite: bool) -> None:
     if is_sqlite:
         # The newest row is normally the chain's head, and its id the highest: one query for both. A newest
         # row without a hash (written before the chain, or behind the engine's back) takes the two queries.
-        last = conn.execute(_LAST).first()
+        last = _LAST.first(conn)
         if last is None:
             base, prev = 0, GENESIS
         elif last[1] is not None:

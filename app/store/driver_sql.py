@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Select, Table, insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import CompileError, DBAPIError
 
 _Processor = Callable[[Any], Any] | None
 
@@ -70,3 +70,43 @@ class DriverInsert:
             driver.executemany(sql, params)
         except dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error) from exc
+
+
+class DriverQuery:
+    """A parameterless query whose columns need no result conversion (integers, text), read with the
+    driver's cursor on SQLite — the audit chain's head, the last live seq; Core elsewhere."""
+
+    enabled = True
+
+    def __init__(self, stmt: Select[*tuple[Any, ...]]) -> None:
+        self.stmt = stmt
+        self._prepared: dict[int, str | None] = {}
+
+    def _prepare(self, dialect: Dialect) -> str | None:
+        # Its constants (LIMIT 1, a COALESCE default) rendered in the text: it has no parameters.
+        try:
+            compiled = self.stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        except CompileError:
+            return None  # a real parameter: Core
+        for col in self.stmt.selected_columns:
+            if col.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+                return None
+        return str(compiled)
+
+    def first(self, conn: Connection) -> tuple[Any, ...] | None:
+        dialect = conn.dialect
+        sql = None
+        if self.enabled and dialect.name == "sqlite":
+            if id(dialect) not in self._prepared:
+                self._prepared[id(dialect)] = self._prepare(dialect)
+            sql = self._prepared[id(dialect)]
+        if sql is None:
+            row = conn.execute(self.stmt).first()
+            return None if row is None else tuple(row)
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        try:
+            found = driver.execute(sql).fetchone()
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, (), exc, dialect.loaded_dbapi.Error) from exc
+        return None if found is None else tuple(found)

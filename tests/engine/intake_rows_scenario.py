@@ -24,6 +24,7 @@ from app.domain.layers import Facility
 from app.engine.auth import Principal
 from app.engine.errors import ServiceError
 from app.engine.server import EngineServer
+from app.engine.services.alerts import handle_cap
 from app.engine.services.directory import create_agency, upsert_cameras, upsert_facilities
 from app.engine.services.intake import handle_request
 from app.engine.settings import Settings
@@ -111,7 +112,7 @@ def run(data_dir: Path, db_url: str | None, monkeypatch: Any) -> dict[str, list[
                     settings.outbox,
                     work.now,
                 ).id
-                for kind in (AgencyKind.POLICE, AgencyKind.FIRE, AgencyKind.VULNERABLE)
+                for kind in (AgencyKind.POLICE, AgencyKind.FIRE, AgencyKind.VULNERABLE, AgencyKind.DISASTER)
             }
         ctx.cameras.refresh(force=True)
         # The fire agency's automatic shares hold at most 2 cameras: its request is over the cap.
@@ -187,6 +188,11 @@ def run(data_dir: Path, db_url: str | None, monkeypatch: Any) -> dict[str, list[
                 outcomes.append({"created": created, "answer": json.loads(result.model_dump_json())})
             except ServiceError as exc:
                 outcomes.append({"status": exc.status, "detail": exc.detail})
+        # A CAP alert through the same open_incident: the disaster agency's own share, its alert delivery.
+        cap = (Path(__file__).parents[1] / "data" / "cap_flood.xml").read_bytes()
+        for _ in range(2):  # and its repeat
+            result, created = handle_cap(ctx, who(AgencyKind.DISASTER), "127.0.0.1", cap)
+            outcomes.append({"created": created, "answer": json.loads(result.model_dump_json())})
         out: dict[str, list[dict[str, Any]]] = {"outcomes": outcomes}
         from app.store.models import Base
 

@@ -48,14 +48,15 @@ def test_every_row_and_answer_of_an_intake_equal_what_the_orm_path_wrote(
     tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """New requests of every service (a facility, track points, a drill, a share over the agency's cap), a
-    repeat and a conflict: the incidents, cameras, facilities, track points, shares, deliveries, timeline,
+    repeat and a conflict, a CAP alert and its repeat: the incidents, cameras, facilities, track points, shares, deliveries, timeline,
     audit rows (with their chain hashes) and live events, and every answer, are those the ORM path wrote
     for the same scenario (recorded from main before the change, tests/engine/intake_rows_scenario.py)."""
     got = intake_rows_scenario.run(
         tmp_path, fresh_pg_database() if backend == "postgresql" else None, monkeypatch
     )
     want = json.loads(_GOLDEN.read_text())
-    assert [o.get("status") for o in got["outcomes"]] == [None, None, None, 409, None, None]
+    assert [o.get("status") for o in got["outcomes"]] == [None, None, None, 409, None, None, None, None]
+    assert [o.get("created") for o in got["outcomes"]][-2:] == [True, False]  # the CAP alert, its repeat
     assert any(s["approval"] == "confirm" for s in got["shares"])  # the over-cap share is in it
     for name in ("outcomes", *intake_rows_scenario.TABLES):
         assert got[name] == want[name], name
@@ -249,6 +250,19 @@ def test_the_driver_insert_falls_back_to_core_and_raises_sqlalchemys_errors(tmp_
         with pytest.raises(IntegrityError):
             ins(conn, {"id": 1, "a": "again", "b": "dup"})
         rows = conn.execute(text("SELECT id, a, b FROM t ORDER BY id")).all()
+    from sqlalchemy import func, select
+
+    from app.store.driver_sql import DriverQuery
+
+    with engine.connect() as conn:
+        # Integers and text: read on the driver; a column that needs conversion (a date): Core's answer.
+        assert DriverQuery(select(func.max(t.c.id), t.c.a).where(t.c.id == 2)).first(conn) == (2, "y")
+        assert DriverQuery(select(func.coalesce(func.max(t.c.id), 0)).where(t.c.id > 9)).first(conn) == (0,)
+        assert DriverQuery(select(t.c.a).where(t.c.id > 9)).first(conn) is None
+        dated = DriverQuery(select(func.current_date()))
+        today = dated.first(conn)
+        assert today is not None and not isinstance(today[0], str)  # Core converted it
+        assert dated._prepared == {id(conn.dialect): None}
     assert [tuple(r) for r in rows] == [
         (1, "x", "given"),
         (2, "y", "given"),

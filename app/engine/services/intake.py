@@ -311,6 +311,8 @@ def request_result(
 ) -> RequestResultOut:
     """The answer to an intake: the incident, its cameras and facilities, and the caller's shares
     (``shares`` when this transaction made them, else read from the store)."""
+    if shares is None and incident.id in work.new_views:
+        shares = list(work.new_shares.get(incident.id, []))  # made in this unit: nothing to read back
     if shares is None:
         q = select(ShareRow).where(ShareRow.incident_id == incident.id).order_by(ShareRow.created_at)
         shares = list(work.session.scalars(q))

@@ -85,6 +85,8 @@ def open_share(
         work.session.flush()  # an incident or agency of this unit still pending in the ORM session
     _INSERT_SHARE(work.connection(), values)
     share = ShareRow(**values)
+    if incident.id in work.new_views:  # an incident of this unit: every share it has is made here
+        work.new_shares.setdefault(incident.id, []).append(share)
     work.agency_names[agency.id] = agency.name
     work.timeline(
         incident.id,
