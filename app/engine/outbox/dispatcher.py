@@ -132,6 +132,8 @@ class Dispatcher:
         # snapshot; a send that finished and was recorded after that snapshot is no longer in flight, yet
         # the snapshot still shows it due, so without this set it would be sent again (after its successor).
         self._recorded_since_claim: set[str] = set()
+        self._backlog = True  # the last claim saw rows waiting behind others (or more than it took)
+        self._claiming = False
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._link: ProcessLink | LocalLink | None = None
@@ -161,6 +163,7 @@ class Dispatcher:
     async def start(self, *, drop_leases: bool) -> None:
         self._loop = asyncio.get_running_loop()
         self._inflight.clear()
+        self._backlog = True
         self._results = asyncio.Queue()
         self._answered = asyncio.Event()
         if self._transport is not None or not self._cfg.sender_process:
@@ -322,7 +325,10 @@ class Dispatcher:
                 .values(claimed_by=None, claimed_until=None)
             )
 
-    def _claim(self, limit: int) -> tuple[list[Claimed], datetime | None]:
+    def _claim(self, limit: int) -> tuple[list[Claimed], datetime | None, bool]:
+        """The due deliveries heading their streams (at most ``limit``), when the next retry is due, and
+        whether anything else waits: a row behind another of its stream, or more due rows than the limit
+        (then a recorded outcome must wake the claimer again; otherwise only new rows or a failure do)."""
         now = self._ctx.now()
         earlier = aliased(DeliveryRow)
         blocked = (
@@ -364,7 +370,9 @@ class Dispatcher:
                 q = q.with_for_update(skip_locked=True, of=DeliveryRow)
             out: list[Claimed] = []
             lease = now + timedelta(seconds=self._cfg.claim_s)
-            for d, a in s.execute(q).all():
+            found = s.execute(q).all()
+            waiting = len(found) >= limit
+            for d, a in found:
                 if d.id in self._inflight:
                     continue
                 if leasing:
@@ -396,7 +404,17 @@ class Dispatcher:
                 .order_by(DeliveryRow.next_attempt_at)
                 .limit(1)
             )
-        return out, next_due
+            if not waiting:
+                waiting = (
+                    s.scalar(
+                        select(DeliveryRow.id)
+                        .join(AgencyRow, AgencyRow.id == DeliveryRow.agency_id)
+                        .where(DeliveryRow.state.in_(OPEN), AgencyRow.enabled.is_(True), blocked)
+                        .limit(1)
+                    )
+                    is not None
+                )
+        return out, next_due, waiting
 
     async def _claim_loop(self) -> None:
         failures = 0
@@ -404,10 +422,16 @@ class Dispatcher:
             self._wake.clear()
             free = self._cfg.concurrency - len(self._inflight)
             next_due: datetime | None = None
-            if free > 0:
+            if free <= 0:
+                self._backlog = True  # rows may wait for a free slot: each recorded outcome frees one
+            else:
                 self._recorded_since_claim = set()
                 try:
-                    claimed, next_due = await asyncio.to_thread(self._claim, free)
+                    self._claiming = True
+                    try:
+                        claimed, next_due, self._backlog = await asyncio.to_thread(self._claim, free)
+                    finally:
+                        self._claiming = False
                     if failures:
                         _log.info("outbox claiming works again")
                     failures = 0
@@ -488,7 +512,11 @@ class Dispatcher:
             self._inflight.pop(o.claimed.delivery_id, None)
             self._recorded_since_claim.add(o.claimed.delivery_id)
         self.attempts_total += len(batch)
-        self._wake.set()
+        # A delivered row lets the next of its stream go: claim again if the last claim saw rows waiting
+        # behind others (new rows wake the claimer by themselves). A failure schedules a retry: claim too.
+        # A claim running now may have read its snapshot before this record: it runs once more.
+        if self._backlog or self._claiming or not all(o.ok for o in batch):
+            self._wake.set()
 
     def _record(self, batch: list[Outcome]) -> None:
         """One transaction for the whole batch, in Core statements: one UPDATE each for the delivered and
