@@ -91,23 +91,37 @@ class SensorReadings:
         self.submit(uow, principal, client, list(readings)).result()
 
     def _run(self) -> None:
-        while True:
-            with self._cond:
-                idle_until = time.monotonic() + self.idle_exit_s
-                while not self._pending:
-                    left = idle_until - time.monotonic()
-                    if left <= 0:
-                        self._thread = None
-                        return
-                    self._cond.wait(left)
-                uow = self._uow
-            assert uow is not None
-            # Pacing, not synchronisation: readings arriving within the interval join this flush.
-            rest = self._last_flush + self.min_interval_s - time.monotonic()
-            if rest > 0:
-                time.sleep(rest)
-            self._flush(uow)
-            self._last_flush = time.monotonic()
+        try:
+            while self._next():
+                pass
+        except BaseException as exc:
+            _log.exception("the sensor readings flusher stopped; the next reading starts another")
+            with self._cond:  # the queued callers must not wait for a flush that never comes
+                self._thread = None
+                waiters, self._waiters, self._pending = self._waiters, [], []
+            for w in waiters:
+                w.set_exception(GroupCommitFailed(f"the sensor readings were not stored: {exc}"))
+            raise
+
+    def _next(self) -> bool:
+        """Wait for readings and flush them; False once idle for ``idle_exit_s`` (the thread ends)."""
+        with self._cond:
+            idle_until = time.monotonic() + self.idle_exit_s
+            while not self._pending:
+                left = idle_until - time.monotonic()
+                if left <= 0:
+                    self._thread = None
+                    return False
+                self._cond.wait(left)
+            uow = self._uow
+        assert uow is not None
+        # Pacing, not synchronisation: readings arriving within the interval join this flush.
+        rest = self._last_flush + self.min_interval_s - time.monotonic()
+        if rest > 0:
+            time.sleep(rest)
+        self._flush(uow)
+        self._last_flush = time.monotonic()
+        return True
 
     def _flush(self, uow: UnitOfWorkFactory) -> None:
         waiters: list[Future[None]] = []
