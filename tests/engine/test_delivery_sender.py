@@ -63,8 +63,8 @@ def _point(e: EngineUnderTest, agency_id: str, endpoint: str) -> None:
 
 
 @pytest.fixture
-def eng(tmp_path: Path) -> Iterator[EngineUnderTest]:
-    e = start_engine(tmp_path, outbox={"retry_schedule_s": [0.2, 0.2, 0.5, 1.0]})
+def eng(tmp_path: Path, db_url: str | None) -> Iterator[EngineUnderTest]:
+    e = start_engine(tmp_path, db_url=db_url, outbox={"retry_schedule_s": [0.2, 0.2, 0.5, 1.0]})
     e.add_cameras(grid_cameras())
     yield e
     e.close()
